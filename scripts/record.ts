@@ -1,0 +1,52 @@
+/**
+ * npm run record -- <experiment file> [--out DIR] [--sysctl name=value ...] [--max-gap SECONDS]
+ *
+ * Runs the experiment against this machine's kernel with the real tools, inside a fresh network
+ * namespace, and writes its recorded outputs (default: <experiment dir>/recorded/linux-<major.minor>/).
+ * --max-gap shortens idle stretches between steps (use it with a lowered tcp_fin_timeout).
+ */
+import { dirname, join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { loadExperiment, ROOT } from './lib/experiments.ts';
+import { preflight, recordExperiment } from '../src/recorder/record.ts';
+import { compressExperiment } from '../src/experiment/compress.ts';
+
+const args = process.argv.slice(2);
+const file = args.find((a, i) => !a.startsWith('--') && !['--out', '--sysctl', '--max-gap'].includes(args[i - 1]));
+if (!file) {
+  console.error('usage: npm run record -- <experiment file> [--out DIR] [--sysctl name=value ...] [--max-gap SECONDS]');
+  process.exit(2);
+}
+const sysctl: Record<string, string> = {};
+let out: string | undefined;
+let maxGap: number | undefined;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--out') out = args[++i];
+  else if (args[i] === '--max-gap') maxGap = Number(args[++i]);
+  else if (args[i] === '--sysctl') {
+    const [k, v] = (args[++i] ?? '').split('=');
+    if (!k || v === undefined) {
+      console.error(`--sysctl expects name=value, got ${args[i]}`);
+      process.exit(2);
+    }
+    sysctl[k] = v;
+  }
+}
+const missing = preflight();
+if (missing.length) {
+  console.error(`npm run record: cannot record on this machine; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+  process.exit(2);
+}
+let exp;
+try {
+  exp = loadExperiment(file);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
+if (maxGap) exp = compressExperiment(exp, Math.round(maxGap * 1e9));
+const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+const dir = out ?? join(dirname(file), 'recorded', `linux-${release.split('.').slice(0, 2).join('.')}`);
+console.error(`recording ${exp.id} on Linux ${release} into ${relative(ROOT, dir) || dir}`);
+const rec = await recordExperiment(exp, { outDir: dir, sysctl, maxGapNs: maxGap ? Math.round(maxGap * 1e9) : undefined, log: (l) => console.error(l) });
+console.error(`done: ${rec.processes.length} processes, ${rec.samples.length} ss samples, ${rec.packets.length} packets`);

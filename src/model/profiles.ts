@@ -1,0 +1,219 @@
+/**
+ * Kernel profiles: sysctl defaults, behaviour switches (each with the commit that
+ * introduced it) and machine costs. A profile is data; experiments override sysctls.
+ */
+import type { ProfileName } from './types.ts';
+
+export interface Sysctls {
+  'net.core.somaxconn': number;
+  'net.ipv4.tcp_fin_timeout': number; // seconds
+  'net.ipv4.tcp_syn_retries': number;
+  'net.ipv4.tcp_synack_retries': number;
+  /** 6.5+, ccce324dabfe; 0 = exponential backoff from the first retransmission. */
+  'net.ipv4.tcp_syn_linear_timeouts': number;
+  'net.ipv4.tcp_abort_on_overflow': number;
+  'net.ipv4.tcp_syncookies': number;
+  'net.ipv4.tcp_challenge_ack_limit': number;
+  'net.ipv4.tcp_invalid_ratelimit': number; // ms
+  'net.ipv4.ip_local_port_range': [number, number];
+  'net.ipv4.tcp_max_syn_backlog': number;
+  'net.ipv4.tcp_timestamps': number;
+  'net.ipv4.tcp_window_scaling': number;
+  'net.ipv4.tcp_sack': number;
+  'net.ipv4.tcp_rfc1337': number;
+  'net.ipv4.tcp_tw_reuse': number;
+}
+
+export interface Behaviour {
+  /** 5ea8ea2cb7f1 (v4.10): tcp_conn_request() drops the SYN when the accept queue is full. */
+  synDropOnFullAcceptQueue: boolean;
+  /** 9603d47bad46 (v5.6): a suspicious ACK in SYN-SENT re-arms the SYN timer to TCP_TIMEOUT_MIN. */
+  fastSynResendOnBadAck: boolean;
+  /** ef547f2ac16b (v4.4) made inet_csk_reqsk_queue_is_full() `>=`; fixed to `>` in 2025 (6.x). */
+  reqskQueueFullGe: boolean;
+  /** Timer wheel: 'exact' (cascading, < 4.8) or 'granular' (4.8+ calc_index() rounding). */
+  timerWheel: 'exact' | 'granular';
+  /** TCP timestamp clock: jiffies without offset (4.4) or ms with a per-4-tuple offset (6.18). */
+  tsClock: 'jiffies' | 'ms-offset';
+  /** Initial inet_id of a connected socket: write_seq ^ jiffies (4.4) or get_random_u16() (6.x). */
+  inetIdInit: 'xor-jiffies' | 'random';
+  /** 79e3602caa6f (v6.0): the global challenge-ACK limit is per-netns and off by default. */
+  challengeAckGlobal: 'per-second-random' | 'per-netns';
+  /** RFC 5961 SYN handling: PAWS failure on a SYN goes to syn_challenge (6.x) or a dupack (4.4). */
+  pawsSynChallenge: boolean;
+  /** Segment windows as Linux sends them on lo. */
+  synWindow: number;
+  synAckWindow: number;
+  rcvWnd: number;
+  rcvWscale: number;
+  advmss: number;
+  /** ephemeral port search: 4.4 (hint + offset, even first) or 4.6+ (all even first, then odd). */
+  ephemeralSearch: '4.4' | '4.6+';
+}
+
+/** Simulated machine costs in ns: how long things take on the box the profile stands for. */
+export interface Costs {
+  /** From a segment's transmit on lo (capture time) to its receive processing. */
+  loRxNs: number;
+  /** Receive processing until an immediate reply (challenge ACK, RST, handshake ACK) is transmitted. */
+  ackReplyNs: number;
+  /** tcp_conn_request() → SYN-ACK on the wire. */
+  synAckNs: number;
+  /** SYN-ACK received in SYN-SENT → final ACK on the wire. */
+  handshakeAckNs: number;
+  /** Latency from a jiffy boundary to the timer softirq running a due timer. */
+  timerSoftirqNs: number;
+  /** A syscall that does not block. */
+  syscallNs: number;
+  /** fork + execve of a small program (bash spawning ss, grep, sleep). */
+  forkExecNs: number;
+  /** Run time of `ss -natp` (netlink dump plus the /proc fd scan for -p). */
+  ssRunNs: number;
+  /** Extra time nanosleep() takes beyond the requested time (hrtimer slack). */
+  sleepSlackNs: number;
+  /** nc start-up: exec, dynamic loading, getaddrinfo("localhost"). */
+  ncStartupNs: number;
+  /** tcp_v4_connect(): from computing the ISN to the SYN leaving (tcp_connect()). */
+  isnLeadNs: number;
+}
+
+export interface Profile {
+  name: ProfileName;
+  description: string;
+  release: string;
+  HZ: number;
+  sysctl: Sysctls;
+  behaviour: Behaviour;
+  costs: Costs;
+  /** Tool versions the profile's userland renders. */
+  tools: { iproute2: '4.3' | '6.1' | '6.11'; tcpdump: '4.7' | '4.99'; netcat: '1.105' | '1.219'; wireshark: '2.x' | '4.0' };
+}
+
+const common = {
+  'net.ipv4.tcp_fin_timeout': 60,
+  'net.ipv4.tcp_syn_retries': 6,
+  'net.ipv4.tcp_synack_retries': 5,
+  'net.ipv4.tcp_abort_on_overflow': 0,
+  'net.ipv4.tcp_syncookies': 1,
+  'net.ipv4.tcp_invalid_ratelimit': 500,
+  'net.ipv4.ip_local_port_range': [32768, 60999] as [number, number],
+  'net.ipv4.tcp_timestamps': 1,
+  'net.ipv4.tcp_window_scaling': 1,
+  'net.ipv4.tcp_sack': 1,
+  'net.ipv4.tcp_rfc1337': 0,
+};
+
+export const LINUX_4_4: Profile = {
+  name: 'linux-4.4',
+  description: 'Ubuntu 16.04 (Linux 4.4, HZ=250), iproute2 4.3, netcat-openbsd 1.105, tcpdump 4.7',
+  release: '4.4.0-21-generic',
+  HZ: 250,
+  sysctl: {
+    ...common,
+    'net.core.somaxconn': 128,
+    'net.ipv4.tcp_syn_linear_timeouts': 0,
+    'net.ipv4.tcp_challenge_ack_limit': 1000,
+    'net.ipv4.tcp_max_syn_backlog': 128,
+    'net.ipv4.tcp_tw_reuse': 0,
+  },
+  behaviour: {
+    synDropOnFullAcceptQueue: false,
+    fastSynResendOnBadAck: false,
+    reqskQueueFullGe: true,
+    timerWheel: 'exact',
+    tsClock: 'jiffies',
+    inetIdInit: 'xor-jiffies',
+    challengeAckGlobal: 'per-second-random',
+    pawsSynChallenge: false,
+    synWindow: 43690,
+    synAckWindow: 43690,
+    rcvWnd: 43690,
+    rcvWscale: 7,
+    advmss: 65495,
+    ephemeralSearch: '4.4',
+  },
+  costs: {
+    loRxNs: 2_000,
+    ackReplyNs: 6_000,
+    synAckNs: 17_000,
+    handshakeAckNs: 9_000,
+    timerSoftirqNs: 1_000,
+    syscallNs: 1_000,
+    forkExecNs: 1_500_000,
+    ssRunNs: 20_900_000,
+    sleepSlackNs: 89_000,
+    ncStartupNs: 2_000_000,
+    isnLeadNs: 2_000,
+  },
+  tools: { iproute2: '4.3', tcpdump: '4.7', netcat: '1.105', wireshark: '2.x' },
+};
+
+export const LINUX_6_X: Profile = {
+  name: 'linux-6.x',
+  description: 'Linux 6.18 (HZ=250) as measured on Debian 12: iproute2 6.1, netcat-openbsd 1.219, tcpdump 4.99',
+  release: '6.18.44',
+  HZ: 250,
+  sysctl: {
+    ...common,
+    'net.core.somaxconn': 4096,
+    'net.ipv4.tcp_syn_linear_timeouts': 4,
+    'net.ipv4.tcp_challenge_ack_limit': 2147483647,
+    'net.ipv4.tcp_max_syn_backlog': 2048,
+    'net.ipv4.tcp_tw_reuse': 2,
+  },
+  behaviour: {
+    synDropOnFullAcceptQueue: true,
+    fastSynResendOnBadAck: true,
+    reqskQueueFullGe: false,
+    timerWheel: 'granular',
+    tsClock: 'ms-offset',
+    inetIdInit: 'random',
+    challengeAckGlobal: 'per-netns',
+    pawsSynChallenge: true,
+    synWindow: 65495,
+    synAckWindow: 65483,
+    rcvWnd: 65483,
+    rcvWscale: 10,
+    advmss: 65495,
+    ephemeralSearch: '4.6+',
+  },
+  costs: {
+    loRxNs: 2_000,
+    ackReplyNs: 7_000,
+    synAckNs: 14_000,
+    handshakeAckNs: 10_000,
+    timerSoftirqNs: 1_000,
+    syscallNs: 1_000,
+    forkExecNs: 1_000_000,
+    ssRunNs: 25_000_000,
+    sleepSlackNs: 60_000,
+    ncStartupNs: 1_500_000,
+    isnLeadNs: 2_000,
+  },
+  tools: { iproute2: '6.1', tcpdump: '4.99', netcat: '1.219', wireshark: '4.0' },
+};
+
+export const PROFILES: Record<ProfileName, Profile> = { 'linux-4.4': LINUX_4_4, 'linux-6.x': LINUX_6_X };
+
+export type SysctlName = keyof Sysctls;
+export const SYSCTL_NAMES = Object.keys(LINUX_6_X.sysctl) as SysctlName[];
+
+/** A profile with sysctl (and cost) overrides applied. Unknown names are an error, never ignored. */
+export function withOverrides(
+  base: Profile,
+  sysctl: Record<string, number | number[]> = {},
+  costs: Partial<Costs> = {},
+): Profile {
+  const merged = { ...base.sysctl } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(sysctl)) {
+    if (!(k in merged)) throw new Error(`unknown sysctl ${k}; known: ${SYSCTL_NAMES.join(', ')}`);
+    if (k === 'net.ipv4.ip_local_port_range') {
+      if (!Array.isArray(v) || v.length !== 2) throw new Error(`${k} takes two numbers`);
+      merged[k] = [v[0], v[1]];
+    } else {
+      if (typeof v !== 'number') throw new Error(`${k} takes a number`);
+      merged[k] = v;
+    }
+  }
+  return { ...base, sysctl: merged as unknown as Sysctls, costs: { ...base.costs, ...costs } };
+}

@@ -1,0 +1,183 @@
+/**
+ * Socket objects of the model: full sockets, request socks and timewait mini-sockets,
+ * with the kernel's field names (camelCased) so the code reads like net/ipv4.
+ */
+import type { SimEvent } from './sim.ts';
+import type { TcpState } from './types.ts';
+
+/** sk_shutdown bits */
+export const RCV_SHUTDOWN = 1;
+export const SEND_SHUTDOWN = 2;
+export const SHUTDOWN_MASK = 3;
+
+/** ICSK_TIME_* pending kinds for inet_diag. */
+export type IcskPending = 'none' | 'retrans' | 'probe0';
+
+export interface Waiter {
+  wake(): void;
+}
+
+interface SockCommon {
+  id: number;
+  saddr: number; // local address (inet_rcv_saddr)
+  sport: number; // local port (inet_num)
+  daddr: number; // remote address
+  dport: number; // remote port
+  /** Chain position in its ehash bucket: newer entries are dumped first (hlist_add_head). */
+  hashSeq: number;
+  hashed: boolean;
+}
+
+export class TcpSock implements SockCommon {
+  readonly kind = 'full' as const;
+  id: number;
+  inode: number;
+  state: TcpState;
+  saddr = 0;
+  sport = 0;
+  daddr = 0;
+  dport = 0;
+  hashSeq = 0;
+  hashed = false;
+  /** Bound to a bind bucket (inet_csk(sk)->icsk_bind_hash). */
+  bindPort = 0;
+  /** SO_REUSEADDR / SO_REUSEPORT (sk_reuse, sk_reuseport). */
+  reuse = false;
+  reuseport = false;
+  uid = 0;
+  /** struct socket state: SS_UNCONNECTED / SS_CONNECTING / SS_CONNECTED. */
+  ss: 'unconnected' | 'connecting' | 'connected' = 'unconnected';
+  /** Listener fields: sk_max_ack_backlog, the accept queue, request socks. */
+  maxAckBacklog = 0;
+  acceptQueue: TcpSock[] = [];
+  reqs = new Set<RequestSock>();
+  young = 0;
+  synfloodWarned = false;
+  /** A child's listener while it sits in the accept queue. */
+  parent: TcpSock | null = null;
+  // tcp_sock
+  isn = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  writeSeq = 0;
+  rcvNxt = 0;
+  copiedSeq = 0;
+  rcvWup = 0;
+  rcvWnd = 0;
+  sndWnd = 0;
+  mss = 65483;
+  tstampOk = false;
+  sackOk = false;
+  wscaleOk = false;
+  sndWscale = 0;
+  rcvWscale = 0;
+  tsRecent = 0;
+  tsRecentStamp = 0;
+  tsOffset = 0;
+  inetId = 0;
+  lastOowAckTime = 0;
+  /** Received bytes not yet read, and whether the FIN sits in the receive queue. */
+  rcvQueue: Uint8Array[] = [];
+  finQueued = false;
+  done = false; // SOCK_DONE
+  // inet_connection_sock
+  retransmits = 0;
+  backoff = 0;
+  totalRto = 0;
+  rto = 0; // jiffies
+  pending: IcskPending = 'none';
+  timeout = 0; // icsk_timeout, jiffies
+  retransStamp = 0; // jiffies of the first SYN (retrans_stamp)
+  ackPending = false;
+  pingpong = false;
+  ato = 0;
+  retransTimer: SimEvent | null = null;
+  delackTimer: SimEvent | null = null;
+  delackExpires = 0;
+  keepaliveTimer: SimEvent | null = null;
+  keepaliveExpires = 0;
+  probesOut = 0;
+  // struct sock
+  skErr = 0;
+  skShutdown = 0;
+  dead = false; // SOCK_DEAD: orphaned
+  freed = false;
+  fileRefs = 0;
+  waiters = new Set<Waiter>();
+
+  constructor(id: number, inode: number, state: TcpState) {
+    this.id = id;
+    this.inode = inode;
+    this.state = state;
+  }
+}
+
+export class RequestSock implements SockCommon {
+  readonly kind = 'request' as const;
+  id: number;
+  saddr: number;
+  sport: number;
+  daddr: number;
+  dport: number;
+  hashSeq = 0;
+  hashed = false;
+  listener: TcpSock;
+  sntIsn = 0;
+  rcvIsn = 0;
+  tsRecent = 0;
+  tstampOk = false;
+  sackOk = false;
+  wscaleOk = false;
+  sndWscale = 0;
+  rcvWscale = 0;
+  mss = 0;
+  tsOffset = 0;
+  numRetrans = 0;
+  numTimeout = 0;
+  acked = false;
+  timer: SimEvent | null = null;
+  expires = 0; // jiffies
+
+  constructor(id: number, listener: TcpSock, saddr: number, sport: number, daddr: number, dport: number) {
+    this.id = id;
+    this.listener = listener;
+    this.saddr = saddr;
+    this.sport = sport;
+    this.daddr = daddr;
+    this.dport = dport;
+  }
+}
+
+export class TimewaitSock implements SockCommon {
+  readonly kind = 'timewait' as const;
+  id: number;
+  saddr = 0;
+  sport = 0;
+  daddr = 0;
+  dport = 0;
+  hashSeq = 0;
+  hashed = false;
+  bindPort = 0;
+  /** TCP_FIN_WAIT2 or TCP_TIME_WAIT (tw_substate). */
+  substate: TcpState;
+  rcvNxt = 0;
+  sndNxt = 0;
+  rcvWnd = 0;
+  rcvWscale = 0;
+  tsRecent = 0;
+  tsRecentStamp = 0;
+  tsOffset = 0;
+  tstampOk = false;
+  reuse = false;
+  reuseport = false;
+  lastOowAckTime = 0;
+  timer: SimEvent | null = null;
+  expires = 0; // jiffies (tw_timer.expires)
+
+  constructor(id: number, substate: TcpState) {
+    this.id = id;
+    this.substate = substate;
+  }
+}
+
+export type AnySock = TcpSock | RequestSock | TimewaitSock;

@@ -1,0 +1,345 @@
+/**
+ * Record an experiment on the host kernel: real nc, ss and tcpdump inside a fresh network
+ * namespace (loopback only), keystrokes at the experiment's times, job control emulated the
+ * way an interactive bash does it (^Z = SIGSTOP to the job's process group, ^C = SIGINT,
+ * fg = SIGCONT). Writes the terminal blocks, the capture, every ss sample and a
+ * machine-readable recording.json. Node-only (src/recorder is not part of the pure model).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Experiment, Step } from '../experiment/types.ts';
+import { screenWindow, type ScreenChunk } from '../experiment/run.ts';
+
+export interface RecordOptions {
+  outDir: string;
+  /** The --max-gap used (ns), stored so the conformance check compresses the model run alike. */
+  maxGapNs?: number;
+  sysctl: Record<string, string>;
+  /** Sample `ss -natp -o` this often (ms). */
+  sampleMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ProcRecord {
+  terminal: string;
+  pid: number;
+  cmd: string;
+  startNs: number;
+  endNs: number | null;
+  exit: { code: number | null; signal: string | null } | null;
+  /** Still running when the experiment ended (the recorder terminated it). */
+  killedAtEnd?: boolean;
+  output: ScreenChunk[];
+}
+
+export interface Recording {
+  maxGapNs?: number;
+  experiment: string;
+  kernel: string;
+  tools: Record<string, string>;
+  sysctls: Record<string, string>;
+  steps: { label: string | null; terminal: string; action: string; plannedNs: number; actualNs: number }[];
+  /** Ephemeral ports the experiment pins (the simulator's choice) -> the port this kernel chose. */
+  ports: Record<string, number>;
+  processes: ProcRecord[];
+  terminals: Record<string, ScreenChunk[]>;
+  samples: { t: number; text: string }[];
+  packets: { t: number; src: string; sport: number; dst: string; dport: number; flags: string; seq: number; ack: number; win: number; len: number; options: string }[];
+}
+
+const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark'];
+const SYSCTL_KEYS = [
+  'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_abort_on_overflow',
+  'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit',
+  'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts',
+];
+
+function which(name: string): string | null {
+  for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
+    if (d && existsSync(join(d, name))) return join(d, name);
+  }
+  return null;
+}
+
+/** What is missing for a recording on this machine (empty when it can run). */
+export function preflight(): string[] {
+  const missing: string[] = [];
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root privileges (network namespaces need CAP_SYS_ADMIN)');
+  for (const t of REQUIRED_TOOLS) if (!which(t)) missing.push(`the \`${t}\` program (Debian package ${t === 'ip' || t === 'ss' ? 'iproute2' : t === 'nc' ? 'netcat-openbsd' : t})`);
+  if (!missing.length) {
+    const probe = `tcplab-probe-${process.pid}`;
+    try {
+      execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe' });
+      execFileSync('ip', ['netns', 'del', probe], { stdio: 'pipe' });
+    } catch (e) {
+      missing.push(`network namespaces (\`ip netns add\` failed: ${String((e as { stderr?: Buffer }).stderr ?? e).trim()})`);
+    }
+  }
+  return missing;
+}
+
+interface Job {
+  n: number;
+  child: ChildProcess;
+  cmd: string;
+  rec: ProcRecord;
+  state: 'running' | 'stopped' | 'done';
+  stdinKeep: boolean;
+}
+
+export async function recordExperiment(exp: Experiment, opts: RecordOptions): Promise<Recording> {
+  const log = opts.log ?? (() => {});
+  const ns = `tcplab-rec-${process.pid}`;
+  const out = resolve(opts.outDir);
+  mkdirSync(out, { recursive: true });
+  const children = new Set<ChildProcess>();
+  let t0 = process.hrtime.bigint();
+  const now = (): number => Number(process.hrtime.bigint() - t0);
+  const rec: Recording = {
+    maxGapNs: opts.maxGapNs,
+    experiment: exp.id, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), tools: toolVersions(), sysctls: {},
+    steps: [], ports: {}, processes: [], terminals: {}, samples: [], packets: [],
+  };
+  const cleanup = () => {
+    for (const c of children) {
+      if (c.pid && c.exitCode === null && c.signalCode === null) {
+        try { process.kill(-c.pid, 'SIGCONT'); process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'pipe' }); } catch { /* not there */ }
+  };
+  const onSignal = () => { cleanup(); process.exit(130); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    const sysctl = { ...Object.fromEntries(Object.entries(exp.sysctl).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)])), ...opts.sysctl };
+    for (const [k, v] of Object.entries(sysctl)) execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `${k}=${v}`]);
+    for (const k of SYSCTL_KEYS) {
+      try { rec.sysctls[k] = execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-n', k], { encoding: 'utf8' }).trim().replace(/\s+/g, ' '); } catch { /* absent on this kernel */ }
+    }
+    const nsExec = (args: string[], detached = true): ChildProcess => {
+      const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached, cwd: out });
+      children.add(c);
+      return c;
+    };
+    // background capture of everything TCP on lo (the conformance check reads it)
+    const cap = nsExec(['tcpdump', '-i', 'lo', '-s', '0', '-U', '-w', join(out, 'capture.pcap'), 'tcp']);
+    await waitFor(() => existsSync(join(out, 'capture.pcap')), 5000);
+    await sleep(300);
+    t0 = process.hrtime.bigint(); // the experiment's clock starts now
+    // the ss sampler
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp', '-o'], { encoding: 'utf8' });
+          rec.samples.push({ t: now(), text });
+        } catch { /* namespace going away */ }
+        await sleep(opts.sampleMs ?? 100);
+      }
+    })();
+
+    // one emulated interactive shell per terminal
+    const terms = new Map<string, { history: number; chunks: ScreenChunk[]; fg: Job | null; jobs: Job[] }>();
+    const write = (term: string, text: string) => terms.get(term)!.chunks.push({ t: now(), text });
+    const prompt = (term: string) => write(term, `[#${terms.get(term)!.history}#${exp.host.user}@${exp.host.hostname} ~]$`);
+    for (const t of exp.terminals) {
+      terms.set(t.name, { history: t.history, chunks: [], fg: null, jobs: [] });
+      prompt(t.name);
+    }
+    let jobN = 0;
+    const start = (term: string, line: string): Job => {
+      // `exec` keeps the pid of a single program; pipelines and loops keep bash as the leader
+      const isSimple = !/[|;]/.test(line);
+      const rewritten = line.replace(/-w\s+(\S+)/, (_m, f) => `-w ${join(out, f)}`);
+      const c = nsExec(['bash', '-c', isSimple ? `exec ${rewritten}` : rewritten]);
+      const pr: ProcRecord = { terminal: term, pid: c.pid ?? -1, cmd: line, startNs: now(), endNs: null, exit: null, output: [] };
+      rec.processes.push(pr);
+      const job: Job = { n: ++jobN, child: c, cmd: line, rec: pr, state: 'running', stdinKeep: true };
+      const onData = (d: Buffer) => {
+        const text = d.toString();
+        pr.output.push({ t: now(), text });
+        write(term, text);
+      };
+      c.stdout!.on('data', onData);
+      c.stderr!.on('data', onData);
+      c.on('exit', (code, signal) => {
+        pr.endNs = now();
+        pr.exit = { code, signal };
+        job.state = 'done';
+        const st = terms.get(term)!;
+        if (st.fg === job) {
+          st.fg = null;
+          if (signal === 'SIGINT') write(term, '\n');
+          else if (signal === 'SIGKILL') write(term, 'Killed\n');
+          else if (signal === 'SIGTERM') write(term, 'Terminated\n');
+          prompt(term);
+        } else if (st.jobs.includes(job)) {
+          st.jobs.splice(st.jobs.indexOf(job), 1);
+          if (signal) write(term, `[${job.n}]+  ${(signal === 'SIGKILL' ? 'Killed' : 'Terminated').padEnd(24)}${job.cmd}\n`);
+        }
+      });
+      return job;
+    };
+    const signalJob = (j: Job, sig: NodeJS.Signals) => {
+      try { process.kill(-j.child.pid!, sig); } catch { /* gone */ }
+    };
+    const apply = async (step: Step) => {
+      const st = terms.get(step.terminal)!;
+      if (step.action.kind === 'key') {
+        write(step.terminal, step.action.key);
+        if (step.action.key === '^C') {
+          if (st.fg) signalJob(st.fg, 'SIGINT');
+          else { write(step.terminal, '\n'); prompt(step.terminal); }
+        } else if (step.action.key === '^Z' && st.fg) {
+          const j = st.fg;
+          signalJob(j, 'SIGSTOP');
+          j.state = 'stopped';
+          st.fg = null;
+          st.jobs.push(j);
+          write(step.terminal, `\n[${j.n}]+  ${'Stopped'.padEnd(24)}${j.cmd}\n`);
+          prompt(step.terminal);
+        } else if (step.action.key === '^D' && st.fg) st.fg.child.stdin!.end();
+        return;
+      }
+      // a port pinned earlier stands for whatever port the kernel really chose there
+      let line = step.action.line;
+      for (const [pinned, real] of Object.entries(rec.ports)) line = line.replace(new RegExp(`\\b${pinned}\\b`, 'g'), String(real));
+      write(step.terminal, line + '\n');
+      if (st.fg) { st.fg.child.stdin!.write(line + '\n'); return; }
+      if (!line.trim()) { prompt(step.terminal); return; }
+      st.history++;
+      const w = line.trim().split(/\s+/);
+      if (w[0] === 'fg') {
+        const j = st.jobs.at(-1);
+        if (!j) { write(step.terminal, `bash: fg: current: no such job\n`); prompt(step.terminal); return; }
+        st.jobs.pop();
+        write(step.terminal, j.cmd + '\n');
+        signalJob(j, 'SIGCONT');
+        j.state = 'running';
+        st.fg = j;
+        return;
+      }
+      if (w[0] === 'kill') {
+        const sig = (w.find((x) => x.startsWith('-'))?.slice(1) ?? 'TERM').replace(/^9$/, 'KILL').replace(/^15$/, 'TERM');
+        const target = w.find((x, i) => i > 0 && !x.startsWith('-'))!;
+        const j = target.startsWith('%') ? st.jobs.find((x) => x.n === Number(target.slice(1)) || target === '%') ?? st.jobs.at(-1) : undefined;
+        if (j) signalJob(j, `SIG${sig}` as NodeJS.Signals);
+        else try { process.kill(Number(target), `SIG${sig}` as NodeJS.Signals); } catch { write(step.terminal, `bash: kill: (${target}) - No such process\n`); }
+        await sleep(50);
+        prompt(step.terminal);
+        return;
+      }
+      if (w[0] === 'echo' || w[0] === 'true') {
+        if (w[0] === 'echo') write(step.terminal, w.slice(1).join(' ') + '\n');
+        prompt(step.terminal);
+        return;
+      }
+      st.fg = start(step.terminal, line);
+      const pinned = step.pins.ephemeralPort;
+      if (pinned !== undefined) {
+        // learn the local port of this job's connection from ss (-p shows the pid)
+        const pid = st.fg.child.pid;
+        for (let i = 0; i < 100 && rec.ports[pinned] === undefined; i++) {
+          await sleep(10);
+          const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp'], { encoding: 'utf8' });
+          const row = text.split('\n').find((l) => l.includes(`pid=${pid},`));
+          const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
+          if (m) rec.ports[pinned] = Number(m[1]);
+        }
+        log(`  port ${pinned} of the experiment is ${rec.ports[pinned] ?? 'unknown'} on this kernel`);
+      }
+    };
+    for (const step of exp.steps) {
+      const wait = step.at / 1e6 - now() / 1e6;
+      if (wait > 0) await sleep(wait);
+      const actual = now();
+      rec.steps.push({ label: step.label ?? null, terminal: step.terminal, action: step.action.kind === 'key' ? step.action.key : `$ ${step.action.line}`, plannedNs: step.at, actualNs: actual });
+      log(`[t=${(actual / 1e9).toFixed(3)}] ${step.terminal}: ${step.action.kind === 'key' ? step.action.key : '$ ' + step.action.line}`);
+      await apply(step);
+    }
+    await sleep((exp.inputs.tailNs ?? 3e9) / 1e6);
+    sampling = false;
+    await sampler;
+    // end: whatever still runs is terminated (TERM before CONT, so a stopped job dies without
+    // running again); the conformance check treats these as still running
+    for (const st of terms.values())
+      for (const j of [...st.jobs, ...(st.fg ? [st.fg] : [])]) {
+        j.rec.killedAtEnd = true;
+        signalJob(j, 'SIGTERM');
+        signalJob(j, 'SIGCONT');
+      }
+    try { process.kill(-cap.pid!, 'SIGINT'); } catch { /* gone */ }
+    await waitFor(() => cap.exitCode !== null || cap.signalCode !== null, 5000);
+    for (const [name, st] of terms) rec.terminals[name] = st.chunks;
+  } finally {
+    cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  rec.packets = tsharkPackets(join(out, 'capture.pcap'));
+  writeOutputs(exp, rec, out);
+  return rec;
+}
+
+function toolVersions(): Record<string, string> {
+  const v = (cmd: string, args: string[]): string => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
+    } catch (e) {
+      return String((e as { stdout?: string }).stdout ?? '').split('\n')[0].trim() || 'unknown';
+    }
+  };
+  return {
+    ss: v('ss', ['-V']),
+    tcpdump: v('tcpdump', ['--version']),
+    tshark: v('tshark', ['-v']),
+    netcat: v('dpkg-query', ['-W', '-f', '${Version}', 'netcat-openbsd']),
+  };
+}
+
+function tsharkPackets(pcap: string): Recording['packets'] {
+  if (!existsSync(pcap)) return [];
+  const fields = ['frame.time_epoch', 'ip.src', 'tcp.srcport', 'ip.dst', 'tcp.dstport', 'tcp.flags.str', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.window_size_value', 'tcp.len', 'tcp.options'];
+  const txt = execFileSync('tshark', ['-r', pcap, '-T', 'fields', ...fields.flatMap((f) => ['-e', f]), '-E', 'separator=\t'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  return txt.split('\n').filter(Boolean).map((l) => {
+    const f = l.split('\t');
+    return { t: Number(f[0]), src: f[1], sport: +f[2], dst: f[3], dport: +f[4], flags: f[5], seq: +f[6], ack: +f[7], win: +f[8], len: +f[9], options: f[10] ?? '' };
+  });
+}
+
+function writeOutputs(exp: Experiment, rec: Recording, out: string): void {
+  writeFileSync(join(out, 'recording.json'), JSON.stringify(rec, null, 1) + '\n');
+  writeFileSync(join(out, 'samples.txt'), rec.samples.map((s) => `--- t=${(s.t / 1e9).toFixed(3)}\n${s.text}`).join(''));
+  const env = { ...process.env, LC_ALL: 'C', TZ: 'UTC' };
+  const pcap = join(out, 'capture.pcap');
+  if (existsSync(pcap)) {
+    writeFileSync(join(out, 'tshark.txt'), execFileSync('tshark', ['-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
+    writeFileSync(join(out, 'tcpdump.txt'), execFileSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
+  }
+  const stepAt = (label: string) => rec.steps.find((s) => s.label === label)?.actualNs ?? 0;
+  const boundNs = (b: import('../experiment/types.ts').BlockBound, term: string, end: boolean): number => {
+    if (b.kind === 'start') return -Infinity;
+    if (b.kind === 'end') return Infinity;
+    if (b.kind === 'time') return b.at;
+    if (b.kind === 'before') return stepAt(b.label);
+    const i = rec.steps.findIndex((s) => s.label === b.label);
+    const next = rec.steps.slice(i + 1).find((s) => s.terminal === term);
+    return next ? next.actualNs : end ? Infinity : rec.steps[i].actualNs;
+  };
+  for (const b of exp.blocks) {
+    if (b.kind !== 'terminal') continue;
+    writeFileSync(join(out, `${b.name}.txt`), screenWindow(rec.terminals[b.terminal] ?? [], boundNs(b.from, b.terminal, false), boundNs(b.to, b.terminal, true)));
+  }
+  for (const [name, chunks] of Object.entries(rec.terminals)) writeFileSync(join(out, `terminal-${name}.txt`), chunks.map((c) => c.text).join(''));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleep(20);
+}
+

@@ -1,0 +1,198 @@
+/**
+ * <tcp-lab-sim>: the experiment re-run in the browser by the same model that produced the
+ * page's transcripts. A timeline (play, pause, step, scrub; ←/→/Home/End on the slider) drives,
+ * in sync, the `ss -natp -o` table in the profile's format, the packet ladder with the current
+ * packet highlighted and the listener's accept queue. A profile switch and two knobs re-run the
+ * simulation; the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
+ */
+import { runExperiment, type Moment, type RunResult } from '../experiment/run.ts';
+import type { Experiment } from '../experiment/types.ts';
+import { renderSs } from '../render/ss.ts';
+import { renderLadder } from '../render/svg-ladder.ts';
+import { renderQueue } from '../render/svg-queue.ts';
+import { writePcap } from '../render/pcap.ts';
+import { PROFILES } from '../model/profiles.ts';
+import type { CapturedFrame, ProfileName } from '../model/types.ts';
+import { strings, type Strings } from './strings.ts';
+
+const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as const };
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export class TcpLabSim extends HTMLElement {
+  private exp!: Experiment;
+  private s!: Strings;
+  private res: RunResult | null = null;
+  private frames: { t: number; frame: CapturedFrame }[] = [];
+  private idx = 0;
+  private timer: number | null = null;
+  private ui!: {
+    profile: HTMLSelectElement; fin: HTMLInputElement; backlog: HTMLInputElement; play: HTMLButtonElement;
+    slider: HTMLInputElement; time: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
+  };
+
+  connectedCallback(): void {
+    if (this.dataset.ready) return;
+    const json = this.querySelector('script[type="application/json"]');
+    if (!json?.textContent) return;
+    this.exp = JSON.parse(json.textContent) as Experiment;
+    this.s = strings(document.documentElement.lang);
+    this.build();
+    this.dataset.ready = 'true';
+    this.rerun();
+    const m = /#t=([\d.]+)/.exec(location.hash);
+    if (m) this.seekTime(Number(m[1]) * 1e9);
+  }
+
+  disconnectedCallback(): void {
+    this.stop();
+  }
+
+  private build(): void {
+    const s = this.s;
+    const fallback = this.querySelector('[data-sim-fallback]') as HTMLElement | null;
+    if (fallback) fallback.hidden = true;
+    const root = el('div', { class: 'tcp-sim__live' });
+    const controls = el('div', { class: 'tcp-sim__controls' });
+    const profile = el('select', { 'data-testid': 'profile', 'aria-label': s.profile });
+    for (const p of Object.keys(PROFILES)) profile.append(el('option', { value: p }, p));
+    profile.value = this.dataset.profile ?? this.exp.profile;
+    const fin = el('input', { type: 'number', min: '1', max: '120', 'data-testid': 'fin-timeout', 'aria-label': s.finTimeout });
+    fin.value = String(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60);
+    const backlog = el('input', { type: 'number', min: '0', max: '8', 'data-testid': 'backlog', 'aria-label': s.backlog });
+    backlog.value = '1';
+    const label = (text: string, input: HTMLElement) => {
+      const l = el('label', { class: 'tcp-sim__knob' }, `${text} `);
+      l.append(input);
+      return l;
+    };
+    controls.append(label(s.profile, profile), label(s.finTimeout, fin), label(s.backlog, backlog));
+    for (const c of [profile, fin, backlog]) c.addEventListener('change', () => this.rerun());
+
+    const tl = el('div', { class: 'tcp-sim__timeline' });
+    const prev = el('button', { type: 'button', 'aria-label': s.prev, 'data-testid': 'prev' }, '«');
+    const play = el('button', { type: 'button', 'aria-label': s.play, 'data-testid': 'play' }, '▶');
+    const next = el('button', { type: 'button', 'aria-label': s.next, 'data-testid': 'next' }, '»');
+    const slider = el('input', { type: 'range', min: '0', max: '0', value: '0', step: '1', 'aria-label': s.timeline, 'data-testid': 'timeline' });
+    const time = el('output', { 'data-testid': 'time', 'aria-live': 'off' });
+    prev.addEventListener('click', () => this.seek(this.idx - 1));
+    next.addEventListener('click', () => this.seek(this.idx + 1));
+    play.addEventListener('click', () => (this.timer === null ? this.play() : this.stop()));
+    slider.addEventListener('input', () => this.seek(Number(slider.value)));
+    tl.append(prev, play, next, slider, time);
+
+    const panes = el('div', { class: 'tcp-sim__panes' });
+    const ssBox = el('figure', { class: 'tcp-sim__ss' });
+    ssBox.append(el('figcaption', {}, s.ss));
+    const ss = el('pre', { 'data-testid': 'ss', tabindex: '0' });
+    ssBox.append(ss);
+    const queue = el('div', { class: 'tcp-sim__queue', 'data-testid': 'queue' });
+    const ladderBox = el('figure', { class: 'tcp-sim__ladder' });
+    ladderBox.append(el('figcaption', {}, s.ladder));
+    const ladder = el('div', { 'data-testid': 'ladder', tabindex: '0' });
+    ladderBox.append(ladder);
+    panes.append(ssBox, queue, ladderBox);
+
+    const foot = el('div', { class: 'tcp-sim__foot' });
+    const pcap = el('button', { type: 'button', 'data-testid': 'pcap' }, s.pcap);
+    pcap.addEventListener('click', () => this.download());
+    const link = el('a', { href: '#', 'data-testid': 'permalink' }, s.permalink);
+    foot.append(pcap, link);
+    root.append(controls, tl, panes, foot);
+    this.append(root);
+    this.ui = { profile, fin, backlog, play, slider, time, ss, queue, ladder, pcap, link };
+  }
+
+  /** Run the model with the chosen profile and knobs, keeping the moment in time if possible. */
+  private rerun(): void {
+    const keepT = this.res ? this.moment()?.t ?? 0 : null;
+    const fin = Math.max(1, Math.min(120, Number(this.ui.fin.value) || 60));
+    const exp: Experiment = { ...this.exp, sysctl: { ...this.exp.sysctl, 'net.ipv4.tcp_fin_timeout': fin } };
+    const profile = this.ui.profile.value as ProfileName;
+    this.res = runExperiment(exp, profile, { observe: true, env: { ncBacklog: Math.max(0, Number(this.ui.backlog.value) || 0) } });
+    const t0 = this.res.t0;
+    this.frames = this.res.trace.flatMap((e) =>
+      e.type === 'xmit' ? [{ t: e.t - t0, frame: { realtimeNs: (this.res!.k.realtimeBaseUs + Math.floor(e.t / 1000)) * 1000, seg: e.seg } }] : [],
+    );
+    this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
+    this.dataset.profile = profile;
+    this.dataset.moments = String(this.res.moments.length);
+    if (keepT !== null) this.seekTime(keepT);
+    else this.seek(0);
+  }
+
+  private moment(): Moment | undefined {
+    return this.res?.moments[this.idx];
+  }
+
+  private seekTime(tNs: number): void {
+    const ms = this.res?.moments ?? [];
+    let i = 0;
+    while (i + 1 < ms.length && ms[i + 1].t <= tNs) i++;
+    this.seek(i);
+  }
+
+  seek(i: number): void {
+    if (!this.res) return;
+    const n = this.res.moments.length;
+    this.idx = Math.max(0, Math.min(n - 1, i));
+    this.render();
+  }
+
+  private render(): void {
+    const m = this.moment();
+    const u = this.ui;
+    const s = this.s;
+    if (!m || !this.res) return;
+    const prof = PROFILES[this.res.profile];
+    const secs = (m.t / 1e9).toFixed(6);
+    u.slider.value = String(this.idx);
+    const pk = this.frames.filter((f) => f.t <= m.t);
+    const last = pk.at(-1);
+    const what = last ? `${last.frame.seg.sport} → ${last.frame.seg.dport}` : s.nothing;
+    u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${what}`);
+    u.time.textContent = `t = ${secs} s`;
+    u.ss.textContent = renderSs(m.table, NATPO, { iproute2: prof.tools.iproute2, columns: null });
+    const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
+    u.queue.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq });
+    u.ladder.innerHTML = renderLadder(pk.map((f) => ({ t: f.t, seg: f.frame.seg })), { title: s.ladder, description: s.ladderDesc, highlight: pk.length - 1 });
+    u.link.href = `#t=${(m.t / 1e9).toFixed(6)}`;
+    this.dataset.t = secs;
+  }
+
+  private play(): void {
+    const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
+    this.ui.play.textContent = '||';
+    this.ui.play.setAttribute('aria-label', this.s.pause);
+    this.timer = window.setInterval(() => {
+      if (!this.res || this.idx >= this.res.moments.length - 1) return this.stop();
+      this.seek(this.idx + 1);
+    }, reduce ? 1000 : 250);
+  }
+
+  private stop(): void {
+    if (this.timer !== null) window.clearInterval(this.timer);
+    this.timer = null;
+    if (this.ui) {
+      this.ui.play.textContent = '▶';
+      this.ui.play.setAttribute('aria-label', this.s.play);
+    }
+  }
+
+  private download(): void {
+    const m = this.moment();
+    if (!m) return;
+    const bytes = writePcap(this.frames.filter((f) => f.t <= m.t).map((f) => f.frame));
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/vnd.tcpdump.pcap' }));
+    const a = el('a', { href: url, download: `${this.exp.id}-${this.res!.profile}.pcap` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}

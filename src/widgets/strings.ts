@@ -1,0 +1,63 @@
+/** Widget strings in English and Simplified Chinese, chosen from the page's lang. */
+const en = {
+  profile: 'Kernel profile',
+  finTimeout: 'tcp_fin_timeout (s)',
+  backlog: 'listen() backlog',
+  play: 'Play',
+  pause: 'Pause',
+  prev: 'Previous event',
+  next: 'Next event',
+  timeline: 'Timeline',
+  time: 'time',
+  ss: 'ss -natp -o at this moment',
+  queue: 'Accept queue of the listener',
+  queueEmpty: 'free',
+  queueReset: 'reset: not listed by ss',
+  recvq: 'Recv-Q',
+  ladder: 'Packets so far',
+  ladderDesc: 'Each arrow is a segment on lo, with its flags and relative sequence numbers; the current one is highlighted.',
+  pcap: 'Download pcap of what is on screen',
+  permalink: 'Link to this moment',
+  running: 'Simulating…',
+  noListener: 'no listening socket',
+  terminal: 'Sandbox terminal',
+  terminalHelp: 'Type a command and press Enter. Keys: Ctrl-C, Ctrl-Z, Ctrl-D (or type ^C, ^Z, ^D). Commands: nc, ss, sleep, fg, bg, jobs, kill, echo, grep, tcpdump.',
+  command: 'Command',
+  simTime: 'simulated time',
+  event: 'event',
+  nothing: 'before the first event',
+};
+type Strings = typeof en;
+const zh: Strings = {
+  profile: '内核配置',
+  finTimeout: 'tcp_fin_timeout（秒）',
+  backlog: 'listen() 的 backlog',
+  play: '播放',
+  pause: '暂停',
+  prev: '上一个事件',
+  next: '下一个事件',
+  timeline: '时间轴',
+  time: '时间',
+  ss: '此刻的 ss -natp -o',
+  queue: '监听套接字的 accept 队列',
+  queueEmpty: '空闲',
+  queueReset: '已被 reset，ss 看不到',
+  recvq: 'Recv-Q',
+  ladder: '到此刻为止的报文',
+  ladderDesc: '每个箭头是 lo 上的一个报文段，标出标志位和相对序号；当前报文高亮显示。',
+  pcap: '下载屏幕上这些报文的 pcap',
+  permalink: '指向此刻的链接',
+  running: '模拟中……',
+  noListener: '没有监听套接字',
+  terminal: '沙盒终端',
+  terminalHelp: '输入命令后按回车。按键：Ctrl-C、Ctrl-Z、Ctrl-D（也可以输入 ^C、^Z、^D）。可用命令：nc、ss、sleep、fg、bg、jobs、kill、echo、grep、tcpdump。',
+  command: '命令',
+  simTime: '模拟时间',
+  event: '事件',
+  nothing: '第一个事件之前',
+};
+
+export function strings(lang: string | null | undefined): Strings {
+  return (lang ?? '').toLowerCase().startsWith('zh') ? zh : en;
+}
+export type { Strings };

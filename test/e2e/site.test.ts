@@ -1,0 +1,157 @@
+// Browser tests: dist/ over a local http server and dist-offline/ over file://.
+// Assumes `npm run build && npm run export` (builds them itself if missing: see helpers.ts).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { ensureBuilt, buildEnv, launch, watchedPage, DIST, OFFLINE, ROOT } from './helpers.ts';
+import { startStaticServer } from '../../src/site/static-server.ts';
+
+let browser: Browser;
+let httpBase: string;
+let close: () => void;
+
+beforeAll(async () => {
+  ensureBuilt();
+  browser = await launch();
+  const { server, url } = await startStaticServer({ root: DIST });
+  httpBase = url;
+  close = () => server.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  close?.();
+});
+
+const fileBase = pathToFileURL(OFFLINE).href + '/';
+const modes = [
+  { name: 'http (dist)', page: (p: string) => httpBase + p, offline: false },
+  { name: 'file:// (dist-offline)', page: (p: string) => fileBase + (p === '' ? 'index.html' : p.endsWith('/') ? p + 'index.html' : p), offline: true },
+];
+const PAGES = ['', 'en/', 'en/collision/', 'en/recv-q/', 'en/background/', 'en/challenge-ack/', 'en/changes/', 'en/contributing/',
+  'zh-cn/', 'zh-cn/collision/', 'zh-cn/recv-q/', 'zh-cn/background/', 'zh-cn/challenge-ack/', 'zh-cn/changes/', 'zh-cn/contributing/'];
+
+for (const mode of modes) {
+  describe(mode.name, () => {
+    test('every page loads with no console errors' + (mode.offline ? ' and no non-file request' : ''), async () => {
+      for (const p of PAGES) {
+        const w = await watchedPage(browser);
+        await w.page.goto(mode.page(p), { waitUntil: 'load' });
+        if (p === '') await w.page.waitForURL(/\/en\/(index\.html)?$/); // the root redirects to English
+        await w.page.waitForTimeout(150);
+        expect(w.errors, p).toEqual([]);
+        if (mode.offline) expect(w.requests.filter((r) => !r.startsWith('file:') && !r.startsWith('data:')), p).toEqual([]);
+        // styles applied (Starlight sets the sidebar layout) and the page has a real title
+        expect(await w.page.locator('h1#_top').count(), p || 'root').toBe(1);
+        await w.page.context().close();
+      }
+    });
+
+    test('navigation: sidebar to another chapter, next link, and the language picker', async () => {
+      const w = await watchedPage(browser);
+      await w.page.goto(mode.page('en/'));
+      await w.page.locator('#starlight__sidebar a[href*="collision"]').first().click();
+      await w.page.waitForURL(/collision/);
+      expect(await w.page.locator('h1#_top').textContent()).toMatch(/collision/i);
+      await w.page.locator('.pagination-links a[rel="next"]').click();
+      await w.page.waitForURL(/recv-q/);
+      // switch language with the (desktop) language select
+      const select = w.page.locator('tcp-lang-select select').first();
+      const zhValue = await select.locator('option', { hasText: '简体中文' }).getAttribute('value');
+      await select.selectOption(zhValue!);
+      await w.page.waitForURL(/zh-cn\/recv-q/);
+      expect(await w.page.locator('html').getAttribute('lang')).toBe('zh-CN');
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+
+    for (const [lang, query, expectIn] of [
+      ['en', 'challenge', /challenge/i],
+      ['zh-cn', '队列', /队列/],
+    ] as const) {
+      test(`search (${lang}) for "${query}" finds and opens a result`, async () => {
+        const w = await watchedPage(browser);
+        await w.page.goto(mode.page(`${lang}/`));
+        await w.page.locator('tcp-search button[data-open]').click();
+        const input = w.page.locator('tcp-search input[data-input]');
+        await input.fill(query);
+        const first = w.page.locator('tcp-search [data-results] a').first();
+        await first.waitFor({ timeout: 10_000 });
+        expect(await first.textContent()).toMatch(expectIn);
+        const href = await first.getAttribute('href');
+        await first.click();
+        await w.page.waitForURL((u) => u.href !== mode.page(`${lang}/`) || href!.includes('#'));
+        expect(await w.page.locator('h1#_top').count()).toBe(1);
+        expect(await w.page.locator('main').textContent()).toMatch(expectIn);
+        if (mode.offline) expect(w.page.url().startsWith('file:')).toBe(true);
+        expect(w.errors).toEqual([]);
+        await w.page.context().close();
+      });
+    }
+
+    test('transcript copy button copies the commands only', async () => {
+      const w = await watchedPage(browser);
+      await w.page.goto(mode.page('en/collision/'));
+      const fig = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
+      await fig.waitFor();
+      const button = fig.locator('.copy button').first();
+      expect(await button.count()).toBe(1);
+      await w.page.evaluate(() => {
+        (window as unknown as { __copied: string[] }).__copied = [];
+        navigator.clipboard.writeText = async (t: string) => {
+          (window as unknown as { __copied: string[] }).__copied.push(t);
+        };
+      });
+      await button.click();
+      const copied = await w.page.evaluate(() => (window as unknown as { __copied: string[] }).__copied);
+      expect(copied.length).toBe(1);
+      expect(copied[0]).toMatch(/nc -l 12345/);
+      expect(copied[0]).not.toMatch(/Stopped|\]\$/);
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+
+    test('dark mode toggle and no-JS fallback of the simulator slot', async () => {
+      const w = await watchedPage(browser);
+      await w.page.goto(mode.page('en/'));
+      const sel = w.page.locator('starlight-theme-select select').first();
+      await sel.selectOption('dark');
+      expect(await w.page.locator('html').getAttribute('data-theme')).toBe('dark');
+      await sel.selectOption('light');
+      expect(await w.page.locator('html').getAttribute('data-theme')).toBe('light');
+      const sim = w.page.locator('tcp-lab-sim').first();
+      if (await sim.count()) expect(await sim.locator('[data-sim-fallback]').isVisible()).toBe(true);
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+  });
+}
+
+test('print: recorded originals are printed open, copy buttons and search are hidden', async () => {
+  const w = await watchedPage(browser);
+  await w.page.goto(httpBase + 'en/collision/');
+  await w.page.emulateMedia({ media: 'print' });
+  const rec = w.page.locator('figure.tcp-transcript[data-block="client-connect"] .tcp-transcript__recorded .expressive-code');
+  expect(await rec.isVisible()).toBe(true);
+  expect(await w.page.locator('figure.tcp-transcript .copy button').first().isVisible()).toBe(false);
+  expect(await w.page.locator('tcp-search button[data-open]').isVisible()).toBe(false);
+  await w.page.emulateMedia({ media: 'screen' });
+  expect(await rec.isVisible()).toBe(false);
+  await w.page.context().close();
+});
+
+test('offline bundle paths are relative (no absolute file paths baked in)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const html = readFileSync(resolve(OFFLINE, 'en/collision/index.html'), 'utf8');
+  expect(html).not.toContain(OFFLINE);
+  expect(html).not.toMatch(/\s(href|src)="\/(?!\/)/);
+});
+
+test('deterministic: two builds and two exports are byte-identical', async () => {
+  const { rebuildTwice, isIdentical, formatDiff } = await import('../../src/site/determinism.ts');
+  const { rmSync } = await import('node:fs');
+  const r = rebuildTwice(ROOT, buildEnv());
+  expect(formatDiff(r.dist, 'build 1', 'build 2')).toBe('');
+  expect(formatDiff(r.offline, 'export 1', 'export 2')).toBe('');
+  if (isIdentical(r.dist) && isIdentical(r.offline)) rmSync(r.tmp, { recursive: true, force: true });
+}, 180_000);

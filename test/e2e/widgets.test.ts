@@ -1,0 +1,151 @@
+// The live widgets in Debian's Chromium, over http (dist) and from disk (dist-offline):
+// the timeline's ss table and accept queue at the end of the seed collision, the sandbox
+// terminal, the profile switch (re-sent SYN ~10 ms after the RST on 6.x instead of ~1 s), a pcap
+// that tshark reads, both languages and both colour schemes, with no console errors.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, launch, watchedPage, DIST, OFFLINE } from './helpers.ts';
+import { startStaticServer } from '../../src/site/static-server.ts';
+import { findTool } from '../helpers/tools.ts';
+
+let browser: Browser;
+let httpBase: string;
+let close: () => void;
+
+beforeAll(async () => {
+  ensureBuilt();
+  browser = await launch();
+  const { server, url } = await startStaticServer({ root: DIST });
+  httpBase = url;
+  close = () => server.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  close?.();
+});
+
+const fileBase = pathToFileURL(OFFLINE).href + '/';
+const modes = [
+  { name: 'http', url: (p: string) => `${httpBase}${p}/` },
+  { name: 'file://', url: (p: string) => `${fileBase}${p}/index.html` },
+];
+
+async function sim(page: Page) {
+  const w = page.locator('tcp-lab-sim').first();
+  await w.locator('[data-testid="timeline"]').waitFor();
+  return w;
+}
+
+/** The ladder's packets with their times (seconds) and labels. */
+async function packets(page: Page) {
+  return page.locator('tcp-lab-sim [data-testid="ladder"] g.pkt').evaluateAll((gs) =>
+    gs.map((g) => ({ t: Number(g.querySelector('text.t')?.textContent), label: g.querySelectorAll('text')[1]?.textContent ?? '' })),
+  );
+}
+
+for (const mode of modes) {
+  describe(`widgets over ${mode.name}`, () => {
+    for (const lang of ['en', 'zh-cn'] as const) {
+      for (const scheme of ['light', 'dark'] as const) {
+        test(`${lang}, ${scheme}: scrub to the end → LISTEN 2 1, one CLOSE-WAIT, two queue slots`, async () => {
+          const w = await watchedPage(browser);
+          await w.page.emulateMedia({ colorScheme: scheme });
+          await w.page.goto(mode.url(`${lang}/collision`));
+          const s = await sim(w.page);
+          const slider = s.locator('[data-testid="timeline"]');
+          await slider.focus();
+          await w.page.keyboard.press('End');
+          const ss = await s.locator('[data-testid="ss"]').textContent();
+          expect(ss).toMatch(/^LISTEN {5}2 {6}1 /m);
+          expect(ss!.match(/^CLOSE-WAIT /gm)).toHaveLength(1);
+          expect(await s.locator('[data-testid="queue"] [data-slot]').count()).toBe(2);
+          expect(await s.locator('[data-testid="queue"] [data-state="reset"]').count()).toBe(1);
+          expect(await slider.getAttribute('aria-valuetext')).toBeTruthy();
+          await w.page.keyboard.press('Home');
+          expect(await s.locator('[data-testid="ss"]').textContent()).not.toMatch(/CLOSE-WAIT/);
+          await w.page.keyboard.press('ArrowRight');
+          expect(Number(await slider.inputValue())).toBe(1);
+          expect(w.errors).toEqual([]);
+          await w.page.context().close();
+        });
+      }
+    }
+
+    test('the sandbox terminal: nc -l, ^Z, a client that quits, sleep 61, ss', async () => {
+      const w = await watchedPage(browser);
+      await w.page.goto(mode.url('en/collision'));
+      const term = w.page.locator('tcp-lab-terminal').first();
+      const input = term.locator('[data-testid="command"]');
+      await input.waitFor();
+      for (const line of ['nc -l 12345', '^Z', 'nc localhost 12345', '^C', 'sleep 61', 'ss -natp -o']) {
+        await input.fill(line);
+        await input.press('Enter');
+      }
+      const screen = (await term.locator('[data-testid="screen"]').textContent())!;
+      expect(screen).toContain('[1]+  Stopped                 nc -l 12345');
+      expect(screen).toMatch(/^LISTEN +1 +1 .*users:\(\("nc",pid=\d+,fd=3\)\)$/m);
+      expect(screen).toMatch(/^CLOSE-WAIT +1 +0 /m);
+      expect(screen).not.toMatch(/FIN-WAIT-2/); // expired during sleep 61
+      await input.fill('frobnicate');
+      await input.press('Enter');
+      expect(await term.locator('[data-testid="screen"]').textContent()).toContain('bash: frobnicate: command not found');
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+
+    test('switching to linux-6.x re-sends the SYN ~10 ms after the RST instead of ~1 s', async () => {
+      const w = await watchedPage(browser);
+      await w.page.goto(mode.url('en/collision'));
+      const s = await sim(w.page);
+      await s.locator('[data-testid="timeline"]').focus();
+      await w.page.keyboard.press('End');
+      const gap = async () => {
+        const p = await packets(w.page);
+        const rst = p.findIndex((x) => /^RST/.test(x.label));
+        return p[rst + 1].t - p[rst].t;
+      };
+      expect(await gap()).toBeGreaterThan(0.99);
+      await s.locator('[data-testid="profile"]').selectOption('linux-6.x');
+      await w.page.keyboard.press('End');
+      const g = await gap();
+      expect(g).toBeGreaterThan(0.007);
+      expect(g).toBeLessThan(0.013);
+      expect(await s.locator('[data-testid="ss"]').textContent()).toMatch(/0\.0\.0\.0:12345/);
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+  });
+}
+
+describe('pcap download', () => {
+  test('the pcap of what is on screen is a capture tshark reads', async () => {
+    const w = await watchedPage(browser);
+    await w.page.goto(`${httpBase}en/collision/`);
+    const s = await sim(w.page);
+    await s.locator('[data-testid="timeline"]').focus();
+    await w.page.keyboard.press('End');
+    const [dl] = await Promise.all([w.page.waitForEvent('download'), s.locator('[data-testid="pcap"]').click()]);
+    const dir = mkdtempSync(join(tmpdir(), 'tcp-lab-dl-'));
+    try {
+      const file = join(dir, 'x.pcap');
+      await dl.saveAs(file);
+      const tshark = findTool('tshark');
+      if (!tshark) {
+        if (process.env.CI) throw new Error('tshark is not installed (CI)');
+        return;
+      }
+      const out = execFileSync(tshark, ['-r', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+      expect(out.trim().split('\n')).toHaveLength(13);
+      expect(out).toContain('[TCP Port numbers reused]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+});

@@ -1,0 +1,54 @@
+/** Test helpers: drive the model with small syscall scripts, as a C test program would. */
+import { createHost, type HostOptions } from '../../src/model/index.ts';
+import type { ProgramCtx, Sys } from '../../src/model/process.ts';
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment } from '../../src/model/types.ts';
+
+export const LO = 0x7f000001;
+export const ms = (x: number): number => Math.round(x * 1e6);
+export const sec = (x: number): number => Math.round(x * 1e9);
+
+export function host(o: Partial<HostOptions> & { profile: HostOptions['profile'] }) {
+  const h = createHost({ seed: 7, ...o });
+  const { k, procs } = h;
+  const results = new Map<string, unknown>();
+  /** Start a scripted program; `log(name, value)` records results for assertions. */
+  function start(name: string, body: (log: (key: string, v: unknown) => void, ctx: ProgramCtx) => Generator<Sys, number, any>, pid?: number) {
+    procs.programs.set(name, (ctx) => body((key, v) => results.set(key, v), ctx));
+    return procs.spawn(name, [name], { pid })!;
+  }
+  const segs = (): Segment[] => k.sim.trace.flatMap((e) => (e.type === 'xmit' ? [e.seg] : []));
+  const xmits = () => k.sim.trace.flatMap((e) => (e.type === 'xmit' ? [{ t: e.t, seg: e.seg }] : []));
+  const run = (until: number) => k.sim.runUntil(until);
+  return { ...h, start, results, segs, xmits, run };
+}
+
+export function flagStr(f: number): string {
+  let s = '';
+  if (f & TH_FIN) s += 'F';
+  if (f & TH_SYN) s += 'S';
+  if (f & TH_RST) s += 'R';
+  if (f & TH_ACK) s += '.';
+  return s;
+}
+
+/** A listening socket with SO_REUSEADDR and SO_REUSEPORT, as netcat-openbsd sets up. */
+export function* listener(port: number, backlog: number): Generator<Sys, number, any> {
+  const fd: number = yield { op: 'socket' };
+  yield { op: 'setsockopt', fd, opt: 'SO_REUSEADDR', val: 1 };
+  yield { op: 'setsockopt', fd, opt: 'SO_REUSEPORT', val: 1 };
+  const b: number = yield { op: 'bind', fd, addr: 0, port };
+  if (b < 0) return b;
+  const l: number = yield { op: 'listen', fd, backlog };
+  return l < 0 ? l : fd;
+}
+
+/** socket(), optional bind(port), connect(): returns [fd, connect result]. */
+export function* client(port: number, bindPort = 0): Generator<Sys, [number, number], any> {
+  const fd: number = yield { op: 'socket' };
+  if (bindPort) {
+    const b: number = yield { op: 'bind', fd, addr: 0, port: bindPort };
+    if (b < 0) return [fd, b];
+  }
+  const r: number = yield { op: 'connect', fd, addr: LO, port };
+  return [fd, r];
+}

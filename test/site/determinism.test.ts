@@ -1,0 +1,40 @@
+import { afterAll, expect, test } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { treeDigest, compareDigests, isIdentical, formatDiff } from '../../src/site/determinism.ts';
+import { siteWeights, TEXT_PAGE_JS_BUDGET_GZ } from '../../src/site/weight.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tcp-lab-det-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+function tree(name: string, files: Record<string, string>) {
+  const root = join(tmp, name);
+  for (const [f, c] of Object.entries(files)) {
+    mkdirSync(join(root, f, '..'), { recursive: true });
+    writeFileSync(join(root, f), c);
+  }
+  return treeDigest(root);
+}
+
+test('identical trees compare equal; differences are listed by kind', () => {
+  const a = tree('a', { 'x.html': '1', 'sub/y.js': '2' });
+  const b = tree('b', { 'x.html': '1', 'sub/y.js': '2' });
+  expect(isIdentical(compareDigests(a, b))).toBe(true);
+  const c = tree('c', { 'x.html': 'changed', 'z.css': '3' });
+  const d = compareDigests(a, c);
+  expect(d).toEqual({ onlyA: ['sub/y.js'], onlyB: ['z.css'], differ: ['x.html'] });
+  expect(formatDiff(d)).toBe('only in A: sub/y.js\nonly in B: z.css\ndiffers: x.html');
+});
+
+test('digest keys are sorted paths (walk order is deterministic)', () => {
+  const a = tree('order', { 'b.txt': '', 'a/z.txt': '', 'a/b.txt': '' });
+  expect([...a.keys()]).toEqual(['a/b.txt', 'a/z.txt', 'b.txt']);
+});
+
+const DIST = resolve(import.meta.dirname, '../../dist');
+test.skipIf(!existsSync(join(DIST, 'index.html')))('JS budget: text-only pages load ≤ 10 KB gzip of JavaScript', () => {
+  for (const w of siteWeights(DIST, process.env.TCP_LAB_BASE || '/')) {
+    if (w.widgets === 0) expect(w.jsGz, w.page).toBeLessThanOrEqual(TEXT_PAGE_JS_BUDGET_GZ);
+  }
+});

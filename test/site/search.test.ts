@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import { tokenizeText } from '../../src/site/search-tokenize.ts';
+import { createEngine, type SearchDoc } from '../../src/site/search-engine.ts';
+import { extractPageText } from '../../src/site/html.ts';
+import { searchIndexScript, inlineScriptHashes, tightenCsp } from '../../src/site/postbuild-steps.ts';
+
+test('tokenizer: Latin words lower-cased, CJK runs as bigrams', () => {
+  expect(tokenizeText('LISTEN Recv-Q 监听队列')).toEqual(['listen', 'recv', 'q', '监听', '听队', '队列']);
+  expect(tokenizeText('队')).toEqual(['队']);
+});
+
+describe('engine', () => {
+  const docs: SearchDoc[] = [
+    { id: 0, url: 'en/recv-q/', lang: 'en', page: 'Why Recv-Q ≠ connections', heading: '', text: 'The accept queue keeps dead children.' },
+    { id: 1, url: 'en/challenge-ack/#x', lang: 'en', page: 'Challenge ACK', heading: 'Rate limits', text: 'A challenge ACK per 500 ms.' },
+    { id: 2, url: 'zh-cn/recv-q/', lang: 'zh-CN', page: 'Recv-Q 为何对不上', heading: '', text: '监听套接字的 accept 队列会保留已经死掉的子连接。' },
+  ];
+  const search = createEngine(docs);
+  test('English word, prefix and fuzzy', () => {
+    expect(search('challenge', 'en')[0].url).toBe('en/challenge-ack/#x');
+    expect(search('chall', 'en')[0].url).toBe('en/challenge-ack/#x');
+    expect(search('queus', 'en')[0]?.url).toBe('en/recv-q/');
+  });
+  test('Chinese words, including a single character', () => {
+    expect(search('队列', 'zh-CN')[0].url).toBe('zh-cn/recv-q/');
+    expect(search('子连接', 'zh-CN')[0].url).toBe('zh-cn/recv-q/');
+    expect(search('队', 'zh-CN')[0].url).toBe('zh-cn/recv-q/');
+    expect(search('不存在的词', 'zh-CN')).toEqual([]);
+  });
+  test('results prefer the page language and carry a snippet', () => {
+    const hits = search('accept', 'zh-CN');
+    expect(hits.map((h) => h.url)).toEqual(['zh-cn/recv-q/']);
+    expect(hits[0].snippet).toContain('accept');
+  });
+});
+
+test('extractPageText splits a Starlight page into sections and skips copy buttons and recorded originals', () => {
+  const html = `<html lang="zh-CN"><head><title>x</title><script>var a="<p>";</script></head><body>
+  <h1 id="_top">标题</h1><div class="sl-markdown-content"><p>前言 &amp; intro</p>
+  <div class="sl-heading-wrapper"><h2 id="one">第一节</h2><a class="sl-anchor-link" href="#one"><span class="sr-only">Section titled</span></a></div>
+  <p>正文 text</p><div class="copy"><button data-code="x">Copy</button></div>
+  <details class="tcp-transcript__recorded"><summary>rec</summary>HIDDEN</details>
+  </div><footer>FOOT</footer></body></html>`;
+  const p = extractPageText(html)!;
+  expect(p.lang).toBe('zh-CN');
+  expect(p.title).toBe('标题');
+  expect(p.sections).toEqual([
+    { id: '', heading: '', text: '前言 & intro' },
+    { id: 'one', heading: '第一节', text: '正文 text' },
+  ]);
+});
+
+test('search index script is a classic script that cannot close its own tag', () => {
+  const s = searchIndexScript([{ id: 0, url: 'a/', lang: 'en', page: '</script>', heading: '', text: '' }]);
+  expect(s.startsWith('window.__TCP_LAB_SEARCH__=')).toBe(true);
+  expect(s).not.toContain('</script>');
+});
+
+test('CSP: inline scripts are hashed and unsafe-inline is dropped from script-src', () => {
+  const html = `<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"><script>a()</script><script type="module">b()</script><script src="/x.js"></script><script type="application/ld+json">{}</script>`;
+  expect(inlineScriptHashes(html)).toHaveLength(2);
+  const out = tightenCsp(html);
+  expect(out).toMatch(/script-src 'self' 'sha256-[^']+' 'sha256-[^']+';/);
+  expect(out).not.toMatch(/script-src[^;]*unsafe-inline/);
+  expect(out).toContain("style-src 'self' 'unsafe-inline'");
+});
