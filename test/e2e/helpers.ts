@@ -52,8 +52,8 @@ export interface Watched {
 }
 
 /** A page that records console errors, page errors, failed requests and every request URL. */
-export async function watchedPage(browser: Browser): Promise<Watched> {
-  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+export async function watchedPage(browser: Browser, opts: { javaScriptEnabled?: boolean } = {}): Promise<Watched> {
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], javaScriptEnabled: opts.javaScriptEnabled ?? true });
   const page = await context.newPage();
   const errors: string[] = [];
   const requests: string[] = [];

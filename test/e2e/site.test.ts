@@ -119,10 +119,21 @@ for (const mode of modes) {
       expect(await w.page.locator('html').getAttribute('data-theme')).toBe('dark');
       await sel.selectOption('light');
       expect(await w.page.locator('html').getAttribute('data-theme')).toBe('light');
+      // With JavaScript the widget replaces its build-time pictures with the live simulator.
       const sim = w.page.locator('tcp-lab-sim').first();
-      if (await sim.count()) expect(await sim.locator('[data-sim-fallback]').isVisible()).toBe(true);
+      expect(await sim.count()).toBe(1);
+      await sim.locator('.tcp-sim__live').waitFor();
+      expect(await sim.locator('[data-sim-fallback]').isVisible()).toBe(false);
       expect(w.errors).toEqual([]);
       await w.page.context().close();
+      // Without JavaScript the reader still sees the ladder and the accept queue of the same run.
+      const nojs = await watchedPage(browser, { javaScriptEnabled: false });
+      await nojs.page.goto(mode.page('en/collision/'));
+      const still = nojs.page.locator('tcp-lab-sim').first();
+      expect(await still.locator('[data-sim-fallback]').isVisible()).toBe(true);
+      expect(await still.locator('[data-sim-fallback] svg').count()).toBeGreaterThanOrEqual(2);
+      expect(await still.locator('.tcp-sim__live').count()).toBe(0);
+      await nojs.page.context().close();
     });
   });
 }
