@@ -150,7 +150,6 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       terms.set(t.name, { history: t.history, chunks: [], fg: null, jobs: [] });
       prompt(t.name);
     }
-    let jobN = 0;
     const start = (term: string, line: string): Job => {
       // `exec` keeps the pid of a single program; pipelines and loops keep bash as the leader
       const isSimple = !/[|;]/.test(line);
@@ -158,7 +157,9 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       const c = nsExec(['bash', '-c', isSimple ? `exec ${rewritten}` : rewritten]);
       const pr: ProcRecord = { terminal: term, pid: c.pid ?? -1, cmd: line, startNs: now(), endNs: null, exit: null, output: [] };
       rec.processes.push(pr);
-      const job: Job = { n: ++jobN, child: c, cmd: line, rec: pr, state: 'running', stdinKeep: true };
+      // bash numbers jobs per shell: one more than the highest job number still in its table
+      const n = 1 + Math.max(0, ...terms.get(term)!.jobs.map((j) => j.n));
+      const job: Job = { n, child: c, cmd: line, rec: pr, state: 'running', stdinKeep: true };
       const onData = (d: Buffer) => {
         const text = d.toString();
         pr.output.push({ t: now(), text });
