@@ -6,7 +6,8 @@
  * machine-readable recording.json. Node-only (src/recorder is not part of the pure model).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
 import type { Experiment, Step } from '../experiment/types.ts';
 import { screenWindow, type ScreenChunk } from '../experiment/run.ts';
@@ -321,21 +322,65 @@ function writeOutputs(exp: Experiment, rec: Recording, out: string): void {
     writeFileSync(join(out, 'tshark.txt'), execFileSync('tshark', ['-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
     writeFileSync(join(out, 'tcpdump.txt'), execFileSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
   }
-  const stepAt = (label: string) => rec.steps.find((s) => s.label === label)?.actualNs ?? 0;
-  const boundNs = (b: import('../experiment/types.ts').BlockBound, term: string, end: boolean): number => {
-    if (b.kind === 'start') return -Infinity;
-    if (b.kind === 'end') return Infinity;
-    if (b.kind === 'time') return b.at;
-    if (b.kind === 'before') return stepAt(b.label);
-    const i = rec.steps.findIndex((s) => s.label === b.label);
-    const next = rec.steps.slice(i + 1).find((s) => s.terminal === term);
-    return next ? next.actualNs : end ? Infinity : rec.steps[i].actualNs;
-  };
   for (const b of exp.blocks) {
     if (b.kind !== 'terminal') continue;
-    writeFileSync(join(out, `${b.name}.txt`), screenWindow(rec.terminals[b.terminal] ?? [], boundNs(b.from, b.terminal, false), boundNs(b.to, b.terminal, true)));
+    writeFileSync(join(out, `${b.name}.txt`), terminalBlock(exp, rec, b, Infinity));
   }
   for (const [name, chunks] of Object.entries(rec.terminals)) writeFileSync(join(out, `terminal-${name}.txt`), chunks.map((c) => c.text).join(''));
+}
+
+/**
+ * A terminal block's text: the terminal's screen between the block's bounds. `endNs` caps the
+ * `end` bound (Infinity: up to the teardown, where the recorder terminates what still runs).
+ */
+function terminalBlock(exp: Experiment, rec: Recording, b: Extract<Experiment['blocks'][number], { kind: 'terminal' }>, endNs: number): string {
+  const stepAt = (label: string) => rec.steps.find((s) => s.label === label)?.actualNs ?? 0;
+  const boundNs = (x: import('../experiment/types.ts').BlockBound, term: string, end: boolean): number => {
+    if (x.kind === 'start') return -Infinity;
+    if (x.kind === 'end') return endNs;
+    if (x.kind === 'time') return x.at;
+    if (x.kind === 'before') return stepAt(x.label);
+    const i = rec.steps.findIndex((s) => s.label === x.label);
+    const next = rec.steps.slice(i + 1).find((s) => s.terminal === term);
+    return next ? next.actualNs : end ? endNs : rec.steps[i].actualNs;
+  };
+  return screenWindow(rec.terminals[b.terminal] ?? [], boundNs(b.from, b.terminal, false), boundNs(b.to, b.terminal, true));
+}
+
+/** Ports written in the experiment's commands (the listening port): literal in expected blocks. */
+export function experimentPorts(exp: Experiment): number[] {
+  const ports = exp.steps.flatMap((s) => (s.action.kind === 'command' ? [...s.action.line.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1])) : []));
+  return [...new Set(ports)].filter((p) => p < 32768).sort((a, b) => a - b);
+}
+
+/**
+ * Write `expected/<block>.txt` for the experiment's terminal and tcpdump blocks from a
+ * recording's raw outputs (`<block>.txt`, `tcpdump.txt`), with the values a real run leaves to
+ * chance redacted (src/experiment/redact.ts). Only meaningful for a recording of the experiment
+ * as written (no --max-gap compression, no sysctl overrides): the experiment file's `recorded:`
+ * list can then check its linux-6.x blocks against them. Returns the block names written.
+ */
+export function writeExpectedBlocks(exp: Experiment, out: string): string[] {
+  const rec = JSON.parse(readFileSync(join(out, 'recording.json'), 'utf8')) as Recording;
+  const keepPorts = experimentPorts(exp);
+  const dir = join(out, 'expected');
+  mkdirSync(dir, { recursive: true });
+  // the experiment ends `tail` after its last step, as in the simulator; what the recorder's
+  // teardown prints after that ("Terminated") is not part of it
+  const endNs = (rec.steps.at(-1)?.actualNs ?? 0) + (exp.inputs.tailNs ?? 3e9);
+  // terminals that sample `ss`: row order follows the kernel's hash of the (random) ports and
+  // column widths follow their digits, so only the conformance check compares them
+  const sampling = new Set(exp.steps.flatMap((s) => (s.action.kind === 'command' && /\bss\b/.test(s.action.line) ? [s.terminal] : [])));
+  const written: string[] = [];
+  for (const b of exp.blocks) {
+    let text: string | null = null;
+    if (b.kind === 'terminal' && !sampling.has(b.terminal)) text = redactText(terminalBlock(exp, rec, b, endNs), 'terminal', { keepPorts });
+    else if (b.kind === 'tcpdump' && existsSync(join(out, 'tcpdump.txt'))) text = redactText(readFileSync(join(out, 'tcpdump.txt'), 'utf8'), 'tcpdump', { keepPorts });
+    if (text === null) continue;
+    writeFileSync(join(dir, `${b.name}.txt`), text);
+    written.push(b.name);
+  }
+  return written;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
