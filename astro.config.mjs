@@ -79,6 +79,18 @@ export default defineConfig({
           ],
         },
         {
+          label: 'More experiments',
+          translations: { 'zh-CN': '更多实验' },
+          items: [
+            chapter('accept-queue-overflow', 'When the accept queue is full', 'accept 队列满了之后'),
+            chapter('fg-resume', 'Resuming the listener with fg', '用 fg 恢复监听进程'),
+            chapter('kill-listener', 'kill -9 of a listener', 'kill -9 监听进程'),
+            chapter('closed-port', 'Connecting to a closed port', '连接一个没有监听的端口'),
+            chapter('timewait-syn', 'A SYN meets TIME-WAIT', 'SYN 撞上 TIME-WAIT'),
+            chapter('syn-timeout', 'A SYN that is never answered', '永远得不到回应的 SYN'),
+          ],
+        },
+        {
           label: 'Project',
           translations: { 'zh-CN': '项目' },
           items: [chapter('contributing', 'Contributing', '参与贡献')],

@@ -1592,8 +1592,10 @@ export class Kernel {
         this.tcpConnRequest(l, skb, res.isn);
         return;
       }
-      this.rcvVerdict(skb, tw.id, 'dropped', 'no-socket');
-      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+      // no listener any more: "Fall through to ACK" (4.4) / fallthrough to TCP_TW_ACK (6.x) —
+      // the TIME-WAIT socket answers with tcp_v4_timewait_ack() and stays
+      this.rcvVerdict(skb, tw.id, 'dropped', 'timewait');
+      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4TimewaitAck(tw));
       return;
     }
     if (res.kind === 'ack') this.later(this.profile.costs.ackReplyNs, () => this.tcpV4TimewaitAck(tw));

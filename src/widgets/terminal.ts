@@ -8,7 +8,7 @@ import { createHost } from '../model/index.ts';
 import type { Kernel } from '../model/kernel.ts';
 import type { ProcessTable } from '../model/process.ts';
 import type { ProfileName } from '../model/types.ts';
-import { installUserland, startShell } from '../userland/index.ts';
+import { COMMANDS, installUserland, startShell } from '../userland/index.ts';
 import { strings, type Strings } from './strings.ts';
 
 const MAX_ADVANCE_NS = 600e9;
@@ -20,6 +20,7 @@ export class TcpLabTerminal extends HTMLElement {
   private screen!: HTMLPreElement;
   private input!: HTMLInputElement;
   private clock!: HTMLElement;
+  private note!: HTMLElement;
   private seen = 0;
   private prompts = 0;
   private history: string[] = [];
@@ -64,6 +65,12 @@ export class TcpLabTerminal extends HTMLElement {
     this.clock.className = 'tcp-term__clock';
     this.clock.setAttribute('data-testid', 'clock');
     form.append(this.input, this.clock);
+    // a hint outside the screen (which stays exactly what bash prints) when a command is unknown
+    this.note = document.createElement('p');
+    this.note.className = 'tcp-term__note';
+    this.note.setAttribute('data-testid', 'note');
+    this.note.setAttribute('role', 'status');
+    this.note.hidden = true;
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const v = this.input.value;
@@ -85,7 +92,7 @@ export class TcpLabTerminal extends HTMLElement {
         this.input.value = this.history[this.hpos] ?? '';
       }
     });
-    this.append(help, this.screen, form);
+    this.append(help, this.screen, form, this.note);
     this.seen = 0;
     this.prompts = 0;
     this.refresh();
@@ -95,8 +102,12 @@ export class TcpLabTerminal extends HTMLElement {
   submit(line: string): void {
     const t = line.trim();
     if (/^\^[CZD\\]$/i.test(t)) return this.key(t.toUpperCase() as '^C');
+    const before = (this.screen.textContent ?? '').length;
     this.procs.ttyType(this.procs.tty('sandbox'), line + '\n');
     this.advance();
+    const missing = /bash: ([^:\n]+): command not found/.exec((this.screen.textContent ?? '').slice(before));
+    this.note.hidden = !missing;
+    this.note.textContent = missing ? this.s.unknownCommand(missing[1], COMMANDS.join(', ')) : '';
   }
 
   key(k: '^C' | '^Z' | '^D' | '^\\'): void {

@@ -94,6 +94,13 @@ for (const mode of modes) {
       await input.fill('frobnicate');
       await input.press('Enter');
       expect(await term.locator('[data-testid="screen"]').textContent()).toContain('bash: frobnicate: command not found');
+      // beside the screen (which stays exactly what bash prints): which programs this host has
+      const note = term.locator('[data-testid="note"]');
+      expect(await note.isVisible()).toBe(true);
+      expect(await note.textContent()).toMatch(/frobnicate[\s\S]*nc, ss, tcpdump, sleep, grep/);
+      await input.fill('echo ok');
+      await input.press('Enter');
+      expect(await note.isVisible()).toBe(false);
       expect(w.errors).toEqual([]);
       await w.page.context().close();
     });

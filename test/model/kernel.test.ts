@@ -230,6 +230,58 @@ describe('closing', () => {
   });
 });
 
+describe('TIME-WAIT without a listener', () => {
+  it('tcp_v4_rcv TCP_TW_SYN (4.4, 6.x): with no listener left the SYN falls through to TCP_TW_ACK — tcp_v4_timewait_ack(), not a RST; the client RSTs that ACK and its re-sent SYN is refused', () => {
+    for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
+      const h = host({ profile });
+      h.start('srv', function* (log) {
+        const l: number = yield* listener(12345, 1);
+        const fd: number = yield { op: 'accept', fd: l };
+        log('srvClose', yield { op: 'close', fd }); // the server closes first → TIME-WAIT on its side
+        log('lClose', yield { op: 'close', fd: l }); // and nobody listens on 12345 any more
+        return 0;
+      });
+      h.run(ms(1));
+      let port = 0;
+      h.start('c1', function* (log) {
+        const [fd, r] = yield* client(12345);
+        log('c1', r);
+        port = h.k.inetDiagDump().find((x) => x.dport === 12345)!.sport;
+        log('eof', yield { op: 'read', fd });
+        yield { op: 'close', fd };
+        return 0;
+      });
+      h.run(sec(1));
+      expect(h.k.inetDiagDump().find((r) => r.sport === 12345 && r.dport === port)?.state).toBe(6); // TIME-WAIT
+      const serverFin = h.segs().find((s) => s.sport === 12345 && s.flags & 1)!;
+      const clientFin = h.segs().find((s) => s.dport === 12345 && s.flags & 1)!;
+      const before = h.segs().length;
+      h.start('c2', function* (log) {
+        const [, r] = yield* client(12345, port);
+        log('c2', r);
+        return 0;
+      });
+      h.run(sec(5));
+      const after = h.segs().slice(before);
+      const syn = after[0];
+      expect(flagStr(syn.flags)).toBe('S');
+      // the TIME-WAIT socket's answer: a bare ACK with its own snd_nxt / rcv_nxt
+      const reply = after[1];
+      expect([reply.sport, flagStr(reply.flags)]).toEqual([12345, '.']);
+      expect(reply.seq).toBe(u32(serverFin.seq + 1));
+      expect(reply.ack).toBe(u32(clientFin.seq + 1));
+      expect(after.some((s) => s.sport === 12345 && s.flags & TH_RST && s.flags & TH_SYN)).toBe(false);
+      // SYN-SENT gets an unacceptable ACK → RST with seq = its ack (tcp_rcv_synsent_state_process)
+      expect([flagStr(after[2].flags), after[2].seq]).toEqual(['R', reply.ack]);
+      // that RST kills the TIME-WAIT socket (tcp_rfc1337 = 0); the re-sent SYN finds no socket
+      const resent = after[3];
+      expect(flagStr(resent.flags)).toBe('S');
+      expect(flagStr(after[4].flags)).toBe('R.');
+      expect(h.results.get('c2')).toBe(-ECONNREFUSED);
+    }
+  });
+});
+
 describe('errno for misuse, never exceptions', () => {
   it('bind twice → EINVAL; listen on a connected socket → EINVAL; connect on a listener → EISCONN; connect twice → EISCONN; bad fd → EBADF; two binds to one port → EADDRINUSE', () => {
     const h = host({ profile: 'linux-6.x' });
