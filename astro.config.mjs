@@ -58,6 +58,7 @@ export default defineConfig({
       ],
       expressiveCode: {
         frames: { removeCommentsWhenCopyingTerminalFrames: true },
+        // Theme colour fixes (not JSON-serialisable, so they live in ec.config.mjs).
       },
       sidebar: [
         {

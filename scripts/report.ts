@@ -1,30 +1,208 @@
-// npm run report — project report. This file holds the page-weight section (site); other
-// sections (simulator benchmarks, transcript fidelity) can be added as further functions.
-// Usage: node scripts/report.ts [dist]
-import { existsSync } from 'node:fs';
-import { siteWeights, lazyWeights, TEXT_PAGE_JS_BUDGET_GZ } from '../src/site/weight.ts';
+// npm run report — project report on the built site (dist/, from `npm run build`):
+//   1. page weight, with the JavaScript budgets (text-only pages ≤ 10 KB gzip, widget pages ≤ 60 KB);
+//   2. scrub timing of the seed-collision timeline in Chromium (budget: < 16 ms to any moment);
+//   3. Lighthouse scores (performance, accessibility, best practices, SEO) of the collision chapter.
+// Prints markdown and writes it to reports/report.md. Exits 1 only when a budget is exceeded; a
+// part that cannot run here (no build, no browser, no Lighthouse) says why and is skipped.
+// Usage: node scripts/report.ts [dist] [--no-browser] [--no-lighthouse] [--out FILE | --no-write]
+// Environment: CHROME_PATH (default /usr/bin/chromium), TCP_LAB_BASE (as for the build).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { siteWeights, lazyWeights, jsBudgetGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ, type PageWeight } from '../src/site/weight.ts';
+import { startStaticServer } from '../src/site/static-server.ts';
+import { measureScrub, median, percentile, CHROMIUM_ARGS } from './lib/scrub.ts';
+import { runLighthouse, CATEGORIES } from './lib/lighthouse.ts';
 
-const kb = (n: number) => (n / 1024).toFixed(1).padStart(6);
+const args = process.argv.slice(2);
+const flag = (f: string) => args.includes(f);
+const outIdx = args.indexOf('--out');
+const outFile = flag('--no-write') ? null : resolve(outIdx >= 0 ? args[outIdx + 1] : 'reports/report.md');
+const dist = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--out') ?? 'dist';
+const base = (process.env.TCP_LAB_BASE || '/').replace(/\/?$/, '/');
+const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
-function pageWeightSection(dir: string): boolean {
-  if (!existsSync(dir)) {
-    console.log(`## Page weight\n\n${dir} not found: run npm run build first.\n`);
-    return true;
+/** Scrubbing to any moment of the seed timeline must take less than this (one 60 Hz frame). */
+const SCRUB_BUDGET_MS = 16;
+/** The chapter with the seed-collision widget. */
+const CHAPTER = 'en/collision/';
+
+const lines: string[] = [];
+const say = (s = '') => {
+  lines.push(s);
+  console.log(s);
+};
+const budgets: Array<{ name: string; ok: boolean | null; detail: string }> = [];
+const budgetLine = (b: { name: string; ok: boolean | null; detail: string }) =>
+  `- budget: ${b.name}: **${b.ok === null ? 'not measured' : b.ok ? 'ok' : 'EXCEEDED'}** (${b.detail})`;
+const kb = (n: number) => (n / 1024).toFixed(1);
+const ms = (n: number) => n.toFixed(1);
+
+function pageWeightSection(): void {
+  say('## Page weight\n');
+  if (!existsSync(join(dist, 'index.html'))) {
+    say(`${dist}/ not found: run npm run build first.\n`);
+    budgets.push({ name: `JS on text-only pages ≤ ${TEXT_PAGE_JS_BUDGET_GZ / 1024} KB gzip`, ok: null, detail: 'no build' });
+    budgets.push({ name: `JS on widget pages ≤ ${WIDGET_PAGE_JS_BUDGET_GZ / 1024} KB gzip`, ok: null, detail: 'no build' });
+    return;
   }
-  const rows = siteWeights(dir, process.env.TCP_LAB_BASE || '/');
-  console.log('## Page weight (KB; gz = gzip -9)\n');
-  console.log('page                                  html gz   css gz    js gz  scripts  widgets');
-  let ok = true;
+  const rows = siteWeights(dist, base);
+  say('KB, gzip -9. JS is what a page loads eagerly: its scripts and the chunks they import statically.');
+  say('Widget pages are those with a live `<tcp-lab-sim>` or `<tcp-lab-terminal>`.\n');
+  say('| page | html gz | css gz | js gz | js files | widgets | js budget |');
+  say('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    const textOnly = r.widgets === 0;
-    const over = textOnly && r.jsGz > TEXT_PAGE_JS_BUDGET_GZ;
-    if (over) ok = false;
-    console.log(`${r.page.padEnd(36)} ${kb(r.htmlGz)} ${kb(r.cssGz)} ${kb(r.jsGz)}  ${String(r.scripts).padStart(4)}  ${String(r.widgets).padStart(7)}${over ? '  OVER BUDGET' : ''}`);
+    const b = jsBudgetGz(r);
+    say(`| ${r.page} | ${kb(r.htmlGz)} | ${kb(r.cssGz)} | ${kb(r.jsGz)} | ${r.scripts} | ${r.widgets} | ${r.jsGz > b ? `**OVER** ${kb(b)}` : `≤ ${kb(b)}`} |`);
   }
-  for (const l of lazyWeights(dir)) console.log(`(lazy) ${l.file.padEnd(29)} ${kb(l.gz)} gz, ${kb(l.bytes)} raw — loaded when search opens`);
-  console.log(`\nbudget: text-only pages ≤ ${TEXT_PAGE_JS_BUDGET_GZ / 1024} KB gzip JS: ${ok ? 'ok' : 'EXCEEDED'}\n`);
-  return ok;
+  say('');
+  for (const l of lazyWeights(dist)) say(`- lazy: ${l.file} ${kb(l.gz)} KB gz (${kb(l.bytes)} KB raw), loaded when search opens`);
+  say('');
+  const check = (name: string, pages: PageWeight[], limit: number) => {
+    const over = pages.filter((p) => p.jsGz > limit);
+    const worst = pages.reduce<PageWeight | null>((a, p) => (!a || p.jsGz > a.jsGz ? p : a), null);
+    const b = {
+      name,
+      ok: pages.length ? over.length === 0 : null,
+      detail: !worst ? 'no such page' : over.length ? `over: ${over.map((p) => `${p.page} ${kb(p.jsGz)} KB`).join(', ')}` : `${pages.length} pages, largest ${worst.page} ${kb(worst.jsGz)} KB`,
+    };
+    budgets.push(b);
+    say(budgetLine(b));
+  };
+  check(`JS on text-only pages ≤ ${TEXT_PAGE_JS_BUDGET_GZ / 1024} KB gzip`, rows.filter((r) => r.widgets === 0), TEXT_PAGE_JS_BUDGET_GZ);
+  check(`JS on widget pages ≤ ${WIDGET_PAGE_JS_BUDGET_GZ / 1024} KB gzip`, rows.filter((r) => r.widgets > 0), WIDGET_PAGE_JS_BUDGET_GZ);
+  say('');
 }
 
-const ok = pageWeightSection(process.argv[2] ?? 'dist');
-process.exit(ok ? 0 : 1);
+async function browserSections(): Promise<void> {
+  const scrubName = `scrub the seed timeline to any moment < ${SCRUB_BUDGET_MS} ms`;
+  const page = join(dist, CHAPTER, 'index.html');
+  const skip = (why: string, lighthouseToo = true) => {
+    say('## Scrub timing\n');
+    say(`Not measured: ${why}\n`);
+    budgets.push({ name: scrubName, ok: null, detail: why });
+    if (lighthouseToo) say(`## Lighthouse\n\nNot run: ${why}\n`);
+  };
+  if (flag('--no-browser')) return skip('--no-browser given.');
+  if (!existsSync(page)) return skip(`${page} not found: run npm run build first.`);
+  if (!existsSync(chromePath)) return skip(`no browser at ${chromePath} (Debian: apt-get install chromium; or set CHROME_PATH).`);
+
+  const { server, url } = await startStaticServer({ root: dist, base });
+  try {
+    let chromium;
+    try {
+      chromium = (await import('playwright-core')).chromium;
+    } catch (e) {
+      skip(`playwright-core is not installed (npm install): ${(e as Error).message}`, false);
+      return;
+    }
+    say('## Scrub timing\n');
+    let browser;
+    try {
+      browser = await chromium.launch({ executablePath: chromePath, args: CHROMIUM_ARGS });
+    } catch (e) {
+      const why = `Chromium did not start: ${(e as Error).message.split('\n')[0]}`;
+      say(`Not measured: ${why}\n`);
+      budgets.push({ name: scrubName, ok: null, detail: why });
+      return;
+    }
+    try {
+      say(`Chromium ${browser.version()} (headless, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}), \`<tcp-lab-sim>\` on ${CHAPTER} over http.`);
+      say('For every moment index (fixed shuffled order, after an unmeasured warm-up pass), 5 rounds: set the');
+      say('`<input type=range data-testid="timeline">` value and dispatch `input`, timed in the page with');
+      say('performance.now() (Chromium coarsens it to 0.1 ms here); each sample starts after a frame boundary,');
+      say('from another moment. Per moment the median of the rounds; then max / p95 / median over the moments.\n');
+      say('- **sync update**: until `dispatchEvent` returns (the handler re-renders ss table, queue and ladder).');
+      say('- **+ style/layout**: the sync update plus the style and layout it caused, forced by reading the');
+      say(`  widget's size. **The budget (< ${SCRUB_BUDGET_MS} ms) applies to this column's max.**`);
+      say('- **next frame work**: sync update + main-thread rendering of the next frame (its');
+      say('  requestAnimationFrame to the end of style/layout/paint), without the wait for the frame slot.');
+      say('- **to next frame**: from setting the slider until that frame is rendered, including the wait for');
+      say('  the frame slot (up to one 60 Hz interval), so it is shown but not held to the budget.\n');
+      const s = await measureScrub(browser, `${url}${CHAPTER}`, 5);
+      const row = (name: string, xs: number[]) => `| ${name} | ${ms(Math.max(...xs))} | ${ms(percentile(xs, 95))} | ${ms(median(xs))} |`;
+      say(`${s.moments} moments × ${s.rounds} rounds.\n`);
+      say('| ms | max | p95 | median |');
+      say('| --- | ---: | ---: | ---: |');
+      say(row('sync update', s.handler));
+      say(row('+ style/layout', s.layout));
+      say(row('next frame work', s.render));
+      say(row('to next frame', s.frame));
+      say(`\nSlowest single sample of sync update + style/layout (any round, GC included): ${ms(s.worstSample)} ms.`);
+      const worstIdx = s.layout.indexOf(Math.max(...s.layout));
+      const b = { name: scrubName, ok: Math.max(...s.layout) < SCRUB_BUDGET_MS, detail: `max ${ms(Math.max(...s.layout))} ms (moment ${worstIdx}), p95 ${ms(percentile(s.layout, 95))}, median ${ms(median(s.layout))}; sync update + style/layout` };
+      budgets.push(b);
+      say(budgetLine(b));
+      // For perspective: the same on a slower device (Chromium's CPU throttling, as Lighthouse's mobile run).
+      const slow = await measureScrub(browser, `${url}${CHAPTER}`, 3, 4, false);
+      say(`\nInformation, not a budget: with a 4× CPU slowdown (as in Lighthouse's mobile run), 3 rounds, sync update +`);
+      say(`style/layout: max ${ms(Math.max(...slow.layout))} ms, p95 ${ms(percentile(slow.layout, 95))} ms, median ${ms(median(slow.layout))} ms.\n`);
+    } catch (e) {
+      const why = `measurement failed: ${(e as Error).message.split('\n')[0]}`;
+      say(`Not measured: ${why}\n`);
+      if (!budgets.some((b) => b.name === scrubName)) budgets.push({ name: scrubName, ok: null, detail: why });
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    server.close();
+  }
+  await lighthouseSection();
+}
+
+async function lighthouseSection(): Promise<void> {
+  say('## Lighthouse\n');
+  if (flag('--no-lighthouse')) return say('Not run: --no-lighthouse given.\n');
+  // Served gzip-compressed, as static hosts (GitHub Pages) serve it; the plain test server would
+  // make transfer sizes, and so the simulated load times, those of an uncompressed host.
+  const { server, url } = await startStaticServer({ root: dist, base, compress: true });
+  try {
+    const results = await runLighthouse(`${url}${CHAPTER}`, chromePath, ['mobile', 'desktop']);
+    say(`Lighthouse ${results[0].version}, ${CHAPTER} served over http from ${dist}/ (gzip, as a static host serves it), Chromium at ${chromePath}.`);
+    say(`Mobile is Lighthouse's default (emulated phone, simulated slow 4G, 4× CPU slowdown); desktop is its desktop preset.\n`);
+    say(`| preset | ${CATEGORIES.join(' | ')} |`);
+    say(`| --- | ${CATEGORIES.map(() => '---:').join(' | ')} |`);
+    for (const r of results) say(`| ${r.formFactor} | ${CATEGORIES.map((c) => r.scores[c] ?? 'n/a').join(' | ')} |`);
+    say('');
+    for (const r of results) {
+      for (const w of r.warnings) say(`- ${r.formFactor}: warning: ${w}`);
+      for (const c of CATEGORIES) {
+        if (r.scores[c] === 100) continue;
+        say(`Failing audits, ${r.formFactor} ${c} (${r.scores[c] ?? 'n/a'}):\n`);
+        if (!r.failing[c].length) say('- (none listed: the score is below 100 through audits without a score)');
+        for (const a of r.failing[c]) {
+          say(`- ${a.id} (score ${a.score.toFixed(2)}, weight ${a.weight}): ${a.title}${a.displayValue ? ` — ${a.displayValue}` : ''}`);
+          for (const x of a.examples) say(`  - \`${x.replaceAll('`', "'")}\``);
+        }
+        say('');
+      }
+      if (r.bootup.length) {
+        say(`Main-thread time by script, ${r.formFactor} (bootup-time; total / scripting ms):\n`);
+        for (const b of r.bootup) say(`- \`${b.url}\`: ${b.total} / ${b.scripting}`);
+        say('');
+      }
+    }
+  } catch (e) {
+    say(`Not run: ${(e as Error).message.split('\n')[0]}\n`);
+  } finally {
+    server.close();
+  }
+}
+
+say('# tcp-lab report\n');
+say(`Generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC from ${dist}/ with Node ${process.version} on Linux ${release()}.`);
+say('Regenerate with `npm run build && npm run report`.\n');
+pageWeightSection();
+await browserSections();
+
+say('## Budgets\n');
+for (const b of budgets) say(budgetLine(b));
+const exceeded = budgets.filter((b) => b.ok === false);
+say(`\n${exceeded.length ? `${exceeded.length} budget(s) EXCEEDED.` : 'No budget exceeded.'}`);
+
+if (outFile) {
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, lines.join('\n') + '\n');
+  console.error(`report written to ${outFile}`);
+}
+process.exit(exceeded.length ? 1 : 0);

@@ -1,6 +1,7 @@
 // A tiny static file server for dist/ (npm start, e2e tests). No dependencies.
 import { createServer, type Server } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
 export const MIME: Record<string, string> = {
@@ -33,7 +34,15 @@ export interface StaticServerOptions {
   base?: string;
   host?: string;
   port?: number;
+  /**
+   * gzip text responses (HTML, CSS, JS, JSON, SVG, XML, text) for clients that accept it, as
+   * static hosts such as GitHub Pages do. Off by default (tests compare plain bytes); the
+   * Lighthouse run of `npm run report` turns it on so transfer sizes are those of a real host.
+   */
+  compress?: boolean;
 }
+
+const COMPRESSIBLE = /^(text\/|application\/(json|xml|javascript)|image\/svg\+xml)/;
 
 /** Resolve a request path to a file under root, or null. Directories serve index.html. */
 export function resolveRequest(root: string, base: string, urlPath: string): string | null {
@@ -83,9 +92,16 @@ export function startStaticServer(opts: StaticServerOptions): Promise<{ server: 
       else createReadStream(nf).pipe(res);
       return;
     }
+    const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    if (opts.compress && COMPRESSIBLE.test(type) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      const body = gzipSync(readFileSync(file));
+      res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding', 'Content-Length': String(body.length) });
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     res.writeHead(200, {
       ...headers,
-      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': type,
       'Content-Length': String(statSync(file).size),
     });
     if (method === 'HEAD') res.end();
