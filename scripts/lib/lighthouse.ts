@@ -69,6 +69,7 @@ export async function runLighthouse(url: string, chromePath: string, presets: Ar
       const lhr = rr?.lhr;
       if (!lhr) throw new Error('Lighthouse returned no result');
       if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
+      if (process.env.TCP_LAB_LHR_DIR) (await import("node:fs")).writeFileSync(`${process.env.TCP_LAB_LHR_DIR}/lhr-${preset}.json`, JSON.stringify(lhr));
       const scores = {} as Record<Category, number | null>;
       const failing = {} as Record<Category, FailingAudit[]>;
       for (const c of CATEGORIES) {

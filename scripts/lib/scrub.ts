@@ -47,6 +47,8 @@ export async function measureScrub(browser: Browser, url: string, rounds = 5, cp
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url, { waitUntil: 'load' });
+    // the widget simulates when it comes into view
+    await page.locator('tcp-lab-sim').first().scrollIntoViewIfNeeded();
     await page.locator('tcp-lab-sim[data-ready] [data-testid="timeline"]').first().waitFor({ timeout: 30_000 });
     if (cpuSlowdown !== 1) {
       const cdp = await context.newCDPSession(page);

@@ -36,7 +36,26 @@ export class TcpLabSim extends HTMLElement {
     slider: HTMLInputElement; time: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
   };
 
+  private observer: IntersectionObserver | null = null;
+
+  /**
+   * The simulation runs when the widget comes near the viewport (or gets keyboard focus, or the
+   * URL links to a moment), not at page load: until then the reader sees the build-time
+   * pictures, and the page's first paint and main thread stay free (the way Astro's
+   * `client:visible` islands hydrate).
+   */
   connectedCallback(): void {
+    if (this.dataset.ready || this.observer) return;
+    const activate = () => this.activate();
+    if (/#t=/.test(location.hash) || typeof IntersectionObserver === 'undefined') return activate();
+    this.observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && activate(), { rootMargin: '400px 0px' });
+    this.observer.observe(this);
+    this.addEventListener('focusin', activate, { once: true });
+  }
+
+  private activate(): void {
+    this.observer?.disconnect();
+    this.observer = null;
     if (this.dataset.ready) return;
     const json = this.querySelector('script[type="application/json"]');
     if (!json?.textContent) return;
@@ -50,6 +69,8 @@ export class TcpLabSim extends HTMLElement {
   }
 
   disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = null;
     this.stop();
   }
 

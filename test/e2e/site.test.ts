@@ -122,6 +122,7 @@ for (const mode of modes) {
       // With JavaScript the widget replaces its build-time pictures with the live simulator.
       const sim = w.page.locator('tcp-lab-sim').first();
       expect(await sim.count()).toBe(1);
+      await sim.scrollIntoViewIfNeeded();
       await sim.locator('.tcp-sim__live').waitFor();
       expect(await sim.locator('[data-sim-fallback]').isVisible()).toBe(false);
       expect(w.errors).toEqual([]);

@@ -37,6 +37,9 @@ const modes = [
 
 async function sim(page: Page) {
   const w = page.locator('tcp-lab-sim').first();
+  // the widget simulates when it comes into view (before that: the build-time pictures)
+  expect(await w.getAttribute('data-ready')).toBeNull();
+  await w.scrollIntoViewIfNeeded();
   await w.locator('[data-testid="timeline"]').waitFor();
   return w;
 }
@@ -152,6 +155,29 @@ describe('pcap download', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+});
+
+describe('permalinks', () => {
+  test('#t=<seconds> opens the widget at that moment without scrolling to it, and the link points back', async () => {
+    const w = await watchedPage(browser);
+    await w.page.goto(`${httpBase}en/collision/`);
+    const s = await sim(w.page);
+    const slider = s.locator('[data-testid="timeline"]');
+    await slider.focus();
+    for (let i = 0; i < 12; i++) await w.page.keyboard.press('ArrowRight');
+    const href = await s.locator('[data-testid="permalink"]').getAttribute('href');
+    const t = await s.getAttribute('data-t');
+    expect(href).toBe(`#t=${t}`);
+    const ss = await s.locator('[data-testid="ss"]').textContent();
+    await w.page.goto(`${httpBase}en/collision/${href}`);
+    await w.page.reload();
+    const again = w.page.locator('tcp-lab-sim').first();
+    await again.locator('[data-testid="timeline"]').waitFor({ state: 'attached' });
+    expect(await again.getAttribute('data-t')).toBe(t);
+    expect(await again.locator('[data-testid="ss"]').textContent()).toBe(ss);
     expect(w.errors).toEqual([]);
     await w.page.context().close();
   });
