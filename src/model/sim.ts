@@ -2,7 +2,13 @@
  * Discrete-event scheduler with integer-nanosecond time and a trace.
  *
  * Events at the same instant run in insertion order, so simultaneity is resolved by
- * the code, never by chance. Cancelled events stay in the heap and are skipped.
+ * the code, never by chance. Cancelled events stay queued and are skipped.
+ *
+ * Layout (for throughput): events are grouped in one bucket per distinct instant, a FIFO
+ * in insertion order, and a binary min-heap orders the buckets by time. Many events share
+ * an instant (timers fire on jiffy boundaries, replies leave a fixed cost later), so the
+ * heap stays small and an event costs an array append instead of a sift. The order this
+ * gives is exactly (t, insertion order), as with one heap of (t, order) pairs.
  */
 import type { Ns, TraceEvent } from './types.ts';
 
@@ -13,10 +19,24 @@ export interface SimEvent {
   cancelled: boolean;
 }
 
+/** All events due at one instant, in insertion order; `i` is the next one to run. */
+interface Bucket {
+  t: Ns;
+  evs: SimEvent[];
+  i: number;
+}
+
 export class Sim {
   now: Ns = 0;
   private order = 0;
-  private heap: SimEvent[] = [];
+  /** Min-heap of buckets by time (times are distinct). */
+  private heap: Bucket[] = [];
+  /** Bucket of each pending instant. */
+  private buckets = new Map<Ns, Bucket>();
+  /** The bucket the last event went into (most events cluster on a few instants). */
+  private last: Bucket | null = null;
+  /** Emptied buckets kept for reuse. */
+  private spare: Bucket[] = [];
   readonly trace: TraceEvent[] = [];
   /** When false, only segments and their fates are traced (large scenarios). */
   traceDetail = true;
@@ -27,8 +47,14 @@ export class Sim {
 
   at(t: Ns, fn: () => void): SimEvent {
     if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
-    const ev: SimEvent = { t: Math.max(t, this.now), order: this.order++, fn, cancelled: false };
-    this.push(ev);
+    if (t < this.now) t = this.now;
+    const ev: SimEvent = { t, order: this.order++, fn, cancelled: false };
+    let b = this.last;
+    if (b === null || b.t !== t) {
+      b = this.buckets.get(t) ?? this.newBucket(t);
+      this.last = b;
+    }
+    b.evs.push(ev);
     return ev;
   }
 
@@ -42,7 +68,8 @@ export class Sim {
 
   emit(ev: TraceEvent): void {
     if (this.keepTrace) this.trace.push(ev);
-    for (const l of this.listeners) l(ev);
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i](ev);
   }
 
   /** Is anybody looking at trace events? (Hot paths skip building them when not.) */
@@ -56,17 +83,17 @@ export class Sim {
 
   /** Time of the next pending event, or Infinity. */
   peek(): Ns {
-    while (this.heap.length && this.heap[0].cancelled) this.pop();
-    return this.heap.length ? this.heap[0].t : Infinity;
+    const b = this.front();
+    return b === null ? Infinity : b.t;
   }
 
   /** Run events up to and including time `until` (inclusive); leaves now = until. */
   runUntil(until: Ns): void {
     for (;;) {
-      const t = this.peek();
-      if (t > until) break;
-      const ev = this.pop()!;
-      this.now = ev.t;
+      const b = this.front();
+      if (b === null || b.t > until) break;
+      const ev = b.evs[b.i++];
+      this.now = b.t;
       ev.fn();
     }
     if (until > this.now && until !== Infinity) this.now = until;
@@ -75,55 +102,80 @@ export class Sim {
   /** Run until no events remain or `limit` events ran. Returns the number run. */
   runAll(limit = 10_000_000): number {
     let n = 0;
-    while (n < limit && this.peek() !== Infinity) {
-      const ev = this.pop()!;
-      this.now = ev.t;
+    while (n < limit) {
+      const b = this.front();
+      if (b === null) break;
+      const ev = b.evs[b.i++];
+      this.now = b.t;
       ev.fn();
       n++;
     }
     return n;
   }
 
-  private less(a: SimEvent, b: SimEvent): boolean {
-    return a.t < b.t || (a.t === b.t && a.order < b.order);
+  /**
+   * The earliest bucket whose next event is not cancelled (cancelled events and emptied
+   * buckets are dropped on the way), or null when nothing is pending.
+   */
+  private front(): Bucket | null {
+    const h = this.heap;
+    while (h.length) {
+      const b = h[0];
+      const evs = b.evs;
+      let i = b.i;
+      while (i < evs.length && evs[i].cancelled) i++;
+      b.i = i;
+      if (i < evs.length) return b;
+      this.dropFront();
+    }
+    return null;
   }
 
-  private push(ev: SimEvent): void {
+  private newBucket(t: Ns): Bucket {
+    const b = this.spare.pop() ?? { t: 0, evs: [], i: 0 };
+    b.t = t;
+    this.buckets.set(t, b);
+    // sift up with a hole
     const h = this.heap;
     let i = h.length;
-    h.push(ev);
-    // sift up with a hole instead of swaps
+    h.push(b);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p];
-      if (!(ev.t < parent.t || (ev.t === parent.t && ev.order < parent.order))) break;
+      if (parent.t <= t) break;
       h[i] = parent;
       i = p;
     }
-    h[i] = ev;
+    h[i] = b;
+    return b;
   }
 
-  private pop(): SimEvent | undefined {
+  /** Remove the (exhausted) earliest bucket. */
+  private dropFront(): void {
     const h = this.heap;
-    if (!h.length) return undefined;
     const top = h[0];
     const last = h.pop()!;
     const n = h.length;
     if (n) {
       // sift down with a hole
+      const t = last.t;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
         let m = l;
-        if (r < n && this.less(h[r], h[l])) m = r;
-        if (!this.less(h[m], last)) break;
+        if (r < n && h[r].t < h[l].t) m = r;
+        if (h[m].t >= t) break;
         h[i] = h[m];
         i = m;
       }
       h[i] = last;
     }
-    return top;
+    this.buckets.delete(top.t);
+    if (this.last === top) this.last = null;
+    top.evs.length = 0;
+    top.i = 0;
+    if (this.spare.length < 1024) this.spare.push(top);
   }
 }
