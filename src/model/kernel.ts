@@ -161,6 +161,11 @@ export class Ehash {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Option objects without a value are shared by every segment (options are never mutated). */
+const OPT_NOP: TcpOption = { kind: 'nop' };
+const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
+/** 2^38: realtimeClock64() needs bits 6..37 of the ns clock. */
+const TWO_38 = 274877906944;
 /** The 4.8+ timer wheel at LVL_CLK_SHIFT 3: level n starts at 63 << 3(n-1) jiffies, granule 8^n. */
 const LVL_START = [0, 63, 504, 4032, 32256, 258048, 2064384, 16515072, 132120576];
 const LVL_GRAN = [1, 8, 64, 512, 4096, 32768, 262144, 2097152, 16777216];
@@ -254,8 +259,15 @@ export class Kernel {
   }
   /** ktime_get_real_ns() >> 6 (seq_scale's 64 ns clock), mod 2^32, computed exactly. */
   private realtimeClock64(leadNs = 0): number {
-    const ns = BigInt(this.realtimeBaseUs) * 1000n + BigInt(this.sim.now - leadNs);
-    return Number((ns >> 6n) & 0xffffffffn);
+    // (base * 1000 + d) >> 6 mod 2^32 only depends on the sum mod 2^38, and
+    // (base mod 2^38) * 1000 + d stays below 2^53, so doubles give the exact result.
+    const lo = (this.realtimeBaseUs % TWO_38) * 1000 + (this.sim.now - leadNs);
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(this.realtimeBaseUs)) {
+      const ns = BigInt(this.realtimeBaseUs) * 1000n + BigInt(this.sim.now - leadNs);
+      return Number((ns >> 6n) & 0xffffffffn);
+    }
+    const m = ((lo % TWO_38) + TWO_38) % TWO_38;
+    return Math.floor(m / 64);
   }
   msToJiffies(ms: number): number {
     return Math.ceil((ms * this.HZ) / 1000);
@@ -520,7 +532,12 @@ export class Kernel {
     for (let i = 0; i < this.xmitHooks.length; i++) this.xmitHooks[i](seg);
     if (this.remotePeers.size && this.remotePeers.has(seg.daddr)) return;
     this.softirqUntil = Math.max(this.softirqUntil, this.now + this.profile.costs.loRxNs);
-    this.sim.after(this.profile.costs.loRxNs, () => this.tcpV4Rcv(seg));
+    this.sim.callAfter(this.profile.costs.loRxNs, Kernel.deliver, this, seg);
+  }
+
+  /** The receive side of lo, as a shared event function (no closure per segment). */
+  private static deliver(k: Kernel, seg: Segment): void {
+    k.tcpV4Rcv(seg);
   }
 
   private mkSeg(p: Omit<Segment, 'id' | 'urgent' | 'payload' | 'ttl' | 'df' | 'tos'> & { payload?: Uint8Array }): Segment {
@@ -547,17 +564,19 @@ export class Kernel {
 
   private synOptions(mss: number, ts: { val: number; ecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
-    const o: TcpOption[] = [{ kind: 'mss', value: mss }];
-    if (sack && ts) o.push({ kind: 'sackOK' }, { kind: 'ts', ...ts });
-    else if (ts) o.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', ...ts });
-    else if (sack) o.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOK' });
-    if (wscale !== null) o.push({ kind: 'nop' }, { kind: 'wscale', shift: wscale });
+    const mssOpt: TcpOption = { kind: 'mss', value: mss };
+    let o: TcpOption[];
+    if (sack && ts) o = [mssOpt, OPT_SACK_OK, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
+    else if (ts) o = [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
+    else if (sack) o = [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
+    else o = [mssOpt];
+    if (wscale !== null) o.push(OPT_NOP, { kind: 'wscale', shift: wscale });
     return o;
   }
 
   private tsOpts(sk: { tstampOk: boolean; tsOffset: number; tsRecent: number }): TcpOption[] {
     if (!sk.tstampOk) return [];
-    return [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent }];
+    return [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent }];
   }
 
   /** tcp_transmit_skb() for a full socket. */
@@ -652,7 +671,7 @@ export class Kernel {
     if (sk.retransTimer) this.sim.cancel(sk.retransTimer);
     sk.pending = 'retrans';
     sk.timeout = this.jiffies + when;
-    sk.retransTimer = this.armTimer(() => this.tcpRetransmitTimer(sk), sk.timeout);
+    sk.retransTimer = this.sim.call(this.timerFireTime(sk.timeout), Kernel.retransmitTimerFired, this, sk);
     this.traceTimer(sk.id, 'retrans', 'armed', sk.timeout, sk.retransTimer.t, sk.retransmits);
   }
 
@@ -671,6 +690,10 @@ export class Kernel {
       if (sk.ackPending && sk.state !== TCP_CLOSE && !sk.freed) this.tcpSendAck(sk);
     }, sk.delackExpires);
     this.traceTimer(sk.id, 'delack', 'armed', sk.delackExpires, sk.delackTimer.t);
+  }
+
+  private static retransmitTimerFired(k: Kernel, sk: TcpSock): void {
+    k.tcpRetransmitTimer(sk);
   }
 
   /** tcp_retransmit_timer() / tcp_write_timeout() */
@@ -934,7 +957,7 @@ export class Kernel {
     if (this.sim.traceDetail)
       this.sim.emit({ type: 'sock-new', t: this.now, sock: req.id, kind: 'request', state: TCP_SYN_RECV, saddr: req.saddr, sport: req.sport, daddr: req.daddr, dport: req.dport, inode: 0, parent: sk.id });
     req.expires = this.jiffies + this.HZ; // TCP_TIMEOUT_INIT
-    req.timer = this.armTimer(() => this.reqskTimerHandler(req), req.expires);
+    req.timer = this.sim.call(this.timerFireTime(req.expires), Kernel.reqskTimerFired, this, req);
     this.traceTimer(req.id, 'synack', 'armed', req.expires, req.timer.t, 0);
     this.later(this.profile.costs.synAckNs, () => this.tcpV4SendSynack(req));
   }
@@ -990,6 +1013,10 @@ export class Kernel {
     this.ipOutput(seg, req.id);
   }
 
+  private static reqskTimerFired(k: Kernel, req: RequestSock): void {
+    k.reqskTimerHandler(req);
+  }
+
   /** reqsk_timer_handler(): SYN-ACK retransmits with exponential backoff, then drop. */
   private reqskTimerHandler(req: RequestSock): void {
     req.timer = null;
@@ -1015,7 +1042,7 @@ export class Kernel {
       if (req.numTimeout++ === 0) l.young--;
       const timeo = Math.min(this.HZ << req.numTimeout, TCP_RTO_MAX_S * this.HZ);
       req.expires = this.jiffies + timeo;
-      req.timer = this.armTimer(() => this.reqskTimerHandler(req), req.expires);
+      req.timer = this.sim.call(this.timerFireTime(req.expires), Kernel.reqskTimerFired, this, req);
       this.traceTimer(req.id, 'synack', 'armed', req.expires, req.timer.t, req.numTimeout);
       return;
     }
@@ -1688,7 +1715,7 @@ export class Kernel {
       ack: tw.rcvNxt,
       flags: TH_ACK,
       window: this.tcpSelectWindow(tw),
-      options: tw.tstampOk ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent }] : [],
+      options: tw.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent }] : [],
       ipId: 0,
       csum: 'full',
     });

@@ -142,6 +142,8 @@ export class Task {
   ctx: ProgramCtx;
   /** The syscall in progress (re-run on wake-up). */
   pending: Sys | null = null;
+  /** Result of the completed syscall, until the task returns to user space with it. */
+  result: SysResult | undefined = undefined;
   waitEvent: SimEvent | null = null;
   timeoutEvent: SimEvent | null = null;
   resumeValue: SysResult | undefined;
@@ -253,9 +255,31 @@ export class ProcessTable {
       ttyFile.refs++;
     }
     this.tasks.set(pid, task);
-    this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
-    this.k.sim.after(opts.startupNs ?? 0, () => this.step(task, undefined));
+    if (this.k.sim.observed) this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
+    this.k.sim.callAfter(opts.startupNs ?? 0, ProcessTable.start, this, task);
     return task;
+  }
+
+  // Event functions shared by every task (no closure per event).
+  private static start(pt: ProcessTable, task: Task): void {
+    pt.step(task, undefined);
+  }
+  private static rerun(pt: ProcessTable, task: Task): void {
+    if (task.state === 'running') pt.execute(task);
+  }
+  /**
+   * The task returns to user space only after the softirq work its call started (on lo the
+   * whole reply chain runs in the sender's context), so wait until the chain is quiet.
+   */
+  private static resume(pt: ProcessTable, task: Task): void {
+    const k = pt.k;
+    if (k.softirqUntil > k.now) {
+      k.sim.call(k.softirqUntil, ProcessTable.resume, pt, task);
+      return;
+    }
+    const result = task.result;
+    task.result = undefined;
+    pt.step(task, result);
   }
 
   private allocFd(task: Task, f: FileRef): number {
@@ -263,7 +287,7 @@ export class ProcessTable {
     while (task.fds.has(fd)) fd++;
     task.fds.set(fd, f);
     f.refs++;
-    if (f.kind === 'sock') this.k.sim.emit({ type: 'fd', t: this.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'install' });
+    if (f.kind === 'sock' && this.k.sim.observed) this.k.sim.emit({ type: 'fd', t: this.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'install' });
     return fd;
   }
 
@@ -310,7 +334,7 @@ export class ProcessTable {
     task.state = 'running';
     task.rerun = true;
     // re-run the pending call in a fresh event (wake-ups happen inside softirq processing)
-    this.k.sim.after(0, () => task.state === 'running' && this.execute(task));
+    this.k.sim.callAfter(0, ProcessTable.rerun, this, task);
   }
 
   private complete(task: Task, result: SysResult, costNs = this.k.profile.costs.syscallNs): void {
@@ -321,11 +345,10 @@ export class ProcessTable {
       this.k.sim.emit({ type: 'syscall', t: this.k.now, pid: task.pid, call: sys.op, args: describeArgs(sys), ret: result < 0 ? -1 : result, errno: result < 0 ? errnoName(-result) : undefined });
     // the task returns to user space only after the softirq work its call started (on lo the
     // whole reply chain runs in the sender's context), so wait until the chain is quiet
-    const resume = () => {
-      if (this.k.softirqUntil > this.k.now) this.k.sim.at(this.k.softirqUntil, resume);
-      else this.step(task, result);
-    };
-    this.k.sim.at(Math.max(this.k.now + costNs, this.k.softirqUntil), resume);
+    // (ProcessTable.resume). At most one completed call per task is in flight: the next
+    // one needs the task to be stepped first.
+    task.result = result;
+    this.k.sim.call(Math.max(this.k.now + costNs, this.k.softirqUntil), ProcessTable.resume, this, task);
   }
 
   private sockOf(task: Task, fd: number): TcpSock | number {
