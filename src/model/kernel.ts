@@ -562,15 +562,24 @@ export class Kernel {
     };
   }
 
+  /** The last MSS and window-scale options built, shared by the segments that carry the same value. */
+  private mssOpt: { kind: 'mss'; value: number } | null = null;
+  private wscaleOpt: { kind: 'wscale'; shift: number } | null = null;
+
   private synOptions(mss: number, ts: { val: number; ecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
-    const mssOpt: TcpOption = { kind: 'mss', value: mss };
+    let mssOpt = this.mssOpt;
+    if (mssOpt === null || mssOpt.value !== mss) this.mssOpt = mssOpt = { kind: 'mss', value: mss };
     let o: TcpOption[];
     if (sack && ts) o = [mssOpt, OPT_SACK_OK, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
     else if (ts) o = [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
     else if (sack) o = [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
     else o = [mssOpt];
-    if (wscale !== null) o.push(OPT_NOP, { kind: 'wscale', shift: wscale });
+    if (wscale !== null) {
+      let wsOpt = this.wscaleOpt;
+      if (wsOpt === null || wsOpt.shift !== wscale) this.wscaleOpt = wsOpt = { kind: 'wscale', shift: wscale };
+      o.push(OPT_NOP, wsOpt);
+    }
     return o;
   }
 
@@ -1863,7 +1872,14 @@ export class Kernel {
   // ───────────────────────────── wait queues ─────────────────────────────
 
   wake(sk: TcpSock): void {
-    for (const w of [...sk.waiters]) w.wake();
+    const ws = sk.waiters;
+    if (ws.size === 0) return;
+    if (ws.size === 1) {
+      // the snapshot of one waiter, without copying the set
+      ws.values().next().value!.wake();
+      return;
+    }
+    for (const w of [...ws]) w.wake();
   }
 
   // ───────────────────────────── data ─────────────────────────────

@@ -185,6 +185,9 @@ export class ProcessTable {
   /** Extra start-up latency (ns) for the next process a terminal's shell starts. */
   readonly startupPins = new Map<string, number[]>();
 
+  /** The wait queue of pause(): nothing ever wakes it (only signals end the call). */
+  private readonly pauseQueue = new Set<Waiter>();
+
   constructor(k: Kernel) {
     this.k = k;
   }
@@ -546,7 +549,7 @@ export class ProcessTable {
       case 'pcap_close':
         return this.complete(task, 0);
       case 'pause':
-        return this.block(task, [new Set()]);
+        return this.block(task, [this.pauseQueue]);
       case 'vfs_write':
         this.vfs.set(s.path, s.data);
         return this.complete(task, s.data.length);
