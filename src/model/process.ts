@@ -102,6 +102,37 @@ export interface ProgramCtx {
 }
 export type Program = (ctx: ProgramCtx) => ProgramGen;
 
+/** A ProgramCtx whose signal sets are created on first use (most programs never touch them). */
+class Ctx implements ProgramCtx {
+  pid: number;
+  argv: string[];
+  k: Kernel;
+  procs: ProcessTable;
+  tty: Tty | null;
+  pendingSignals: Signal[] = [];
+  private catchSet: Set<Signal> | null = null;
+  private ignoreSet: Set<Signal> | null = null;
+  constructor(pid: number, argv: string[], k: Kernel, procs: ProcessTable, tty: Tty | null) {
+    this.pid = pid;
+    this.argv = argv;
+    this.k = k;
+    this.procs = procs;
+    this.tty = tty;
+  }
+  get catches(): Set<Signal> {
+    return (this.catchSet ??= new Set<Signal>());
+  }
+  set catches(v: Set<Signal>) {
+    this.catchSet = v;
+  }
+  get ignores(): Set<Signal> {
+    return (this.ignoreSet ??= new Set<Signal>());
+  }
+  set ignores(v: Set<Signal>) {
+    this.ignoreSet = v;
+  }
+}
+
 /** An open file: a socket, a terminal, or one end of a pipe. */
 export type FileRef =
   | { kind: 'sock'; sk: TcpSock; refs: number }
@@ -130,6 +161,9 @@ export class Tty {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
+/** Placeholder until the process table gives the task its own waiter. */
+const NO_WAITER: Waiter = { wake() {} };
+
 export class Task {
   pid: number;
   comm: string;
@@ -151,7 +185,8 @@ export class Task {
   /** Status changes not yet reported to the parent's waitpid(). */
   reports: WaitStatus[] = [];
   waiter: Waiter;
-  waitingOn: Set<Set<Waiter>> = new Set();
+  /** The wait queues the task is on (each once). */
+  waitingOn: Set<Waiter>[] = [];
   stopWhileBlocked = false;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun = false;
@@ -163,7 +198,7 @@ export class Task {
     this.ctx = ctx;
     this.parent = parent;
     this.pgid = pgid;
-    this.waiter = { wake: () => {} };
+    this.waiter = NO_WAITER;
   }
 }
 
@@ -236,11 +271,11 @@ export class ProcessTable {
     if (this.tasks.has(pid)) throw new Error(`pid ${pid} already in use`);
     this.lastPid = Math.max(this.lastPid, pid);
     const tty = opts.tty ?? opts.parent?.ctx.tty ?? null;
-    const ctx: ProgramCtx = { pid, argv, k: this.k, procs: this, tty, catches: new Set(), ignores: new Set(), pendingSignals: [] };
+    const ctx: ProgramCtx = new Ctx(pid, argv, this.k, this, tty);
     const gen = prog(ctx);
     const comm = (argv[0] ?? program).split('/').pop()!.slice(0, 15);
     const task = new Task(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
-    task.waiter = { wake: () => this.wakeTask(task) };
+    task.waiter = new TaskWaiter(this, task);
     const ttyFile: FileRef | null = tty ? { kind: 'tty', tty, refs: 0 } : null;
     const inp = opts.stdin ?? ttyFile;
     if (inp) {
@@ -314,8 +349,9 @@ export class ProcessTable {
   }
 
   private unwait(task: Task): void {
-    for (const q of task.waitingOn) q.delete(task.waiter);
-    task.waitingOn.clear();
+    const qs = task.waitingOn;
+    for (let i = 0; i < qs.length; i++) qs[i].delete(task.waiter);
+    qs.length = 0;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
   }
@@ -324,11 +360,14 @@ export class ProcessTable {
     task.state = 'blocked';
     for (const q of queues) {
       q.add(task.waiter);
-      task.waitingOn.add(q);
+      const on = task.waitingOn;
+      if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
+      else if (!on.includes(q)) on.push(q);
     }
   }
 
-  private wakeTask(task: Task): void {
+  /** @internal the wake-up of a task's waiter (TaskWaiter). */
+  wakeTask(task: Task): void {
     if (task.state !== 'blocked') {
       if (task.state === 'stopped') task.stopWhileBlocked = true;
       return;
@@ -774,6 +813,19 @@ export class ProcessTable {
 }
 
 const ECONNREFUSED_FALLBACK = 111;
+
+/** A task on wait queues: waking it re-runs its pending call (one object, no closure). */
+class TaskWaiter implements Waiter {
+  readonly pt: ProcessTable;
+  readonly task: Task;
+  constructor(pt: ProcessTable, task: Task) {
+    this.pt = pt;
+    this.task = task;
+  }
+  wake(): void {
+    this.pt.wakeTask(this.task);
+  }
+}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
