@@ -541,24 +541,29 @@ export class Kernel {
   }
 
   private mkSeg(p: Omit<Segment, 'id' | 'urgent' | 'payload' | 'ttl' | 'df' | 'tos'> & { payload?: Uint8Array }): Segment {
+    return this.newSeg(p.saddr, p.daddr, p.sport, p.dport, p.seq, p.ack, p.flags, p.window, p.options, p.payload ?? EMPTY, p.ipId, p.csum);
+  }
+
+  /** A segment from its fields (every segment has the same shape, in this key order). */
+  private newSeg(saddr: number, daddr: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, options: TcpOption[], payload: Uint8Array, ipId: number, csum: 'partial' | 'full'): Segment {
     return {
       id: this.nextSegId++,
-      saddr: p.saddr,
-      daddr: p.daddr,
-      sport: p.sport,
-      dport: p.dport,
-      seq: p.seq,
-      ack: p.ack,
-      flags: p.flags,
-      window: p.window,
+      saddr,
+      daddr,
+      sport,
+      dport,
+      seq,
+      ack,
+      flags,
+      window,
       urgent: 0,
-      options: p.options,
-      payload: p.payload ?? EMPTY,
-      ipId: p.ipId,
+      options,
+      payload,
+      ipId,
       ttl: 64,
       df: true,
       tos: 0,
-      csum: p.csum,
+      csum,
     };
   }
 
@@ -566,13 +571,13 @@ export class Kernel {
   private mssOpt: { kind: 'mss'; value: number } | null = null;
   private wscaleOpt: { kind: 'wscale'; shift: number } | null = null;
 
-  private synOptions(mss: number, ts: { val: number; ecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
+  private synOptions(mss: number, ts: boolean, tsVal: number, tsEcr: number, sack: boolean, wscale: number | null): TcpOption[] {
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
     let mssOpt = this.mssOpt;
     if (mssOpt === null || mssOpt.value !== mss) this.mssOpt = mssOpt = { kind: 'mss', value: mss };
     let o: TcpOption[];
-    if (sack && ts) o = [mssOpt, OPT_SACK_OK, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
-    else if (ts) o = [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: ts.val, ecr: ts.ecr }];
+    if (sack && ts) o = [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+    else if (ts) o = [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }];
     else if (sack) o = [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
     else o = [mssOpt];
     if (wscale !== null) {
@@ -789,24 +794,17 @@ export class Kernel {
 
   private tcpSendSyn(sk: TcpSock): void {
     const sys = this.sysctl;
-    const seg = this.mkSeg({
-      saddr: sk.saddr,
-      daddr: sk.daddr,
-      sport: sk.sport,
-      dport: sk.dport,
-      seq: sk.isn,
-      ack: 0,
-      flags: TH_SYN,
-      window: this.profile.behaviour.synWindow,
-      options: this.synOptions(
-        this.profile.behaviour.advmss,
-        sys['net.ipv4.tcp_timestamps'] ? { val: this.tcpTimeStamp(sk.tsOffset), ecr: 0 } : null,
-        !!sys['net.ipv4.tcp_sack'],
-        sys['net.ipv4.tcp_window_scaling'] ? this.profile.behaviour.rcvWscale : null,
-      ),
-      ipId: sk.inetId,
-      csum: 'partial',
-    });
+    const b = this.profile.behaviour;
+    const ts = !!sys['net.ipv4.tcp_timestamps'];
+    const options = this.synOptions(
+      b.advmss,
+      ts,
+      ts ? this.tcpTimeStamp(sk.tsOffset) : 0,
+      0,
+      !!sys['net.ipv4.tcp_sack'],
+      sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null,
+    );
+    const seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, options, EMPTY, sk.inetId, 'partial');
     sk.inetId = (sk.inetId + 1) & 0xffff;
     this.ipOutput(seg, sk.id);
   }
@@ -1005,7 +1003,8 @@ export class Kernel {
 
   /** tcp_v4_send_synack() from a request sock: IP id 0 (ip_build_and_send_pkt with DF). */
   private tcpV4SendSynack(req: RequestSock): void {
-    const ts = req.tstampOk ? { val: this.tcpTimeStamp(req.tsOffset), ecr: req.tsRecent } : null;
+    const ts = req.tstampOk;
+    const tsVal = ts ? this.tcpTimeStamp(req.tsOffset) : 0;
     const seg = this.mkSeg({
       saddr: req.saddr,
       daddr: req.daddr,
@@ -1015,7 +1014,7 @@ export class Kernel {
       ack: u32(req.rcvIsn + 1),
       flags: TH_SYN | TH_ACK,
       window: this.profile.behaviour.synAckWindow,
-      options: this.synOptions(this.profile.behaviour.advmss, ts, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
+      options: this.synOptions(this.profile.behaviour.advmss, ts, tsVal, ts ? req.tsRecent : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
       ipId: 0,
       csum: 'partial',
     });

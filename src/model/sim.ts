@@ -38,6 +38,7 @@ export class Sim {
   private buckets = new Map<Ns, Bucket>();
   /** The bucket the last event went into (most events cluster on a few instants). */
   private last: Bucket | null = null;
+  private prev: Bucket | null = null;
   /** Emptied buckets kept for reuse. */
   private spare: Bucket[] = [];
   readonly trace: TraceEvent[] = [];
@@ -63,7 +64,10 @@ export class Sim {
     const ev: SimEvent = { t, order: this.order++, fn, a, b, cancelled: false };
     let bucket = this.last;
     if (bucket === null || bucket.t !== t) {
-      bucket = this.buckets.get(t) ?? this.newBucket(t);
+      // events alternate between a few instants (a reply, a timer): try the one before too
+      const prev = this.prev;
+      bucket = prev !== null && prev.t === t ? prev : (this.buckets.get(t) ?? this.newBucket(t));
+      this.prev = this.last;
       this.last = bucket;
     }
     bucket.evs.push(ev);
@@ -187,6 +191,7 @@ export class Sim {
     }
     this.buckets.delete(top.t);
     if (this.last === top) this.last = null;
+    if (this.prev === top) this.prev = null;
     top.evs.length = 0;
     top.i = 0;
     if (this.spare.length < 1024) this.spare.push(top);
