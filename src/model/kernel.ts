@@ -316,6 +316,15 @@ export class Kernel {
     if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter, delta });
   }
 
+  /** mibInc('ListenOverflows'); mibInc('ListenDrops'), with literal keys (the SYN-flood hot path). */
+  private mibListenOverflow(): void {
+    const mib = this.mib;
+    mib['ListenOverflows'] = (mib['ListenOverflows'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'ListenOverflows', delta: 1 });
+    mib['ListenDrops'] = (mib['ListenDrops'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'ListenDrops', delta: 1 });
+  }
+
   private traceTimer(sock: number, timer: TimerKind, action: 'armed' | 'fired' | 'cleared', expires?: number, fireAt?: Ns, retrans?: number): void {
     if (this.sim.traceDetail)
       this.sim.emit({ type: 'timer', t: this.now, sock, timer, action, expiresJiffies: expires, fireAt, retrans });
@@ -681,11 +690,13 @@ export class Kernel {
   }
 
   /** inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, when) */
-  private inetCskResetXmitTimer(sk: TcpSock, when: number): void {
+  private inetCskResetXmitTimer(sk: TcpSock, when: number, fired: SimEvent | null = null): void {
     if (sk.retransTimer) this.sim.cancel(sk.retransTimer);
     sk.pending = 'retrans';
     sk.timeout = this.jiffies + when;
-    sk.retransTimer = this.sim.call(this.timerFireTime(sk.timeout), Kernel.retransmitTimerFired, this, sk);
+    const t = this.timerFireTime(sk.timeout);
+    // re-arming from the handler reuses the event that just ran (sk held its only reference)
+    sk.retransTimer = fired !== null ? this.sim.rearm(fired, t) : this.sim.call(t, Kernel.retransmitTimerFired, this, sk);
     this.traceTimer(sk.id, 'retrans', 'armed', sk.timeout, sk.retransTimer.t, sk.retransmits);
   }
 
@@ -712,6 +723,8 @@ export class Kernel {
 
   /** tcp_retransmit_timer() / tcp_write_timeout() */
   private tcpRetransmitTimer(sk: TcpSock): void {
+    // the event running now: an armed timer is always sk.retransTimer (re-arming cancels the old)
+    const fired = sk.retransTimer;
     sk.retransTimer = null;
     sk.pending = 'none';
     this.traceTimer(sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
@@ -723,13 +736,16 @@ export class Kernel {
     if (sk.state === TCP_SYN_SENT) this.tcpSendSyn(sk);
     else if (sk.state === TCP_FIN_WAIT1 || sk.state === TCP_LAST_ACK || sk.state === TCP_CLOSING)
       this.tcpTransmit(sk, TH_FIN | TH_ACK, u32(sk.sndNxt - 1));
-    this.mibInc('TCPTimeouts');
+    // mibInc('TCPTimeouts') with a literal key (a named property access on the hot path)
+    const mib = this.mib;
+    mib['TCPTimeouts'] = (mib['TCPTimeouts'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'TCPTimeouts', delta: 1 });
     sk.retransmits++;
     sk.totalRto++;
     sk.backoff++;
     // ccce324dabfe (6.5): while total_rto <= tcp_syn_linear_timeouts the RTO is not doubled.
     if (!(sk.state === TCP_SYN_SENT && sk.totalRto <= linear)) sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX_S * this.HZ);
-    this.inetCskResetXmitTimer(sk, sk.rto);
+    this.inetCskResetXmitTimer(sk, sk.rto, fired);
   }
 
   /** tcp_write_timeout(): give up after tcp_syn_retries (+ the linear ones on 6.5+). */
@@ -925,13 +941,11 @@ export class Kernel {
     if (this.profile.behaviour.synDropOnFullAcceptQueue) {
       // 5ea8ea2cb7f1 (4.10): drop SYN packets if the accept queue is full
       if (this.skAcceptqIsFull(sk)) {
-        this.mibInc('ListenOverflows');
-        this.mibInc('ListenDrops');
+        this.mibListenOverflow();
         return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
       }
     } else if (this.skAcceptqIsFull(sk) && sk.young > 1) {
-      this.mibInc('ListenOverflows');
-      this.mibInc('ListenDrops');
+      this.mibListenOverflow();
       return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
     }
     this.rcvVerdict(skb, sk.id, 'accepted');
@@ -1119,8 +1133,7 @@ export class Kernel {
   /** tcp_v4_syn_recv_sock(): null when the accept queue is full (exit_overflow). */
   private tcpV4SynRecvSock(l: TcpSock, skb: Segment, req: RequestSock): TcpSock | null {
     if (this.skAcceptqIsFull(l)) {
-      this.mibInc('ListenOverflows');
-      this.mibInc('ListenDrops');
+      this.mibListenOverflow();
       return null;
     }
     const child = new TcpSock(this.newSockId(), this.nextInode++, TCP_ESTABLISHED);

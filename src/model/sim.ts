@@ -62,6 +62,11 @@ export class Sim {
     if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
     if (t < this.now) t = this.now;
     const ev: SimEvent = { t, order: this.order++, fn, a, b, cancelled: false };
+    this.enqueue(ev, t);
+    return ev;
+  }
+
+  private enqueue(ev: SimEvent, t: Ns): void {
     let bucket = this.last;
     if (bucket === null || bucket.t !== t) {
       // events alternate between a few instants (a reply, a timer): try the one before too
@@ -71,12 +76,26 @@ export class Sim {
       this.last = bucket;
     }
     bucket.evs.push(ev);
-    return ev;
   }
 
   /** Schedule fn(a, b) dt from now (as after()). */
   callAfter<A, B>(dt: Ns, fn: (a: A, b: B) => void, a: A, b: B): SimEvent {
     return this.call(this.now + Math.round(dt), fn, a, b);
+  }
+
+  /**
+   * Queue again, at t, an event that has already run (its handle is reused instead of a new
+   * one being allocated): the same as call(t, ev.fn, ev.a, ev.b) for its owner, which must
+   * hold the only reference. Never pass a pending event.
+   */
+  rearm(ev: SimEvent, t: Ns): SimEvent {
+    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
+    if (t < this.now) t = this.now;
+    ev.t = t;
+    ev.order = this.order++;
+    ev.cancelled = false;
+    this.enqueue(ev, t);
+    return ev;
   }
 
   cancel(ev: SimEvent | null | undefined): void {
