@@ -541,7 +541,7 @@ export class Kernel {
     for (let i = 0; i < this.xmitHooks.length; i++) this.xmitHooks[i](seg);
     if (this.remotePeers.size && this.remotePeers.has(seg.daddr)) return;
     this.softirqUntil = Math.max(this.softirqUntil, this.now + this.profile.costs.loRxNs);
-    this.sim.callAfter(this.profile.costs.loRxNs, Kernel.deliver, this, seg);
+    this.sim.postAfter(this.profile.costs.loRxNs, Kernel.deliver, this, seg);
   }
 
   /** The receive side of lo, as a shared event function (no closure per segment). */
@@ -584,17 +584,19 @@ export class Kernel {
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
     let mssOpt = this.mssOpt;
     if (mssOpt === null || mssOpt.value !== mss) this.mssOpt = mssOpt = { kind: 'mss', value: mss };
-    let o: TcpOption[];
-    if (sack && ts) o = [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }];
-    else if (ts) o = [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }];
-    else if (sack) o = [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
-    else o = [mssOpt];
-    if (wscale !== null) {
-      let wsOpt = this.wscaleOpt;
-      if (wsOpt === null || wsOpt.shift !== wscale) this.wscaleOpt = wsOpt = { kind: 'wscale', shift: wscale };
-      o.push(OPT_NOP, wsOpt);
+    // one exact-size array literal per layout (push() would reallocate with spare capacity)
+    if (wscale === null) {
+      if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+      if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+      if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
+      return [mssOpt];
     }
-    return o;
+    let wsOpt = this.wscaleOpt;
+    if (wsOpt === null || wsOpt.shift !== wscale) this.wscaleOpt = wsOpt = { kind: 'wscale', shift: wscale };
+    if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+    if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+    if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK, OPT_NOP, wsOpt];
+    return [mssOpt, OPT_NOP, wsOpt];
   }
 
   private tsOpts(sk: { tstampOk: boolean; tsOffset: number; tsRecent: number }): TcpOption[] {

@@ -294,7 +294,7 @@ export class ProcessTable {
     }
     this.tasks.set(pid, task);
     if (this.k.sim.observed) this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
-    this.k.sim.callAfter(opts.startupNs ?? 0, ProcessTable.start, this, task);
+    this.k.sim.postAfter(opts.startupNs ?? 0, ProcessTable.start, this, task);
     return task;
   }
 
@@ -312,7 +312,7 @@ export class ProcessTable {
   private static resume(pt: ProcessTable, task: Task): void {
     const k = pt.k;
     if (k.softirqUntil > k.now) {
-      k.sim.call(k.softirqUntil, ProcessTable.resume, pt, task);
+      k.sim.post(k.softirqUntil, ProcessTable.resume, pt, task);
       return;
     }
     const result = task.result;
@@ -376,7 +376,7 @@ export class ProcessTable {
     task.state = 'running';
     task.rerun = true;
     // re-run the pending call in a fresh event (wake-ups happen inside softirq processing)
-    this.k.sim.callAfter(0, ProcessTable.rerun, this, task);
+    this.k.sim.postAfter(0, ProcessTable.rerun, this, task);
   }
 
   private complete(task: Task, result: SysResult, costNs = this.k.profile.costs.syscallNs): void {
@@ -390,7 +390,7 @@ export class ProcessTable {
     // (ProcessTable.resume). At most one completed call per task is in flight: the next
     // one needs the task to be stepped first.
     task.result = result;
-    this.k.sim.call(Math.max(this.k.now + costNs, this.k.softirqUntil), ProcessTable.resume, this, task);
+    this.k.sim.post(Math.max(this.k.now + costNs, this.k.softirqUntil), ProcessTable.resume, this, task);
   }
 
   private sockOf(task: Task, fd: number): TcpSock | number {

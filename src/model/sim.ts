@@ -22,12 +22,20 @@ export interface SimEvent {
   cancelled: boolean;
 }
 
-/** All events due at one instant, in insertion order; `i` is the next one to run. */
+/**
+ * All events due at one instant, in insertion order, three slots each: a SimEvent (then two
+ * unused slots) or, for an event nobody can cancel (post()), its function and two arguments.
+ * `i` is the slot of the next one to run.
+ */
 interface Bucket {
   t: Ns;
-  evs: SimEvent[];
+  /** Slots in use are q[0 .. n); a reused bucket keeps its array (and its capacity). */
+  q: unknown[];
+  n: number;
   i: number;
 }
+
+type Fn2 = (a: any, b: any) => void;
 
 export class Sim {
   now: Ns = 0;
@@ -62,11 +70,27 @@ export class Sim {
     if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
     if (t < this.now) t = this.now;
     const ev: SimEvent = { t, order: this.order++, fn, a, b, cancelled: false };
-    this.enqueue(ev, t);
+    this.enqueue(t, ev, undefined, undefined);
     return ev;
   }
 
-  private enqueue(ev: SimEvent, t: Ns): void {
+  /**
+   * Schedule fn(a, b) at t like call(), for an event that is never cancelled: no SimEvent
+   * is made (the hot paths: segment delivery, a task's return to user space).
+   */
+  post<A, B>(t: Ns, fn: (a: A, b: B) => void, a: A, b: B): void {
+    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
+    if (t < this.now) t = this.now;
+    this.order++;
+    this.enqueue(t, fn, a, b);
+  }
+
+  /** post() dt from now (as after()). */
+  postAfter<A, B>(dt: Ns, fn: (a: A, b: B) => void, a: A, b: B): void {
+    this.post(this.now + Math.round(dt), fn, a, b);
+  }
+
+  private enqueue(t: Ns, x: SimEvent | Fn2, a: unknown, b: unknown): void {
     let bucket = this.last;
     if (bucket === null || bucket.t !== t) {
       // events alternate between a few instants (a reply, a timer): try the one before too
@@ -75,7 +99,14 @@ export class Sim {
       this.prev = this.last;
       this.last = bucket;
     }
-    bucket.evs.push(ev);
+    const q = bucket.q;
+    const n = bucket.n;
+    if (n < q.length) {
+      q[n] = x;
+      q[n + 1] = a;
+      q[n + 2] = b;
+    } else q.push(x, a, b);
+    bucket.n = n + 3;
   }
 
   /** Schedule fn(a, b) dt from now (as after()). */
@@ -94,7 +125,7 @@ export class Sim {
     ev.t = t;
     ev.order = this.order++;
     ev.cancelled = false;
-    this.enqueue(ev, t);
+    this.enqueue(t, ev, undefined, undefined);
     return ev;
   }
 
@@ -128,9 +159,7 @@ export class Sim {
     for (;;) {
       const b = this.front();
       if (b === null || b.t > until) break;
-      const ev = b.evs[b.i++];
-      this.now = b.t;
-      ev.fn(ev.a, ev.b);
+      this.runNext(b);
     }
     if (until > this.now && until !== Infinity) this.now = until;
   }
@@ -141,9 +170,7 @@ export class Sim {
     while (n < limit) {
       const b = this.front();
       if (b === null) break;
-      const ev = b.evs[b.i++];
-      this.now = b.t;
-      ev.fn(ev.a, ev.b);
+      this.runNext(b);
       n++;
     }
     return n;
@@ -157,18 +184,34 @@ export class Sim {
     const h = this.heap;
     while (h.length) {
       const b = h[0];
-      const evs = b.evs;
+      const q = b.q;
+      const n = b.n;
       let i = b.i;
-      while (i < evs.length && evs[i].cancelled) i++;
+      while (i < n) {
+        const x = q[i];
+        if (typeof x === 'function' || !(x as SimEvent).cancelled) break;
+        i += 3;
+      }
       b.i = i;
-      if (i < evs.length) return b;
+      if (i < n) return b;
       this.dropFront();
     }
     return null;
   }
 
+  /** Run the next event of the front bucket (front() returned it). */
+  private runNext(b: Bucket): void {
+    const q = b.q;
+    const i = b.i;
+    b.i = i + 3;
+    this.now = b.t;
+    const x = q[i];
+    if (typeof x === 'function') (x as Fn2)(q[i + 1], q[i + 2]);
+    else (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
+  }
+
   private newBucket(t: Ns): Bucket {
-    const b = this.spare.pop() ?? { t: 0, evs: [], i: 0 };
+    const b = this.spare.pop() ?? { t: 0, q: [], n: 0, i: 0 };
     b.t = t;
     this.buckets.set(t, b);
     // sift up with a hole
@@ -211,8 +254,12 @@ export class Sim {
     this.buckets.delete(top.t);
     if (this.last === top) this.last = null;
     if (this.prev === top) this.prev = null;
-    top.evs.length = 0;
-    top.i = 0;
-    if (this.spare.length < 1024) this.spare.push(top);
+    if (this.spare.length < 256 && top.q.length <= 3072) {
+      // keep the array, not what it referenced
+      top.q.fill(undefined, 0, top.n);
+      top.n = 0;
+      top.i = 0;
+      this.spare.push(top);
+    }
   }
 }
