@@ -273,7 +273,8 @@ export class ProcessTable {
     const tty = opts.tty ?? opts.parent?.ctx.tty ?? null;
     const ctx: ProgramCtx = new Ctx(pid, argv, this.k, this, tty);
     const gen = prog(ctx);
-    const comm = (argv[0] ?? program).split('/').pop()!.slice(0, 15);
+    const name = argv[0] ?? program;
+    const comm = (name.includes('/') ? name.split('/').pop()! : name).slice(0, 15);
     const task = new Task(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
     task.waiter = new TaskWaiter(this, task);
     const ttyFile: FileRef | null = tty ? { kind: 'tty', tty, refs: 0 } : null;
@@ -354,6 +355,15 @@ export class ProcessTable {
     qs.length = 0;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
+  }
+
+  /** block() on one wait queue (no array). */
+  private blockOn(task: Task, q: Set<Waiter>): void {
+    task.state = 'blocked';
+    q.add(task.waiter);
+    const on = task.waitingOn;
+    if (on.length === 0) task.waitingOn = [q];
+    else if (!on.includes(q)) on.push(q);
   }
 
   private block(task: Task, queues: Set<Waiter>[]): void {
@@ -462,7 +472,7 @@ export class ProcessTable {
         if (sk.ss === 'connecting') {
           if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) {
             if (!task.rerun) return this.complete(task, -EALREADY);
-            return this.block(task, [sk.waiters]);
+            return this.blockOn(task, sk.waiters);
           }
           // the handshake finished (or failed) while we slept: inet_wait_for_connect() returns
           if (sk.state === TCP_CLOSE) {
@@ -479,7 +489,7 @@ export class ProcessTable {
         const err = k.tcpV4Connect(sk, s.addr, s.port);
         if (err) return this.complete(task, err);
         sk.ss = 'connecting';
-        return this.block(task, [sk.waiters]);
+        return this.blockOn(task, sk.waiters);
       }
       case 'accept': {
         const sk = this.sockOf(task, s.fd);
@@ -488,7 +498,7 @@ export class ProcessTable {
         const child = k.inetCskAcceptDequeue(sk);
         if (!child) {
           if (s.nonblock) return this.complete(task, -EAGAIN);
-          return this.block(task, [sk.waiters]);
+          return this.blockOn(task, sk.waiters);
         }
         child.fileRefs = 1;
         const fd = this.allocFd(task, { kind: 'sock', sk: child, refs: 0 });
@@ -525,7 +535,7 @@ export class ProcessTable {
             f.tty.eof = false;
             return this.complete(task, '');
           }
-          return this.block(task, [f.tty.waiters]);
+          return this.blockOn(task, f.tty.waiters);
         }
         if (f.kind === 'pipe') {
           if (f.pipe.buf) {
@@ -534,7 +544,7 @@ export class ProcessTable {
             return this.complete(task, d);
           }
           if (f.pipe.writers === 0) return this.complete(task, '');
-          return this.block(task, [f.pipe.waiters]);
+          return this.blockOn(task, f.pipe.waiters);
         }
         return this.sockRecv(task, f.sk);
       }
@@ -588,7 +598,7 @@ export class ProcessTable {
       case 'pcap_close':
         return this.complete(task, 0);
       case 'pause':
-        return this.block(task, [this.pauseQueue]);
+        return this.blockOn(task, this.pauseQueue);
       case 'vfs_write':
         this.vfs.set(s.path, s.data);
         return this.complete(task, s.data.length);
@@ -607,7 +617,7 @@ export class ProcessTable {
           if (rep.kind !== 'stopped' && child.state === 'zombie') this.tasks.delete(child.pid);
           return this.complete(task, rep);
         }
-        return this.block(task, [this.childQueue(task)]);
+        return this.blockOn(task, this.childQueue(task));
       }
       case 'kill': {
         const target = this.tasks.get(s.pid);
@@ -691,13 +701,13 @@ export class ProcessTable {
     }
     if (sk.skShutdown & RCV_SHUTDOWN) return this.complete(task, '');
     if (sk.state === TCP_CLOSE) return this.complete(task, -ENOTCONN);
-    return this.block(task, [sk.waiters]);
+    return this.blockOn(task, sk.waiters);
   }
 
   /** tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE. */
   private sockSend(task: Task, sk: TcpSock, data: string): void {
     if (sk.state !== TCP_ESTABLISHED && sk.state !== TCP_CLOSE_WAIT) {
-      if (sk.state === TCP_SYN_SENT) return this.block(task, [sk.waiters]);
+      if (sk.state === TCP_SYN_SENT) return this.blockOn(task, sk.waiters);
       let err = EPIPE;
       if (sk.skErr) {
         err = sk.skErr;
