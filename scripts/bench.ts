@@ -10,11 +10,13 @@
  *   - segments/s overall = segments put on lo / wall time of both phases;
  *   - connect phase = the spawning loop; retransmission phase = the rest (its own rate);
  *   - peak heap = the highest V8 heapUsed sampled during the run (every 1,000 clients and
- *     every 50,000 events), after a full GC before the run when the runtime allows it, so a
- *     run is not charged with the garbage of the previous one. heapUsed includes garbage not
- *     collected yet, so this is an upper bound of what the run needs.
+ *     every 50,000 events). heapUsed includes garbage not collected yet, also that of the
+ *     runs before, as in the first version of this script.
  * Each profile runs twice, in the order 4.4, 6.x, 4.4, 6.x: the first run of a profile is
  * "cold" (the JIT has not compiled the model yet), the second "warm"; both are printed.
+ * Then, when a GC can be forced (node:v8 --expose-gc), one more run per profile measures
+ * memory alone: the peak heapUsed of a run that starts from a collected heap, and the live
+ * heap at its end (after a full GC, with every socket and task still held).
  * Usage: node scripts/bench.ts [clients]
  */
 import { setFlagsFromString } from 'node:v8';
@@ -48,11 +50,18 @@ function* client(): Generator<Sys, number, any> {
   return 0;
 }
 
-const seen = new Set<string>();
-for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as const) {
-  const run = seen.has(profile) ? 'warm' : 'cold';
-  seen.add(profile);
-  gc?.();
+interface Result {
+  segs: number;
+  secs: number;
+  spawnSecs: number;
+  spawnSegs: number;
+  peak: number;
+  overflows: number;
+  live: number;
+}
+
+/** One run of the scenario on a fresh host. */
+function run(profile: 'linux-4.4' | 'linux-6.x', measureLive: boolean): Result {
   const { k, procs } = createHost({ profile, seed: 1, sysctl: { 'net.ipv4.ip_local_port_range': [1024, 65535] } });
   k.sim.traceDetail = false;
   k.sim.keepTrace = false;
@@ -69,14 +78,36 @@ for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as co
   }
   const spawnSecs = Number(process.hrtime.bigint() - t0) / 1e9;
   const spawnSegs = k.stats.xmit;
-  let events = 0;
   while (k.sim.peek() !== Infinity && k.now < 300e9) {
-    events += k.sim.runAll(50_000);
+    k.sim.runAll(50_000);
     peak = Math.max(peak, process.memoryUsage().heapUsed);
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const segs = k.stats.xmit;
-  const rate = segs / (secs || 1e-9);
-  const drain = (segs - spawnSegs) / (secs - spawnSecs);
-  console.log(`${profile} (${run}): ${CLIENTS} clients, ${segs} segments in ${secs.toFixed(2)} s → ${Math.round(rate).toLocaleString('en')} segments/s overall (connect phase ${spawnSecs.toFixed(2)} s for ${spawnSegs} segments; retransmission phase ${Math.round(drain).toLocaleString('en')} segments/s); peak heap ${(peak / 2 ** 20).toFixed(0)} MiB; ListenOverflows ${k.mib.ListenOverflows ?? 0}`);
+  let live = 0;
+  if (measureLive && gc) {
+    gc();
+    live = process.memoryUsage().heapUsed; // the host is still reachable here
+  }
+  return { segs: k.stats.xmit, secs, spawnSecs, spawnSegs, peak, overflows: k.mib.ListenOverflows ?? 0, live };
+}
+
+const MiB = (n: number): string => (n / 2 ** 20).toFixed(0);
+const seen = new Set<string>();
+for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as const) {
+  const label = seen.has(profile) ? 'warm' : 'cold';
+  seen.add(profile);
+  const r = run(profile, false);
+  const rate = r.segs / (r.secs || 1e-9);
+  const drain = (r.segs - r.spawnSegs) / (r.secs - r.spawnSecs);
+  console.log(`${profile} (${label}): ${CLIENTS} clients, ${r.segs} segments in ${r.secs.toFixed(2)} s → ${Math.round(rate).toLocaleString('en')} segments/s overall (connect phase ${r.spawnSecs.toFixed(2)} s for ${r.spawnSegs} segments; retransmission phase ${Math.round(drain).toLocaleString('en')} segments/s); peak heap ${MiB(r.peak)} MiB; ListenOverflows ${r.overflows}`);
+}
+// Memory on its own: a run that starts from a collected heap (its timing is not reported,
+// since a forced GC also shrinks the heap limits and so slows the run that follows it).
+if (gc) {
+  for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    const r = run(profile, true);
+    console.log(`${profile} memory: peak heap ${MiB(r.peak)} MiB from a collected heap of ${MiB(base)} MiB; live heap at the end of the run ${MiB(r.live)} MiB`);
+  }
 }
