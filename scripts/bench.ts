@@ -12,12 +12,14 @@
  *   - peak heap = the highest V8 heapUsed sampled during the run (every 1,000 clients and
  *     every 50,000 events). heapUsed includes garbage not collected yet, also that of the
  *     runs before, as in the first version of this script.
- * Each profile runs twice, in the order 4.4, 6.x, 4.4, 6.x: the first run of a profile is
- * "cold" (the JIT has not compiled the model yet), the second "warm"; both are printed.
+ * The profiles alternate, 4.4, 6.x, 4.4, 6.x, ... for PASSES passes (3 by default), and
+ * every run is printed: pass 1 is "cold" (the JIT has not compiled the model yet), pass 2
+ * is still partly so (code is being re-optimized for the other profile), pass 3 and later
+ * show the steady state.
  * Then, when a GC can be forced (node:v8 --expose-gc), one more run per profile measures
  * memory alone: the peak heapUsed of a run that starts from a collected heap, and the live
  * heap at its end (after a full GC, with every socket and task still held).
- * Usage: node scripts/bench.ts [clients]
+ * Usage: node scripts/bench.ts [clients] [passes]
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -25,6 +27,7 @@ import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 
 const CLIENTS = Number(process.argv[2] ?? 10_000);
+const PASSES = Number(process.argv[3] ?? 3);
 const LO = 0x7f000001;
 
 let gc: (() => void) | null = null;
@@ -92,10 +95,8 @@ function run(profile: 'linux-4.4' | 'linux-6.x', measureLive: boolean): Result {
 }
 
 const MiB = (n: number): string => (n / 2 ** 20).toFixed(0);
-const seen = new Set<string>();
-for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as const) {
-  const label = seen.has(profile) ? 'warm' : 'cold';
-  seen.add(profile);
+for (let pass = 1; pass <= PASSES; pass++) for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
+  const label = `pass ${pass}/${PASSES}${pass === 1 ? ', cold' : ''}`;
   const r = run(profile, false);
   const rate = r.segs / (r.secs || 1e-9);
   const drain = (r.segs - r.spawnSegs) / (r.secs - r.spawnSecs);
