@@ -1,12 +1,42 @@
 /**
  * npm run bench: simulated segments per second and peak memory for a 10,000-client
  * accept-queue overflow (backlog 128, a listener that never accepts), per profile.
+ *
+ * Method. Each run builds a fresh host (seed 1, ports 1024-65535, trace off: no trace kept,
+ * no detail events), starts the listener, then spawns one client every 100 µs of simulated
+ * time (spawn, then runUntil the next 100 µs) and finally runs the simulation until no event
+ * is left (every SYN retransmitted and timed out). The wall clock covers both phases, so the
+ * figures include the process layer (spawn, syscalls) and not just the TCP code.
+ *   - segments/s overall = segments put on lo / wall time of both phases;
+ *   - connect phase = the spawning loop; retransmission phase = the rest (its own rate);
+ *   - peak heap = the highest V8 heapUsed sampled during the run (every 1,000 clients and
+ *     every 50,000 events). heapUsed includes garbage not collected yet, also that of the
+ *     runs before, as in the first version of this script.
+ * The profiles alternate, 4.4, 6.x, 4.4, 6.x, ... for PASSES passes (3 by default), and
+ * every run is printed: pass 1 is "cold" (the JIT has not compiled the model yet), pass 2
+ * is still partly so (code is being re-optimized for the other profile), pass 3 and later
+ * show the steady state.
+ * Then, when a GC can be forced (node:v8 --expose-gc), one more run per profile measures
+ * memory alone: the peak heapUsed of a run that starts from a collected heap, and the live
+ * heap at its end (after a full GC, with every socket and task still held).
+ * Usage: node scripts/bench.ts [clients] [passes]
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 
 const CLIENTS = Number(process.argv[2] ?? 10_000);
+const PASSES = Number(process.argv[3] ?? 3);
 const LO = 0x7f000001;
+
+let gc: (() => void) | null = null;
+try {
+  setFlagsFromString('--expose-gc');
+  gc = runInNewContext('gc') as () => void;
+} catch {
+  gc = null;
+}
 
 function* listener(): Generator<Sys, number, any> {
   const fd: number = yield { op: 'socket' };
@@ -23,7 +53,20 @@ function* client(): Generator<Sys, number, any> {
   return 0;
 }
 
-for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as const) {
+interface Result {
+  segs: number;
+  secs: number;
+  spawnSecs: number;
+  spawnSegs: number;
+  peak: number;
+  overflows: number;
+  live: number;
+}
+
+let held: unknown = null;
+
+/** One run of the scenario on a fresh host. */
+function run(profile: 'linux-4.4' | 'linux-6.x', measureLive: boolean): Result {
   const { k, procs } = createHost({ profile, seed: 1, sysctl: { 'net.ipv4.ip_local_port_range': [1024, 65535] } });
   k.sim.traceDetail = false;
   k.sim.keepTrace = false;
@@ -31,22 +74,45 @@ for (const profile of ['linux-4.4', 'linux-6.x', 'linux-4.4', 'linux-6.x'] as co
   procs.programs.set('c', client);
   procs.spawn('l', ['l']);
   k.sim.runUntil(1_000_000);
+  let peak = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < CLIENTS; i++) {
     procs.spawn('c', ['c']);
     k.sim.runUntil(k.now + 100_000); // a client every 100 µs
+    if (i % 1000 === 999) peak = Math.max(peak, process.memoryUsage().heapUsed);
   }
   const spawnSecs = Number(process.hrtime.bigint() - t0) / 1e9;
   const spawnSegs = k.stats.xmit;
-  let peak = 0;
-  let events = 0;
   while (k.sim.peek() !== Infinity && k.now < 300e9) {
-    events += k.sim.runAll(50_000);
+    k.sim.runAll(50_000);
     peak = Math.max(peak, process.memoryUsage().heapUsed);
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const segs = k.stats.xmit;
-  const rate = segs / (secs || 1e-9);
-  const drain = (segs - spawnSegs) / (secs - spawnSecs);
-  console.log(`${profile}: ${CLIENTS} clients, ${segs} segments in ${secs.toFixed(2)} s → ${Math.round(rate).toLocaleString('en')} segments/s overall (connect phase ${spawnSecs.toFixed(2)} s for ${spawnSegs} segments; retransmission phase ${Math.round(drain).toLocaleString('en')} segments/s); peak heap ${(peak / 2 ** 20).toFixed(0)} MiB; ListenOverflows ${k.mib.ListenOverflows ?? 0}`);
+  let live = 0;
+  if (measureLive && gc) {
+    held = { k, procs }; // keep the host reachable through the GC
+    gc();
+    live = process.memoryUsage().heapUsed;
+    held = null;
+  }
+  return { segs: k.stats.xmit, secs, spawnSecs, spawnSegs, peak, overflows: k.mib.ListenOverflows ?? 0, live };
+}
+
+const MiB = (n: number): string => (n / 2 ** 20).toFixed(0);
+for (let pass = 1; pass <= PASSES; pass++) for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
+  const label = `pass ${pass}/${PASSES}${pass === 1 ? ', cold' : ''}`;
+  const r = run(profile, false);
+  const rate = r.segs / (r.secs || 1e-9);
+  const drain = (r.segs - r.spawnSegs) / (r.secs - r.spawnSecs);
+  console.log(`${profile} (${label}): ${CLIENTS} clients, ${r.segs} segments in ${r.secs.toFixed(2)} s → ${Math.round(rate).toLocaleString('en')} segments/s overall (connect phase ${r.spawnSecs.toFixed(2)} s for ${r.spawnSegs} segments; retransmission phase ${Math.round(drain).toLocaleString('en')} segments/s); peak heap ${MiB(r.peak)} MiB; ListenOverflows ${r.overflows}`);
+}
+// Memory on its own: a run that starts from a collected heap (its timing is not reported,
+// since a forced GC also shrinks the heap limits and so slows the run that follows it).
+if (gc) {
+  for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    const r = run(profile, true);
+    console.log(`${profile} memory: peak heap ${MiB(r.peak)} MiB from a collected heap of ${MiB(base)} MiB; live heap at the end of the run ${MiB(r.live)} MiB`);
+  }
 }

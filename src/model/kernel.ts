@@ -161,6 +161,11 @@ export class Ehash {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Option objects without a value are shared by every segment (options are never mutated). */
+const OPT_NOP: TcpOption = { kind: 'nop' };
+const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
+/** 2^38: realtimeClock64() needs bits 6..37 of the ns clock. */
+const TWO_38 = 274877906944;
 /** The 4.8+ timer wheel at LVL_CLK_SHIFT 3: level n starts at 63 << 3(n-1) jiffies, granule 8^n. */
 const LVL_START = [0, 63, 504, 4032, 32256, 258048, 2064384, 16515072, 132120576];
 const LVL_GRAN = [1, 8, 64, 512, 4096, 32768, 262144, 2097152, 16777216];
@@ -254,8 +259,15 @@ export class Kernel {
   }
   /** ktime_get_real_ns() >> 6 (seq_scale's 64 ns clock), mod 2^32, computed exactly. */
   private realtimeClock64(leadNs = 0): number {
-    const ns = BigInt(this.realtimeBaseUs) * 1000n + BigInt(this.sim.now - leadNs);
-    return Number((ns >> 6n) & 0xffffffffn);
+    // (base * 1000 + d) >> 6 mod 2^32 only depends on the sum mod 2^38, and
+    // (base mod 2^38) * 1000 + d stays below 2^53, so doubles give the exact result.
+    const lo = (this.realtimeBaseUs % TWO_38) * 1000 + (this.sim.now - leadNs);
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(this.realtimeBaseUs)) {
+      const ns = BigInt(this.realtimeBaseUs) * 1000n + BigInt(this.sim.now - leadNs);
+      return Number((ns >> 6n) & 0xffffffffn);
+    }
+    const m = ((lo % TWO_38) + TWO_38) % TWO_38;
+    return Math.floor(m / 64);
   }
   msToJiffies(ms: number): number {
     return Math.ceil((ms * this.HZ) / 1000);
@@ -302,6 +314,15 @@ export class Kernel {
   private mibInc(counter: string, delta = 1): void {
     this.mib[counter] = (this.mib[counter] ?? 0) + delta;
     if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter, delta });
+  }
+
+  /** mibInc('ListenOverflows'); mibInc('ListenDrops'), with literal keys (the SYN-flood hot path). */
+  private mibListenOverflow(): void {
+    const mib = this.mib;
+    mib['ListenOverflows'] = (mib['ListenOverflows'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'ListenOverflows', delta: 1 });
+    mib['ListenDrops'] = (mib['ListenDrops'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'ListenDrops', delta: 1 });
   }
 
   private traceTimer(sock: number, timer: TimerKind, action: 'armed' | 'fired' | 'cleared', expires?: number, fireAt?: Ns, retrans?: number): void {
@@ -520,44 +541,67 @@ export class Kernel {
     for (let i = 0; i < this.xmitHooks.length; i++) this.xmitHooks[i](seg);
     if (this.remotePeers.size && this.remotePeers.has(seg.daddr)) return;
     this.softirqUntil = Math.max(this.softirqUntil, this.now + this.profile.costs.loRxNs);
-    this.sim.after(this.profile.costs.loRxNs, () => this.tcpV4Rcv(seg));
+    this.sim.postAfter(this.profile.costs.loRxNs, Kernel.deliver, this, seg);
+  }
+
+  /** The receive side of lo, as a shared event function (no closure per segment). */
+  private static deliver(k: Kernel, seg: Segment): void {
+    k.tcpV4Rcv(seg);
   }
 
   private mkSeg(p: Omit<Segment, 'id' | 'urgent' | 'payload' | 'ttl' | 'df' | 'tos'> & { payload?: Uint8Array }): Segment {
+    return this.newSeg(p.saddr, p.daddr, p.sport, p.dport, p.seq, p.ack, p.flags, p.window, p.options, p.payload ?? EMPTY, p.ipId, p.csum);
+  }
+
+  /** A segment from its fields (every segment has the same shape, in this key order). */
+  private newSeg(saddr: number, daddr: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, options: TcpOption[], payload: Uint8Array, ipId: number, csum: 'partial' | 'full'): Segment {
     return {
       id: this.nextSegId++,
-      saddr: p.saddr,
-      daddr: p.daddr,
-      sport: p.sport,
-      dport: p.dport,
-      seq: p.seq,
-      ack: p.ack,
-      flags: p.flags,
-      window: p.window,
+      saddr,
+      daddr,
+      sport,
+      dport,
+      seq,
+      ack,
+      flags,
+      window,
       urgent: 0,
-      options: p.options,
-      payload: p.payload ?? EMPTY,
-      ipId: p.ipId,
+      options,
+      payload,
+      ipId,
       ttl: 64,
       df: true,
       tos: 0,
-      csum: p.csum,
+      csum,
     };
   }
 
-  private synOptions(mss: number, ts: { val: number; ecr: number } | null, sack: boolean, wscale: number | null): TcpOption[] {
+  /** The last MSS and window-scale options built, shared by the segments that carry the same value. */
+  private mssOpt: { kind: 'mss'; value: number } | null = null;
+  private wscaleOpt: { kind: 'wscale'; shift: number } | null = null;
+
+  private synOptions(mss: number, ts: boolean, tsVal: number, tsEcr: number, sack: boolean, wscale: number | null): TcpOption[] {
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
-    const o: TcpOption[] = [{ kind: 'mss', value: mss }];
-    if (sack && ts) o.push({ kind: 'sackOK' }, { kind: 'ts', ...ts });
-    else if (ts) o.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', ...ts });
-    else if (sack) o.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOK' });
-    if (wscale !== null) o.push({ kind: 'nop' }, { kind: 'wscale', shift: wscale });
-    return o;
+    let mssOpt = this.mssOpt;
+    if (mssOpt === null || mssOpt.value !== mss) this.mssOpt = mssOpt = { kind: 'mss', value: mss };
+    // one exact-size array literal per layout (push() would reallocate with spare capacity)
+    if (wscale === null) {
+      if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+      if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+      if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
+      return [mssOpt];
+    }
+    let wsOpt = this.wscaleOpt;
+    if (wsOpt === null || wsOpt.shift !== wscale) this.wscaleOpt = wsOpt = { kind: 'wscale', shift: wscale };
+    if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+    if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+    if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK, OPT_NOP, wsOpt];
+    return [mssOpt, OPT_NOP, wsOpt];
   }
 
   private tsOpts(sk: { tstampOk: boolean; tsOffset: number; tsRecent: number }): TcpOption[] {
     if (!sk.tstampOk) return [];
-    return [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent }];
+    return [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent }];
   }
 
   /** tcp_transmit_skb() for a full socket. */
@@ -648,11 +692,13 @@ export class Kernel {
   }
 
   /** inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, when) */
-  private inetCskResetXmitTimer(sk: TcpSock, when: number): void {
+  private inetCskResetXmitTimer(sk: TcpSock, when: number, fired: SimEvent | null = null): void {
     if (sk.retransTimer) this.sim.cancel(sk.retransTimer);
     sk.pending = 'retrans';
     sk.timeout = this.jiffies + when;
-    sk.retransTimer = this.armTimer(() => this.tcpRetransmitTimer(sk), sk.timeout);
+    const t = this.timerFireTime(sk.timeout);
+    // re-arming from the handler reuses the event that just ran (sk held its only reference)
+    sk.retransTimer = fired !== null ? this.sim.rearm(fired, t) : this.sim.call(t, Kernel.retransmitTimerFired, this, sk);
     this.traceTimer(sk.id, 'retrans', 'armed', sk.timeout, sk.retransTimer.t, sk.retransmits);
   }
 
@@ -673,8 +719,14 @@ export class Kernel {
     this.traceTimer(sk.id, 'delack', 'armed', sk.delackExpires, sk.delackTimer.t);
   }
 
+  private static retransmitTimerFired(k: Kernel, sk: TcpSock): void {
+    k.tcpRetransmitTimer(sk);
+  }
+
   /** tcp_retransmit_timer() / tcp_write_timeout() */
   private tcpRetransmitTimer(sk: TcpSock): void {
+    // the event running now: an armed timer is always sk.retransTimer (re-arming cancels the old)
+    const fired = sk.retransTimer;
     sk.retransTimer = null;
     sk.pending = 'none';
     this.traceTimer(sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
@@ -686,13 +738,16 @@ export class Kernel {
     if (sk.state === TCP_SYN_SENT) this.tcpSendSyn(sk);
     else if (sk.state === TCP_FIN_WAIT1 || sk.state === TCP_LAST_ACK || sk.state === TCP_CLOSING)
       this.tcpTransmit(sk, TH_FIN | TH_ACK, u32(sk.sndNxt - 1));
-    this.mibInc('TCPTimeouts');
+    // mibInc('TCPTimeouts') with a literal key (a named property access on the hot path)
+    const mib = this.mib;
+    mib['TCPTimeouts'] = (mib['TCPTimeouts'] ?? 0) + 1;
+    if (this.sim.traceDetail) this.sim.emit({ type: 'mib', t: this.now, counter: 'TCPTimeouts', delta: 1 });
     sk.retransmits++;
     sk.totalRto++;
     sk.backoff++;
     // ccce324dabfe (6.5): while total_rto <= tcp_syn_linear_timeouts the RTO is not doubled.
     if (!(sk.state === TCP_SYN_SENT && sk.totalRto <= linear)) sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX_S * this.HZ);
-    this.inetCskResetXmitTimer(sk, sk.rto);
+    this.inetCskResetXmitTimer(sk, sk.rto, fired);
   }
 
   /** tcp_write_timeout(): give up after tcp_syn_retries (+ the linear ones on 6.5+). */
@@ -757,24 +812,17 @@ export class Kernel {
 
   private tcpSendSyn(sk: TcpSock): void {
     const sys = this.sysctl;
-    const seg = this.mkSeg({
-      saddr: sk.saddr,
-      daddr: sk.daddr,
-      sport: sk.sport,
-      dport: sk.dport,
-      seq: sk.isn,
-      ack: 0,
-      flags: TH_SYN,
-      window: this.profile.behaviour.synWindow,
-      options: this.synOptions(
-        this.profile.behaviour.advmss,
-        sys['net.ipv4.tcp_timestamps'] ? { val: this.tcpTimeStamp(sk.tsOffset), ecr: 0 } : null,
-        !!sys['net.ipv4.tcp_sack'],
-        sys['net.ipv4.tcp_window_scaling'] ? this.profile.behaviour.rcvWscale : null,
-      ),
-      ipId: sk.inetId,
-      csum: 'partial',
-    });
+    const b = this.profile.behaviour;
+    const ts = !!sys['net.ipv4.tcp_timestamps'];
+    const options = this.synOptions(
+      b.advmss,
+      ts,
+      ts ? this.tcpTimeStamp(sk.tsOffset) : 0,
+      0,
+      !!sys['net.ipv4.tcp_sack'],
+      sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null,
+    );
+    const seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, options, EMPTY, sk.inetId, 'partial');
     sk.inetId = (sk.inetId + 1) & 0xffff;
     this.ipOutput(seg, sk.id);
   }
@@ -895,13 +943,11 @@ export class Kernel {
     if (this.profile.behaviour.synDropOnFullAcceptQueue) {
       // 5ea8ea2cb7f1 (4.10): drop SYN packets if the accept queue is full
       if (this.skAcceptqIsFull(sk)) {
-        this.mibInc('ListenOverflows');
-        this.mibInc('ListenDrops');
+        this.mibListenOverflow();
         return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
       }
     } else if (this.skAcceptqIsFull(sk) && sk.young > 1) {
-      this.mibInc('ListenOverflows');
-      this.mibInc('ListenDrops');
+      this.mibListenOverflow();
       return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
     }
     this.rcvVerdict(skb, sk.id, 'accepted');
@@ -934,7 +980,7 @@ export class Kernel {
     if (this.sim.traceDetail)
       this.sim.emit({ type: 'sock-new', t: this.now, sock: req.id, kind: 'request', state: TCP_SYN_RECV, saddr: req.saddr, sport: req.sport, daddr: req.daddr, dport: req.dport, inode: 0, parent: sk.id });
     req.expires = this.jiffies + this.HZ; // TCP_TIMEOUT_INIT
-    req.timer = this.armTimer(() => this.reqskTimerHandler(req), req.expires);
+    req.timer = this.sim.call(this.timerFireTime(req.expires), Kernel.reqskTimerFired, this, req);
     this.traceTimer(req.id, 'synack', 'armed', req.expires, req.timer.t, 0);
     this.later(this.profile.costs.synAckNs, () => this.tcpV4SendSynack(req));
   }
@@ -973,7 +1019,8 @@ export class Kernel {
 
   /** tcp_v4_send_synack() from a request sock: IP id 0 (ip_build_and_send_pkt with DF). */
   private tcpV4SendSynack(req: RequestSock): void {
-    const ts = req.tstampOk ? { val: this.tcpTimeStamp(req.tsOffset), ecr: req.tsRecent } : null;
+    const ts = req.tstampOk;
+    const tsVal = ts ? this.tcpTimeStamp(req.tsOffset) : 0;
     const seg = this.mkSeg({
       saddr: req.saddr,
       daddr: req.daddr,
@@ -983,11 +1030,15 @@ export class Kernel {
       ack: u32(req.rcvIsn + 1),
       flags: TH_SYN | TH_ACK,
       window: this.profile.behaviour.synAckWindow,
-      options: this.synOptions(this.profile.behaviour.advmss, ts, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
+      options: this.synOptions(this.profile.behaviour.advmss, ts, tsVal, ts ? req.tsRecent : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
       ipId: 0,
       csum: 'partial',
     });
     this.ipOutput(seg, req.id);
+  }
+
+  private static reqskTimerFired(k: Kernel, req: RequestSock): void {
+    k.reqskTimerHandler(req);
   }
 
   /** reqsk_timer_handler(): SYN-ACK retransmits with exponential backoff, then drop. */
@@ -1015,7 +1066,7 @@ export class Kernel {
       if (req.numTimeout++ === 0) l.young--;
       const timeo = Math.min(this.HZ << req.numTimeout, TCP_RTO_MAX_S * this.HZ);
       req.expires = this.jiffies + timeo;
-      req.timer = this.armTimer(() => this.reqskTimerHandler(req), req.expires);
+      req.timer = this.sim.call(this.timerFireTime(req.expires), Kernel.reqskTimerFired, this, req);
       this.traceTimer(req.id, 'synack', 'armed', req.expires, req.timer.t, req.numTimeout);
       return;
     }
@@ -1084,8 +1135,7 @@ export class Kernel {
   /** tcp_v4_syn_recv_sock(): null when the accept queue is full (exit_overflow). */
   private tcpV4SynRecvSock(l: TcpSock, skb: Segment, req: RequestSock): TcpSock | null {
     if (this.skAcceptqIsFull(l)) {
-      this.mibInc('ListenOverflows');
-      this.mibInc('ListenDrops');
+      this.mibListenOverflow();
       return null;
     }
     const child = new TcpSock(this.newSockId(), this.nextInode++, TCP_ESTABLISHED);
@@ -1690,7 +1740,7 @@ export class Kernel {
       ack: tw.rcvNxt,
       flags: TH_ACK,
       window: this.tcpSelectWindow(tw),
-      options: tw.tstampOk ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent }] : [],
+      options: tw.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent }] : [],
       ipId: 0,
       csum: 'full',
     });
@@ -1838,7 +1888,14 @@ export class Kernel {
   // ───────────────────────────── wait queues ─────────────────────────────
 
   wake(sk: TcpSock): void {
-    for (const w of [...sk.waiters]) w.wake();
+    const ws = sk.waiters;
+    if (ws.size === 0) return;
+    if (ws.size === 1) {
+      // the snapshot of one waiter, without copying the set
+      ws.values().next().value!.wake();
+      return;
+    }
+    for (const w of [...ws]) w.wake();
   }
 
   // ───────────────────────────── data ─────────────────────────────

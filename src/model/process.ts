@@ -102,6 +102,37 @@ export interface ProgramCtx {
 }
 export type Program = (ctx: ProgramCtx) => ProgramGen;
 
+/** A ProgramCtx whose signal sets are created on first use (most programs never touch them). */
+class Ctx implements ProgramCtx {
+  pid: number;
+  argv: string[];
+  k: Kernel;
+  procs: ProcessTable;
+  tty: Tty | null;
+  pendingSignals: Signal[] = [];
+  private catchSet: Set<Signal> | null = null;
+  private ignoreSet: Set<Signal> | null = null;
+  constructor(pid: number, argv: string[], k: Kernel, procs: ProcessTable, tty: Tty | null) {
+    this.pid = pid;
+    this.argv = argv;
+    this.k = k;
+    this.procs = procs;
+    this.tty = tty;
+  }
+  get catches(): Set<Signal> {
+    return (this.catchSet ??= new Set<Signal>());
+  }
+  set catches(v: Set<Signal>) {
+    this.catchSet = v;
+  }
+  get ignores(): Set<Signal> {
+    return (this.ignoreSet ??= new Set<Signal>());
+  }
+  set ignores(v: Set<Signal>) {
+    this.ignoreSet = v;
+  }
+}
+
 /** An open file: a socket, a terminal, or one end of a pipe. */
 export type FileRef =
   | { kind: 'sock'; sk: TcpSock; refs: number }
@@ -130,6 +161,9 @@ export class Tty {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
+/** Placeholder until the process table gives the task its own waiter. */
+const NO_WAITER: Waiter = { wake() {} };
+
 export class Task {
   pid: number;
   comm: string;
@@ -142,6 +176,8 @@ export class Task {
   ctx: ProgramCtx;
   /** The syscall in progress (re-run on wake-up). */
   pending: Sys | null = null;
+  /** Result of the completed syscall, until the task returns to user space with it. */
+  result: SysResult | undefined = undefined;
   waitEvent: SimEvent | null = null;
   timeoutEvent: SimEvent | null = null;
   resumeValue: SysResult | undefined;
@@ -149,7 +185,8 @@ export class Task {
   /** Status changes not yet reported to the parent's waitpid(). */
   reports: WaitStatus[] = [];
   waiter: Waiter;
-  waitingOn: Set<Set<Waiter>> = new Set();
+  /** The wait queues the task is on (each once). */
+  waitingOn: Set<Waiter>[] = [];
   stopWhileBlocked = false;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun = false;
@@ -161,7 +198,7 @@ export class Task {
     this.ctx = ctx;
     this.parent = parent;
     this.pgid = pgid;
-    this.waiter = { wake: () => {} };
+    this.waiter = NO_WAITER;
   }
 }
 
@@ -182,6 +219,9 @@ export class ProcessTable {
   readonly pidPins = new Map<string, number[]>();
   /** Extra start-up latency (ns) for the next process a terminal's shell starts. */
   readonly startupPins = new Map<string, number[]>();
+
+  /** The wait queue of pause(): nothing ever wakes it (only signals end the call). */
+  private readonly pauseQueue = new Set<Waiter>();
 
   constructor(k: Kernel) {
     this.k = k;
@@ -231,11 +271,12 @@ export class ProcessTable {
     if (this.tasks.has(pid)) throw new Error(`pid ${pid} already in use`);
     this.lastPid = Math.max(this.lastPid, pid);
     const tty = opts.tty ?? opts.parent?.ctx.tty ?? null;
-    const ctx: ProgramCtx = { pid, argv, k: this.k, procs: this, tty, catches: new Set(), ignores: new Set(), pendingSignals: [] };
+    const ctx: ProgramCtx = new Ctx(pid, argv, this.k, this, tty);
     const gen = prog(ctx);
-    const comm = (argv[0] ?? program).split('/').pop()!.slice(0, 15);
+    const name = argv[0] ?? program;
+    const comm = (name.includes('/') ? name.split('/').pop()! : name).slice(0, 15);
     const task = new Task(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
-    task.waiter = { wake: () => this.wakeTask(task) };
+    task.waiter = new TaskWaiter(this, task);
     const ttyFile: FileRef | null = tty ? { kind: 'tty', tty, refs: 0 } : null;
     const inp = opts.stdin ?? ttyFile;
     if (inp) {
@@ -253,9 +294,31 @@ export class ProcessTable {
       ttyFile.refs++;
     }
     this.tasks.set(pid, task);
-    this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
-    this.k.sim.after(opts.startupNs ?? 0, () => this.step(task, undefined));
+    if (this.k.sim.observed) this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
+    this.k.sim.postAfter(opts.startupNs ?? 0, ProcessTable.start, this, task);
     return task;
+  }
+
+  // Event functions shared by every task (no closure per event).
+  private static start(pt: ProcessTable, task: Task): void {
+    pt.step(task, undefined);
+  }
+  private static rerun(pt: ProcessTable, task: Task): void {
+    if (task.state === 'running') pt.execute(task);
+  }
+  /**
+   * The task returns to user space only after the softirq work its call started (on lo the
+   * whole reply chain runs in the sender's context), so wait until the chain is quiet.
+   */
+  private static resume(pt: ProcessTable, task: Task): void {
+    const k = pt.k;
+    if (k.softirqUntil > k.now) {
+      k.sim.post(k.softirqUntil, ProcessTable.resume, pt, task);
+      return;
+    }
+    const result = task.result;
+    task.result = undefined;
+    pt.step(task, result);
   }
 
   private allocFd(task: Task, f: FileRef): number {
@@ -263,7 +326,7 @@ export class ProcessTable {
     while (task.fds.has(fd)) fd++;
     task.fds.set(fd, f);
     f.refs++;
-    if (f.kind === 'sock') this.k.sim.emit({ type: 'fd', t: this.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'install' });
+    if (f.kind === 'sock' && this.k.sim.observed) this.k.sim.emit({ type: 'fd', t: this.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'install' });
     return fd;
   }
 
@@ -287,21 +350,34 @@ export class ProcessTable {
   }
 
   private unwait(task: Task): void {
-    for (const q of task.waitingOn) q.delete(task.waiter);
-    task.waitingOn.clear();
+    const qs = task.waitingOn;
+    for (let i = 0; i < qs.length; i++) qs[i].delete(task.waiter);
+    qs.length = 0;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
+  }
+
+  /** block() on one wait queue (no array). */
+  private blockOn(task: Task, q: Set<Waiter>): void {
+    task.state = 'blocked';
+    q.add(task.waiter);
+    const on = task.waitingOn;
+    if (on.length === 0) task.waitingOn = [q];
+    else if (!on.includes(q)) on.push(q);
   }
 
   private block(task: Task, queues: Set<Waiter>[]): void {
     task.state = 'blocked';
     for (const q of queues) {
       q.add(task.waiter);
-      task.waitingOn.add(q);
+      const on = task.waitingOn;
+      if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
+      else if (!on.includes(q)) on.push(q);
     }
   }
 
-  private wakeTask(task: Task): void {
+  /** @internal the wake-up of a task's waiter (TaskWaiter). */
+  wakeTask(task: Task): void {
     if (task.state !== 'blocked') {
       if (task.state === 'stopped') task.stopWhileBlocked = true;
       return;
@@ -310,7 +386,7 @@ export class ProcessTable {
     task.state = 'running';
     task.rerun = true;
     // re-run the pending call in a fresh event (wake-ups happen inside softirq processing)
-    this.k.sim.after(0, () => task.state === 'running' && this.execute(task));
+    this.k.sim.postAfter(0, ProcessTable.rerun, this, task);
   }
 
   private complete(task: Task, result: SysResult, costNs = this.k.profile.costs.syscallNs): void {
@@ -321,11 +397,10 @@ export class ProcessTable {
       this.k.sim.emit({ type: 'syscall', t: this.k.now, pid: task.pid, call: sys.op, args: describeArgs(sys), ret: result < 0 ? -1 : result, errno: result < 0 ? errnoName(-result) : undefined });
     // the task returns to user space only after the softirq work its call started (on lo the
     // whole reply chain runs in the sender's context), so wait until the chain is quiet
-    const resume = () => {
-      if (this.k.softirqUntil > this.k.now) this.k.sim.at(this.k.softirqUntil, resume);
-      else this.step(task, result);
-    };
-    this.k.sim.at(Math.max(this.k.now + costNs, this.k.softirqUntil), resume);
+    // (ProcessTable.resume). At most one completed call per task is in flight: the next
+    // one needs the task to be stepped first.
+    task.result = result;
+    this.k.sim.post(Math.max(this.k.now + costNs, this.k.softirqUntil), ProcessTable.resume, this, task);
   }
 
   private sockOf(task: Task, fd: number): TcpSock | number {
@@ -397,7 +472,7 @@ export class ProcessTable {
         if (sk.ss === 'connecting') {
           if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) {
             if (!task.rerun) return this.complete(task, -EALREADY);
-            return this.block(task, [sk.waiters]);
+            return this.blockOn(task, sk.waiters);
           }
           // the handshake finished (or failed) while we slept: inet_wait_for_connect() returns
           if (sk.state === TCP_CLOSE) {
@@ -414,7 +489,7 @@ export class ProcessTable {
         const err = k.tcpV4Connect(sk, s.addr, s.port);
         if (err) return this.complete(task, err);
         sk.ss = 'connecting';
-        return this.block(task, [sk.waiters]);
+        return this.blockOn(task, sk.waiters);
       }
       case 'accept': {
         const sk = this.sockOf(task, s.fd);
@@ -423,7 +498,7 @@ export class ProcessTable {
         const child = k.inetCskAcceptDequeue(sk);
         if (!child) {
           if (s.nonblock) return this.complete(task, -EAGAIN);
-          return this.block(task, [sk.waiters]);
+          return this.blockOn(task, sk.waiters);
         }
         child.fileRefs = 1;
         const fd = this.allocFd(task, { kind: 'sock', sk: child, refs: 0 });
@@ -460,7 +535,7 @@ export class ProcessTable {
             f.tty.eof = false;
             return this.complete(task, '');
           }
-          return this.block(task, [f.tty.waiters]);
+          return this.blockOn(task, f.tty.waiters);
         }
         if (f.kind === 'pipe') {
           if (f.pipe.buf) {
@@ -469,7 +544,7 @@ export class ProcessTable {
             return this.complete(task, d);
           }
           if (f.pipe.writers === 0) return this.complete(task, '');
-          return this.block(task, [f.pipe.waiters]);
+          return this.blockOn(task, f.pipe.waiters);
         }
         return this.sockRecv(task, f.sk);
       }
@@ -523,7 +598,7 @@ export class ProcessTable {
       case 'pcap_close':
         return this.complete(task, 0);
       case 'pause':
-        return this.block(task, [new Set()]);
+        return this.blockOn(task, this.pauseQueue);
       case 'vfs_write':
         this.vfs.set(s.path, s.data);
         return this.complete(task, s.data.length);
@@ -542,7 +617,7 @@ export class ProcessTable {
           if (rep.kind !== 'stopped' && child.state === 'zombie') this.tasks.delete(child.pid);
           return this.complete(task, rep);
         }
-        return this.block(task, [this.childQueue(task)]);
+        return this.blockOn(task, this.childQueue(task));
       }
       case 'kill': {
         const target = this.tasks.get(s.pid);
@@ -626,13 +701,13 @@ export class ProcessTable {
     }
     if (sk.skShutdown & RCV_SHUTDOWN) return this.complete(task, '');
     if (sk.state === TCP_CLOSE) return this.complete(task, -ENOTCONN);
-    return this.block(task, [sk.waiters]);
+    return this.blockOn(task, sk.waiters);
   }
 
   /** tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE. */
   private sockSend(task: Task, sk: TcpSock, data: string): void {
     if (sk.state !== TCP_ESTABLISHED && sk.state !== TCP_CLOSE_WAIT) {
-      if (sk.state === TCP_SYN_SENT) return this.block(task, [sk.waiters]);
+      if (sk.state === TCP_SYN_SENT) return this.blockOn(task, sk.waiters);
       let err = EPIPE;
       if (sk.skErr) {
         err = sk.skErr;
@@ -748,6 +823,19 @@ export class ProcessTable {
 }
 
 const ECONNREFUSED_FALLBACK = 111;
+
+/** A task on wait queues: waking it re-runs its pending call (one object, no closure). */
+class TaskWaiter implements Waiter {
+  readonly pt: ProcessTable;
+  readonly task: Task;
+  constructor(pt: ProcessTable, task: Task) {
+    this.pt = pt;
+    this.task = task;
+  }
+  wake(): void {
+    this.pt.wakeTask(this.task);
+  }
+}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;

@@ -2,21 +2,53 @@
  * Discrete-event scheduler with integer-nanosecond time and a trace.
  *
  * Events at the same instant run in insertion order, so simultaneity is resolved by
- * the code, never by chance. Cancelled events stay in the heap and are skipped.
+ * the code, never by chance. Cancelled events stay queued and are skipped.
+ *
+ * Layout (for throughput): events are grouped in one bucket per distinct instant, a FIFO
+ * in insertion order, and a binary min-heap orders the buckets by time. Many events share
+ * an instant (timers fire on jiffy boundaries, replies leave a fixed cost later), so the
+ * heap stays small and an event costs an array append instead of a sift. The order this
+ * gives is exactly (t, insertion order), as with one heap of (t, order) pairs.
  */
 import type { Ns, TraceEvent } from './types.ts';
 
 export interface SimEvent {
   t: Ns;
   order: number;
-  fn: () => void;
+  /** Called as fn(a, b): hot paths pass a shared function and its arguments instead of a closure. */
+  fn: (a: any, b: any) => void;
+  a: unknown;
+  b: unknown;
   cancelled: boolean;
 }
+
+/**
+ * All events due at one instant, in insertion order, three slots each: a SimEvent (then two
+ * unused slots) or, for an event nobody can cancel (post()), its function and two arguments.
+ * `i` is the slot of the next one to run.
+ */
+interface Bucket {
+  t: Ns;
+  /** Slots in use are q[0 .. n); a reused bucket keeps its array (and its capacity). */
+  q: unknown[];
+  n: number;
+  i: number;
+}
+
+type Fn2 = (a: any, b: any) => void;
 
 export class Sim {
   now: Ns = 0;
   private order = 0;
-  private heap: SimEvent[] = [];
+  /** Min-heap of buckets by time (times are distinct). */
+  private heap: Bucket[] = [];
+  /** Bucket of each pending instant. */
+  private buckets = new Map<Ns, Bucket>();
+  /** The bucket the last event went into (most events cluster on a few instants). */
+  private last: Bucket | null = null;
+  private prev: Bucket | null = null;
+  /** Emptied buckets kept for reuse. */
+  private spare: Bucket[] = [];
   readonly trace: TraceEvent[] = [];
   /** When false, only segments and their fates are traced (large scenarios). */
   traceDetail = true;
@@ -26,14 +58,75 @@ export class Sim {
   private listeners: ((ev: TraceEvent) => void)[] = [];
 
   at(t: Ns, fn: () => void): SimEvent {
-    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
-    const ev: SimEvent = { t: Math.max(t, this.now), order: this.order++, fn, cancelled: false };
-    this.push(ev);
-    return ev;
+    return this.call(t, fn, undefined, undefined);
   }
 
   after(dt: Ns, fn: () => void): SimEvent {
-    return this.at(this.now + Math.round(dt), fn);
+    return this.call(this.now + Math.round(dt), fn, undefined, undefined);
+  }
+
+  /** Schedule fn(a, b) at t (as at(), without a closure per event). */
+  call<A, B>(t: Ns, fn: (a: A, b: B) => void, a: A, b: B): SimEvent {
+    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
+    if (t < this.now) t = this.now;
+    const ev: SimEvent = { t, order: this.order++, fn, a, b, cancelled: false };
+    this.enqueue(t, ev, undefined, undefined);
+    return ev;
+  }
+
+  /**
+   * Schedule fn(a, b) at t like call(), for an event that is never cancelled: no SimEvent
+   * is made (the hot paths: segment delivery, a task's return to user space).
+   */
+  post<A, B>(t: Ns, fn: (a: A, b: B) => void, a: A, b: B): void {
+    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
+    if (t < this.now) t = this.now;
+    this.order++;
+    this.enqueue(t, fn, a, b);
+  }
+
+  /** post() dt from now (as after()). */
+  postAfter<A, B>(dt: Ns, fn: (a: A, b: B) => void, a: A, b: B): void {
+    this.post(this.now + Math.round(dt), fn, a, b);
+  }
+
+  private enqueue(t: Ns, x: SimEvent | Fn2, a: unknown, b: unknown): void {
+    let bucket = this.last;
+    if (bucket === null || bucket.t !== t) {
+      // events alternate between a few instants (a reply, a timer): try the one before too
+      const prev = this.prev;
+      bucket = prev !== null && prev.t === t ? prev : (this.buckets.get(t) ?? this.newBucket(t));
+      this.prev = this.last;
+      this.last = bucket;
+    }
+    const q = bucket.q;
+    const n = bucket.n;
+    if (n < q.length) {
+      q[n] = x;
+      q[n + 1] = a;
+      q[n + 2] = b;
+    } else q.push(x, a, b);
+    bucket.n = n + 3;
+  }
+
+  /** Schedule fn(a, b) dt from now (as after()). */
+  callAfter<A, B>(dt: Ns, fn: (a: A, b: B) => void, a: A, b: B): SimEvent {
+    return this.call(this.now + Math.round(dt), fn, a, b);
+  }
+
+  /**
+   * Queue again, at t, an event that has already run (its handle is reused instead of a new
+   * one being allocated): the same as call(t, ev.fn, ev.a, ev.b) for its owner, which must
+   * hold the only reference. Never pass a pending event.
+   */
+  rearm(ev: SimEvent, t: Ns): SimEvent {
+    if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
+    if (t < this.now) t = this.now;
+    ev.t = t;
+    ev.order = this.order++;
+    ev.cancelled = false;
+    this.enqueue(t, ev, undefined, undefined);
+    return ev;
   }
 
   cancel(ev: SimEvent | null | undefined): void {
@@ -42,7 +135,8 @@ export class Sim {
 
   emit(ev: TraceEvent): void {
     if (this.keepTrace) this.trace.push(ev);
-    for (const l of this.listeners) l(ev);
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i](ev);
   }
 
   /** Is anybody looking at trace events? (Hot paths skip building them when not.) */
@@ -56,18 +150,16 @@ export class Sim {
 
   /** Time of the next pending event, or Infinity. */
   peek(): Ns {
-    while (this.heap.length && this.heap[0].cancelled) this.pop();
-    return this.heap.length ? this.heap[0].t : Infinity;
+    const b = this.front();
+    return b === null ? Infinity : b.t;
   }
 
   /** Run events up to and including time `until` (inclusive); leaves now = until. */
   runUntil(until: Ns): void {
     for (;;) {
-      const t = this.peek();
-      if (t > until) break;
-      const ev = this.pop()!;
-      this.now = ev.t;
-      ev.fn();
+      const b = this.front();
+      if (b === null || b.t > until) break;
+      this.runNext(b);
     }
     if (until > this.now && until !== Infinity) this.now = until;
   }
@@ -75,55 +167,99 @@ export class Sim {
   /** Run until no events remain or `limit` events ran. Returns the number run. */
   runAll(limit = 10_000_000): number {
     let n = 0;
-    while (n < limit && this.peek() !== Infinity) {
-      const ev = this.pop()!;
-      this.now = ev.t;
-      ev.fn();
+    while (n < limit) {
+      const b = this.front();
+      if (b === null) break;
+      this.runNext(b);
       n++;
     }
     return n;
   }
 
-  private less(a: SimEvent, b: SimEvent): boolean {
-    return a.t < b.t || (a.t === b.t && a.order < b.order);
+  /**
+   * The earliest bucket whose next event is not cancelled (cancelled events and emptied
+   * buckets are dropped on the way), or null when nothing is pending.
+   */
+  private front(): Bucket | null {
+    const h = this.heap;
+    while (h.length) {
+      const b = h[0];
+      const q = b.q;
+      const n = b.n;
+      let i = b.i;
+      while (i < n) {
+        const x = q[i];
+        if (typeof x === 'function' || !(x as SimEvent).cancelled) break;
+        i += 3;
+      }
+      b.i = i;
+      if (i < n) return b;
+      this.dropFront();
+    }
+    return null;
   }
 
-  private push(ev: SimEvent): void {
+  /** Run the next event of the front bucket (front() returned it). */
+  private runNext(b: Bucket): void {
+    const q = b.q;
+    const i = b.i;
+    b.i = i + 3;
+    this.now = b.t;
+    const x = q[i];
+    if (typeof x === 'function') (x as Fn2)(q[i + 1], q[i + 2]);
+    else (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
+  }
+
+  private newBucket(t: Ns): Bucket {
+    const b = this.spare.pop() ?? { t: 0, q: [], n: 0, i: 0 };
+    b.t = t;
+    this.buckets.set(t, b);
+    // sift up with a hole
     const h = this.heap;
     let i = h.length;
-    h.push(ev);
-    // sift up with a hole instead of swaps
+    h.push(b);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p];
-      if (!(ev.t < parent.t || (ev.t === parent.t && ev.order < parent.order))) break;
+      if (parent.t <= t) break;
       h[i] = parent;
       i = p;
     }
-    h[i] = ev;
+    h[i] = b;
+    return b;
   }
 
-  private pop(): SimEvent | undefined {
+  /** Remove the (exhausted) earliest bucket. */
+  private dropFront(): void {
     const h = this.heap;
-    if (!h.length) return undefined;
     const top = h[0];
     const last = h.pop()!;
     const n = h.length;
     if (n) {
       // sift down with a hole
+      const t = last.t;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
         let m = l;
-        if (r < n && this.less(h[r], h[l])) m = r;
-        if (!this.less(h[m], last)) break;
+        if (r < n && h[r].t < h[l].t) m = r;
+        if (h[m].t >= t) break;
         h[i] = h[m];
         i = m;
       }
       h[i] = last;
     }
-    return top;
+    this.buckets.delete(top.t);
+    if (this.last === top) this.last = null;
+    if (this.prev === top) this.prev = null;
+    if (this.spare.length < 256 && top.q.length <= 3072) {
+      // keep the array, not what it referenced
+      top.q.fill(undefined, 0, top.n);
+      top.n = 0;
+      top.i = 0;
+      this.spare.push(top);
+    }
   }
 }

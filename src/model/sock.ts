@@ -50,7 +50,14 @@ export class TcpSock implements SockCommon {
   /** Listener fields: sk_max_ack_backlog, the accept queue, request socks. */
   maxAckBacklog = 0;
   acceptQueue: TcpSock[] = [];
-  reqs = new Set<RequestSock>();
+  /** Request socks of a listener, created on first use (most sockets never listen). */
+  private reqSet: Set<RequestSock> | null = null;
+  get reqs(): Set<RequestSock> {
+    return (this.reqSet ??= new Set<RequestSock>());
+  }
+  set reqs(v: Set<RequestSock>) {
+    this.reqSet = v;
+  }
   young = 0;
   synfloodWarned = false;
   /** A child's listener while it sits in the accept queue. */
