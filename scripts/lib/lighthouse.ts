@@ -64,7 +64,7 @@ export async function runLighthouse(url: string, chromePath: string, presets: Ar
   for (const preset of presets) {
     const chrome = await launch({ chromePath, chromeFlags: CHROME_FLAGS, logLevel: 'silent' });
     try {
-      const flags = { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: [...CATEGORIES] };
+      const flags = { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: process.env.TCP_LAB_LH_ONLY ? process.env.TCP_LAB_LH_ONLY.split(',') : [...CATEGORIES] };
       const rr = await lighthouse(url, flags, preset === 'desktop' ? desktop : undefined);
       const lhr = rr?.lhr;
       if (!lhr) throw new Error('Lighthouse returned no result');
