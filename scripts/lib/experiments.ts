@@ -15,10 +15,15 @@ export function experimentFiles(): string[] {
     .sort();
 }
 
-/** Parse an experiment file; paths in errors are relative to the repository root. */
-export function loadExperiment(file: string): Experiment {
+/**
+ * Parse an experiment file; paths in errors are relative to the repository root.
+ * `checkRecorded: false` skips the check that listed recorded files exist (the recorder is
+ * about to write them).
+ */
+export function loadExperiment(file: string, opts: { checkRecorded?: boolean } = {}): Experiment {
   const abs = resolve(file);
   const rel = relative(ROOT, abs);
   const dir = dirname(abs);
-  return parseExperiment(readFileSync(abs, 'utf8'), rel, { exists: (p: string) => existsSync(join(dir, p)) });
+  const exists = opts.checkRecorded === false ? () => true : (p: string) => existsSync(join(dir, p));
+  return parseExperiment(readFileSync(abs, 'utf8'), rel, { exists });
 }

@@ -98,6 +98,25 @@ export interface CaptureTap {
   /** tp_packets: lo hands every packet to the packet socket twice (outgoing and incoming). */
   receivedByFilter: number;
   active: boolean;
+  /** Simulated time of each frame (parallel to frames). */
+  times: number[];
+  /** When the packet ring was set up: its TPACKET_V3 block-retire timer ticks from here. */
+  openedNs: number;
+}
+
+/**
+ * tcpdump reads its TPACKET_V3 ring a block at a time; a block is handed to it when the
+ * kernel's retire timer fires (prb_retire_rx_blk_timer_expired(), every `to_ms` = tcpdump's
+ * 1000 ms timeout) or when it fills (not in these small experiments). When tcpdump is stopped,
+ * the packets of the block still open were counted by the kernel (`received by filter`) but are
+ * neither written nor counted as `captured`.
+ */
+export const PCAP_BLOCK_TIMEOUT_NS = 1_000_000_000;
+export function capturedFrames(tap: CaptureTap, stopNs: number): CapturedFrame[] {
+  const lastRetire = tap.openedNs + Math.floor((stopNs - tap.openedNs) / PCAP_BLOCK_TIMEOUT_NS) * PCAP_BLOCK_TIMEOUT_NS;
+  const out: CapturedFrame[] = [];
+  for (let i = 0; i < tap.frames.length; i++) if (tap.times[i] <= lastRetire) out.push(tap.frames[i]);
+  return out;
 }
 
 interface BindBucket {
@@ -537,6 +556,7 @@ export class Kernel {
         if (!tap.active || !tap.filter(seg)) continue;
         tap.receivedByFilter += 2;
         tap.frames.push({ realtimeNs: this.realtimeNs(), seg });
+        tap.times.push(this.now);
       }
     for (let i = 0; i < this.xmitHooks.length; i++) this.xmitHooks[i](seg);
     if (this.remotePeers.size && this.remotePeers.has(seg.daddr)) return;
@@ -837,6 +857,7 @@ export class Kernel {
       if (!tap.active || !tap.filter(full)) continue;
       tap.receivedByFilter += 2;
       tap.frames.push({ realtimeNs: this.realtimeNs(), seg: full });
+      tap.times.push(this.now);
     }
     this.tcpV4Rcv(full);
     return full;
@@ -1984,7 +2005,7 @@ export class Kernel {
 
   /** Add a capture tap (tcpdump's packet socket with a BPF filter). */
   openTap(filter: (seg: Segment) => boolean): CaptureTap {
-    const tap: CaptureTap = { filter, frames: [], receivedByFilter: 0, active: true };
+    const tap: CaptureTap = { filter, frames: [], times: [], receivedByFilter: 0, active: true, openedNs: this.now };
     this.taps.add(tap);
     return tap;
   }

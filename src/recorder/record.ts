@@ -375,7 +375,17 @@ export function writeExpectedBlocks(exp: Experiment, out: string): string[] {
   for (const b of exp.blocks) {
     let text: string | null = null;
     if (b.kind === 'terminal' && !sampling.has(b.terminal)) text = redactText(terminalBlock(exp, rec, b, endNs), 'terminal', { keepPorts });
-    else if (b.kind === 'tcpdump' && existsSync(join(out, 'tcpdump.txt'))) text = redactText(readFileSync(join(out, 'tcpdump.txt'), 'utf8'), 'tcpdump', { keepPorts });
+    else if (b.kind === 'tcpdump') {
+      // the experiment's own capture file, as its tcpdump wrote it (it may miss the last packets
+      // before ^C, like the real tool); else the recorder's whole-run capture
+      const own = join(out, b.capture);
+      const raw = existsSync(own)
+        ? execFileSync('tcpdump', ['-nn', '-r', own], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] })
+        : existsSync(join(out, 'tcpdump.txt'))
+          ? readFileSync(join(out, 'tcpdump.txt'), 'utf8')
+          : null;
+      if (raw !== null) text = redactText(raw, 'tcpdump', { keepPorts });
+    }
     if (text === null) continue;
     writeFileSync(join(dir, `${b.name}.txt`), text);
     written.push(b.name);

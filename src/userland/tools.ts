@@ -7,7 +7,7 @@ import { TH_SYN, type SocketTable, type Segment } from '../model/types.ts';
 import { parseSsArgs, renderSs } from '../render/ss.ts';
 import { writePcap } from '../render/pcap.ts';
 import { tcpdumpListeningBanner, tcpdumpStopSummary } from '../render/tcpdump.ts';
-import type { CaptureTap } from '../model/kernel.ts';
+import { capturedFrames, type CaptureTap } from '../model/kernel.ts';
 
 /** ss: a /proc fd scan plus a netlink dump; the rows are taken when the dump runs (at the end). */
 export function ss(profile: Profile): Program {
@@ -115,8 +115,10 @@ export function tcpdump(profile: Profile): Program {
     yield { op: 'write', fd: 2, data: tcpdumpListeningBanner({ version: profile.tools.tcpdump, iface, withW: file !== null }) };
     yield { op: 'pause' };
     tap.active = false;
-    if (file) yield { op: 'vfs_write', path: file, data: writePcap(tap.frames) };
-    yield { op: 'write', fd: 2, data: tcpdumpStopSummary({ captured: tap.frames.length, receivedByFilter: tap.receivedByFilter, droppedByKernel: 0 }) };
+    // what tcpdump had read when the signal came: the ring's blocks retired so far
+    const frames = capturedFrames(tap, ctx.k.now);
+    if (file) yield { op: 'vfs_write', path: file, data: writePcap(frames) };
+    yield { op: 'write', fd: 2, data: tcpdumpStopSummary({ captured: frames.length, receivedByFilter: tap.receivedByFilter, droppedByKernel: 0 }) };
     return 0;
   };
 }
