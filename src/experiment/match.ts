@@ -92,6 +92,24 @@ function align(exp: string[], act: string[], o: MatchOptions): number[][] | null
   return go(0, 0);
 }
 
+/**
+ * The runs of actual lines that the expected text's `...` lines stand for, as [start, end)
+ * line indices into `actual`, or null when the texts do not align (or blank lines are ignored,
+ * which renumbers them). Lets a page show a long transcript folded the way its recording is.
+ */
+export function elidedRuns(expected: string, actual: string, o: MatchOptions = {}): Array<[number, number]> | null {
+  if (o.ignoreBlankLines) return null;
+  const exp = split(expected, o);
+  const act = split(actual, o).map((l) => (l === '...' ? ' ...' : l));
+  const al = align(exp, act, o);
+  if (!al) return null;
+  const runs: Array<[number, number]> = [];
+  exp.forEach((l, i) => {
+    if (l === '...' && al[i].length) runs.push([al[i][0], al[i][al[i].length - 1] + 1]);
+  });
+  return runs;
+}
+
 export function matchTranscript(expected: string, actual: string, o: MatchOptions = {}, names = { expected: 'recorded', actual: 'simulated' }): { ok: boolean; diff?: string } {
   const exp = split(expected, o);
   const act = split(actual, o).map((l) => (l === '...' ? ' ...' : l));
