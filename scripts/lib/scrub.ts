@@ -2,16 +2,7 @@
 // measured in the page with performance.now(). Used by scripts/report.ts.
 import type { Browser } from 'playwright-core';
 
-/** Debian's Chromium, as the e2e tests launch it (test/e2e/helpers.ts). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_ARGS } from '../../src/site/chromium.ts';
 
 export interface ScrubSamples {
   /** Moments on the timeline (slider positions 0..moments-1). */

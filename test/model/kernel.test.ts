@@ -35,6 +35,42 @@ function overflow(profile: Profile, n: number, sysctl: Record<string, number> = 
   return h;
 }
 
+/**
+ * A server that accepts one connection and closes it first (TIME-WAIT on its side once the
+ * client closes too); with `closeListener` it then closes the listener as well. Returns the
+ * host, the client's port and the two FINs.
+ */
+function serverClosesFirst(profile: Profile, closeListener: boolean) {
+  const h = host({ profile });
+  h.start('srv', function* (log) {
+    const l: number = yield* listener(12345, 1);
+    const fd: number = yield { op: 'accept', fd: l };
+    log('srvClose', yield { op: 'close', fd });
+    if (closeListener) {
+      log('lClose', yield { op: 'close', fd: l }); // nobody listens on 12345 any more
+      return 0;
+    }
+    log('accepted2', yield { op: 'accept', fd: l });
+    yield { op: 'pause' };
+    return 0;
+  });
+  h.run(ms(1));
+  let port = 0;
+  h.start('c1', function* (log) {
+    const [fd, r] = yield* client(12345);
+    log('c1', r);
+    port = h.k.inetDiagDump().find((x) => x.dport === 12345)!.sport;
+    log('eof', yield { op: 'read', fd });
+    yield { op: 'close', fd };
+    return 0;
+  });
+  h.run(sec(1));
+  expect(h.k.inetDiagDump().find((r) => r.sport === 12345 && r.dport === port)?.state).toBe(6); // TIME-WAIT
+  const serverFin = h.segs().find((s) => s.sport === 12345 && s.flags & 1)!;
+  const clientFin = h.segs().find((s) => s.dport === 12345 && s.flags & 1)!;
+  return { h, port, serverFin, clientFin };
+}
+
 describe('listen() and the accept queue', () => {
   it('__sys_listen caps the backlog at somaxconn (128 on 4.4, 4096 on 6.x); LISTEN Send-Q shows it', () => {
     for (const [profile, cap] of [['linux-4.4', 128], ['linux-6.x', 4096]] as const) {
@@ -193,30 +229,7 @@ describe('closing', () => {
   });
 
   it('tcp_timewait_state_process (TIME_WAIT): a SYN with a higher sequence reopens the 4-tuple with ISN = tw_snd_nxt + 65537', () => {
-    const h = host({ profile: 'linux-6.x' });
-    h.start('srv', function* (log) {
-      const l: number = yield* listener(12345, 1);
-      const fd: number = yield { op: 'accept', fd: l };
-      log('srvClose', yield { op: 'close', fd }); // the server closes first → TIME-WAIT on its side
-      const fd2: number = yield { op: 'accept', fd: l };
-      log('accepted2', fd2);
-      yield { op: 'pause' };
-      return 0;
-    });
-    h.run(ms(1));
-    let port = 0;
-    h.start('c1', function* (log) {
-      const [fd, r] = yield* client(12345);
-      log('c1', r);
-      port = h.k.inetDiagDump().find((x) => x.dport === 12345)!.sport;
-      log('eof', yield { op: 'read', fd });
-      yield { op: 'close', fd };
-      return 0;
-    });
-    h.run(sec(1));
-    const tw = h.k.inetDiagDump().find((r) => r.sport === 12345 && r.dport === port)!;
-    expect(tw.state).toBe(6); // TIME-WAIT
-    const serverFin = h.segs().find((s) => s.sport === 12345 && s.flags & 1)!;
+    const { h, port, serverFin } = serverClosesFirst('linux-6.x', false);
     h.start('c2', function* (log) {
       const [, r] = yield* client(12345, port);
       log('c2', r);
@@ -233,28 +246,7 @@ describe('closing', () => {
 describe('TIME-WAIT without a listener', () => {
   it('tcp_v4_rcv TCP_TW_SYN (4.4, 6.x): with no listener left the SYN falls through to TCP_TW_ACK — tcp_v4_timewait_ack(), not a RST; the client RSTs that ACK and its re-sent SYN is refused', () => {
     for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
-      const h = host({ profile });
-      h.start('srv', function* (log) {
-        const l: number = yield* listener(12345, 1);
-        const fd: number = yield { op: 'accept', fd: l };
-        log('srvClose', yield { op: 'close', fd }); // the server closes first → TIME-WAIT on its side
-        log('lClose', yield { op: 'close', fd: l }); // and nobody listens on 12345 any more
-        return 0;
-      });
-      h.run(ms(1));
-      let port = 0;
-      h.start('c1', function* (log) {
-        const [fd, r] = yield* client(12345);
-        log('c1', r);
-        port = h.k.inetDiagDump().find((x) => x.dport === 12345)!.sport;
-        log('eof', yield { op: 'read', fd });
-        yield { op: 'close', fd };
-        return 0;
-      });
-      h.run(sec(1));
-      expect(h.k.inetDiagDump().find((r) => r.sport === 12345 && r.dport === port)?.state).toBe(6); // TIME-WAIT
-      const serverFin = h.segs().find((s) => s.sport === 12345 && s.flags & 1)!;
-      const clientFin = h.segs().find((s) => s.dport === 12345 && s.flags & 1)!;
+      const { h, port, serverFin, clientFin } = serverClosesFirst(profile, true);
       const before = h.segs().length;
       h.start('c2', function* (log) {
         const [, r] = yield* client(12345, port);
