@@ -101,6 +101,24 @@ export function headersFile(base: string): string {
   );
 }
 
+/**
+ * Expressive Code emits its stylesheet link just before a page's first code block, in <body>,
+ * so on a slow connection the transcripts can be painted unstyled first and restyled when it
+ * arrives. Moving every stylesheet link of the body into <head> makes it render-blocking like
+ * the site's own CSS, so the first paint of a transcript is its final look.
+ */
+export function hoistStylesheets(html: string): string {
+  const headEnd = html.indexOf('</head>');
+  if (headEnd < 0) return html;
+  const links: string[] = [];
+  const body = html.slice(headEnd).replace(/<link rel="stylesheet" href="[^"]+"(?: media="[^"]*")?>/g, (m) => {
+    links.push(m);
+    return '';
+  });
+  if (!links.length) return html;
+  return html.slice(0, headEnd) + [...new Set(links)].join('') + body;
+}
+
 export async function postBuild(dir: string, base: string, logger: { info(m: string): void }): Promise<void> {
   const docs = buildSearchDocs(dir);
   writeFileSync(join(dir, 'search-index.js'), searchIndexScript(docs));
@@ -109,7 +127,7 @@ export async function postBuild(dir: string, base: string, logger: { info(m: str
   for (const rel of walk(dir).filter((f) => f.endsWith('.html'))) {
     const p = join(dir, rel);
     const html = readFileSync(p, 'utf8');
-    const out = tightenCsp(html);
+    const out = tightenCsp(hoistStylesheets(html));
     if (out !== html) {
       writeFileSync(p, out);
       pages++;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { tokenizeText } from '../../src/site/search-tokenize.ts';
 import { createEngine, type SearchDoc } from '../../src/site/search-engine.ts';
 import { extractPageText } from '../../src/site/html.ts';
-import { searchIndexScript, inlineScriptHashes, tightenCsp } from '../../src/site/postbuild-steps.ts';
+import { searchIndexScript, inlineScriptHashes, tightenCsp, hoistStylesheets } from '../../src/site/postbuild-steps.ts';
 
 test('tokenizer: Latin words lower-cased, CJK runs as bigrams', () => {
   expect(tokenizeText('LISTEN Recv-Q 监听队列')).toEqual(['listen', 'recv', 'q', '监听', '听队', '队列']);
@@ -63,4 +63,14 @@ test('CSP: inline scripts are hashed and unsafe-inline is dropped from script-sr
   expect(out).toMatch(/script-src 'self' 'sha256-[^']+' 'sha256-[^']+';/);
   expect(out).not.toMatch(/script-src[^;]*unsafe-inline/);
   expect(out).toContain("style-src 'self' 'unsafe-inline'");
+});
+
+test('stylesheet links emitted in <body> (Expressive Code) move into <head>, once each', () => {
+  const html = `<html><head><link rel="stylesheet" href="/_astro/common.css"></head><body><p>x</p><link rel="stylesheet" href="/_astro/ec.css"><pre></pre><link rel="stylesheet" href="/_astro/ec.css"></body></html>`;
+  const out = hoistStylesheets(html);
+  const head = out.slice(0, out.indexOf('</head>'));
+  expect(head).toContain('<link rel="stylesheet" href="/_astro/ec.css">');
+  expect(out.slice(out.indexOf('</head>'))).not.toContain('stylesheet');
+  expect(out.match(/ec\.css/g)).toHaveLength(1);
+  expect(hoistStylesheets('<p>no head</p>')).toBe('<p>no head</p>');
 });
