@@ -143,7 +143,7 @@ test('print: recorded originals are printed open, copy buttons and search are hi
   const w = await watchedPage(browser);
   await w.page.goto(httpBase + 'en/collision/');
   await w.page.emulateMedia({ media: 'print' });
-  const rec = w.page.locator('figure.tcp-transcript[data-block="client-connect"] .tcp-transcript__recorded .expressive-code');
+  const rec = w.page.locator('figure.tcp-transcript[data-block="client-connect"] .tcp-transcript__recorded pre');
   expect(await rec.isVisible()).toBe(true);
   expect(await w.page.locator('figure.tcp-transcript .copy button').first().isVisible()).toBe(false);
   expect(await w.page.locator('tcp-search button[data-open]').isVisible()).toBe(false);
