@@ -182,3 +182,26 @@ describe('permalinks', () => {
     await w.page.context().close();
   });
 });
+
+describe('the overflow chapter widget', () => {
+  test('4.4 keeps a SYN-RECV request re-sending its SYN-ACK; 6.x leaves both late clients in SYN-SENT (tcp_conn_request, 5ea8ea2cb7f1)', async () => {
+    const w = await watchedPage(browser);
+    await w.page.goto(`${httpBase}en/accept-queue-overflow/`);
+    const s = await sim(w.page);
+    const slider = s.locator('[data-testid="timeline"]');
+    await slider.focus();
+    await w.page.keyboard.press('End');
+    const ss44 = (await s.locator('[data-testid="ss"]').textContent())!;
+    expect(ss44).toMatch(/^LISTEN +2 +1 /m);
+    expect(ss44).toMatch(/^SYN-RECV .*:40004 .*timer:\(on,/m);
+    expect(ss44).not.toMatch(/^SYN-SENT/m);
+    await s.locator('[data-testid="profile"]').selectOption('linux-6.x');
+    await slider.focus();
+    await w.page.keyboard.press('End');
+    const ss6 = (await s.locator('[data-testid="ss"]').textContent())!;
+    expect(ss6.match(/^SYN-SENT /gm)).toHaveLength(2);
+    expect(ss6).not.toMatch(/^SYN-RECV/m);
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+});
