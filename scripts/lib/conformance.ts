@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conformance, type Check, type RecordingData } from '../../src/experiment/conformance.ts';
 import { compressExperiment } from '../../src/experiment/compress.ts';
+import { experimentPorts } from '../../src/experiment/redact.ts';
 import { runExperiment } from '../../src/experiment/run.ts';
 import type { Experiment } from '../../src/experiment/types.ts';
 import { LINUX_4_4, LINUX_6_X } from '../../src/model/profiles.ts';
@@ -53,7 +54,7 @@ export function checkRecording(exp: Experiment, dir: string): { checks: Check[];
     return { cmd: (p.argv ?? []).join(' '), terminal: p.tty ?? '', output, exit: exit && exit.type === 'proc' ? exit.status ?? 0 : null };
   });
   // ports that are part of the experiment's text (listening ports) stay literal
-  const keep = [...new Set(exp.steps.flatMap((s) => (s.action.kind === 'command' ? [...s.action.line.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1])) : [])))].filter((p) => p < 32768);
+  const keep = experimentPorts(exp);
   const filtered = rec.processes.filter((p) => !/[|;]/.test(p.cmd));
   return { checks: conformance({ ...rec, processes: filtered }, { trace: res.trace, tables: res.tables, t0: res.t0, processes }, keep), profile };
 }

@@ -10,6 +10,17 @@
  * Pure: no I/O. The recorder (src/recorder/record.ts) applies it to the blocks it writes.
  */
 
+import type { Experiment } from './types.ts';
+
+/**
+ * Ports written in the experiment's commands (the listening port, below the ephemeral range):
+ * what a real run does not choose by chance, so recordings keep them literal.
+ */
+export function experimentPorts(exp: Experiment): number[] {
+  const ports = exp.steps.flatMap((s) => (s.action.kind === 'command' ? [...s.action.line.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1])) : []));
+  return [...new Set(ports)].filter((p) => p < 32768).sort((a, b) => a - b);
+}
+
 export interface RedactOptions {
   /** Ports that are part of the experiment's text (e.g. the listening port 12345): kept literal. */
   keepPorts: readonly number[];
@@ -24,8 +35,9 @@ export function redactTcpdumpLine(line: string, o: RedactOptions): string {
   l = l.replace(/(\d+\.\d+\.\d+\.\d+)\.(\d+)(?=[ :])/g, (m, a: string, p: string) => (isKept(p, o) ? m : `${a}.[PORT]`));
   // absolute sequence numbers (SYNs, RSTs answering a challenge ACK, the first segment of a
   // new connection); relative ones (`ack 1`, `seq 1`, `ack 2`) are what the simulator must match
+  // (a data range `seq A:B` first: the single-number rule would stop at the colon)
+  l = l.replace(/\bseq (\d{6,10}):(\d{6,10})\b/g, 'seq [ISN]:[ISN]');
   l = l.replace(/\b(seq|ack) (\d{6,10})\b/g, '$1 [ISN]');
-  l = l.replace(/\b(seq) (\d{6,10}):(\d{6,10})\b/g, '$1 [ISN]:[ISN]');
   l = l.replace(/\bTS val \d+ ecr (\d+)/g, (_m, ecr: string) => `TS val [TS] ecr ${ecr === '0' ? '0' : '[TS]'}`);
   return l;
 }

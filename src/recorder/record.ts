@@ -7,7 +7,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { redactText } from '../experiment/redact.ts';
+import { experimentPorts, redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
 import type { Experiment, Step } from '../experiment/types.ts';
 import { screenWindow, type ScreenChunk } from '../experiment/run.ts';
@@ -320,13 +320,18 @@ function writeOutputs(exp: Experiment, rec: Recording, out: string): void {
   const pcap = join(out, 'capture.pcap');
   if (existsSync(pcap)) {
     writeFileSync(join(out, 'tshark.txt'), execFileSync('tshark', ['-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
-    writeFileSync(join(out, 'tcpdump.txt'), execFileSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
+    writeFileSync(join(out, 'tcpdump.txt'), tcpdumpText(pcap));
   }
   for (const b of exp.blocks) {
     if (b.kind !== 'terminal') continue;
     writeFileSync(join(out, `${b.name}.txt`), terminalBlock(exp, rec, b, Infinity));
   }
   for (const [name, chunks] of Object.entries(rec.terminals)) writeFileSync(join(out, `terminal-${name}.txt`), chunks.map((c) => c.text).join(''));
+}
+
+/** `tcpdump -nn -r FILE` in the C locale and UTC, as the recorded tcpdump.txt is written. */
+function tcpdumpText(pcap: string): string {
+  return execFileSync('tcpdump', ['-nn', '-r', pcap], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /**
@@ -347,16 +352,10 @@ function terminalBlock(exp: Experiment, rec: Recording, b: Extract<Experiment['b
   return screenWindow(rec.terminals[b.terminal] ?? [], boundNs(b.from, b.terminal, false), boundNs(b.to, b.terminal, true));
 }
 
-/** Ports written in the experiment's commands (the listening port): literal in expected blocks. */
-export function experimentPorts(exp: Experiment): number[] {
-  const ports = exp.steps.flatMap((s) => (s.action.kind === 'command' ? [...s.action.line.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1])) : []));
-  return [...new Set(ports)].filter((p) => p < 32768).sort((a, b) => a - b);
-}
-
 /**
  * Write `expected/<block>.txt` for the experiment's terminal and tcpdump blocks from a
- * recording's raw outputs (`<block>.txt`, `tcpdump.txt`), with the values a real run leaves to
- * chance redacted (src/experiment/redact.ts). Only meaningful for a recording of the experiment
+ * recording (the terminals in `recording.json`, the experiment's own capture file or else
+ * `tcpdump.txt`), with the values a real run leaves to chance redacted (src/experiment/redact.ts). Only meaningful for a recording of the experiment
  * as written (no --max-gap compression, no sysctl overrides): the experiment file's `recorded:`
  * list can then check its linux-6.x blocks against them. Returns the block names written.
  */
@@ -380,7 +379,7 @@ export function writeExpectedBlocks(exp: Experiment, out: string): string[] {
       // before ^C, like the real tool); else the recorder's whole-run capture
       const own = join(out, b.capture);
       const raw = existsSync(own)
-        ? execFileSync('tcpdump', ['-nn', '-r', own], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] })
+        ? tcpdumpText(own)
         : existsSync(join(out, 'tcpdump.txt'))
           ? readFileSync(join(out, 'tcpdump.txt'), 'utf8')
           : null;

@@ -25,6 +25,12 @@ describe('redacting tcpdump text', () => {
     );
   });
 
+  test('a data range with absolute sequence numbers is redacted whole', () => {
+    expect(redactTcpdumpLine('12:00:00.000001 IP 127.0.0.1.43242 > 127.0.0.1.12345: Flags [P.], seq 1480386379:1480386385, ack 1227005732, win 512, length 6', keep)).toBe(
+      '[TIME] IP 127.0.0.1.[PORT] > 127.0.0.1.12345: Flags [P.], seq [ISN]:[ISN], ack [ISN], win 512, length 6',
+    );
+  });
+
   test('a simulated capture matches the redacted recording; a wrong flag or window does not', () => {
     const expected = redactText(`${realSyn}\n${realRst}\n`, 'tcpdump', keep);
     const sim = [
