@@ -227,7 +227,8 @@ export class Kernel {
   readonly taps = new Set<CaptureTap>();
   readonly mib: Record<string, number> = {};
   /** Segments transmitted on lo and receive verdicts, counted even when the trace is off. */
-  readonly stats = { xmit: 0, rcv: 0 };
+  /** Segments put on lo, segments received, and SYNs refilled from skbPool (tcpSendSyn). */
+  readonly stats = { xmit: 0, rcv: 0, skbRecycled: 0 };
   /** Observers of every transmitted segment (scripted peers, packetdrill-style tests). */
   private xmitHooks: ((seg: Segment) => void)[] = [];
   /** 4.4 global challenge-ACK budget (tcp_send_challenge_ack). */
@@ -834,17 +835,69 @@ export class Kernel {
     const sys = this.sysctl;
     const b = this.profile.behaviour;
     const ts = !!sys['net.ipv4.tcp_timestamps'];
-    const options = this.synOptions(
-      b.advmss,
-      ts,
-      ts ? this.tcpTimeStamp(sk.tsOffset) : 0,
-      0,
-      !!sys['net.ipv4.tcp_sack'],
-      sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null,
-    );
-    const seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, options, EMPTY, sk.inetId, 'partial');
+    const tsVal = ts ? this.tcpTimeStamp(sk.tsOffset) : 0;
+    const sack = !!sys['net.ipv4.tcp_sack'];
+    const wscale = sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null;
+    // a SYN freed by the last drop of a SYN flood is refilled instead of allocating one
+    const seg = this.skbPool.length ? this.refillSyn(this.skbPool.pop()!, sk, tsVal, sack, wscale) : null;
+    if (seg !== null) this.stats.skbRecycled++;
+    if (seg === null) {
+      const options = this.synOptions(b.advmss, ts, tsVal, 0, sack, wscale);
+      this.ipOutput(this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, options, EMPTY, sk.inetId, 'partial'), sk.id);
+    } else this.ipOutput(seg, sk.id);
     sk.inetId = (sk.inetId + 1) & 0xffff;
-    this.ipOutput(seg, sk.id);
+  }
+
+  /**
+   * SYN segments freed by kfreeSkb(), for tcpSendSyn() to refill: a SYN flood against a full
+   * accept queue (the bench) then allocates nothing per segment. Only used while nobody can
+   * hold a segment (no trace, no listener, no capture, no xmit hook): see kfreeSkb().
+   */
+  private skbPool: Segment[] = [];
+
+  /**
+   * kfree_skb() at a drop that ends a segment's life. When no trace, capture or hook may have
+   * kept a reference, a SYN goes back to skbPool to be reused (its id, fields and the TS
+   * option are all rewritten); otherwise it is left to the garbage collector, as every other
+   * segment is.
+   */
+  private kfreeSkb(skb: Segment): void {
+    if (skb.flags !== TH_SYN || this.sim.observed || this.taps.size || this.xmitHooks.length || this.skbPool.length >= 1024) return;
+    this.skbPool.push(skb);
+  }
+
+  /**
+   * Rewrite a pooled SYN as the SYN tcpSendSyn() would build for sk, keeping its options
+   * array when it has the layout this SYN needs (only the TS value changes between two SYNs
+   * of the same settings); null when it does not fit (the caller allocates).
+   */
+  private refillSyn(seg: Segment, sk: TcpSock, tsVal: number, sack: boolean, wscale: number | null): Segment | null {
+    const b = this.profile.behaviour;
+    const o = seg.options;
+    // the layout synOptions() gives for MSS, SACK_PERM, TS, NOP, WSCALE (the Linux default)
+    if (!(sack && wscale !== null && o.length === 5)) return null;
+    const mss = o[0], t = o[2], ws = o[4];
+    if (mss.kind !== 'mss' || mss.value !== b.advmss || t.kind !== 'ts' || ws.kind !== 'wscale' || ws.shift !== wscale || o[1] !== OPT_SACK_OK || o[3] !== OPT_NOP) return null;
+    if (!this.sysctl['net.ipv4.tcp_timestamps']) return null;
+    t.val = tsVal;
+    t.ecr = 0;
+    seg.id = this.nextSegId++;
+    seg.saddr = sk.saddr;
+    seg.daddr = sk.daddr;
+    seg.sport = sk.sport;
+    seg.dport = sk.dport;
+    seg.seq = sk.isn;
+    seg.ack = 0;
+    seg.flags = TH_SYN;
+    seg.window = b.synWindow;
+    seg.urgent = 0;
+    seg.payload = EMPTY;
+    seg.ipId = sk.inetId;
+    seg.ttl = 64;
+    seg.df = true;
+    seg.tos = 0;
+    seg.csum = 'partial';
+    return seg;
   }
 
   // ───────────────────────────── receive ─────────────────────────────
@@ -873,10 +926,25 @@ export class Kernel {
     if (this.sim.observed) this.sim.emit({ type: 'rcv', t: this.now, segId: seg.id, sock, verdict, reason });
   }
 
-  /** After processing a segment, a reply leaves after ackReplyNs (receive-path cost). */
-  private later(ns: number, fn: () => void): void {
+  /**
+   * After processing a segment, a reply leaves `ns` later (receive-path cost): fn(this, a) then.
+   * The replies are shared static functions, so the receive path allocates no closure.
+   */
+  private later<A>(ns: number, fn: (k: Kernel, a: A) => void, a: A): void {
     this.softirqUntil = Math.max(this.softirqUntil, this.now + ns);
-    this.sim.after(ns, fn);
+    this.sim.postAfter(ns, fn, this, a);
+  }
+  private static sendResetEv(k: Kernel, skb: Segment): void {
+    k.tcpV4SendReset(skb);
+  }
+  private static sendSynackEv(k: Kernel, req: RequestSock): void {
+    k.tcpV4SendSynack(req);
+  }
+  private static sendAckEv(k: Kernel, sk: TcpSock): void {
+    if (!sk.freed) k.tcpSendAck(sk);
+  }
+  private static timewaitAckEv(k: Kernel, tw: TimewaitSock): void {
+    k.tcpV4TimewaitAck(tw);
   }
 
   /** tcp_v4_rcv(): demultiplex to ehash (full, request, timewait) then listeners. */
@@ -892,7 +960,7 @@ export class Kernel {
     // no socket: "reset" (tcp_v4_send_reset with sk == NULL)
     this.rcvVerdict(skb, null, 'dropped', 'no-socket');
     this.mibInc('InErrs', 0);
-    this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+    this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
   }
 
   private inetLookupListener(daddr: number, dport: number): TcpSock | null {
@@ -910,7 +978,7 @@ export class Kernel {
   /** tcp_v4_do_rcv() */
   private tcpV4DoRcv(sk: TcpSock, skb: Segment): void {
     if (sk.state === TCP_ESTABLISHED || sk.state !== TCP_LISTEN) {
-      if (this.tcpRcvStateProcess(sk, skb)) this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+      if (this.tcpRcvStateProcess(sk, skb)) this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
       return;
     }
     // LISTEN
@@ -920,7 +988,7 @@ export class Kernel {
       const cookie = this.cookieCheck(sk, skb);
       if (cookie === 'discard') return;
       this.rcvVerdict(skb, sk.id, 'dropped', 'no-socket');
-      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+      this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
       return;
     }
     if (skb.flags & TH_SYN) return this.tcpConnRequest(sk, skb);
@@ -965,11 +1033,13 @@ export class Kernel {
       // 5ea8ea2cb7f1 (4.10): drop SYN packets if the accept queue is full
       if (this.skAcceptqIsFull(sk)) {
         this.mibListenOverflow();
-        return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
+        this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
+        return this.kfreeSkb(skb);
       }
     } else if (this.skAcceptqIsFull(sk) && sk.young > 1) {
       this.mibListenOverflow();
-      return this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
+      this.rcvVerdict(skb, sk.id, 'dropped', 'listen-overflow');
+      return this.kfreeSkb(skb);
     }
     this.rcvVerdict(skb, sk.id, 'accepted');
     const opt = parseOptions(skb.options);
@@ -991,7 +1061,7 @@ export class Kernel {
         sack: req.sackOk, tsOk: req.tstampOk, tsOff: req.tsOffset,
       });
       this.mibInc('SyncookiesSent');
-      this.later(this.profile.costs.synAckNs, () => this.tcpV4SendSynack(req));
+      this.later(this.profile.costs.synAckNs, Kernel.sendSynackEv, req);
       return;
     }
     // inet_csk_reqsk_queue_hash_add(): the request sock goes into ehash (NEW_SYN_RECV)
@@ -1003,7 +1073,7 @@ export class Kernel {
     req.expires = this.jiffies + this.HZ; // TCP_TIMEOUT_INIT
     req.timer = this.sim.call(this.timerFireTime(req.expires), Kernel.reqskTimerFired, this, req);
     this.traceTimer(req.id, 'synack', 'armed', req.expires, req.timer.t, 0);
-    this.later(this.profile.costs.synAckNs, () => this.tcpV4SendSynack(req));
+    this.later(this.profile.costs.synAckNs, Kernel.sendSynackEv, req);
   }
 
   private cookieIsn(skb: Segment): number {
@@ -1109,13 +1179,13 @@ export class Kernel {
     if (skb.flags & TH_SYN && !(skb.flags & TH_ACK) && skb.seq === req.rcvIsn) {
       // a retransmitted SYN: resend the SYN-ACK (rate limited by tcp_oow_rate_limited)
       this.rcvVerdict(skb, req.id, 'accepted');
-      this.later(this.profile.costs.synAckNs, () => this.tcpV4SendSynack(req));
+      this.later(this.profile.costs.synAckNs, Kernel.sendSynackEv, req);
       return;
     }
     if (skb.flags & TH_ACK && skb.ack !== u32(req.sntIsn + 1)) {
       // "Reset" the embryonic connection: the listener answers with a RST
       this.rcvVerdict(skb, req.id, 'dropped', 'bad-ack');
-      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+      this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
       return;
     }
     if (skb.flags & TH_RST) {
@@ -1136,7 +1206,7 @@ export class Kernel {
       // embryonic_reset:
       this.rcvVerdict(skb, req.id, 'dropped', 'listen-overflow');
       this.mibInc('EmbryonicRsts');
-      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+      this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
       this.inetCskReqskQueueDrop(l, req);
       return;
     }
@@ -1331,7 +1401,7 @@ export class Kernel {
       this.traceQueues(sk);
       this.wake(sk);
       if (skb.flags & TH_FIN && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
-      if (skb.payload.length) this.later(this.profile.costs.ackReplyNs, () => !sk.freed && this.tcpSendAck(sk));
+      if (skb.payload.length) this.later(this.profile.costs.ackReplyNs, Kernel.sendAckEv, sk);
       else this.tcpSendDelayedAck(sk);
     }
   }
@@ -1363,7 +1433,7 @@ export class Kernel {
   /** tcp_send_dupack() with tcp_oow_rate_limited() */
   private tcpSendDupack(sk: TcpSock): void {
     if (this.tcpOowRateLimited(sk, 'TCPACKSkippedSeq')) return;
-    this.later(this.profile.costs.ackReplyNs, () => !sk.freed && this.tcpSendAck(sk));
+    this.later(this.profile.costs.ackReplyNs, Kernel.sendAckEv, sk);
   }
 
   /** __tcp_oow_rate_limited(): at most one out-of-window ACK per tcp_invalid_ratelimit. */
@@ -1454,7 +1524,7 @@ export class Kernel {
       this.challengeCount--;
     }
     this.mibInc('TCPChallengeACK');
-    this.later(this.profile.costs.ackReplyNs, () => !sk.freed && this.tcpSendAck(sk));
+    this.later(this.profile.costs.ackReplyNs, Kernel.sendAckEv, sk);
     return true;
   }
 
@@ -1500,7 +1570,7 @@ export class Kernel {
       this.tcpSetState(sk, TCP_ESTABLISHED);
       this.traceQueues(sk);
       this.wake(sk);
-      this.later(this.profile.costs.handshakeAckNs, () => !sk.freed && this.tcpSendAck(sk));
+      this.later(this.profile.costs.handshakeAckNs, Kernel.sendAckEv, sk);
       return false;
     }
     if (skb.flags & TH_RST) {
@@ -1666,11 +1736,11 @@ export class Kernel {
       // no listener any more: "Fall through to ACK" (4.4) / fallthrough to TCP_TW_ACK (6.x) —
       // the TIME-WAIT socket answers with tcp_v4_timewait_ack() and stays
       this.rcvVerdict(skb, tw.id, 'dropped', 'timewait');
-      this.later(this.profile.costs.ackReplyNs, () => this.tcpV4TimewaitAck(tw));
+      this.later(this.profile.costs.ackReplyNs, Kernel.timewaitAckEv, tw);
       return;
     }
-    if (res.kind === 'ack') this.later(this.profile.costs.ackReplyNs, () => this.tcpV4TimewaitAck(tw));
-    if (res.kind === 'rst') this.later(this.profile.costs.ackReplyNs, () => this.tcpV4SendReset(skb));
+    if (res.kind === 'ack') this.later(this.profile.costs.ackReplyNs, Kernel.timewaitAckEv, tw);
+    if (res.kind === 'rst') this.later(this.profile.costs.ackReplyNs, Kernel.sendResetEv, skb);
   }
 
   tcpTimewaitStateProcess(tw: TimewaitSock, skb: Segment): { kind: 'success' | 'ack' | 'rst' } | { kind: 'syn'; isn: number } {
