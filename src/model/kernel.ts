@@ -123,42 +123,50 @@ interface BindBucket {
   port: number;
   /** fastreuse: -1 when created by connect() (__inet_hash_connect), >= 0 by bind(). */
   fastreuse: number;
-  owners: Set<TcpSock | TimewaitSock>;
+  /** The sockets bound to the port (tb->owners; only whether one conflicts matters, not the order). */
+  owners: (TcpSock | TimewaitSock)[];
 }
 
 const key = (laddr: number, lport: number, raddr: number, rport: number): string =>
   `${laddr}:${lport}>${raddr}:${rport}`;
 
 /**
- * The established hash as a lookup structure: keyed by the port pair (a number), with the
- * rare address collisions in a short list. Dump order is computed separately (inetEhashfn).
+ * The established hash as a lookup structure: keyed by a small integer folded from the port
+ * pair (V8 hashes a small integer key fast, a larger number slowly), with the rare entries
+ * that share a key in a short list; entries are told apart by all four fields. Dump order is
+ * computed separately (inetEhashfn).
  */
+const ehashKey = (lport: number, rport: number): number => ((lport << 15) ^ rport) & 0x3fffffff;
+const sameTuple = (s: AnySock, laddr: number, lport: number, raddr: number, rport: number): boolean =>
+  s.sport === lport && s.dport === rport && s.saddr === laddr && s.daddr === raddr;
+
 export class Ehash {
   private m = new Map<number, AnySock | AnySock[]>();
   size = 0;
   get(laddr: number, lport: number, raddr: number, rport: number): AnySock | undefined {
-    const e = this.m.get(lport * 65536 + rport);
-    if (!e) return undefined;
-    if (!Array.isArray(e)) return e.saddr === laddr && e.daddr === raddr ? e : undefined;
-    return e.find((s) => s.saddr === laddr && s.daddr === raddr);
+    const e = this.m.get(ehashKey(lport, rport));
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return sameTuple(e, laddr, lport, raddr, rport) ? e : undefined;
+    return e.find((s) => sameTuple(s, laddr, lport, raddr, rport));
   }
   has(laddr: number, lport: number, raddr: number, rport: number): boolean {
     return this.get(laddr, lport, raddr, rport) !== undefined;
   }
+  /** Insert s, replacing an entry with the same 4-tuple. */
   set(s: AnySock): void {
-    const k = s.sport * 65536 + s.dport;
-    const e = this.m.get(k);
     const old = this.get(s.saddr, s.sport, s.daddr, s.dport);
     if (old) this.delete(old);
-    if (!e || (!Array.isArray(e) && old === e)) this.m.set(k, s);
+    const k = ehashKey(s.sport, s.dport);
+    const e = this.m.get(k);
+    if (e === undefined) this.m.set(k, s);
     else if (Array.isArray(e)) e.push(s);
     else this.m.set(k, [e, s]);
     this.size++;
   }
   delete(s: AnySock): boolean {
-    const k = s.sport * 65536 + s.dport;
+    const k = ehashKey(s.sport, s.dport);
     const e = this.m.get(k);
-    if (!e) return false;
+    if (e === undefined) return false;
     if (!Array.isArray(e)) {
       if (e !== s) return false;
       this.m.delete(k);
@@ -180,7 +188,10 @@ export class Ehash {
 }
 
 const EMPTY = new Uint8Array(0);
-/** Option objects without a value are shared by every segment (options are never mutated). */
+/**
+ * Option objects without a value are shared by every segment (options are never mutated,
+ * except the TS option of a SYN that kfreeSkb() recycled, which is that SYN's own).
+ */
 const OPT_NOP: TcpOption = { kind: 'nop' };
 const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
 /** 2^38: realtimeClock64() needs bits 6..37 of the ns clock. */
@@ -417,7 +428,7 @@ export class Kernel {
   private bindBucket(port: number, fastreuse: number): BindBucket {
     let tb = this.bhash.get(port);
     if (!tb) {
-      tb = { port, fastreuse, owners: new Set() };
+      tb = { port, fastreuse, owners: [] };
       this.bhash.set(port, tb);
     }
     return tb;
@@ -425,7 +436,7 @@ export class Kernel {
 
   private inetBindHash(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
     const tb = this.bindBucket(port, fastreuse);
-    tb.owners.add(s);
+    if (!tb.owners.includes(s)) tb.owners.push(s);
     s.bindPort = port;
   }
 
@@ -434,8 +445,9 @@ export class Kernel {
     if (!s.bindPort) return;
     const tb = this.bhash.get(s.bindPort);
     if (tb) {
-      tb.owners.delete(s);
-      if (!tb.owners.size) this.bhash.delete(s.bindPort);
+      const i = tb.owners.indexOf(s);
+      if (i >= 0) tb.owners.splice(i, 1);
+      if (!tb.owners.length) this.bhash.delete(s.bindPort);
     }
     s.bindPort = 0;
   }
@@ -497,7 +509,7 @@ export class Kernel {
   inetHashConnect(sk: TcpSock): number {
     if (sk.sport) {
       const tb = this.bhash.get(sk.sport);
-      const alone = tb && tb.owners.size === 1 && tb.owners.has(sk);
+      const alone = tb && tb.owners.length === 1 && tb.owners[0] === sk;
       if (!alone && this.ehash.has(sk.saddr, sk.sport, sk.daddr, sk.dport)) return -EADDRNOTAVAIL;
       this.ehashInsert(sk);
       return 0;

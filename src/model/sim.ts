@@ -4,11 +4,16 @@
  * Events at the same instant run in insertion order, so simultaneity is resolved by
  * the code, never by chance. Cancelled events stay queued and are skipped.
  *
- * Layout (for throughput): events are grouped in one bucket per distinct instant, a FIFO
- * in insertion order, and a binary min-heap orders the buckets by time. Many events share
- * an instant (timers fire on jiffy boundaries, replies leave a fixed cost later), so the
- * heap stays small and an event costs an array append instead of a sift. The order this
- * gives is exactly (t, insertion order), as with one heap of (t, order) pairs.
+ * Layout (for throughput): events are grouped in buckets, each a FIFO of events due at one
+ * instant in insertion order, and a binary min-heap orders the buckets by (time, creation).
+ * Many events share an instant (timers fire on jiffy boundaries, replies leave a fixed cost
+ * later), so the heap stays small and an event costs an array append instead of a sift.
+ * A new event joins the newest bucket of its instant when a small direct-mapped table of
+ * buckets (indexed by a hash of the time) still holds it, or else opens a new bucket; an
+ * instant may so have several buckets, and since the heap runs an instant's buckets in
+ * creation order, the order is still exactly (t, insertion order), as with one heap of
+ * (t, order) pairs. (The table replaces a Map keyed by time: most times are above 2^30 ns,
+ * which V8 hashes as heap numbers, slowly.)
  */
 import type { Ns, TraceEvent } from './types.ts';
 
@@ -29,6 +34,8 @@ export interface SimEvent {
  */
 interface Bucket {
   t: Ns;
+  /** Creation number: orders the buckets of one instant. */
+  seq: number;
   /** Slots in use are q[0 .. n); a reused bucket keeps its array (and its capacity). */
   q: unknown[];
   n: number;
@@ -37,16 +44,24 @@ interface Bucket {
 
 type Fn2 = (a: any, b: any) => void;
 
+/** Size of the bucket table (a power of two) and the slot of an instant (Fibonacci hashing of its low 32 bits). */
+const SLOTS = 256;
+const slotOf = (t: Ns): number => Math.imul(t | 0, 0x9e3779b1) >>> 24;
+
 export class Sim {
   now: Ns = 0;
   private order = 0;
-  /** Min-heap of buckets by time (times are distinct). */
+  /** Min-heap of buckets by (time, creation number). */
   private heap: Bucket[] = [];
-  /** Bucket of each pending instant. */
-  private buckets = new Map<Ns, Bucket>();
+  /**
+   * Direct-mapped table, by slotOf(t): the newest bucket of an instant, while no bucket of
+   * another instant with the same slot has replaced it. A bucket of t is only ever replaced by
+   * a newer one, so a hit is always the newest bucket of its instant.
+   */
+  private slots: (Bucket | null)[] = new Array<Bucket | null>(SLOTS).fill(null);
+  private bucketSeq = 0;
   /** The bucket the last event went into (most events cluster on a few instants). */
   private last: Bucket | null = null;
-  private prev: Bucket | null = null;
   /** Emptied buckets kept for reuse. */
   private spare: Bucket[] = [];
   readonly trace: TraceEvent[] = [];
@@ -93,10 +108,9 @@ export class Sim {
   private enqueue(t: Ns, x: SimEvent | Fn2, a: unknown, b: unknown): void {
     let bucket = this.last;
     if (bucket === null || bucket.t !== t) {
-      // events alternate between a few instants (a reply, a timer): try the one before too
-      const prev = this.prev;
-      bucket = prev !== null && prev.t === t ? prev : (this.buckets.get(t) ?? this.newBucket(t));
-      this.prev = this.last;
+      const slot = slotOf(t);
+      const hit = this.slots[slot];
+      bucket = hit !== null && hit.t === t ? hit : this.newBucket(t, slot);
       this.last = bucket;
     }
     const q = bucket.q;
@@ -210,18 +224,19 @@ export class Sim {
     else (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
   }
 
-  private newBucket(t: Ns): Bucket {
-    const b = this.spare.pop() ?? { t: 0, q: [], n: 0, i: 0 };
+  private newBucket(t: Ns, slot: number): Bucket {
+    const b = this.spare.pop() ?? { t: 0, seq: 0, q: [], n: 0, i: 0 };
     b.t = t;
-    this.buckets.set(t, b);
-    // sift up with a hole
+    const seq = (b.seq = this.bucketSeq++);
+    this.slots[slot] = b;
+    // sift up with a hole (an instant's older buckets stay ahead of it)
     const h = this.heap;
     let i = h.length;
     h.push(b);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p];
-      if (parent.t <= t) break;
+      if (parent.t < t || (parent.t === t && parent.seq < seq)) break;
       h[i] = parent;
       i = p;
     }
@@ -238,22 +253,24 @@ export class Sim {
     if (n) {
       // sift down with a hole
       const t = last.t;
+      const seq = last.seq;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
         let m = l;
-        if (r < n && h[r].t < h[l].t) m = r;
-        if (h[m].t >= t) break;
-        h[i] = h[m];
+        if (r < n && (h[r].t < h[l].t || (h[r].t === h[l].t && h[r].seq < h[l].seq))) m = r;
+        const c = h[m];
+        if (c.t > t || (c.t === t && c.seq > seq)) break;
+        h[i] = c;
         i = m;
       }
       h[i] = last;
     }
-    this.buckets.delete(top.t);
+    const slot = slotOf(top.t);
+    if (this.slots[slot] === top) this.slots[slot] = null;
     if (this.last === top) this.last = null;
-    if (this.prev === top) this.prev = null;
     if (this.spare.length < 256 && top.q.length <= 3072) {
       // keep the array, not what it referenced
       top.q.fill(undefined, 0, top.n);

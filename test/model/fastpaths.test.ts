@@ -22,7 +22,12 @@ function* listener(backlog: number): Generator<Sys, number, any> {
 /** socket(); r = connect(127.0.0.1:port); exit(-r) — as a state machine. */
 class Connector implements Iterator<Sys, number, any> {
   private pc = 0;
-  constructor(private port: number, private results: number[]) {}
+  private port: number;
+  private results: number[];
+  constructor(port: number, results: number[]) {
+    this.port = port;
+    this.results = results;
+  }
   next(ret?: any): IteratorResult<Sys, number> {
     switch (this.pc++) {
       case 0:
