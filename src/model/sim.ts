@@ -173,7 +173,7 @@ export class Sim {
     for (;;) {
       const b = this.front();
       if (b === null || b.t > until) break;
-      this.runNext(b);
+      this.runBucket(b, Infinity);
     }
     if (until > this.now && until !== Infinity) this.now = until;
   }
@@ -184,10 +184,31 @@ export class Sim {
     while (n < limit) {
       const b = this.front();
       if (b === null) break;
-      this.runNext(b);
-      n++;
+      n += this.runBucket(b, limit - n);
     }
     return n;
+  }
+
+  /**
+   * Run the events of the front bucket b (front() returned it), those its events add to it
+   * included, up to `max` of them; cancelled ones are skipped. Returns how many ran. An event
+   * added for the same instant to another bucket runs after b's (see the class comment).
+   */
+  private runBucket(b: Bucket, max: number): number {
+    const q = b.q; // the same array while b runs (it only grows)
+    const t = b.t;
+    let ran = 0;
+    while (ran < max && b.i < b.n) {
+      const i = b.i;
+      b.i = i + 3;
+      const x = q[i];
+      this.now = t;
+      if (typeof x === 'function') (x as Fn2)(q[i + 1], q[i + 2]);
+      else if (!(x as SimEvent).cancelled) (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
+      else continue;
+      ran++;
+    }
+    return ran;
   }
 
   /**
@@ -211,17 +232,6 @@ export class Sim {
       this.dropFront();
     }
     return null;
-  }
-
-  /** Run the next event of the front bucket (front() returned it). */
-  private runNext(b: Bucket): void {
-    const q = b.q;
-    const i = b.i;
-    b.i = i + 3;
-    this.now = b.t;
-    const x = q[i];
-    if (typeof x === 'function') (x as Fn2)(q[i + 1], q[i + 2]);
-    else (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
   }
 
   private newBucket(t: Ns, slot: number): Bucket {
