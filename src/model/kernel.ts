@@ -425,18 +425,11 @@ export class Kernel {
     sk.hashed = false;
   }
 
-  private bindBucket(port: number, fastreuse: number): BindBucket {
-    let tb = this.bhash.get(port);
-    if (!tb) {
-      tb = { port, fastreuse, owners: [] };
-      this.bhash.set(port, tb);
-    }
-    return tb;
-  }
-
+  /** inet_bind_hash(): join the port's bind bucket, creating it (inet_bind_bucket_create) with s as its first owner. */
   private inetBindHash(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
-    const tb = this.bindBucket(port, fastreuse);
-    if (!tb.owners.includes(s)) tb.owners.push(s);
+    const tb = this.bhash.get(port);
+    if (!tb) this.bhash.set(port, { port, fastreuse, owners: [s] }); // an exact-size array: most ports have one owner
+    else if (!tb.owners.includes(s)) tb.owners.push(s);
     s.bindPort = port;
   }
 
@@ -1994,8 +1987,8 @@ export class Kernel {
     const ws = sk.waiters;
     if (ws.size === 0) return;
     if (ws.size === 1) {
-      // the snapshot of one waiter, without copying the set
-      ws.values().next().value!.wake();
+      // one waiter: no snapshot needed
+      ws.first().wake();
       return;
     }
     for (const w of [...ws]) w.wake();

@@ -19,7 +19,7 @@ import {
   Kernel,
   type CaptureTap,
 } from './kernel.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter } from './sock.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
 import type { SimEvent } from './sim.ts';
 import {
   TCP_CLOSE,
@@ -192,7 +192,7 @@ export class Task {
   reports: WaitStatus[] = [];
   waiter: Waiter;
   /** The wait queues the task is on (each once). */
-  waitingOn: Set<Waiter>[] = [];
+  waitingOn: WaitQueue[] = [];
   stopWhileBlocked = false;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun = false;
@@ -364,7 +364,7 @@ export class ProcessTable {
   }
 
   /** block() on one wait queue (no array). */
-  private blockOn(task: Task, q: Set<Waiter>): void {
+  private blockOn(task: Task, q: WaitQueue): void {
     task.state = 'blocked';
     q.add(task.waiter);
     const on = task.waitingOn;
@@ -372,7 +372,7 @@ export class ProcessTable {
     else if (!on.includes(q)) on.push(q);
   }
 
-  private block(task: Task, queues: Set<Waiter>[]): void {
+  private block(task: Task, queues: WaitQueue[]): void {
     task.state = 'blocked';
     for (const q of queues) {
       q.add(task.waiter);
@@ -520,7 +520,7 @@ export class ProcessTable {
         const revents = s.fds.map((p) => this.pollMask(task, p.fd) & (p.events | POLLERR | POLLHUP));
         const ready = revents.filter((r) => r).length;
         if (ready || s.timeoutMs === 0) return this.complete(task, { ready, revents });
-        const queues = s.fds.map((p) => this.waitQueue(task, p.fd)).filter((q): q is Set<Waiter> => !!q);
+        const queues = s.fds.map((p) => this.waitQueue(task, p.fd)).filter((q): q is WaitQueue => !!q);
         if (s.timeoutMs > 0 && !task.timeoutEvent) {
           task.timeoutEvent = k.sim.after(s.timeoutMs * 1e6, () => {
             task.timeoutEvent = null;
@@ -656,7 +656,7 @@ export class ProcessTable {
     return q;
   }
 
-  private waitQueue(task: Task, fd: number): Set<Waiter> | null {
+  private waitQueue(task: Task, fd: number): WaitQueue | null {
     const f = task.fds.get(fd);
     if (!f) return null;
     if (f.kind === 'sock') return f.sk.waiters;

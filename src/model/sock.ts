@@ -17,6 +17,51 @@ export interface Waiter {
   wake(): void;
 }
 
+/**
+ * A wait queue (wait_queue_head_t): its waiters in the order they came. A Set<Waiter> is one
+ * (the process table's queues are Sets); a socket's is a SockWaitQueue.
+ */
+export interface WaitQueue extends Iterable<Waiter> {
+  add(w: Waiter): unknown;
+  delete(w: Waiter): boolean;
+  has(w: Waiter): boolean;
+  readonly size: number;
+}
+
+/**
+ * A socket's wait queue (sk_wq) as a small array: a socket has at most a waiter or two, and a
+ * Set costs several times the memory, which counts with 10,000 sockets (npm run bench).
+ */
+export class SockWaitQueue implements WaitQueue {
+  private ws: Waiter[] | null = null;
+  get size(): number {
+    return this.ws === null ? 0 : this.ws.length;
+  }
+  add(w: Waiter): this {
+    if (this.ws === null) this.ws = [w];
+    else if (!this.ws.includes(w)) this.ws.push(w);
+    return this;
+  }
+  delete(w: Waiter): boolean {
+    const ws = this.ws;
+    if (ws === null) return false;
+    const i = ws.indexOf(w);
+    if (i < 0) return false;
+    ws.splice(i, 1);
+    return true;
+  }
+  has(w: Waiter): boolean {
+    return this.ws !== null && this.ws.includes(w);
+  }
+  /** The first waiter (size > 0). */
+  first(): Waiter {
+    return this.ws![0];
+  }
+  [Symbol.iterator](): Iterator<Waiter> {
+    return (this.ws ?? []).values();
+  }
+}
+
 interface SockCommon {
   id: number;
   saddr: number; // local address (inet_rcv_saddr)
@@ -110,7 +155,7 @@ export class TcpSock implements SockCommon {
   dead = false; // SOCK_DEAD: orphaned
   freed = false;
   fileRefs = 0;
-  waiters = new Set<Waiter>();
+  waiters = new SockWaitQueue();
 
   constructor(id: number, inode: number, state: TcpState) {
     this.id = id;
