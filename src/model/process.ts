@@ -165,6 +165,45 @@ export class Tty {
   }
 }
 
+/**
+ * A task's file descriptor table (files_struct's fd array): files indexed by fd, with the
+ * get/set/has/delete/keys of a Map (keys in ascending fd order, the order exit closes them).
+ * An array instead of a Map: a Map costs a few hundred bytes even for one fd.
+ */
+export class FdTable {
+  private files: (FileRef | undefined)[] = [];
+  get size(): number {
+    let n = 0;
+    for (const f of this.files) if (f !== undefined) n++;
+    return n;
+  }
+  get(fd: number): FileRef | undefined {
+    return fd >= 0 && fd < this.files.length ? this.files[fd] : undefined;
+  }
+  has(fd: number): boolean {
+    return this.get(fd) !== undefined;
+  }
+  set(fd: number, f: FileRef): this {
+    if (!Number.isInteger(fd) || fd < 0 || fd >= 1 << 20) throw new Error(`fd ${fd} out of range`);
+    const files = this.files;
+    while (files.length < fd) files.push(undefined);
+    files[fd] = f;
+    return this;
+  }
+  delete(fd: number): boolean {
+    if (this.get(fd) === undefined) return false;
+    const files = this.files;
+    files[fd] = undefined;
+    while (files.length && files[files.length - 1] === undefined) files.pop();
+    return true;
+  }
+  /** The open fds, ascending. */
+  *keys(): IterableIterator<number> {
+    const files = this.files;
+    for (let fd = 0; fd < files.length; fd++) if (files[fd] !== undefined) yield fd;
+  }
+}
+
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
 /** Placeholder until the process table gives the task its own waiter. */
@@ -177,7 +216,7 @@ export class Task {
   pgid: number;
   parent: Task | null;
   state: TaskState = 'running';
-  fds = new Map<number, FileRef>();
+  fds = new FdTable();
   gen: ProgramGen;
   ctx: ProgramCtx;
   /** The syscall in progress (re-run on wake-up). */

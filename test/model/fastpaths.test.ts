@@ -120,3 +120,24 @@ describe('kfree_skb: recycled SYNs (only when nobody observes)', () => {
     });
   }
 });
+
+describe('file descriptor table', () => {
+  it('__alloc_fd: socket() returns the lowest free fd, so a closed fd is reused first; exit closes the rest', () => {
+    const { k, procs } = createHost({ profile: 'linux-6.x', seed: 1 });
+    const got: number[] = [];
+    procs.programs.set('p', function* (): Generator<Sys, number, any> {
+      for (let i = 0; i < 3; i++) got.push(yield { op: 'socket' });
+      got.push(yield { op: 'close', fd: 1 });
+      got.push(yield { op: 'close', fd: 1 }); // already closed
+      got.push(yield { op: 'socket' });
+      got.push(yield { op: 'socket' });
+      return 0;
+    });
+    // no terminal: fds 0, 1, 2 are free, as for a daemon
+    const t = procs.spawn('p', ['p'])!;
+    k.sim.runUntil(1e9);
+    expect(got).toEqual([0, 1, 2, 0, -9 /* EBADF */, 1, 3]);
+    expect(t.state).toBe('zombie');
+    expect([...t.fds.keys()]).toEqual([]);
+  });
+});
