@@ -186,6 +186,10 @@ export class FdTable {
   set(fd: number, f: FileRef): this {
     if (!Number.isInteger(fd) || fd < 0 || fd >= 1 << 20) throw new Error(`fd ${fd} out of range`);
     const files = this.files;
+    if (files.length === 0 && fd === 0) {
+      this.files = [f]; // exact size: most tasks of a large scenario hold one fd
+      return this;
+    }
     while (files.length < fd) files.push(undefined);
     files[fd] = f;
     return this;
