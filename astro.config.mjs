@@ -3,6 +3,7 @@ import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
 import { REPO_URL, REPO_BRANCH, LOCALES, DEFAULT_LOCALE, cspString } from './src/site/config.ts';
 import { tcpLabPostBuild } from './src/site/postbuild.ts';
+import { starlightTocPlugin } from './src/site/toc-plugin.ts';
 
 // Deployment under a sub-path (e.g. GitHub Pages project sites): TCP_LAB_BASE=/tcp-lab/
 // and TCP_LAB_SITE=https://example.github.io. See docs/DEPLOY.md.
@@ -24,6 +25,8 @@ export default defineConfig({
   prefetch: false,
   devToolbar: { enabled: false },
   vite: {
+    // Starlight's "On this page" lists, set up without scanning the whole page (src/site/starlight-toc.ts).
+    plugins: [starlightTocPlugin()],
     build: {
       rollupOptions: {
         onwarn(warning, warn) {

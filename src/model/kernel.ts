@@ -507,11 +507,14 @@ export class Kernel {
       this.ehashInsert(sk);
       return 0;
     }
-    const [low, high] = this.sysctl['net.ipv4.ip_local_port_range'];
-    const remaining = high - low + 1;
-    const offset = u32(this.portHint + this.securePortEphemeral(sk.saddr, sk.daddr, sk.dport)) & ~1;
-    for (let i = 0; i < remaining; i++) {
-      const port = low + ((i + (offset >>> 0)) % remaining);
+    const range = this.sysctl['net.ipv4.ip_local_port_range'];
+    const low = range[0];
+    const remaining = range[1] - low + 1;
+    const offset = (u32(this.portHint + this.securePortEphemeral(sk.saddr, sk.daddr, sk.dport)) & ~1) >>> 0;
+    // port = low + (offset + i) % remaining, with one modulo instead of one per candidate
+    let idx = offset % remaining;
+    for (let i = 0; i < remaining; i++, idx = idx + 1 === remaining ? 0 : idx + 1) {
+      const port = low + idx;
       const tb = this.bhash.get(port);
       if (tb) {
         if (tb.fastreuse >= 0) continue;

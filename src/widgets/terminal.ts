@@ -26,7 +26,29 @@ export class TcpLabTerminal extends HTMLElement {
   private history: string[] = [];
   private hpos = 0;
 
+  private observer: IntersectionObserver | null = null;
+
+  /**
+   * The host boots (a simulated 10 s of a Linux machine, then the first prompt) when the terminal
+   * comes near the viewport, as <tcp-lab-sim> does, not while the page loads: the boot and the
+   * layout that scrolling its screen needs would otherwise run in the same task as the module's
+   * evaluation, a long task on a slow phone. Until then the reader sees the no-JS note.
+   */
   connectedCallback(): void {
+    if (this.dataset.ready || this.observer) return;
+    if (typeof IntersectionObserver === 'undefined') return this.activate();
+    this.observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.activate(), { rootMargin: '400px 0px' });
+    this.observer.observe(this);
+  }
+
+  disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+  }
+
+  private activate(): void {
+    this.observer?.disconnect();
+    this.observer = null;
     if (this.dataset.ready) return;
     this.s = strings(document.documentElement.lang);
     this.boot((this.dataset.profile as ProfileName) ?? 'linux-4.4');

@@ -111,6 +111,26 @@ for (const mode of modes) {
       await w.page.context().close();
     });
 
+    test('"On this page" marks the section being read, beside the page (wide) and in the bar (narrow)', async () => {
+      const w = await watchedPage(browser);
+      await w.page.setViewportSize({ width: 1350, height: 940 });
+      await w.page.goto(mode.page('en/collision/'));
+      // the side list is at the right edge of the window (not where its flex item would be alone)
+      const side = await w.page.locator('.right-sidebar').boundingBox();
+      expect(side!.x).toBeGreaterThan(1000);
+      const heading = w.page.locator('main h2[id="3-capturing-loopback"]');
+      const current = (list: string) => w.page.locator(`${list} a[aria-current="true"]`);
+      await heading.evaluate((h) => h.scrollIntoView());
+      await expect.poll(() => current('starlight-toc').getAttribute('href')).toBe('#3-capturing-loopback');
+      // the narrow layout's bar takes over when the window crosses the breakpoint
+      await w.page.setViewportSize({ width: 412, height: 823 });
+      await heading.evaluate((h) => h.scrollIntoView());
+      await expect.poll(() => current('mobile-starlight-toc').getAttribute('href')).toBe('#3-capturing-loopback');
+      expect(await w.page.locator('mobile-starlight-toc .display-current').textContent()).toBe('3. Capturing loopback');
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+
     test('dark mode toggle and no-JS fallback of the simulator slot', async () => {
       const w = await watchedPage(browser);
       await w.page.goto(mode.page('en/'));

@@ -83,6 +83,9 @@ for (const mode of modes) {
       const w = await watchedPage(browser);
       await w.page.goto(mode.url('en/collision'));
       const term = w.page.locator('tcp-lab-terminal').first();
+      // the host boots when the terminal comes into view, not at page load
+      expect(await term.getAttribute('data-ready')).toBeNull();
+      await term.scrollIntoViewIfNeeded();
       const input = term.locator('[data-testid="command"]');
       await input.waitFor();
       for (const line of ['nc -l 12345', '^Z', 'nc localhost 12345', '^C', 'sleep 61', 'ss -natp -o']) {
