@@ -210,10 +210,8 @@ export class FdTable {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
-/** Placeholder until the process table gives the task its own waiter. */
-const NO_WAITER: Waiter = { wake() {} };
 
-export class Task {
+export class Task implements Waiter {
   pid: number;
   comm: string;
   argv: string[];
@@ -233,6 +231,7 @@ export class Task {
   exitStatus: WaitStatus | null = null;
   /** Status changes not yet reported to the parent's waitpid(). */
   reports: WaitStatus[] = [];
+  /** What the task puts on wait queues: itself. */
   waiter: Waiter;
   /** The wait queues the task is on (each once). */
   waitingOn: WaitQueue[] = [];
@@ -247,7 +246,12 @@ export class Task {
     this.ctx = ctx;
     this.parent = parent;
     this.pgid = pgid;
-    this.waiter = NO_WAITER;
+    this.waiter = this;
+  }
+
+  /** A task is its own waiter on wait queues: a wake-up asks its process table to re-run it. */
+  wake(): void {
+    this.ctx.procs.wakeTask(this);
   }
 }
 
@@ -325,7 +329,6 @@ export class ProcessTable {
     const name = argv[0] ?? program;
     const comm = (name.includes('/') ? name.split('/').pop()! : name).slice(0, 15);
     const task = new Task(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
-    task.waiter = new TaskWaiter(this, task);
     const ttyFile: FileRef | null = tty ? { kind: 'tty', tty, refs: 0 } : null;
     const inp = opts.stdin ?? ttyFile;
     if (inp) {
@@ -425,7 +428,7 @@ export class ProcessTable {
     }
   }
 
-  /** @internal the wake-up of a task's waiter (TaskWaiter). */
+  /** @internal the wake-up of a task (Task.wake). */
   wakeTask(task: Task): void {
     if (task.state !== 'blocked') {
       if (task.state === 'stopped') task.stopWhileBlocked = true;
@@ -874,18 +877,6 @@ export class ProcessTable {
 const ECONNREFUSED_FALLBACK = 111;
 
 /** A task on wait queues: waking it re-runs its pending call (one object, no closure). */
-class TaskWaiter implements Waiter {
-  readonly pt: ProcessTable;
-  readonly task: Task;
-  constructor(pt: ProcessTable, task: Task) {
-    this.pt = pt;
-    this.task = task;
-  }
-  wake(): void {
-    this.pt.wakeTask(this.task);
-  }
-}
-
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
