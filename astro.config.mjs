@@ -92,6 +92,7 @@ export default defineConfig({
             chapter('closed-port', 'Connecting to a closed port', '连接一个没有监听的端口'),
             chapter('timewait-syn', 'A SYN meets TIME-WAIT', 'SYN 撞上 TIME-WAIT'),
             chapter('syn-timeout', 'A SYN that is never answered', '永远得不到回应的 SYN'),
+            chapter('syn-backoff', 'SYN backoff on both kernels', '两种内核上的 SYN 退避'),
           ],
         },
         {

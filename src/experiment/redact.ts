@@ -13,12 +13,19 @@
 import type { Experiment } from './types.ts';
 
 /**
- * Ports written in the experiment's commands (the listening port, below the ephemeral range):
- * what a real run does not choose by chance, so recordings keep them literal.
+ * Ports written in the experiment's commands (the listening port, below the ephemeral range; a
+ * port a client binds with -p): what a real run does not choose by chance, so recordings keep
+ * them literal.
  */
 export function experimentPorts(exp: Experiment): number[] {
-  const ports = exp.steps.flatMap((s) => (s.action.kind === 'command' ? [...s.action.line.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1])) : []));
-  return [...new Set(ports)].filter((p) => p < 32768).sort((a, b) => a - b);
+  const lines = exp.steps.flatMap((s) => (s.action.kind === 'command' ? [s.action.line] : []));
+  // numbers below the ephemeral range (the listening port 12345), and a port a client binds
+  // itself with `-p`, unless it reuses the ephemeral port an earlier step got (pinned with
+  // {port=N}: the recorder substitutes the real one, a chance value)
+  const pinned = new Set(exp.steps.flatMap((s) => (s.pins.ephemeralPort !== undefined ? [s.pins.ephemeralPort] : [])));
+  const low = lines.flatMap((l) => [...l.matchAll(/\b(\d{4,5})\b/g)].map((m) => Number(m[1]))).filter((p) => p < 32768);
+  const bound = lines.flatMap((l) => [...l.matchAll(/(?:^|\s)-p\s*(\d{1,5})\b/g)].map((m) => Number(m[1]))).filter((p) => !pinned.has(p));
+  return [...new Set([...low, ...bound])].sort((a, b) => a - b);
 }
 
 export interface RedactOptions {

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { redactTcpdumpLine, redactTerminalLine, redactText } from '../../src/experiment/redact.ts';
+import { experimentPorts, redactTcpdumpLine, redactTerminalLine, redactText } from '../../src/experiment/redact.ts';
+import { parseExperiment } from '../../src/experiment/parse.ts';
 import { matchTranscript } from '../../src/experiment/match.ts';
 
 const keep = { keepPorts: [12345] };
@@ -63,5 +64,19 @@ describe('the committed expected blocks', () => {
     const rsts = text.split('\n').filter((l) => l.includes('Flags [R.]'));
     expect(rsts).toHaveLength(2);
     for (const l of rsts) expect(l).toMatch(/^\[TIME\] IP 127\.0\.0\.1\.12345 > 127\.0\.0\.1\.\[PORT\]: Flags \[R\.\], seq 1, ack 1, win 64, /);
+  });
+});
+
+describe('which ports are the experiment\'s own', () => {
+  const ports = (id: string) => {
+    const file = `content/experiments/${id}/experiment.md`;
+    return experimentPorts(parseExperiment(readFileSync(file, 'utf8'), file));
+  };
+  test('the listening port, and a port a client binds with -p itself, stay literal', () => {
+    expect(ports('syn-backoff')).toEqual([12345, 40006]);
+  });
+  test('a -p that reuses the ephemeral port an earlier step got ({port=N}) is a chance value: redacted', () => {
+    expect(ports('seed-collision')).toEqual([12345]);
+    expect(ports('timewait-syn')).toEqual([12345]);
   });
 });

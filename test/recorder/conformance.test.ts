@@ -61,6 +61,25 @@ describe('the conformance check itself', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('checks each gap against the previous packet of the same connection: a late retransmission disagrees, a client that started later does not', () => {
+    const backoff = JSON.parse(readFileSync('content/experiments/syn-backoff/recorded/linux-6.18/recording.json', 'utf8'));
+    const c3 = backoff.packets[6].sport; // the third client's first SYN
+    const check = (packets: unknown[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tcp-lab-rec-'));
+      try {
+        writeFileSync(join(dir, 'recording.json'), JSON.stringify({ ...backoff, packets }));
+        return checkRecording(load('syn-backoff'), dir).checks.filter((c) => !c.ok).map((c) => c.name);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // the third client's program started 20 ms later: every packet of its connection moves
+    const later = backoff.packets.map((p: { sport: number; t: number }) => (p.sport === c3 ? { ...p, t: p.t + 0.02 } : p));
+    expect(check(later)).toEqual([]);
+    // its second SYN left 300 ms late: that gap, and the next one, are wrong
+    const late = backoff.packets.map((p: { t: number }, i: number) => (i === 7 ? { ...p, t: p.t + 0.3 } : p));
+    expect(check(late)).toEqual(['gap before packet 8 (since packet 7)', 'gap before packet 9 (since packet 8)']);
+  });
   it('parses both ss layouts into rows', () => {
     expect(parseSsRows('LISTEN     2      1            *:12345                    *:*                   users:(("nc",pid=1,fd=3))\nFIN-WAIT-2 0      0          127.0.0.1:57634    127.0.0.1:12345 timer:(timewait,59sec,0)     ')).toEqual([
       { state: 'LISTEN', rq: 2, wq: 1, local: '*', lport: '12345', peer: '*', pport: '*', timer: '' },
