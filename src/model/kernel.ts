@@ -17,6 +17,8 @@ import {
   SHUTDOWN_MASK,
   TcpSock,
   TimewaitSock,
+  NO_CHILDREN,
+  NO_DATA,
   type AnySock,
 } from './sock.ts';
 import type { Profile } from './profiles.ts';
@@ -1278,7 +1280,8 @@ export class Kernel {
 
   /** inet_csk_reqsk_queue_add() + sk_acceptq_added(): wake the accept()er. */
   private inetCskReqskQueueAdd(l: TcpSock, child: TcpSock): void {
-    l.acceptQueue.push(child);
+    if (l.acceptQueue === NO_CHILDREN) l.acceptQueue = [child];
+    else l.acceptQueue.push(child);
     this.traceAcceptq(l);
     this.traceQueues(l);
     this.wake(l);
@@ -1396,7 +1399,8 @@ export class Kernel {
     }
     let queued = false;
     if (skb.payload.length) {
-      sk.rcvQueue.push(skb.payload);
+      if (sk.rcvQueue === NO_DATA) sk.rcvQueue = [skb.payload];
+      else sk.rcvQueue.push(skb.payload);
       sk.rcvNxt = u32(sk.rcvNxt + skb.payload.length);
       queued = true;
     }
@@ -1975,7 +1979,7 @@ export class Kernel {
 
   /** reqsk_queue_remove() + sk_acceptq_removed(): the oldest child, dead or alive. */
   inetCskAcceptDequeue(l: TcpSock): TcpSock | null {
-    const child = l.acceptQueue.shift() ?? null;
+    const child = l.acceptQueue.length ? l.acceptQueue.shift()! : null;
     if (child) {
       child.parent = null;
       this.traceAcceptq(l);

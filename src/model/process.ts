@@ -211,6 +211,9 @@ export class FdTable {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
+/** Every task's first (empty) list of status changes, shared and frozen: see NO_CHILDREN. */
+const NO_REPORTS: WaitStatus[] = Object.freeze([]) as unknown as WaitStatus[];
+
 
 export class Task implements Waiter {
   pid: number;
@@ -231,7 +234,7 @@ export class Task implements Waiter {
   resumeValue: SysResult | undefined;
   exitStatus: WaitStatus | null = null;
   /** Status changes not yet reported to the parent's waitpid(). */
-  reports: WaitStatus[] = [];
+  reports: WaitStatus[] = NO_REPORTS;
   /** What the task puts on wait queues: itself. */
   waiter: Waiter;
   /** The wait queues the task is on (each once). */
@@ -665,7 +668,7 @@ export class ProcessTable {
       case 'waitpid': {
         const child = this.tasks.get(s.pid);
         if (!child) return this.complete(task, -10 /* ECHILD */);
-        const rep = child.reports.shift();
+        const rep = child.reports.length ? child.reports.shift() : undefined;
         if (rep) {
           if (rep.kind !== 'stopped' && child.state === 'zombie') this.tasks.delete(child.pid);
           return this.complete(task, rep);
@@ -835,7 +838,8 @@ export class ProcessTable {
   }
 
   private report(task: Task, st: WaitStatus): void {
-    task.reports.push(st);
+    if (task.reports === NO_REPORTS) task.reports = [st];
+    else task.reports.push(st);
     if (task.parent) {
       const q = this.childQueue(task.parent);
       for (const w of [...q]) w.wake();

@@ -13,6 +13,14 @@ export const SHUTDOWN_MASK = 3;
 /** ICSK_TIME_* pending kinds for inet_diag. */
 export type IcskPending = 'none' | 'retrans' | 'probe0';
 
+/**
+ * The empty accept queue and receive queue every socket starts with, shared and frozen (a
+ * mutation would throw): a socket gets its own array on its first child or first data. Most
+ * sockets of a large scenario never do, and an array per socket costs memory and GC time.
+ */
+export const NO_CHILDREN: TcpSock[] = Object.freeze([]) as unknown as TcpSock[];
+export const NO_DATA: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export interface Waiter {
   wake(): void;
 }
@@ -94,7 +102,7 @@ export class TcpSock implements SockCommon {
   ss: 'unconnected' | 'connecting' | 'connected' = 'unconnected';
   /** Listener fields: sk_max_ack_backlog, the accept queue, request socks. */
   maxAckBacklog = 0;
-  acceptQueue: TcpSock[] = [];
+  acceptQueue: TcpSock[] = NO_CHILDREN;
   /** Request socks of a listener, created on first use (most sockets never listen). */
   private reqSet: Set<RequestSock> | null = null;
   get reqs(): Set<RequestSock> {
@@ -129,7 +137,7 @@ export class TcpSock implements SockCommon {
   inetId = 0;
   lastOowAckTime = 0;
   /** Received bytes not yet read, and whether the FIN sits in the receive queue. */
-  rcvQueue: Uint8Array[] = [];
+  rcvQueue: Uint8Array[] = NO_DATA;
   finQueued = false;
   done = false; // SOCK_DONE
   // inet_connection_sock
