@@ -131,6 +131,27 @@ for (const mode of modes) {
       await w.page.context().close();
     });
 
+    test('skipped transcripts are sized close to what they render to (no jump when the page scrolls past them)', async () => {
+      const w = await watchedPage(browser);
+      for (const [width, height] of [[1350, 940], [412, 823]]) {
+        await w.page.setViewportSize({ width, height });
+        for (const p of ['en/collision/', 'zh-cn/collision/', 'en/changes/']) {
+          await w.page.goto(mode.page(p));
+          const sizes = await w.page.evaluate(() => {
+            const figs = [...document.querySelectorAll<HTMLElement>('figure.tcp-transcript')];
+            const estimate = figs.map((f) => parseFloat(getComputedStyle(f).containIntrinsicHeight.replace('auto', '')));
+            const s = document.createElement('style');
+            s.textContent = '.tcp-transcript { content-visibility: visible !important }';
+            document.head.append(s);
+            return figs.map((f, i) => ({ block: f.dataset.block, estimate: estimate[i], real: f.getBoundingClientRect().height }));
+          });
+          expect(sizes.length, p).toBeGreaterThan(0);
+          for (const s of sizes) expect(Math.abs(s.real - s.estimate), `${p} ${s.block} at ${width} px: ${JSON.stringify(s)}`).toBeLessThan(160);
+        }
+      }
+      await w.page.context().close();
+    });
+
     test('dark mode toggle and no-JS fallback of the simulator slot', async () => {
       const w = await watchedPage(browser);
       await w.page.goto(mode.page('en/'));
