@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { siteWeights, lazyWeights, jsBudgetGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ, type PageWeight } from '../src/site/weight.ts';
+import { siteWeights, lazyWeights, jsBudgetGz, budgetedJsGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ, type PageWeight } from '../src/site/weight.ts';
 import { startStaticServer } from '../src/site/static-server.ts';
 import { measureScrub, median, percentile, CHROMIUM_ARGS } from './lib/scrub.ts';
 import { runLighthouse, CATEGORIES } from './lib/lighthouse.ts';
@@ -48,23 +48,24 @@ function pageWeightSection(): void {
   }
   const rows = siteWeights(dist, base);
   say('KB, gzip -9. JS is what a page loads eagerly: its scripts and the chunks they import statically.');
-  say('Widget pages are those with a live `<tcp-lab-sim>` or `<tcp-lab-terminal>`.\n');
-  say('| page | html gz | css gz | js gz | js files | widgets | js budget |');
-  say('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  say('On demand is what those scripts load with import() (the widgets\' code, when a widget comes near');
+  say('the viewport). The JS budget holds both. Widget pages are those with a live `<tcp-lab-sim>` or `<tcp-lab-terminal>`.\n');
+  say('| page | html gz | css gz | js gz | js files | on demand gz | widgets | js budget |');
+  say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const b = jsBudgetGz(r);
-    say(`| ${r.page} | ${kb(r.htmlGz)} | ${kb(r.cssGz)} | ${kb(r.jsGz)} | ${r.scripts} | ${r.widgets} | ${r.jsGz > b ? `**OVER** ${kb(b)}` : `≤ ${kb(b)}`} |`);
+    say(`| ${r.page} | ${kb(r.htmlGz)} | ${kb(r.cssGz)} | ${kb(r.jsGz)} | ${r.scripts} | ${kb(r.lazyJsGz)} | ${r.widgets} | ${budgetedJsGz(r) > b ? `**OVER** ${kb(b)}` : `≤ ${kb(b)}`} |`);
   }
   say('');
   for (const l of lazyWeights(dist)) say(`- lazy: ${l.file} ${kb(l.gz)} KB gz (${kb(l.bytes)} KB raw), loaded when search opens`);
   say('');
   const check = (name: string, pages: PageWeight[], limit: number) => {
-    const over = pages.filter((p) => p.jsGz > limit);
-    const worst = pages.reduce<PageWeight | null>((a, p) => (!a || p.jsGz > a.jsGz ? p : a), null);
+    const over = pages.filter((p) => budgetedJsGz(p) > limit);
+    const worst = pages.reduce<PageWeight | null>((a, p) => (!a || budgetedJsGz(p) > budgetedJsGz(a) ? p : a), null);
     const b = {
       name,
       ok: pages.length ? over.length === 0 : null,
-      detail: !worst ? 'no such page' : over.length ? `over: ${over.map((p) => `${p.page} ${kb(p.jsGz)} KB`).join(', ')}` : `${pages.length} pages, largest ${worst.page} ${kb(worst.jsGz)} KB`,
+      detail: !worst ? 'no such page' : over.length ? `over: ${over.map((p) => `${p.page} ${kb(budgetedJsGz(p))} KB`).join(', ')}` : `${pages.length} pages, largest ${worst.page} ${kb(budgetedJsGz(worst))} KB`,
     };
     budgets.push(b);
     say(budgetLine(b));

@@ -1,7 +1,8 @@
 // Page weight of a built site: bytes (raw and gzip) of HTML, CSS and the JavaScript each page
 // loads eagerly (module/classic scripts, inline scripts, and the chunks that module scripts import
-// statically, each file counted once per page). Dynamic import() targets and the lazily loaded
-// search files are not eager; the search files are reported separately. Used by
+// statically, each file counted once per page), and apart from it the JavaScript those scripts
+// load on demand with import() (the widgets' code, loaded when a widget comes near the viewport).
+// The JS budgets hold both. The lazily loaded search files are reported separately. Used by
 // scripts/report.ts and the budget test.
 import { gzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +20,9 @@ export interface PageWeight {
   cssGz: number;
   /** JavaScript files and inline scripts counted (static imports included). */
   scripts: number;
+  /** JavaScript the page's scripts load on demand (import() targets and their imports), not in js. */
+  lazyJs: number;
+  lazyJsGz: number;
   /** Number of live widgets (<tcp-lab-sim>, <tcp-lab-terminal>) on the page; pages without any are "text-only". */
   widgets: number;
 }
@@ -38,6 +42,13 @@ export function staticImports(code: string): string[] {
   return out;
 }
 
+/** Specifiers of the dynamic imports of a module with a literal argument: `import("x")`, import(`x`). */
+export function dynamicImports(code: string): string[] {
+  const out: string[] = [];
+  for (const m of code.matchAll(/(?:^|[^\w$.])import\s*\(\s*(["'`])([^"'`$\n]+)\1\s*\)/g)) out.push(m[2]);
+  return out;
+}
+
 const gz = (b: Buffer | string) => gzipSync(b, { level: 9 }).length;
 
 /** The file under root that url (absolute, or relative to the file `from`, a root-relative path) names, or null. */
@@ -52,23 +63,32 @@ function localPath(root: string, from: string, url: string, base: string): strin
 
 export function pageWeight(root: string, page: string, base = '/'): PageWeight {
   const html = readFileSync(join(root, page), 'utf8');
-  const w: PageWeight = { page, html: Buffer.byteLength(html), htmlGz: gz(html), js: 0, jsGz: 0, css: 0, cssGz: 0, scripts: 0, widgets: (html.match(WIDGET_RE) ?? []).length };
+  const w: PageWeight = { page, html: Buffer.byteLength(html), htmlGz: gz(html), js: 0, jsGz: 0, css: 0, cssGz: 0, scripts: 0, lazyJs: 0, lazyJsGz: 0, widgets: (html.match(WIDGET_RE) ?? []).length };
   let inScript: false | 'module' | 'classic' = false;
   const seen = new Set<string>();
   const rootRel = (abs: string) => relative(root, abs).split(sep).join('/');
+  // import() targets seen in eager code, counted after it (a file both eager and lazy is eager).
+  const lazy: Array<[from: string, spec: string]> = [];
   // A module file and, transitively, what it imports statically.
   const addModule = (from: string, code: string) => {
     for (const spec of staticImports(code)) {
       const f = localPath(root, from, spec, base);
       if (f && !seen.has(f)) addFile(f, true);
     }
+    for (const spec of dynamicImports(code)) lazy.push([from, spec]);
   };
+  let onDemand = false;
   const addFile = (f: string, isModule: boolean) => {
     seen.add(f);
     const b = readFileSync(f);
-    w.js += b.length;
-    w.jsGz += gz(b);
-    w.scripts++;
+    if (onDemand) {
+      w.lazyJs += b.length;
+      w.lazyJsGz += gz(b);
+    } else {
+      w.js += b.length;
+      w.jsGz += gz(b);
+      w.scripts++;
+    }
     if (isModule) addModule(rootRel(f), b.toString('utf8'));
   };
   for (const t of tokenize(html)) {
@@ -96,7 +116,18 @@ export function pageWeight(root: string, page: string, base = '/'): PageWeight {
       }
     }
   }
+  onDemand = true;
+  while (lazy.length) {
+    const [from, spec] = lazy.shift()!;
+    const f = localPath(root, from, spec, base);
+    if (f && !seen.has(f)) addFile(f, true);
+  }
   return w;
+}
+
+/** The JavaScript a page may load apart from search: eager and on demand (what the budgets hold). */
+export function budgetedJsGz(w: PageWeight): number {
+  return w.jsGz + w.lazyJsGz;
 }
 
 export function siteWeights(root: string, base = '/'): PageWeight[] {

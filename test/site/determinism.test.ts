@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { treeDigest, compareDigests, isIdentical, formatDiff } from '../../src/site/determinism.ts';
-import { siteWeights, staticImports, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ } from '../../src/site/weight.ts';
+import { siteWeights, staticImports, dynamicImports, budgetedJsGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ } from '../../src/site/weight.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcp-lab-det-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -34,17 +34,25 @@ test('digest keys are sorted paths (walk order is deterministic)', () => {
 
 const DIST = resolve(import.meta.dirname, '../../dist');
 // skipped without a build, except under CI (which builds first): there a missing dist/ is a failure
-test.skipIf(!existsSync(join(DIST, 'index.html')) && !process.env.CI)('JS budget: text-only pages ≤ 10 KB gzip, widget pages ≤ 60 KB gzip', () => {
+test.skipIf(!existsSync(join(DIST, 'index.html')) && !process.env.CI)('JS budget (eager + on demand): text-only pages ≤ 10 KB gzip, widget pages ≤ 60 KB gzip', () => {
   const weights = siteWeights(DIST, process.env.TCP_LAB_BASE || '/');
   for (const w of weights) {
-    expect(w.jsGz, w.page).toBeLessThanOrEqual(w.widgets === 0 ? TEXT_PAGE_JS_BUDGET_GZ : WIDGET_PAGE_JS_BUDGET_GZ);
+    expect(budgetedJsGz(w), w.page).toBeLessThanOrEqual(w.widgets === 0 ? TEXT_PAGE_JS_BUDGET_GZ : WIDGET_PAGE_JS_BUDGET_GZ);
+    // only widget pages load code on demand
+    if (w.widgets === 0) expect(w.lazyJsGz, w.page).toBe(0);
   }
-  // The collision chapter has both live widgets, so it is held to the widget-page budget.
-  expect(weights.find((w) => w.page === 'en/collision/index.html')?.widgets).toBe(2);
+  // The collision chapter has both live widgets, so it is held to the widget-page budget; their
+  // code (the model) is loaded on demand, not with the page.
+  const collision = weights.find((w) => w.page === 'en/collision/index.html')!;
+  expect(collision.widgets).toBe(2);
+  expect(collision.lazyJsGz).toBeGreaterThan(20 * 1024);
+  expect(collision.jsGz).toBeLessThan(TEXT_PAGE_JS_BUDGET_GZ);
 });
 
 test('page weight follows static imports, not dynamic ones', () => {
   const code = `import{a as b}from"./toc.js";import"./side.js";export*from"../re.js";import("./lazy.js");const u=import.meta.url;`;
   expect(staticImports(code)).toEqual(['./toc.js', './side.js', '../re.js']);
   expect(staticImports(`import x, { y } from '/_astro/x.js'\nexport { z } from './z.js'`)).toEqual(['/_astro/x.js', './z.js']);
+  expect(dynamicImports(code)).toEqual(['./lazy.js']);
+  expect(dynamicImports('const m=()=>import(`./widgets.abc.js`),n=import(x),o=b.import("./no.js")')).toEqual(['./widgets.abc.js']);
 });
