@@ -3,7 +3,7 @@ export * from './types.ts';
 export { Sim } from './sim.ts';
 export { Kernel, parseOptions, STRERROR, ERRNO_NAMES } from './kernel.ts';
 export * from './kernel.ts';
-export { ProcessTable, Tty, Task, type Program, type ProgramCtx, type Sys, type FileRef } from './process.ts';
+export { ProcessTable, Tty, type Task, type Program, type ProgramCtx, type Sys, type FileRef } from './process.ts';
 export { PROFILES, LINUX_4_4, LINUX_6_X, withOverrides, type Profile } from './profiles.ts';
 export { ip4, ip4str, LOOPBACK, u32, before, after } from './seq.ts';
 import { Kernel } from './kernel.ts';

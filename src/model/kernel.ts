@@ -15,7 +15,8 @@ import {
   RequestSock,
   SEND_SHUTDOWN,
   SHUTDOWN_MASK,
-  TcpSock,
+  newTcpSock,
+  type TcpSock,
   TimewaitSock,
   NO_CHILDREN,
   NO_DATA,
@@ -1012,11 +1013,16 @@ export class Kernel {
     return sk.acceptQueue.length > sk.maxAckBacklog;
   }
 
+  /** reqsk_queue_len(): the listener's request socks (its SYN queue). */
+  private reqskQueueLen(sk: TcpSock): number {
+    return sk.reqs === null ? 0 : sk.reqs.size;
+  }
+
   /** inet_csk_reqsk_queue_is_full(): `>=` in 4.4 (ef547f2ac16b), `>` since the 2025 fix. */
   inetCskReqskQueueIsFull(sk: TcpSock): boolean {
     return this.profile.behaviour.reqskQueueFullGe
-      ? sk.reqs.size >= sk.maxAckBacklog
-      : sk.reqs.size > sk.maxAckBacklog;
+      ? this.reqskQueueLen(sk) >= sk.maxAckBacklog
+      : this.reqskQueueLen(sk) > sk.maxAckBacklog;
   }
 
   private sentCookies = new Map<string, { isn: number; rcvIsn: number; ts: number; wscale: number | null; sack: boolean; tsOk: boolean; tsOff: number }>();
@@ -1075,7 +1081,7 @@ export class Kernel {
       return;
     }
     // inet_csk_reqsk_queue_hash_add(): the request sock goes into ehash (NEW_SYN_RECV)
-    sk.reqs.add(req);
+    (sk.reqs ??= new Set<RequestSock>()).add(req);
     sk.young++;
     this.ehashInsert(req);
     if (this.sim.traceDetail)
@@ -1150,7 +1156,7 @@ export class Kernel {
     if (!req.hashed || l.state !== TCP_LISTEN) return;
     const maxRetries = this.sysctl['net.ipv4.tcp_synack_retries'];
     let thresh = maxRetries;
-    const qlen = l.reqs.size;
+    const qlen = this.reqskQueueLen(l);
     if (qlen << 1 > Math.max(8, l.maxAckBacklog)) {
       let young = l.young << 1;
       while (thresh > 2) {
@@ -1175,7 +1181,7 @@ export class Kernel {
   }
 
   private inetCskReqskQueueDrop(l: TcpSock, req: RequestSock): void {
-    if (!l.reqs.delete(req)) return;
+    if (!l.reqs?.delete(req)) return;
     if (req.numTimeout === 0) l.young--;
     this.ehashRemove(req);
     if (req.timer) this.sim.cancel(req.timer);
@@ -1222,7 +1228,7 @@ export class Kernel {
     }
     this.rcvVerdict(skb, child.id, 'accepted');
     // inet_csk_complete_hashdance(): the child replaces the request sock in ehash
-    l.reqs.delete(req);
+    l.reqs?.delete(req);
     if (req.numTimeout === 0) l.young--;
     if (req.timer) this.sim.cancel(req.timer);
     req.timer = null;
@@ -1239,7 +1245,7 @@ export class Kernel {
       this.mibListenOverflow();
       return null;
     }
-    const child = new TcpSock(this.newSockId(), this.nextInode++, TCP_ESTABLISHED);
+    const child = newTcpSock(this.newSockId(), this.nextInode++, TCP_ESTABLISHED);
     this.socks.set(child.id, child);
     child.saddr = req.saddr;
     child.sport = req.sport;
@@ -1925,7 +1931,7 @@ export class Kernel {
    * accept queue is disconnected (a RST if tcp_need_reset()) and destroyed.
    */
   inetCskListenStop(l: TcpSock): void {
-    for (const req of [...l.reqs]) this.inetCskReqskQueueDrop(l, req);
+    for (const req of [...(l.reqs ?? [])]) this.inetCskReqskQueueDrop(l, req);
     const queue = l.acceptQueue;
     l.acceptQueue = [];
     this.traceAcceptq(l);
@@ -2078,7 +2084,7 @@ export class Kernel {
 
   /** A new full socket (sys_socket). */
   sockCreate(): TcpSock {
-    const sk = new TcpSock(this.newSockId(), this.nextInode++, TCP_CLOSE);
+    const sk = newTcpSock(this.newSockId(), this.nextInode++, TCP_CLOSE);
     this.socks.set(sk.id, sk);
     if (this.sim.traceDetail)
       this.sim.emit({ type: 'sock-new', t: this.now, sock: sk.id, kind: 'full', state: TCP_CLOSE, saddr: 0, sport: 0, daddr: 0, dport: 0, inode: sk.inode });

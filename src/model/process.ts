@@ -215,48 +215,64 @@ export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 const NO_REPORTS: WaitStatus[] = Object.freeze([]) as unknown as WaitStatus[];
 
 
-export class Task implements Waiter {
+/** A process (task_struct, as far as these experiments need one). Made by newTask(). */
+export interface Task extends Waiter {
   pid: number;
   comm: string;
   argv: string[];
   pgid: number;
   parent: Task | null;
-  state: TaskState = 'running';
-  fds = new FdTable();
+  state: TaskState;
+  fds: FdTable;
   gen: ProgramGen;
   ctx: ProgramCtx;
   /** The syscall in progress (re-run on wake-up). */
-  pending: Sys | null = null;
+  pending: Sys | null;
   /** Result of the completed syscall, until the task returns to user space with it. */
-  result: SysResult | undefined = undefined;
-  waitEvent: SimEvent | null = null;
-  timeoutEvent: SimEvent | null = null;
+  result: SysResult | undefined;
+  waitEvent: SimEvent | null;
+  timeoutEvent: SimEvent | null;
   resumeValue: SysResult | undefined;
-  exitStatus: WaitStatus | null = null;
+  exitStatus: WaitStatus | null;
   /** Status changes not yet reported to the parent's waitpid(). */
-  reports: WaitStatus[] = NO_REPORTS;
-  /** What the task puts on wait queues: itself. */
-  waiter: Waiter;
+  reports: WaitStatus[];
   /** The wait queues the task is on (each once). */
-  waitingOn: WaitQueue[] = [];
-  stopWhileBlocked = false;
+  waitingOn: WaitQueue[];
+  stopWhileBlocked: boolean;
   /** The pending call is being re-run after a wake-up (not a new call). */
-  rerun = false;
-  constructor(pid: number, comm: string, argv: string[], gen: ProgramGen, ctx: ProgramCtx, parent: Task | null, pgid: number) {
-    this.pid = pid;
-    this.comm = comm;
-    this.argv = argv;
-    this.gen = gen;
-    this.ctx = ctx;
-    this.parent = parent;
-    this.pgid = pgid;
-    this.waiter = this;
-  }
-
+  rerun: boolean;
   /** A task is its own waiter on wait queues: a wake-up asks its process table to re-run it. */
-  wake(): void {
-    this.ctx.procs.wakeTask(this);
-  }
+  wake(): void;
+}
+
+function wakeTask(this: Task): void {
+  this.ctx.procs.wakeTask(this);
+}
+
+/** A new task: an object literal, so that V8 can pretenure tasks like sockets (see newTcpSock). */
+function newTask(pid: number, comm: string, argv: string[], gen: ProgramGen, ctx: ProgramCtx, parent: Task | null, pgid: number): Task {
+  return {
+    pid,
+    comm,
+    argv,
+    pgid,
+    parent,
+    state: 'running',
+    fds: new FdTable(),
+    gen,
+    ctx,
+    pending: null,
+    result: undefined,
+    waitEvent: null,
+    timeoutEvent: null,
+    resumeValue: undefined,
+    exitStatus: null,
+    reports: NO_REPORTS,
+    waitingOn: [],
+    stopWhileBlocked: false,
+    rerun: false,
+    wake: wakeTask,
+  };
 }
 
 /**
@@ -332,7 +348,7 @@ export class ProcessTable {
     const gen = prog(ctx);
     const name = argv[0] ?? program;
     const comm = (name.includes('/') ? name.split('/').pop()! : name).slice(0, 15);
-    const task = new Task(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
+    const task = newTask(pid, comm, argv, gen, ctx, opts.parent ?? null, opts.pgid ?? pid);
     const ttyFile: FileRef | null = tty ? { kind: 'tty', tty, refs: 0 } : null;
     const inp = opts.stdin ?? ttyFile;
     if (inp) {
@@ -407,7 +423,7 @@ export class ProcessTable {
 
   private unwait(task: Task): void {
     const qs = task.waitingOn;
-    for (let i = 0; i < qs.length; i++) qs[i].delete(task.waiter);
+    for (let i = 0; i < qs.length; i++) qs[i].delete(task);
     qs.length = 0;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
@@ -416,7 +432,7 @@ export class ProcessTable {
   /** block() on one wait queue (no array). */
   private blockOn(task: Task, q: WaitQueue): void {
     task.state = 'blocked';
-    q.add(task.waiter);
+    q.add(task);
     const on = task.waitingOn;
     if (on.length === 0) task.waitingOn = [q];
     else if (!on.includes(q)) on.push(q);
@@ -425,7 +441,7 @@ export class ProcessTable {
   private block(task: Task, queues: WaitQueue[]): void {
     task.state = 'blocked';
     for (const q of queues) {
-      q.add(task.waiter);
+      q.add(task);
       const on = task.waitingOn;
       if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
       else if (!on.includes(q)) on.push(q);
