@@ -18,8 +18,8 @@ import {
   newTcpSock,
   type TcpSock,
   TimewaitSock,
-  NO_CHILDREN,
-  NO_DATA,
+  append,
+  remove,
   type AnySock,
 } from './sock.ts';
 import type { Profile } from './profiles.ts';
@@ -421,8 +421,7 @@ export class Kernel {
   private listenUnhash(sk: TcpSock): void {
     const arr = this.listening.get(sk.sport);
     if (!arr) return;
-    const i = arr.indexOf(sk);
-    if (i >= 0) arr.splice(i, 1);
+    remove(arr, sk);
     if (!arr.length) this.listening.delete(sk.sport);
     if (sk.hashed && this.sim.traceDetail) this.sim.emit({ type: 'hash', t: this.now, sock: sk.id, hashed: false });
     sk.hashed = false;
@@ -441,8 +440,7 @@ export class Kernel {
     if (!s.bindPort) return;
     const tb = this.bhash.get(s.bindPort);
     if (tb) {
-      const i = tb.owners.indexOf(s);
-      if (i >= 0) tb.owners.splice(i, 1);
+      remove(tb.owners, s);
       if (!tb.owners.length) this.bhash.delete(s.bindPort);
     }
     s.bindPort = 0;
@@ -850,13 +848,11 @@ export class Kernel {
     const sack = !!sys['net.ipv4.tcp_sack'];
     const wscale = sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null;
     // a SYN freed by the last drop of a SYN flood is refilled instead of allocating one
-    const seg = this.skbPool.length ? this.refillSyn(this.skbPool.pop()!, sk, tsVal, sack, wscale) : null;
+    let seg = this.skbPool.length ? this.refillSyn(this.skbPool.pop()!, sk, ts, tsVal, sack, wscale) : null;
     if (seg !== null) this.stats.skbRecycled++;
-    if (seg === null) {
-      const options = this.synOptions(b.advmss, ts, tsVal, 0, sack, wscale);
-      this.ipOutput(this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, options, EMPTY, sk.inetId, 'partial'), sk.id);
-    } else this.ipOutput(seg, sk.id);
+    else seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, this.synOptions(b.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
     sk.inetId = (sk.inetId + 1) & 0xffff;
+    this.ipOutput(seg, sk.id);
   }
 
   /**
@@ -882,14 +878,13 @@ export class Kernel {
    * array when it has the layout this SYN needs (only the TS value changes between two SYNs
    * of the same settings); null when it does not fit (the caller allocates).
    */
-  private refillSyn(seg: Segment, sk: TcpSock, tsVal: number, sack: boolean, wscale: number | null): Segment | null {
+  private refillSyn(seg: Segment, sk: TcpSock, ts: boolean, tsVal: number, sack: boolean, wscale: number | null): Segment | null {
     const b = this.profile.behaviour;
     const o = seg.options;
     // the layout synOptions() gives for MSS, SACK_PERM, TS, NOP, WSCALE (the Linux default)
-    if (!(sack && wscale !== null && o.length === 5)) return null;
+    if (!(ts && sack && wscale !== null && o.length === 5)) return null;
     const mss = o[0], t = o[2], ws = o[4];
     if (mss.kind !== 'mss' || mss.value !== b.advmss || t.kind !== 'ts' || ws.kind !== 'wscale' || ws.shift !== wscale || o[1] !== OPT_SACK_OK || o[3] !== OPT_NOP) return null;
-    if (!this.sysctl['net.ipv4.tcp_timestamps']) return null;
     t.val = tsVal;
     t.ecr = 0;
     seg.id = this.nextSegId++;
@@ -1286,8 +1281,7 @@ export class Kernel {
 
   /** inet_csk_reqsk_queue_add() + sk_acceptq_added(): wake the accept()er. */
   private inetCskReqskQueueAdd(l: TcpSock, child: TcpSock): void {
-    if (l.acceptQueue === NO_CHILDREN) l.acceptQueue = [child];
-    else l.acceptQueue.push(child);
+    l.acceptQueue = append(l.acceptQueue, child);
     this.traceAcceptq(l);
     this.traceQueues(l);
     this.wake(l);
@@ -1405,8 +1399,7 @@ export class Kernel {
     }
     let queued = false;
     if (skb.payload.length) {
-      if (sk.rcvQueue === NO_DATA) sk.rcvQueue = [skb.payload];
-      else sk.rcvQueue.push(skb.payload);
+      sk.rcvQueue = append(sk.rcvQueue, skb.payload);
       sk.rcvNxt = u32(sk.rcvNxt + skb.payload.length);
       queued = true;
     }

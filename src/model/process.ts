@@ -19,7 +19,7 @@ import {
   Kernel,
   type CaptureTap,
 } from './kernel.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
+import { append, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
 import type { SimEvent } from './sim.ts';
 import {
   TCP_CLOSE,
@@ -173,11 +173,6 @@ export class Tty {
  */
 export class FdTable {
   private files: (FileRef | undefined)[] = [];
-  get size(): number {
-    let n = 0;
-    for (const f of this.files) if (f !== undefined) n++;
-    return n;
-  }
   get(fd: number): FileRef | undefined {
     return fd >= 0 && fd < this.files.length ? this.files[fd] : undefined;
   }
@@ -211,9 +206,8 @@ export class FdTable {
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
-/** Every task's first (empty) list of status changes, shared and frozen: see NO_CHILDREN. */
+/** Every task's first (empty) list of status changes, shared and frozen (see append()). */
 const NO_REPORTS: WaitStatus[] = Object.freeze([]) as unknown as WaitStatus[];
-
 
 /** A process (task_struct, as far as these experiments need one). Made by newTask(). */
 export interface Task extends Waiter {
@@ -434,18 +428,13 @@ export class ProcessTable {
     task.state = 'blocked';
     q.add(task);
     const on = task.waitingOn;
-    if (on.length === 0) task.waitingOn = [q];
+    if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
     else if (!on.includes(q)) on.push(q);
   }
 
   private block(task: Task, queues: WaitQueue[]): void {
     task.state = 'blocked';
-    for (const q of queues) {
-      q.add(task);
-      const on = task.waitingOn;
-      if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
-      else if (!on.includes(q)) on.push(q);
-    }
+    for (const q of queues) this.blockOn(task, q);
   }
 
   /** @internal the wake-up of a task (Task.wake). */
@@ -854,8 +843,7 @@ export class ProcessTable {
   }
 
   private report(task: Task, st: WaitStatus): void {
-    if (task.reports === NO_REPORTS) task.reports = [st];
-    else task.reports.push(st);
+    task.reports = append(task.reports, st);
     if (task.parent) {
       const q = this.childQueue(task.parent);
       for (const w of [...q]) w.wake();
@@ -897,7 +885,6 @@ export class ProcessTable {
 
 const ECONNREFUSED_FALLBACK = 111;
 
-/** A task on wait queues: waking it re-runs its pending call (one object, no closure). */
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

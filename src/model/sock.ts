@@ -21,6 +21,24 @@ export type IcskPending = 'none' | 'retrans' | 'probe0';
 export const NO_CHILDREN: TcpSock[] = Object.freeze([]) as unknown as TcpSock[];
 export const NO_DATA: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
+/**
+ * list with x appended: a list that is still one of the shared frozen empty ones (NO_CHILDREN,
+ * NO_DATA, a task's first reports) is replaced by an exact-size array of its own.
+ */
+export function append<T>(list: T[], x: T): T[] {
+  if (list.length === 0 && Object.isFrozen(list)) return [x];
+  list.push(x);
+  return list;
+}
+
+/** Take x out of list (its first occurrence); false when it was not there. */
+export function remove<T>(list: T[], x: T): boolean {
+  const i = list.indexOf(x);
+  if (i < 0) return false;
+  list.splice(i, 1);
+  return true;
+}
+
 export interface Waiter {
   wake(): void;
 }
@@ -32,7 +50,6 @@ export interface Waiter {
 export interface WaitQueue extends Iterable<Waiter> {
   add(w: Waiter): unknown;
   delete(w: Waiter): boolean;
-  has(w: Waiter): boolean;
   readonly size: number;
 }
 
@@ -51,15 +68,7 @@ export class SockWaitQueue implements WaitQueue {
     return this;
   }
   delete(w: Waiter): boolean {
-    const ws = this.ws;
-    if (ws === null) return false;
-    const i = ws.indexOf(w);
-    if (i < 0) return false;
-    ws.splice(i, 1);
-    return true;
-  }
-  has(w: Waiter): boolean {
-    return this.ws !== null && this.ws.includes(w);
+    return this.ws !== null && remove(this.ws, w);
   }
   /** The first waiter (size > 0). */
   first(): Waiter {
