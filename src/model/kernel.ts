@@ -10,6 +10,7 @@
 import { Rng, jhash3 } from './rng.ts';
 import { after, before, u32 } from './seq.ts';
 import { Sim, type SimEvent } from './sim.ts';
+import { IntTable } from './inttable.ts';
 import {
   RCV_SHUTDOWN,
   RequestSock,
@@ -144,7 +145,7 @@ const sameTuple = (s: AnySock, laddr: number, lport: number, raddr: number, rpor
   s.sport === lport && s.dport === rport && s.saddr === laddr && s.daddr === raddr;
 
 export class Ehash {
-  private m = new Map<number, AnySock | AnySock[]>();
+  private m = new IntTable<AnySock | AnySock[]>(1024);
   size = 0;
   get(laddr: number, lport: number, raddr: number, rport: number): AnySock | undefined {
     const e = this.m.get(ehashKey(lport, rport));
@@ -174,9 +175,7 @@ export class Ehash {
       if (e !== s) return false;
       this.m.delete(k);
     } else {
-      const i = e.indexOf(s);
-      if (i < 0) return false;
-      e.splice(i, 1);
+      if (!remove(e, s)) return false;
       if (e.length === 1) this.m.set(k, e[0]);
     }
     this.size--;
@@ -236,8 +235,8 @@ export class Kernel {
   private hashSeq = 0;
   readonly listening = new Map<number, TcpSock[]>();
   readonly ehash = new Ehash();
-  readonly bhash = new Map<number, BindBucket>();
-  readonly socks = new Map<number, TcpSock>();
+  readonly bhash = new IntTable<BindBucket>(1024);
+  readonly socks = new IntTable<TcpSock>(1024);
   readonly taps = new Set<CaptureTap>();
   readonly mib: Record<string, number> = {};
   /** Segments transmitted on lo and receive verdicts, counted even when the trace is off. */

@@ -5,15 +5,21 @@
  * the code, never by chance. Cancelled events stay queued and are skipped.
  *
  * Layout (for throughput): events are grouped in buckets, each a FIFO of events due at one
- * instant in insertion order, and a binary min-heap orders the buckets by (time, creation).
- * Many events share an instant (timers fire on jiffy boundaries, replies leave a fixed cost
- * later), so the heap stays small and an event costs an array append instead of a sift.
+ * instant in insertion order, and the buckets are ordered by (time, creation). Many events
+ * share an instant (timers fire on jiffy boundaries, replies leave a fixed cost later), so an
+ * event costs an array append instead of a sift.
  * A new event joins the newest bucket of its instant when a small direct-mapped table of
  * buckets (indexed by a hash of the time) still holds it, or else opens a new bucket; an
- * instant may so have several buckets, and since the heap runs an instant's buckets in
- * creation order, the order is still exactly (t, insertion order), as with one heap of
- * (t, order) pairs. (The table replaces a Map keyed by time: most times are above 2^31 ns,
- * 2.1 s, beyond the small integers V8 hashes quickly.)
+ * instant may so have several buckets, and since they run in creation order, the order is
+ * still exactly (t, insertion order), as with one heap of (t, order) pairs. (The table
+ * replaces a Map keyed by time: most times are above 2^31 ns, 2.1 s, beyond the small
+ * integers V8 hashes quickly.)
+ * The buckets wait in two queues: a run of buckets in ascending order (`near`), which takes
+ * a new bucket that is due after the last one in it and before everything in the heap (the
+ * usual case: a syscall's return or a segment's delivery, a few µs ahead, while timers wait
+ * a second), and a binary min-heap for the rest. The next bucket is the earlier of the two
+ * heads. (Before `near`, a typical new bucket sifted up through most of a heap of ~150
+ * timer buckets and back down when it ran.)
  */
 import type { Ns, TraceEvent } from './types.ts';
 
@@ -53,6 +59,11 @@ export class Sim {
   private order = 0;
   /** Min-heap of buckets by (time, creation number). */
   private heap: Bucket[] = [];
+  /** Buckets in ascending (time, creation) order, from near[nearHead] on (see the class comment). */
+  private near: Bucket[] = [];
+  private nearHead = 0;
+  /** Whether the bucket front() returned is the head of `near` (else the top of the heap). */
+  private frontIsNear = false;
   /**
    * Direct-mapped table, by slotOf(t): the newest bucket of an instant, while no bucket of
    * another instant with the same slot has replaced it. A bucket of t is only ever replaced by
@@ -217,8 +228,24 @@ export class Sim {
    */
   private front(): Bucket | null {
     const h = this.heap;
-    while (h.length) {
-      const b = h[0];
+    const near = this.near;
+    for (;;) {
+      // the earlier head of the two queues
+      let b: Bucket;
+      if (this.nearHead < near.length) {
+        b = near[this.nearHead];
+        this.frontIsNear = true;
+        if (h.length) {
+          const top = h[0];
+          if (top.t < b.t || (top.t === b.t && top.seq < b.seq)) {
+            b = top;
+            this.frontIsNear = false;
+          }
+        }
+      } else if (h.length) {
+        b = h[0];
+        this.frontIsNear = false;
+      } else return null;
       const q = b.q;
       const n = b.n;
       let i = b.i;
@@ -231,7 +258,6 @@ export class Sim {
       if (i < n) return b;
       this.dropFront();
     }
-    return null;
   }
 
   private newBucket(t: Ns, slot: number): Bucket {
@@ -239,8 +265,14 @@ export class Sim {
     b.t = t;
     const seq = (b.seq = this.bucketSeq++);
     this.slots[slot] = b;
-    // sift up with a hole (an instant's older buckets stay ahead of it)
     const h = this.heap;
+    // after the last bucket of `near` (its seq is lower) and before the top of the heap?
+    const near = this.near;
+    if ((this.nearHead === near.length || near[near.length - 1].t <= t) && (h.length === 0 || t < h[0].t)) {
+      near.push(b);
+      return b;
+    }
+    // sift up with a hole (an instant's older buckets stay ahead of it)
     let i = h.length;
     h.push(b);
     while (i > 0) {
@@ -254,8 +286,36 @@ export class Sim {
     return b;
   }
 
-  /** Remove the (exhausted) earliest bucket. */
+  /** Remove the (exhausted) bucket front() found. */
   private dropFront(): void {
+    let top: Bucket;
+    if (this.frontIsNear) {
+      const near = this.near;
+      top = near[this.nearHead];
+      near[this.nearHead++] = undefined as unknown as Bucket;
+      if (this.nearHead === near.length) {
+        near.length = 0;
+        this.nearHead = 0;
+      } else if (this.nearHead >= 1024 && this.nearHead * 2 >= near.length) {
+        near.splice(0, this.nearHead); // compact: the run only ever grows at its end
+        this.nearHead = 0;
+      }
+    } else top = this.popHeap();
+    const slot = slotOf(top.t);
+    if (this.slots[slot] === top) this.slots[slot] = null;
+    if (this.last === top) this.last = null;
+    if (this.spare.length < 256 && top.q.length <= 3072) {
+      // keep the array, not what it referenced
+      const q = top.q;
+      for (let i = 0, n = top.n; i < n; i++) q[i] = undefined; // (a loop: fill() is a runtime call, slow on short arrays)
+      top.n = 0;
+      top.i = 0;
+      this.spare.push(top);
+    }
+  }
+
+  /** Remove and return the top of the heap. */
+  private popHeap(): Bucket {
     const h = this.heap;
     const top = h[0];
     const last = h.pop()!;
@@ -278,15 +338,6 @@ export class Sim {
       }
       h[i] = last;
     }
-    const slot = slotOf(top.t);
-    if (this.slots[slot] === top) this.slots[slot] = null;
-    if (this.last === top) this.last = null;
-    if (this.spare.length < 256 && top.q.length <= 3072) {
-      // keep the array, not what it referenced
-      top.q.fill(undefined, 0, top.n);
-      top.n = 0;
-      top.i = 0;
-      this.spare.push(top);
-    }
+    return top;
   }
 }

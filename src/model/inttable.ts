@@ -1,0 +1,125 @@
+/**
+ * A hash table from small non-negative integers (0 .. 2^31 - 1) to values: open addressing
+ * with linear probing, keys in an Int32Array, backward-shift deletion (no tombstones).
+ *
+ * Used for the kernel's lookups by port, port pair and socket id, which the bench does tens
+ * of thousands of times per run. A Map does the same job, but its entries are scattered over
+ * a larger chained table, and a lookup that misses the cache (10,000 sockets are well beyond
+ * this machine's caches) costs about twice as much. Iteration order is slot order, not
+ * insertion order: no caller depends on it (the ss dump sorts, see tcpDiagDump).
+ */
+const FREE = -1;
+
+export class IntTable<V> {
+  private ks: Int32Array;
+  private vals: (V | undefined)[];
+  private mask: number;
+  /** 32 - log2(capacity): the top bits of a Fibonacci hash pick the home slot. */
+  private shift: number;
+  size = 0;
+
+  constructor(capacity = 16) {
+    let cap = 16;
+    while (cap < capacity) cap *= 2;
+    this.ks = new Int32Array(cap).fill(FREE);
+    this.vals = new Array<V | undefined>(cap); // holes read as undefined (fill() would cost a pass)
+    this.mask = cap - 1;
+    this.shift = 32 - Math.log2(cap);
+  }
+
+  private home(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The slot holding key, or -1. */
+  private find(key: number): number {
+    if (key !== (key & 0x7fffffff)) throw new RangeError(`IntTable key must be an integer in 0 .. 2^31-1, got ${key}`);
+    const keys = this.ks;
+    const mask = this.mask;
+    for (let i = this.home(key); ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === key) return i;
+      if (k === FREE) return -1;
+    }
+  }
+
+  get(key: number): V | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.vals[i];
+  }
+
+  has(key: number): boolean {
+    return this.find(key) >= 0;
+  }
+
+  set(key: number, v: V): this {
+    const at = this.find(key);
+    if (at >= 0) {
+      this.vals[at] = v;
+      return this;
+    }
+    if (2 * (this.size + 1) > this.ks.length) this.grow();
+    const keys = this.ks;
+    const mask = this.mask;
+    let i = this.home(key);
+    while (keys[i] !== FREE) i = (i + 1) & mask;
+    keys[i] = key;
+    this.vals[i] = v;
+    this.size++;
+    return this;
+  }
+
+  delete(key: number): boolean {
+    let i = this.find(key);
+    if (i < 0) return false;
+    const keys = this.ks;
+    const vals = this.vals;
+    const mask = this.mask;
+    // backward-shift: move each later entry of the probe run into the hole when the hole lies
+    // between its home slot and where it sits (cyclically), so no lookup ever stops early
+    for (let j = (i + 1) & mask; keys[j] !== FREE; j = (j + 1) & mask) {
+      const h = this.home(keys[j]);
+      const stays = i <= j ? i < h && h <= j : i < h || h <= j;
+      if (stays) continue;
+      keys[i] = keys[j];
+      vals[i] = vals[j];
+      i = j;
+    }
+    keys[i] = FREE;
+    vals[i] = undefined;
+    this.size--;
+    return true;
+  }
+
+  /** The values, in slot order. */
+  *values(): IterableIterator<V> {
+    const keys = this.ks;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== FREE) yield this.vals[i]!;
+  }
+
+  /** The keys, in slot order. */
+  *keys(): IterableIterator<number> {
+    const keys = this.ks;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== FREE) yield keys[i];
+  }
+
+  private grow(): void {
+    const oldKeys = this.ks;
+    const oldVals = this.vals;
+    const cap = oldKeys.length * 2;
+    this.ks = new Int32Array(cap).fill(FREE);
+    this.vals = new Array<V | undefined>(cap);
+    this.mask = cap - 1;
+    this.shift--;
+    const keys = this.ks;
+    const mask = this.mask;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const key = oldKeys[j];
+      if (key === FREE) continue;
+      let i = this.home(key);
+      while (keys[i] !== FREE) i = (i + 1) & mask;
+      keys[i] = key;
+      this.vals[i] = oldVals[j];
+    }
+  }
+}

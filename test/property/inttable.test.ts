@@ -1,0 +1,56 @@
+/**
+ * IntTable (the kernel's tables by port, port pair, socket id and pid) against a Map: any
+ * sequence of set/delete on keys that collide a lot (few distinct keys in a small table, so
+ * probe runs wrap around the end and deletions shift entries back) leaves the same contents.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { IntTable } from '../../src/model/inttable.ts';
+
+type Op = { op: 'set'; key: number; v: number } | { op: 'delete'; key: number } | { op: 'get'; key: number };
+
+const key = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 0x7fffffff }), fc.constantFrom(0, 16, 32, 0x7fffffff));
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('set' as const), key, v: fc.integer() }),
+  fc.record({ op: fc.constant('delete' as const), key }),
+  fc.record({ op: fc.constant('get' as const), key }),
+);
+
+describe('IntTable', () => {
+  it('behaves as a Map under any sequence of set, delete and get', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const t = new IntTable<number>();
+        const m = new Map<number, number>();
+        for (const o of ops) {
+          if (o.op === 'set') {
+            t.set(o.key, o.v);
+            m.set(o.key, o.v);
+          } else if (o.op === 'delete') expect(t.delete(o.key)).toBe(m.delete(o.key));
+          else expect(t.get(o.key)).toBe(m.get(o.key));
+          expect(t.size).toBe(m.size);
+        }
+        for (const [k, v] of m) {
+          expect(t.has(k)).toBe(true);
+          expect(t.get(k)).toBe(v);
+        }
+        expect([...t.keys()].sort((a, b) => a - b)).toEqual([...m.keys()].sort((a, b) => a - b));
+        expect([...t.values()].sort((a, b) => a - b)).toEqual([...m.values()].sort((a, b) => a - b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds every key after growing and after deleting most of them', () => {
+    const t = new IntTable<string>();
+    for (let i = 0; i < 5000; i++) t.set(i * 7919, `v${i}`);
+    for (let i = 0; i < 5000; i += 3) t.delete(i * 7919);
+    for (let i = 0; i < 5000; i++) expect(t.get(i * 7919)).toBe(i % 3 ? `v${i}` : undefined);
+    expect(t.size).toBe(5000 - Math.ceil(5000 / 3));
+  });
+
+  it('rejects a key that is not an integer in 0 .. 2^31-1 with a clear error', () => {
+    const t = new IntTable<number>();
+    for (const bad of [-1, 1.5, 2 ** 31, NaN]) expect(() => t.set(bad, 1)).toThrow(/IntTable key must be an integer in 0 \.\. 2\^31-1/);
+  });
+});
