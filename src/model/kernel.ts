@@ -858,8 +858,12 @@ export class Kernel {
    * SYN segments freed by kfreeSkb(), for tcpSendSyn() to refill: a SYN flood against a full
    * accept queue (the bench) then allocates nothing per segment. Only used while nobody can
    * hold a segment (no trace, no listener, no capture, no xmit hook): see kfreeSkb().
+   * The pool never holds more SYNs than were once in flight together: on 4.8+ the timer
+   * wheel's coarse levels fire the retransmit timers of thousands of SYN-SENT sockets in one
+   * tick (a 32 s timeout has a granule of 512 jiffies), so a burst can be that large.
    */
   private skbPool: Segment[] = [];
+  private static readonly SKB_POOL_MAX = 1 << 16;
 
   /**
    * kfree_skb() at a drop that ends a segment's life. When no trace, capture or hook may have
@@ -868,7 +872,7 @@ export class Kernel {
    * segment is.
    */
   private kfreeSkb(skb: Segment): void {
-    if (skb.flags !== TH_SYN || this.sim.observed || this.taps.size || this.xmitHooks.length || this.skbPool.length >= 1024) return;
+    if (skb.flags !== TH_SYN || this.sim.observed || this.taps.size || this.xmitHooks.length || this.skbPool.length >= Kernel.SKB_POOL_MAX) return;
     this.skbPool.push(skb);
   }
 

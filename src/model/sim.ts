@@ -52,6 +52,8 @@ type Fn2 = (a: any, b: any) => void;
 
 /** Size of the bucket table (a power of two) and the slot of an instant (Fibonacci hashing of its low 32 bits). */
 const SLOTS = 256;
+/** At most this many array slots (8 bytes each) are kept in emptied buckets for reuse. */
+const SPARE_SLOTS = 1 << 18;
 const slotOf = (t: Ns): number => Math.imul(t | 0, 0x9e3779b1) >>> 24;
 
 export class Sim {
@@ -73,8 +75,9 @@ export class Sim {
   private bucketSeq = 0;
   /** The bucket the last event went into (most events cluster on a few instants). */
   private last: Bucket | null = null;
-  /** Emptied buckets kept for reuse. */
+  /** Emptied buckets kept for reuse, with their arrays (SPARE_SLOTS slots in all, at most). */
   private spare: Bucket[] = [];
+  private spareSlots = 0;
   readonly trace: TraceEvent[] = [];
   /** When false, only segments and their fates are traced (large scenarios). */
   traceDetail = true;
@@ -261,7 +264,9 @@ export class Sim {
   }
 
   private newBucket(t: Ns, slot: number): Bucket {
-    const b = this.spare.pop() ?? { t: 0, seq: 0, q: [], n: 0, i: 0 };
+    const reused = this.spare.pop();
+    if (reused !== undefined) this.spareSlots -= reused.q.length;
+    const b = reused ?? { t: 0, seq: 0, q: [], n: 0, i: 0 };
     b.t = t;
     const seq = (b.seq = this.bucketSeq++);
     this.slots[slot] = b;
@@ -304,7 +309,10 @@ export class Sim {
     const slot = slotOf(top.t);
     if (this.slots[slot] === top) this.slots[slot] = null;
     if (this.last === top) this.last = null;
-    if (this.spare.length < 256 && top.q.length <= 3072) {
+    // a bucket of a timer tick can hold thousands of events (4.8+ wheel levels fire many timers
+    // at once): its array is kept too, within the budget
+    if (this.spare.length < 256 && this.spareSlots + top.q.length <= SPARE_SLOTS) {
+      this.spareSlots += top.q.length;
       // keep the array, not what it referenced
       const q = top.q;
       for (let i = 0, n = top.n; i < n; i++) q[i] = undefined; // (a loop: fill() is a runtime call, slow on short arrays)

@@ -35,7 +35,9 @@ export function append<T>(list: T[], x: T): T[] {
 export function remove<T>(list: T[], x: T): boolean {
   const i = list.indexOf(x);
   if (i < 0) return false;
-  list.splice(i, 1);
+  // (not splice(), which allocates the array of removed elements)
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
+  list.length--;
   return true;
 }
 
