@@ -123,3 +123,59 @@ export class IntTable<V> {
     }
   }
 }
+
+/**
+ * A table keyed by ids handed out in ascending order (socket ids, pids): an array indexed by
+ * id, so lookups and inserts are an array access and iteration is in id order. Deleted ids
+ * leave a hole; an id far beyond the others still works (V8 then keeps the array as a
+ * dictionary), only more slowly.
+ */
+export class IdTable<V> {
+  private vals: (V | undefined)[] = [];
+  size = 0;
+
+  get(id: number): V | undefined {
+    return id >= 0 && id < this.vals.length ? this.vals[id] : undefined;
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: number, v: V): this {
+    if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`IdTable id must be a non-negative integer, got ${id}`);
+    if (v === undefined) throw new TypeError('IdTable cannot hold undefined');
+    const vals = this.vals;
+    if (id < vals.length) {
+      if (vals[id] === undefined) this.size++;
+    } else {
+      // pad a short gap with undefined (a packed array stays fast); a long one becomes a hole
+      if (id - vals.length <= 64) while (vals.length < id) vals.push(undefined);
+      this.size++;
+    }
+    vals[id] = v;
+    return this;
+  }
+
+  delete(id: number): boolean {
+    if (this.get(id) === undefined) return false;
+    this.vals[id] = undefined;
+    this.size--;
+    return true;
+  }
+
+  /** The values, in ascending id order. */
+  *values(): IterableIterator<V> {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      if (v !== undefined) yield v;
+    }
+  }
+
+  /** The ids, ascending. */
+  *keys(): IterableIterator<number> {
+    const vals = this.vals;
+    for (let i = 0; i < vals.length; i++) if (vals[i] !== undefined) yield i;
+  }
+}

@@ -10,7 +10,7 @@
 import { Rng, jhash3 } from './rng.ts';
 import { after, before, u32 } from './seq.ts';
 import { Sim, type SimEvent } from './sim.ts';
-import { IntTable } from './inttable.ts';
+import { IdTable, IntTable } from './inttable.ts';
 import {
   RCV_SHUTDOWN,
   RequestSock,
@@ -236,7 +236,7 @@ export class Kernel {
   readonly listening = new Map<number, TcpSock[]>();
   readonly ehash = new Ehash();
   readonly bhash = new IntTable<BindBucket>(1024);
-  readonly socks = new IntTable<TcpSock>(1024);
+  readonly socks = new IdTable<TcpSock>();
   readonly taps = new Set<CaptureTap>();
   readonly mib: Record<string, number> = {};
   /** Segments transmitted on lo and receive verdicts, counted even when the trace is off. */

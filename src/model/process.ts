@@ -21,7 +21,7 @@ import {
 } from './kernel.ts';
 import { append, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
 import type { SimEvent } from './sim.ts';
-import { IntTable } from './inttable.ts';
+import { IdTable } from './inttable.ts';
 import {
   TCP_CLOSE,
   TCP_CLOSE_WAIT,
@@ -276,8 +276,8 @@ function newTask(pid: number, comm: string, argv: string[], gen: ProgramGen, ctx
  */
 export class ProcessTable {
   readonly k: Kernel;
-  /** The tasks by pid (iteration is in no particular order: sort by pid where order matters). */
-  readonly tasks = new IntTable<Task>(1024);
+  /** The tasks by pid (iterated in pid order). */
+  readonly tasks = new IdTable<Task>();
   readonly ttys = new Map<string, Tty>();
   readonly programs = new Map<string, Program>();
   readonly vfs = new Map<string, Uint8Array>();
@@ -329,7 +329,7 @@ export class ProcessTable {
     // n_tty: INTR/SUSP/QUIT flush the input queue (no NOFLSH), so type-ahead is discarded
     tty.input = [];
     const sig: Signal = keyName === '^C' ? 'SIGINT' : keyName === '^Z' ? 'SIGTSTP' : 'SIGTERM';
-    for (const t of [...this.tasks.values()].sort((a, b) => a.pid - b.pid)) if (t.pgid === tty.fgPgid && t.state !== 'zombie') this.signal(t, sig);
+    for (const t of [...this.tasks.values()]) if (t.pgid === tty.fgPgid && t.state !== 'zombie') this.signal(t, sig);
   }
 
   /** Start a program as a new task. */

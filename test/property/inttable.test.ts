@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IntTable } from '../../src/model/inttable.ts';
+import { IdTable, IntTable } from '../../src/model/inttable.ts';
 
 type Op = { op: 'set'; key: number; v: number } | { op: 'delete'; key: number } | { op: 'get'; key: number };
 
@@ -52,5 +52,36 @@ describe('IntTable', () => {
   it('rejects a key that is not an integer in 0 .. 2^31-1 with a clear error', () => {
     const t = new IntTable<number>();
     for (const bad of [-1, 1.5, 2 ** 31, NaN]) expect(() => t.set(bad, 1)).toThrow(/IntTable key must be an integer in 0 \.\. 2\^31-1/);
+  });
+});
+
+describe('IdTable', () => {
+  it('behaves as a Map under any sequence of set, delete and get, and iterates in id order', () => {
+    const id = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 100_000 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('set', 'delete', 'get'), id, fc.integer()), { maxLength: 300 }), (ops) => {
+        const t = new IdTable<number>();
+        const m = new Map<number, number>();
+        for (const [o, k, v] of ops) {
+          if (o === 'set') {
+            t.set(k, v);
+            m.set(k, v);
+          } else if (o === 'delete') expect(t.delete(k)).toBe(m.delete(k));
+          else expect(t.get(k)).toBe(m.get(k));
+          expect(t.size).toBe(m.size);
+        }
+        const ids = [...m.keys()].sort((a, b) => a - b);
+        expect([...t.keys()]).toEqual(ids);
+        expect([...t.values()]).toEqual(ids.map((k) => m.get(k)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects a negative or fractional id and an undefined value', () => {
+    const t = new IdTable<number | undefined>();
+    expect(() => t.set(-1, 1)).toThrow(/non-negative integer/);
+    expect(() => t.set(0.5, 1)).toThrow(/non-negative integer/);
+    expect(() => t.set(1, undefined)).toThrow(/undefined/);
   });
 });
