@@ -24,20 +24,25 @@ export class Rng {
   }
 }
 
-const rol32 = (x: number, k: number): number => u32((x << k) | (x >>> (32 - k)));
+/** rol32() on int32 values (the result is an int32 with the same 32 bits). */
+const rol32 = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
-/** jhash_3words(a, b, c, initval): __jhash_final of the kernel's lib/jhash.h. */
+/**
+ * jhash_3words(a, b, c, initval): __jhash_final of the kernel's lib/jhash.h. Computed on int32
+ * values (`| 0` wraps mod 2^32 like the kernel's u32 arithmetic, and V8 keeps int32 values in
+ * registers where unsigned values above 2^31 would be doubles); unsigned again at the end.
+ */
 export function jhash3(a0: number, b0: number, c0: number, initval: number): number {
   const JHASH_INITVAL = 0xdeadbeef;
-  let a = u32(a0 + JHASH_INITVAL + 12 + initval);
-  let b = u32(b0 + JHASH_INITVAL + 12 + initval);
-  let c = u32(c0 + JHASH_INITVAL + 12 + initval);
-  c = u32((c ^ b) - rol32(b, 14));
-  a = u32((a ^ c) - rol32(c, 11));
-  b = u32((b ^ a) - rol32(a, 25));
-  c = u32((c ^ b) - rol32(b, 16));
-  a = u32((a ^ c) - rol32(c, 4));
-  b = u32((b ^ a) - rol32(a, 14));
-  c = u32((c ^ b) - rol32(b, 24));
-  return c;
+  let a = (a0 + JHASH_INITVAL + 12 + initval) | 0;
+  let b = (b0 + JHASH_INITVAL + 12 + initval) | 0;
+  let c = (c0 + JHASH_INITVAL + 12 + initval) | 0;
+  c = ((c ^ b) - rol32(b, 14)) | 0;
+  a = ((a ^ c) - rol32(c, 11)) | 0;
+  b = ((b ^ a) - rol32(a, 25)) | 0;
+  c = ((c ^ b) - rol32(b, 16)) | 0;
+  a = ((a ^ c) - rol32(c, 4)) | 0;
+  b = ((b ^ a) - rol32(a, 14)) | 0;
+  c = ((c ^ b) - rol32(b, 24)) | 0;
+  return c >>> 0;
 }
