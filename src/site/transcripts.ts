@@ -1,9 +1,10 @@
 // Build-time helpers for <Transcript>: locate the generated block and its status, extract the
 // commands a reader would type (for the copy button), and colour prompts for the ANSI renderer.
 // Pure Node (fs/path); no Astro imports, so the unit tests can use it directly.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { experimentsDir } from './config.ts';
+import { elidedRuns } from '../experiment/match.ts';
 
 export type BlockStatus = 'match' | 'mismatch' | 'no-recording';
 export interface StatusEntry {
@@ -115,4 +116,91 @@ export function missingError(file: string): Error {
       `  Generate it with \`npm run transcripts\` (or set TCP_LAB_ALLOW_MISSING_TRANSCRIPTS=1 while developing ` +
       `to render a placeholder).`,
   );
+}
+
+/** Elided runs shorter than this many lines stay in the folded view. */
+export const FOLD_MIN = 8;
+/**
+ * A folded block's whole output stays in the page (a closed <details>) up to this many lines and
+ * bytes; a longer one is a plain-text file beside the pages (fullOutputPath), linked from the block.
+ * The seed's watch loops (316 to 738 lines, 22 to 51 KB) were a third of their chapter's HTML.
+ */
+export const FULL_INLINE_MAX_LINES = 60;
+export const FULL_INLINE_MAX_BYTES = 8 * 1024;
+
+export interface FoldedView {
+  /** The text shown in the terminal frame. */
+  shown: string;
+  /** Lines of the whole output when the frame shows it folded, else 0. */
+  totalLines: number;
+  /** Bytes of the whole output's text file (UTF-8, with its final newline). */
+  bytes: number;
+  /** Where the whole output is offered: nowhere (the frame shows it all), inline, or as a text file. */
+  full: 'none' | 'inline' | 'file';
+}
+
+/**
+ * A long transcript whose recording elides runs with `...` (the seed's watch loops) is shown
+ * folded the same way; runs shorter than FOLD_MIN lines are kept. The whole generated text stays
+ * one click away: inline when short, else as a text file (fullOutputText at fullOutputPath).
+ */
+export function foldTranscript(data: { text: string; status: StatusEntry | null; recordedText: string | null }): FoldedView {
+  const none: FoldedView = { shown: data.text, totalLines: 0, bytes: 0, full: 'none' };
+  if (data.status?.status !== 'match' || !data.recordedText || !/^\s*\.\.\.\s*$/m.test(data.recordedText)) return none;
+  const runs = (elidedRuns(data.recordedText, data.text, { trimTrailing: true }) ?? []).filter(([a, b]) => b - a >= FOLD_MIN);
+  if (!runs.length) return none;
+  const lines = data.text.split('\n');
+  const out: string[] = [];
+  let j = 0;
+  for (const [a, b] of runs) {
+    out.push(...lines.slice(j, a), '...');
+    j = b;
+  }
+  out.push(...lines.slice(j));
+  const bytes = Buffer.byteLength(fullOutputText(data.text), 'utf8');
+  const long = lines.length > FULL_INLINE_MAX_LINES || bytes > FULL_INLINE_MAX_BYTES;
+  return { shown: out.join('\n'), totalLines: lines.length, bytes, full: long ? 'file' : 'inline' };
+}
+
+/** The text file of a block's whole output: the generated (simulated) text, ending with one newline. */
+export function fullOutputText(text: string): string {
+  return text + '\n';
+}
+
+/** Path of that file relative to the site base: transcripts/<experiment>/<profile>/<block>.txt (one for all languages). */
+export function fullOutputPath(req: { experiment: string; profile: string; block: string }): string {
+  for (const v of [req.experiment, req.profile, req.block]) if (!SAFE.test(v)) throw new Error(`invalid transcript path part "${v}"`);
+  return `transcripts/${req.experiment}/${req.profile}/${req.block}.txt`;
+}
+
+export interface FullOutputFile {
+  experiment: string;
+  profile: string;
+  block: string;
+  /** The file's content (fullOutputText of the generated block). */
+  text: string;
+}
+
+/**
+ * Every generated block whose whole output is a text file (foldTranscript(...).full === 'file'),
+ * in a fixed order. The build writes them from src/pages/transcripts/[experiment]/[profile]/[block].txt.ts,
+ * so a chapter's link to any such block has its file.
+ */
+export function fullOutputFiles(root: string = process.cwd()): FullOutputFile[] {
+  const dir = experimentsDir(root);
+  const out: FullOutputFile[] = [];
+  const sorted = (p: string) => (existsSync(p) ? readdirSync(p).sort() : []);
+  for (const experiment of sorted(dir)) {
+    if (!SAFE.test(experiment)) continue;
+    for (const profile of sorted(join(dir, experiment, 'generated'))) {
+      if (!SAFE.test(profile)) continue;
+      for (const f of sorted(join(dir, experiment, 'generated', profile))) {
+        const block = f.replace(/\.txt$/, '');
+        if (block === f || !SAFE.test(block)) continue;
+        const data = loadTranscript({ experiment, block, profile, root });
+        if (data.kind === 'ok' && foldTranscript(data).full === 'file') out.push({ experiment, profile, block, text: fullOutputText(data.text) });
+      }
+    }
+  }
+  return out;
 }

@@ -111,6 +111,42 @@ for (const mode of modes) {
       await w.page.context().close();
     });
 
+    test("a long transcript's whole output opens as a text file; a short one unfolds in place", async () => {
+      const { readFileSync } = await import('node:fs');
+      const generated = (block: string) => readFileSync(resolve(ROOT, `content/experiments/seed-collision/generated/linux-4.4/${block}.txt`), 'utf8');
+      for (const lang of ['en', 'zh-cn']) {
+        const w = await watchedPage(browser);
+        await w.page.goto(mode.page(`${lang}/collision/`));
+        const fig = w.page.locator('figure.tcp-transcript[data-block="watch-states"]');
+        expect(await fig.locator('details.tcp-transcript__full').count()).toBe(0);
+        const link = fig.locator('.tcp-transcript__full-file a');
+        await link.scrollIntoViewIfNeeded();
+        expect(await link.isVisible()).toBe(true);
+        const whole = generated('watch-states');
+        expect(await link.textContent()).toContain(String(whole.replace(/\n$/, '').split('\n').length));
+        expect(w.errors).toEqual([]);
+        await link.click();
+        await w.page.waitForURL(/\/transcripts\/seed-collision\/linux-4\.4\/watch-states\.txt$/);
+        if (mode.offline) expect(w.page.url().startsWith('file:')).toBe(true);
+        // The browser shows the plain text as it is (in a <pre>), every line of it.
+        expect(await w.page.evaluate(() => document.contentType)).toBe('text/plain');
+        expect(await w.page.evaluate(() => document.querySelector('pre')?.textContent)).toBe(whole);
+        await w.page.goBack();
+        // The first watch is short: its whole output is in the page, behind a summary.
+        const short = w.page.locator('figure.tcp-transcript[data-block="watch-listen"] details.tcp-transcript__full');
+        expect(await short.locator('pre').isVisible()).toBe(false);
+        await short.locator('summary').click();
+        expect(await short.locator('pre').isVisible()).toBe(true);
+        expect(await short.locator('pre').textContent()).toBe(generated('watch-listen').replace(/\n$/, ''));
+        // Over http, Chromium asks the server for /favicon.ico for a page that names no icon (the
+        // plain-text file), and the site has none: that one 404 is the only message allowed.
+        const favicon404 = (e: string) => !mode.offline && /status of 404 \(Not Found\)/.test(e);
+        expect(w.errors.filter((e) => !favicon404(e))).toEqual([]);
+        expect(w.errors.length).toBeLessThanOrEqual(1);
+        await w.page.context().close();
+      }
+    });
+
     test('"On this page" marks the section being read, beside the page (wide) and in the bar (narrow)', async () => {
       const w = await watchedPage(browser);
       await w.page.setViewportSize({ width: 1350, height: 940 });
@@ -180,7 +216,7 @@ for (const mode of modes) {
   });
 }
 
-test('print: recorded originals are printed open, copy buttons and search are hidden', async () => {
+test('print: recorded originals are printed open, text files of whole outputs by address, copy buttons and search are hidden', async () => {
   const w = await watchedPage(browser);
   await w.page.goto(httpBase + 'en/collision/');
   await w.page.emulateMedia({ media: 'print' });
@@ -188,8 +224,13 @@ test('print: recorded originals are printed open, copy buttons and search are hi
   expect(await rec.isVisible()).toBe(true);
   expect(await w.page.locator('figure.tcp-transcript .copy button').first().isVisible()).toBe(false);
   expect(await w.page.locator('tcp-search button[data-open]').isVisible()).toBe(false);
+  // A long block's whole output is a text file: the printout says where it is.
+  const file = w.page.locator('figure.tcp-transcript[data-block="watch-states"] .tcp-transcript__full-file a');
+  const printed = () => file.evaluate((a) => getComputedStyle(a, '::after').content);
+  expect(await printed()).toBe('" </transcripts/seed-collision/linux-4.4/watch-states.txt>"');
   await w.page.emulateMedia({ media: 'screen' });
   expect(await rec.isVisible()).toBe(false);
+  expect(await printed()).toBe('none');
   await w.page.context().close();
 });
 

@@ -38,6 +38,18 @@ describe('checkLinks', () => {
     const r = checkLinks(root, { mode: 'file' });
     expect(r.broken.map((b) => b.url).sort()).toEqual(['../index.html#top', '/en/index.html', 'en/']);
   });
+  test("links to transcripts' text files are checked online and offline", () => {
+    const http = site('txt-http', {
+      'en/c/index.html': '<a href="/transcripts/e/linux-4.4/a.txt">a</a><a href="/transcripts/e/linux-4.4/gone.txt">gone</a>',
+      'transcripts/e/linux-4.4/a.txt': 'text\n',
+    });
+    expect(checkLinks(http, { mode: 'http' }).broken.map((b) => b.url)).toEqual(['/transcripts/e/linux-4.4/gone.txt']);
+    const file = site('txt-file', {
+      'en/c/index.html': '<a href="../../transcripts/e/linux-4.4/a.txt">a</a><a href="../transcripts/e/linux-4.4/a.txt">wrong depth</a>',
+      'transcripts/e/linux-4.4/a.txt': 'text\n',
+    });
+    expect(checkLinks(file, { mode: 'file' }).broken.map((b) => b.url)).toEqual(['../transcripts/e/linux-4.4/a.txt']);
+  });
   test('base path is honoured in http mode', () => {
     const root = site('base', { 'index.html': '<a href="/sub/a/">a</a><a href="/a/">outside</a>', 'a/index.html': '' });
     const r = checkLinks(root, { mode: 'http', base: '/sub/' });

@@ -12,6 +12,12 @@ describe('offlineUrl', () => {
     expect(offlineUrl('/en/collision', 'index.html', '/', exists)).toBe('./en/collision/index.html');
     expect(offlineUrl('/_astro/a.css', 'en/index.html', '/', exists)).toBe('../_astro/a.css');
   });
+  test("a transcript's text file becomes a relative link to the file, under any base", () => {
+    expect(offlineUrl('/transcripts/seed-collision/linux-4.4/watch-states.txt', 'zh-cn/collision/index.html', '/', exists)).toBe(
+      '../../transcripts/seed-collision/linux-4.4/watch-states.txt',
+    );
+    expect(offlineUrl('/tcp-lab/transcripts/e/linux-6.x/b.txt', 'en/changes/index.html', '/tcp-lab/', exists)).toBe('../../transcripts/e/linux-6.x/b.txt');
+  });
   test('a sub-path base is stripped', () => {
     expect(offlineUrl('/tcp-lab/en/collision/', 'en/index.html', '/tcp-lab/', exists)).toBe('./collision/index.html');
     expect(offlineUrl('/elsewhere/', 'en/index.html', '/tcp-lab/', exists)).toBeNull();

@@ -1,6 +1,19 @@
 import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { commandsOf, toAnsi, loadTranscript, missingError, PROMPT_RE } from '../../src/site/transcripts.ts';
+import {
+  commandsOf,
+  toAnsi,
+  loadTranscript,
+  missingError,
+  PROMPT_RE,
+  foldTranscript,
+  fullOutputFiles,
+  fullOutputPath,
+  FULL_INLINE_MAX_LINES,
+  FULL_INLINE_MAX_BYTES,
+  type StatusEntry,
+} from '../../src/site/transcripts.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = 'test/site/fixtures/experiments';
@@ -61,5 +74,79 @@ describe('loadTranscript', () => {
   });
   test('path traversal in props is rejected', () => {
     expect(() => loadTranscript({ experiment: '../x', block: 'a', profile: 'linux-4.4', root: ROOT })).toThrow(/invalid experiment/);
+  });
+});
+
+describe('foldTranscript: where the whole output of a folded block goes', () => {
+  const match: StatusEntry = { status: 'match', recorded: 'recorded/x.txt' };
+  // n lines of output; the recording keeps the first and last and elides the rest.
+  const block = (n: number, width = 10) => Array.from({ length: n }, (_, i) => `line ${i}`.padEnd(width, '.')).join('\n');
+  const recording = (text: string) => {
+    const l = text.split('\n');
+    return [l[0], '...', l[l.length - 1]].join('\n');
+  };
+
+  test('a block whose recording elides nothing, or that does not match, is shown whole', () => {
+    const text = block(100);
+    expect(foldTranscript({ text, status: match, recordedText: text })).toMatchObject({ full: 'none', totalLines: 0, shown: text });
+    expect(foldTranscript({ text, status: { status: 'mismatch', recorded: 'r' }, recordedText: recording(text) }).full).toBe('none');
+    expect(foldTranscript({ text, status: null, recordedText: null }).full).toBe('none');
+  });
+  test(`up to ${FULL_INLINE_MAX_LINES} lines the whole output stays inline; one more and it is a file`, () => {
+    const short = block(FULL_INLINE_MAX_LINES);
+    const f = foldTranscript({ text: short, status: match, recordedText: recording(short) });
+    expect(f).toMatchObject({ full: 'inline', totalLines: FULL_INLINE_MAX_LINES });
+    expect(f.shown).toBe(['line 0....', '...', `line ${FULL_INLINE_MAX_LINES - 1}`.padEnd(10, '.')].join('\n'));
+    const long = block(FULL_INLINE_MAX_LINES + 1);
+    const g = foldTranscript({ text: long, status: match, recordedText: recording(long) });
+    expect(g).toMatchObject({ full: 'file', totalLines: FULL_INLINE_MAX_LINES + 1, bytes: long.length + 1 });
+    expect(g.shown.split('\n')).toHaveLength(3);
+  });
+  test(`a few very long lines (over ${FULL_INLINE_MAX_BYTES / 1024} KB) are a file too`, () => {
+    const wide = block(20, 500);
+    expect(foldTranscript({ text: wide, status: match, recordedText: recording(wide) })).toMatchObject({ full: 'file', totalLines: 20 });
+    const narrow = block(20, 300);
+    expect(foldTranscript({ text: narrow, status: match, recordedText: recording(narrow) }).full).toBe('inline');
+  });
+  test('runs shorter than 8 lines are not folded', () => {
+    const text = block(9);
+    const rec = ['line 0....', '...', 'line 8....'].join('\n'); // elides 7 lines
+    expect(foldTranscript({ text, status: match, recordedText: rec }).full).toBe('none');
+  });
+  test("the seed's watch loop is a file, its first watch inline, a short block neither", () => {
+    const get = (block: string) => {
+      const d = loadTranscript({ experiment: 'seed-collision', block, profile: 'linux-4.4', root: ROOT });
+      if (d.kind !== 'ok') throw new Error(d.reason);
+      return { d, f: foldTranscript(d) };
+    };
+    const states = get('watch-states');
+    expect(states.f.full).toBe('file');
+    expect(states.f.totalLines).toBe(states.d.text.split('\n').length);
+    expect(states.f.totalLines).toBeGreaterThan(500);
+    expect(states.f.shown.split('\n').length).toBeLessThan(100);
+    const listen = get('watch-listen');
+    expect(listen.f.full).toBe('inline');
+    expect(listen.f.totalLines).toBeGreaterThan(listen.f.shown.split('\n').length);
+    expect(get('client-connect').f.full).toBe('none');
+  });
+});
+
+describe('full output files', () => {
+  test('paths are per experiment, profile and block, and refuse traversal', () => {
+    expect(fullOutputPath({ experiment: 'seed-collision', profile: 'linux-4.4', block: 'watch-states' })).toBe(
+      'transcripts/seed-collision/linux-4.4/watch-states.txt',
+    );
+    expect(() => fullOutputPath({ experiment: 'seed-collision', profile: '..', block: 'x' })).toThrow(/invalid/);
+  });
+  test('one file per long folded block, holding the generated text exactly', () => {
+    const files = fullOutputFiles(ROOT);
+    const names = files.map((f) => `${f.experiment}/${f.profile}/${f.block}`);
+    expect(names).toContain('seed-collision/linux-4.4/watch-states');
+    expect(names).toContain('seed-collision/linux-4.4/watch-reuse');
+    expect(names).not.toContain('seed-collision/linux-4.4/watch-listen');
+    expect(names).not.toContain('seed-collision/linux-4.4/client-connect');
+    for (const f of files) {
+      expect(f.text, names[files.indexOf(f)]).toBe(readFileSync(resolve(ROOT, `content/experiments/${f.experiment}/generated/${f.profile}/${f.block}.txt`), 'utf8'));
+    }
   });
 });
