@@ -111,13 +111,16 @@ export interface ProgramCtx {
 export type Program = (ctx: ProgramCtx) => ProgramGen;
 
 /** A ProgramCtx whose signal sets are created on first use (most programs never touch them). */
+const NO_SIGNALS: Signal[] = Object.freeze([]) as unknown as Signal[];
+
 class Ctx implements ProgramCtx {
   pid: number;
   argv: string[];
   k: Kernel;
   procs: ProcessTable;
   tty: Tty | null;
-  pendingSignals: Signal[] = [];
+  /** Caught signals not yet seen by the program (a shared frozen empty list until the first: see append()). */
+  pendingSignals: Signal[] = NO_SIGNALS;
   private catchSet: Set<Signal> | null = null;
   private ignoreSet: Set<Signal> | null = null;
   constructor(pid: number, argv: string[], k: Kernel, procs: ProcessTable, tty: Tty | null) {
@@ -209,6 +212,8 @@ export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
 /** Every task's first (empty) list of status changes, shared and frozen (see append()). */
 const NO_REPORTS: WaitStatus[] = Object.freeze([]) as unknown as WaitStatus[];
+/** A task's list of wait queues while it waits on none, shared and frozen (see append()). */
+const NO_QUEUES: WaitQueue[] = Object.freeze([]) as unknown as WaitQueue[];
 
 /** A process (task_struct, as far as these experiments need one). Made by newTask(). */
 export interface Task extends Waiter {
@@ -263,7 +268,7 @@ function newTask(pid: number, comm: string, argv: string[], gen: ProgramGen, ctx
     resumeValue: undefined,
     exitStatus: null,
     reports: NO_REPORTS,
-    waitingOn: [],
+    waitingOn: NO_QUEUES,
     stopWhileBlocked: false,
     rerun: false,
     wake: wakeTask,
@@ -420,7 +425,7 @@ export class ProcessTable {
   private unwait(task: Task): void {
     const qs = task.waitingOn;
     for (let i = 0; i < qs.length; i++) qs[i].delete(task);
-    qs.length = 0;
+    task.waitingOn = NO_QUEUES;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
   }
@@ -429,9 +434,7 @@ export class ProcessTable {
   private blockOn(task: Task, q: WaitQueue): void {
     task.state = 'blocked';
     q.add(task);
-    const on = task.waitingOn;
-    if (on.length === 0) task.waitingOn = [q]; // (a literal: no spare capacity per task)
-    else if (!on.includes(q)) on.push(q);
+    if (!task.waitingOn.includes(q)) task.waitingOn = append(task.waitingOn, q);
   }
 
   private block(task: Task, queues: WaitQueue[]): void {
@@ -827,7 +830,7 @@ export class ProcessTable {
       return;
     }
     if (task.ctx.catches.has(sig) && sig !== 'SIGKILL' && sig !== 'SIGSTOP') {
-      task.ctx.pendingSignals.push(sig);
+      task.ctx.pendingSignals = append(task.ctx.pendingSignals, sig);
       if (task.state === 'blocked') this.wakeTask(task);
       return;
     }

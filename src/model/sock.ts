@@ -60,24 +60,36 @@ export interface WaitQueue extends Iterable<Waiter> {
  * Set costs several times the memory, which counts with 10,000 sockets (npm run bench).
  */
 export class SockWaitQueue implements WaitQueue {
-  private ws: Waiter[] | null = null;
+  /** No waiter, the one waiter (the usual case: no array), or two or more in order. */
+  private ws: Waiter | Waiter[] | null = null;
   get size(): number {
-    return this.ws === null ? 0 : this.ws.length;
+    const ws = this.ws;
+    return ws === null ? 0 : Array.isArray(ws) ? ws.length : 1;
   }
   add(w: Waiter): this {
-    if (this.ws === null) this.ws = [w];
-    else if (!this.ws.includes(w)) this.ws.push(w);
+    const ws = this.ws;
+    if (ws === null) this.ws = w;
+    else if (Array.isArray(ws)) {
+      if (!ws.includes(w)) ws.push(w);
+    } else if (ws !== w) this.ws = [ws, w];
     return this;
   }
   delete(w: Waiter): boolean {
-    return this.ws !== null && remove(this.ws, w);
+    const ws = this.ws;
+    if (ws === null) return false;
+    if (Array.isArray(ws)) return remove(ws, w);
+    if (ws !== w) return false;
+    this.ws = null;
+    return true;
   }
   /** The first waiter (size > 0). */
   first(): Waiter {
-    return this.ws![0];
+    const ws = this.ws!;
+    return Array.isArray(ws) ? ws[0] : ws;
   }
   [Symbol.iterator](): Iterator<Waiter> {
-    return (this.ws ?? []).values();
+    const ws = this.ws;
+    return (ws === null ? [] : Array.isArray(ws) ? ws : [ws]).values();
   }
 }
 

@@ -95,7 +95,7 @@ export function bash(profile: Profile, o: ShellOptions): Program {
         const st: WaitStatus | number = yield { op: 'waitpid', pid };
         if (typeof st === 'number') {
           if (st === -4) {
-            ctx.pendingSignals.length = 0; // the shell itself ignores ^C while a job runs
+            ctx.pendingSignals = []; // the shell itself ignores ^C while a job runs
             continue;
           }
           remaining.delete(pid);
@@ -265,7 +265,7 @@ export function bash(profile: Profile, o: ShellOptions): Program {
       const line = yield { op: 'read', fd: 0 };
       if (line === -4) {
         // ^C at the prompt: readline drops the line
-        ctx.pendingSignals.length = 0;
+        ctx.pendingSignals = [];
         yield out('\n');
         continue;
       }
