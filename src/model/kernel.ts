@@ -280,8 +280,16 @@ export class Kernel {
 
   /** jiffies, starting at INITIAL_JIFFIES = -300*HZ (so 32-bit jiffies wrap 5 min after boot). */
   get jiffies(): number {
-    return Math.floor(this.sim.now / this.jiffyNs) - 300 * this.HZ;
+    // a handler reads jiffies several times at one instant: the division is done once per instant
+    const now = this.sim.now;
+    if (now !== this.jiffiesAt) {
+      this.jiffiesAt = now;
+      this.jiffiesThen = Math.floor(now / this.jiffyNs) - 300 * this.HZ;
+    }
+    return this.jiffiesThen;
   }
+  private jiffiesAt = -1;
+  private jiffiesThen = 0;
   /** Start time (ns) of a jiffy. */
   jiffyStart(j: number): Ns {
     return (j + 300 * this.HZ) * this.jiffyNs;

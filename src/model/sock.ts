@@ -37,7 +37,7 @@ export function remove<T>(list: T[], x: T): boolean {
   if (i < 0) return false;
   // (not splice(), which allocates the array of removed elements)
   for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
-  list.length--;
+  list.pop();
   return true;
 }
 
