@@ -592,6 +592,8 @@ export class Kernel {
 
   /** A segment from its fields (every segment has the same shape, in this key order). */
   private newSeg(saddr: number, daddr: number, sport: number, dport: number, seq: number, ack: number, flags: number, window: number, options: TcpOption[], payload: Uint8Array, ipId: number, csum: 'partial' | 'full'): Segment {
+    // a socket's sequence numbers are signed 32-bit (see TcpSock): a segment's must be unsigned
+    if (seq >>> 0 !== seq || ack >>> 0 !== ack) throw new Error(`segment seq/ack must be unsigned 32-bit, got ${seq}/${ack}`);
     return {
       id: this.nextSegId++,
       saddr,
@@ -618,6 +620,7 @@ export class Kernel {
   private wscaleOpt: { kind: 'wscale'; shift: number } | null = null;
 
   private synOptions(mss: number, ts: boolean, tsVal: number, tsEcr: number, sack: boolean, wscale: number | null): TcpOption[] {
+    if (tsEcr >>> 0 !== tsEcr) throw new Error(`TS ecr must be unsigned 32-bit, got ${tsEcr}`);
     // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
     let mssOpt = this.mssOpt;
     if (mssOpt === null || mssOpt.value !== mss) this.mssOpt = mssOpt = { kind: 'mss', value: mss };
@@ -638,7 +641,7 @@ export class Kernel {
 
   private tsOpts(sk: { tstampOk: boolean; tsOffset: number; tsRecent: number }): TcpOption[] {
     if (!sk.tstampOk) return [];
-    return [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent }];
+    return [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(sk.tsOffset), ecr: sk.tsRecent >>> 0 }];
   }
 
   /** tcp_transmit_skb() for a full socket. */
@@ -648,8 +651,8 @@ export class Kernel {
       daddr: sk.daddr,
       sport: sk.sport,
       dport: sk.dport,
-      seq,
-      ack: flags & TH_ACK ? sk.rcvNxt : 0,
+      seq: seq >>> 0,
+      ack: flags & TH_ACK ? sk.rcvNxt >>> 0 : 0,
       flags,
       window: this.tcpSelectWindow(sk),
       options: this.tsOpts(sk),
@@ -824,17 +827,17 @@ export class Kernel {
     const lead = this.isnLeadOnce ?? this.profile.costs.isnLeadNs;
     this.isnLeadOnce = null;
     const { isn, tsOff } = this.secureTcpSeq(sk.saddr, sk.daddr, sk.sport, sk.dport, lead);
-    sk.isn = isn;
-    sk.writeSeq = isn;
-    sk.tsOffset = tsOff;
+    sk.isn = isn | 0;
+    sk.writeSeq = isn | 0;
+    sk.tsOffset = tsOff | 0;
     sk.inetId = this.initialInetId(sk);
     // tcp_connect_init()
     const b = this.profile.behaviour;
     sk.rcvWscale = b.rcvWscale;
     sk.rcvWnd = b.rcvWnd;
-    sk.sndUna = isn;
-    sk.sndNxt = u32(isn + 1);
-    sk.writeSeq = u32(isn + 1);
+    sk.sndUna = isn | 0;
+    sk.sndNxt = (isn + 1) | 0;
+    sk.writeSeq = (isn + 1) | 0;
     sk.rcvNxt = 0;
     sk.rto = this.HZ; // TCP_TIMEOUT_INIT
     sk.retransmits = 0;
@@ -857,7 +860,7 @@ export class Kernel {
     // a SYN freed by the last drop of a SYN flood is refilled instead of allocating one
     let seg = this.skbPool.length ? this.refillSyn(this.skbPool.pop()!, sk, ts, tsVal, sack, wscale) : null;
     if (seg !== null) this.stats.skbRecycled++;
-    else seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn, 0, TH_SYN, b.synWindow, this.synOptions(b.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
+    else seg = this.newSeg(sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn >>> 0, 0, TH_SYN, b.synWindow, this.synOptions(b.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
     sk.inetId = (sk.inetId + 1) & 0xffff;
     this.ipOutput(seg, sk.id);
   }
@@ -903,7 +906,7 @@ export class Kernel {
     seg.daddr = sk.daddr;
     seg.sport = sk.sport;
     seg.dport = sk.dport;
-    seg.seq = sk.isn;
+    seg.seq = sk.isn >>> 0;
     seg.ack = 0;
     seg.flags = TH_SYN;
     seg.window = b.synWindow;
@@ -1066,17 +1069,17 @@ export class Kernel {
     this.rcvVerdict(skb, sk.id, 'accepted');
     const opt = parseOptions(skb.options);
     const req = new RequestSock(this.newSockId(), sk, skb.daddr, skb.dport, skb.saddr, skb.sport);
-    req.rcvIsn = skb.seq;
+    req.rcvIsn = skb.seq | 0;
     req.tstampOk = !!opt.ts && !!this.sysctl['net.ipv4.tcp_timestamps'];
-    req.tsRecent = opt.ts?.val ?? 0;
+    req.tsRecent = (opt.ts?.val ?? 0) | 0;
     req.sackOk = opt.sackOK && !!this.sysctl['net.ipv4.tcp_sack'];
     req.wscaleOk = opt.wscale !== undefined && !!this.sysctl['net.ipv4.tcp_window_scaling'];
     req.sndWscale = opt.wscale ?? 0;
     req.rcvWscale = req.wscaleOk ? this.profile.behaviour.rcvWscale : 0;
     req.mss = Math.min(opt.mss ?? 536, this.profile.behaviour.advmss);
     const sec = this.secureTcpSeq(skb.daddr, skb.saddr, skb.dport, skb.sport);
-    req.sntIsn = twIsn || (wantCookie ? this.cookieIsn(skb) : sec.isn);
-    req.tsOffset = sec.tsOff;
+    req.sntIsn = (twIsn || (wantCookie ? this.cookieIsn(skb) : sec.isn)) | 0;
+    req.tsOffset = sec.tsOff | 0;
     if (wantCookie) {
       this.sentCookies.set(key(req.saddr, req.sport, req.daddr, req.dport), {
         isn: req.sntIsn, rcvIsn: req.rcvIsn, ts: req.tsRecent, wscale: req.wscaleOk ? req.sndWscale : null,
@@ -1139,11 +1142,11 @@ export class Kernel {
       daddr: req.daddr,
       sport: req.sport,
       dport: req.dport,
-      seq: req.sntIsn,
+      seq: req.sntIsn >>> 0,
       ack: u32(req.rcvIsn + 1),
       flags: TH_SYN | TH_ACK,
       window: this.profile.behaviour.synAckWindow,
-      options: this.synOptions(this.profile.behaviour.advmss, ts, tsVal, ts ? req.tsRecent : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
+      options: this.synOptions(this.profile.behaviour.advmss, ts, tsVal, ts ? req.tsRecent >>> 0 : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
       ipId: 0,
       csum: 'partial',
     });
@@ -1198,7 +1201,7 @@ export class Kernel {
   /** tcp_check_req(): a segment for a request sock (NEW_SYN_RECV). */
   private tcpCheckReq(req: RequestSock, skb: Segment): void {
     const l = req.listener;
-    if (skb.flags & TH_SYN && !(skb.flags & TH_ACK) && skb.seq === req.rcvIsn) {
+    if (skb.flags & TH_SYN && !(skb.flags & TH_ACK) && (skb.seq | 0) === req.rcvIsn) {
       // a retransmitted SYN: resend the SYN-ACK (rate limited by tcp_oow_rate_limited)
       this.rcvVerdict(skb, req.id, 'accepted');
       this.later(this.profile.costs.synAckNs, Kernel.sendSynackEv, req);
@@ -1217,7 +1220,7 @@ export class Kernel {
     }
     if (!(skb.flags & TH_ACK)) return this.rcvVerdict(skb, req.id, 'dropped', 'filtered');
     const opt = parseOptions(skb.options);
-    if (opt.ts) req.tsRecent = opt.ts.val;
+    if (opt.ts) req.tsRecent = opt.ts.val | 0;
     const child = this.tcpV4SynRecvSock(l, skb, req);
     if (!child) {
       // listen_overflow:
@@ -1258,10 +1261,10 @@ export class Kernel {
     child.daddr = req.daddr;
     child.dport = req.dport;
     child.isn = req.sntIsn;
-    child.sndUna = u32(req.sntIsn + 1);
+    child.sndUna = (req.sntIsn + 1) | 0;
     child.sndNxt = child.sndUna;
     child.writeSeq = child.sndUna;
-    child.rcvNxt = u32(req.rcvIsn + 1);
+    child.rcvNxt = (req.rcvIsn + 1) | 0;
     child.copiedSeq = child.rcvNxt;
     child.rcvWup = child.rcvNxt;
     child.tstampOk = req.tstampOk;
@@ -1330,11 +1333,11 @@ export class Kernel {
     const opt = parseOptions(skb.options);
     if (opt.ts && sk.tstampOk && !before(skb.seq, sk.rcvWup) && !after(skb.seq, sk.rcvNxt)) {
       // tcp_store_ts_recent()
-      sk.tsRecent = opt.ts.val;
+      sk.tsRecent = opt.ts.val | 0;
       sk.tsRecentStamp = this.jiffies;
     }
     if (after(skb.ack, sk.sndUna)) {
-      sk.sndUna = skb.ack;
+      sk.sndUna = skb.ack | 0;
       if (sk.sndUna === sk.sndNxt) {
         this.inetCskClearXmitTimer(sk, 'retrans');
         sk.retransmits = 0;
@@ -1404,18 +1407,18 @@ export class Kernel {
 
   /** tcp_data_queue() + tcp_fin() + __tcp_ack_snd_check() for in-order segments. */
   private tcpDataQueue(sk: TcpSock, skb: Segment): void {
-    if (skb.seq !== sk.rcvNxt) {
+    if ((skb.seq | 0) !== sk.rcvNxt) {
       if (skb.payload.length || skb.flags & TH_FIN) this.tcpSendDupack(sk);
       return;
     }
     let queued = false;
     if (skb.payload.length) {
       sk.rcvQueue = append(sk.rcvQueue, skb.payload);
-      sk.rcvNxt = u32(sk.rcvNxt + skb.payload.length);
+      sk.rcvNxt = (sk.rcvNxt + skb.payload.length) | 0;
       queued = true;
     }
     if (skb.flags & TH_FIN) {
-      sk.rcvNxt = u32(sk.rcvNxt + 1);
+      sk.rcvNxt = (sk.rcvNxt + 1) | 0;
       this.tcpFin(sk);
       queued = true;
     }
@@ -1503,7 +1506,7 @@ export class Kernel {
     }
     // Step 2: check RST bit (RFC 5961 3.2: only an exact match resets)
     if (isRst) {
-      if (skb.seq === sk.rcvNxt) {
+      if ((skb.seq | 0) === sk.rcvNxt) {
         this.rcvVerdict(skb, sk.id, 'accepted');
         this.tcpReset(sk);
       } else {
@@ -1574,16 +1577,16 @@ export class Kernel {
       this.rcvVerdict(skb, sk.id, 'accepted');
       const opt = parseOptions(skb.options);
       sk.tstampOk = !!opt.ts && !!this.sysctl['net.ipv4.tcp_timestamps'];
-      sk.tsRecent = opt.ts?.val ?? 0;
+      sk.tsRecent = (opt.ts?.val ?? 0) | 0;
       sk.tsRecentStamp = this.jiffies;
       sk.sackOk = !!opt.sackOK && !!this.sysctl['net.ipv4.tcp_sack'];
       sk.wscaleOk = opt.wscale !== undefined && !!this.sysctl['net.ipv4.tcp_window_scaling'];
       sk.sndWscale = sk.wscaleOk ? opt.wscale! : 0;
       if (!sk.wscaleOk) sk.rcvWscale = 0;
-      sk.rcvNxt = u32(skb.seq + 1);
+      sk.rcvNxt = (skb.seq + 1) | 0;
       sk.copiedSeq = sk.rcvNxt;
       sk.rcvWup = sk.rcvNxt;
-      sk.sndUna = skb.ack;
+      sk.sndUna = skb.ack | 0;
       sk.sndWnd = skb.window;
       this.inetCskClearXmitTimer(sk, 'retrans');
       sk.retransmits = 0;
@@ -1798,16 +1801,16 @@ export class Kernel {
       const from = tw.substate;
       tw.substate = TCP_TIME_WAIT;
       if (this.sim.traceDetail) this.sim.emit({ type: 'state', t: this.now, sock: tw.id, from, to: TCP_TIME_WAIT });
-      tw.rcvNxt = endSeq;
+      tw.rcvNxt = endSeq | 0;
       if (opt.ts) {
-        tw.tsRecent = opt.ts.val;
+        tw.tsRecent = opt.ts.val | 0;
         tw.tsRecentStamp = this.jiffies;
       }
       this.inetTwskSchedule(tw, TCP_TIMEWAIT_LEN_S * this.HZ);
       return { kind: 'ack' };
     }
     // Real TIME_WAIT
-    if (!pawsReject && skb.seq === tw.rcvNxt && (skb.seq === endSeq || skb.flags & TH_RST)) {
+    if (!pawsReject && (skb.seq | 0) === tw.rcvNxt && (skb.seq === endSeq || skb.flags & TH_RST)) {
       if (skb.flags & TH_RST) {
         if (!this.sysctl['net.ipv4.tcp_rfc1337']) {
           this.rcvVerdict(skb, tw.id, 'accepted');
@@ -1849,11 +1852,11 @@ export class Kernel {
       daddr: tw.daddr,
       sport: tw.sport,
       dport: tw.dport,
-      seq: tw.sndNxt,
-      ack: tw.rcvNxt,
+      seq: tw.sndNxt >>> 0,
+      ack: tw.rcvNxt >>> 0,
       flags: TH_ACK,
       window: this.tcpSelectWindow(tw),
-      options: tw.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent }] : [],
+      options: tw.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: this.tcpTimeStamp(tw.tsOffset), ecr: tw.tsRecent >>> 0 }] : [],
       ipId: 0,
       csum: 'full',
     });
@@ -1916,7 +1919,7 @@ export class Kernel {
   /** tcp_send_fin() */
   private tcpSendFin(sk: TcpSock): void {
     const seq = sk.writeSeq;
-    sk.writeSeq = u32(sk.writeSeq + 1);
+    sk.writeSeq = (sk.writeSeq + 1) | 0;
     sk.sndNxt = sk.writeSeq;
     this.tcpTransmit(sk, TH_FIN | TH_ACK, seq);
     this.traceQueues(sk);
@@ -2016,7 +2019,7 @@ export class Kernel {
   /** tcp_sendmsg() core for the simple case: one segment, PSH|ACK. */
   tcpSendmsg(sk: TcpSock, data: Uint8Array): void {
     const seq = sk.writeSeq;
-    sk.writeSeq = u32(sk.writeSeq + data.length);
+    sk.writeSeq = (sk.writeSeq + data.length) | 0;
     sk.sndNxt = sk.writeSeq;
     this.tcpTransmit(sk, TH_PSH | TH_ACK, seq, data);
     this.traceQueues(sk);

@@ -751,12 +751,12 @@ export class ProcessTable {
       sk.rcvQueue = [];
       let n = 0;
       for (const p of parts) n += p.length;
-      sk.copiedSeq = (sk.copiedSeq + n) >>> 0;
+      sk.copiedSeq = (sk.copiedSeq + n) | 0;
       return this.complete(task, new TextDecoder().decode(concat(parts)));
     }
     if (sk.finQueued) {
       sk.finQueued = false;
-      sk.copiedSeq = (sk.copiedSeq + 1) >>> 0; // found_fin_ok: ++*seq
+      sk.copiedSeq = (sk.copiedSeq + 1) | 0; // found_fin_ok: ++*seq
       return this.complete(task, '');
     }
     if (sk.done) return this.complete(task, '');

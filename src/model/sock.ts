@@ -135,7 +135,11 @@ export interface TcpSock extends SockCommon {
   synfloodWarned: boolean;
   /** A child's listener while it sits in the accept queue. */
   parent: TcpSock | null;
-  // tcp_sock
+  // tcp_sock. Sequence-space values (isn, snd_una, snd_nxt, write_seq, rcv_nxt, copied_seq,
+  // rcv_wup, ts_recent, the TS offset) are kept as signed 32-bit integers (`x | 0`), in every
+  // kind of socket: V8 keeps an int32 field inline, where an unsigned value above 2^31 would be
+  // a separate boxed double per field and socket. Compare them with before()/after() or after
+  // `| 0`; a segment gets `x >>> 0` (newSeg() rejects anything else).
   isn: number;
   sndUna: number;
   sndNxt: number;
