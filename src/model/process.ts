@@ -101,47 +101,25 @@ export interface ProgramCtx {
   k: Kernel;
   procs: ProcessTable;
   tty: Tty | null;
-  /** Signals this program catches instead of the default action. */
-  catches: Set<Signal>;
-  /** Signals set to SIG_IGN. */
-  ignores: Set<Signal>;
+  /**
+   * Signals this program catches instead of the default action, and those set to SIG_IGN. A
+   * program changes its dispositions by assigning a set of its own (sigaction()): both start
+   * as one shared empty set.
+   */
+  catches: ReadonlySet<Signal>;
+  ignores: ReadonlySet<Signal>;
   /** Signals delivered but not yet handled (for programs that catch them). */
   pendingSignals: Signal[];
 }
 export type Program = (ctx: ProgramCtx) => ProgramGen;
 
-/** A ProgramCtx whose signal sets are created on first use (most programs never touch them). */
+/** Every program's first signal dispositions and pending list: shared, never mutated. */
+const NO_SIGSET: ReadonlySet<Signal> = new Set<Signal>();
 const NO_SIGNALS: Signal[] = Object.freeze([]) as unknown as Signal[];
 
-class Ctx implements ProgramCtx {
-  pid: number;
-  argv: string[];
-  k: Kernel;
-  procs: ProcessTable;
-  tty: Tty | null;
-  /** Caught signals not yet seen by the program (a shared frozen empty list until the first: see append()). */
-  pendingSignals: Signal[] = NO_SIGNALS;
-  private catchSet: Set<Signal> | null = null;
-  private ignoreSet: Set<Signal> | null = null;
-  constructor(pid: number, argv: string[], k: Kernel, procs: ProcessTable, tty: Tty | null) {
-    this.pid = pid;
-    this.argv = argv;
-    this.k = k;
-    this.procs = procs;
-    this.tty = tty;
-  }
-  get catches(): Set<Signal> {
-    return (this.catchSet ??= new Set<Signal>());
-  }
-  set catches(v: Set<Signal>) {
-    this.catchSet = v;
-  }
-  get ignores(): Set<Signal> {
-    return (this.ignoreSet ??= new Set<Signal>());
-  }
-  set ignores(v: Set<Signal>) {
-    this.ignoreSet = v;
-  }
+/** A task's ProgramCtx: an object literal, so that V8 can pretenure it with its task (see newTask). */
+function newCtx(pid: number, argv: string[], k: Kernel, procs: ProcessTable, tty: Tty | null): ProgramCtx {
+  return { pid, argv, k, procs, tty, catches: NO_SIGSET, ignores: NO_SIGSET, pendingSignals: NO_SIGNALS };
 }
 
 /** An open file: a socket, a terminal, or one end of a pipe. */
@@ -345,7 +323,7 @@ export class ProcessTable {
     if (this.tasks.has(pid)) throw new Error(`pid ${pid} already in use`);
     this.lastPid = Math.max(this.lastPid, pid);
     const tty = opts.tty ?? opts.parent?.ctx.tty ?? null;
-    const ctx: ProgramCtx = new Ctx(pid, argv, this.k, this, tty);
+    const ctx = newCtx(pid, argv, this.k, this, tty);
     const gen = prog(ctx);
     const name = argv[0] ?? program;
     const comm = (name.includes('/') ? name.split('/').pop()! : name).slice(0, 15);

@@ -72,9 +72,8 @@ const STATUS_WORD: Partial<Record<Signal, string>> = { SIGTERM: 'Terminated', SI
 
 export function bash(profile: Profile, o: ShellOptions): Program {
   return function* (ctx: ProgramCtx) {
-    ctx.catches.add('SIGINT');
-    ctx.ignores.add('SIGTSTP');
-    ctx.ignores.add('SIGTERM');
+    ctx.catches = new Set(['SIGINT']);
+    ctx.ignores = new Set(['SIGTSTP', 'SIGTERM']);
     let hist = o.history;
     const jobs: Job[] = [];
     const self = () => ctx.procs.tasks.get(ctx.pid)!;

@@ -88,8 +88,7 @@ export function parseFilter(words: string[]): ((s: Segment) => boolean) | string
 /** tcpdump -i lo [-nn] [-s N] [-w FILE] [filter]: captures until SIGINT/SIGTERM. */
 export function tcpdump(profile: Profile): Program {
   return function* (ctx: ProgramCtx) {
-    ctx.catches.add('SIGINT');
-    ctx.catches.add('SIGTERM');
+    ctx.catches = new Set(['SIGINT', 'SIGTERM']);
     const args = ctx.argv.slice(1);
     let iface = 'lo';
     let file: string | null = null;

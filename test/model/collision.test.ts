@@ -185,7 +185,7 @@ describe('seed collision (syscall level)', () => {
     const lfd = h.results.get('lfd') as number;
     const lsock = l.fds.get(lfd)!;
     const acc = procs.spawn('acc', ['acc'])!;
-    acc.ctx.ignores.add('SIGPIPE');
+    acc.ctx.ignores = new Set(['SIGPIPE']);
     acc.fds.set(9, lsock);
     lsock.refs++;
     acc.gen = (function* () {
