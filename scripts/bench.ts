@@ -10,12 +10,15 @@
  *   - segments/s overall = segments put on lo / wall time of both phases;
  *   - connect phase = the spawning loop; retransmission phase = the rest (its own rate);
  *   - memory is measured in runs of its own (see below): sampling heapUsed costs time.
- * The profiles alternate, 4.4, 6.x, 4.4, 6.x, ... for PASSES passes (10 by default), and
+ * The profiles alternate, 4.4, 6.x, 4.4, 6.x, ... for PASSES passes (20 by default), and
  * every run is printed: pass 1 is "cold" (the JIT has not compiled the model yet), passes 2
- * and 3 still partly so (code is re-optimized for the other profile). The summary takes the
- * passes from WARMUP + 1 on (the steady state) and gives, per profile, the median run and the
- * range: one run lasts a tenth of a second, so a major GC (the hosts of earlier runs are
- * garbage) or another process on the machine moves a single figure by a third.
+ * to 5 still partly so (code is re-optimized for the other profile, and V8 is still deciding
+ * which allocation sites to pretenure: each decision deoptimizes the code that allocates).
+ * The summary takes the passes from WARMUP + 1 on (the steady state, 15 runs per profile) and
+ * gives, per profile, the median run and the range: one run lasts a tenth of a second, so a
+ * scavenge that copies a run's sockets, a major GC (the hosts of earlier runs are garbage) or
+ * another process on this 2-core VM moves a single figure by a third, and a median of 7 runs
+ * (the former default) moved by ±10% from one invocation to the next.
  * The clients are state machines (see Client); one more run per profile times them written
  * as generator functions, the way the userland programs are.
  * Then one more run per profile measures memory alone: the peak heapUsed of a run that starts
@@ -29,8 +32,8 @@ import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 
 const CLIENTS = Number(process.argv[2] ?? 10_000);
-const PASSES = Number(process.argv[3] ?? 10);
-const WARMUP = Math.min(3, PASSES - 1);
+const PASSES = Number(process.argv[3] ?? 20);
+const WARMUP = Math.min(5, PASSES - 1);
 const TARGET = 1_000_000;
 const LO = 0x7f000001;
 
