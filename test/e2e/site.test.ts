@@ -234,6 +234,84 @@ test('print: recorded originals are printed open, text files of whole outputs by
   await w.page.context().close();
 });
 
+// Lighthouse (mobile) budget of the collision chapter: what its first screen costs the main thread.
+describe('en/collision/: what its first screen costs the main thread', () => {
+  test('builds no SVG image documents: the copy icon is inline SVG, the terminal dots are gradients', async () => {
+    const w = await watchedPage(browser);
+    await w.page.setViewportSize({ width: 412, height: 823 });
+    // data: URLs are not reported by Playwright's request event; the DevTools protocol sees them.
+    const cdp = await w.page.context().newCDPSession(w.page);
+    const urls: string[] = [];
+    await cdp.send('Network.enable');
+    cdp.on('Network.requestWillBeSent', (e) => urls.push(e.request.url));
+    await w.page.goto(httpBase + 'en/collision/', { waitUntil: 'load' });
+    await w.page.waitForTimeout(300);
+    expect(urls.filter((u) => u.startsWith('data:image/svg+xml')).map((u) => decodeURIComponent(u).slice(0, 120))).toEqual([]);
+    const first = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
+    expect(await first.locator('.copy button svg.ec-copy-icon').isVisible()).toBe(true);
+    const masks = await first.evaluate((f) => [
+      getComputedStyle(f.querySelector('.frame .header')!, '::before').maskImage,
+      getComputedStyle(f.querySelector('.copy button')!, '::after').maskImage,
+    ]);
+    expect(masks[0]).toMatch(/^radial-gradient/);
+    expect(masks[1]).toBe('none');
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+
+  test('transcript text: plain output has no span per token, commands are bold by class, colours as the theme', async () => {
+    const w = await watchedPage(browser);
+    await w.page.goto(httpBase + 'en/collision/');
+    const fig = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
+    await fig.scrollIntoViewIfNeeded();
+    // no token span carries only the theme's default colour: plain lines are bare text
+    expect(await w.page.locator('figure.tcp-transcript .ec-line span[style="--0:#d6deeb;--1:#403f53"]').count()).toBe(0);
+    const lines = fig.locator('.ec-line .code');
+    expect(await lines.nth(1).innerHTML()).toBe('^Z');
+    expect(await lines.nth(0).locator('span.tk-b').textContent()).toBe('nc -l 12345');
+    const look = () =>
+      fig.evaluate((f) => {
+        const [prompt, command] = f.querySelectorAll<HTMLElement>('.ec-line .code')[0].children;
+        const plain = f.querySelectorAll<HTMLElement>('.ec-line .code')[1];
+        const cs = (e: Element) => getComputedStyle(e);
+        return { plain: cs(plain).color, plainWeight: cs(plain).fontWeight, command: cs(command).color, commandWeight: cs(command).fontWeight, prompt: cs(prompt).color };
+      });
+    for (const [theme, fg, green] of [
+      ['dark', 'rgb(214, 222, 235)', 'rgb(34, 218, 110)'], // night-owl #d6deeb, ansiGreen #22da6e
+      ['light', 'rgb(64, 63, 83)', 'rgb(5, 112, 82)'], // night-owl-light #403f53, ec.config.mjs's #057052
+    ]) {
+      await w.page.evaluate((t) => document.documentElement.setAttribute('data-theme', t), theme);
+      expect(await look(), theme).toEqual({ plain: fg, plainWeight: '400', command: fg, commandWeight: '700', prompt: green });
+    }
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+
+  test('font stacks reach an installed font right after the macOS and Windows names', async () => {
+    // Chromium on Linux asks fontconfig about every family of a stack that is not installed,
+    // synchronously, while it lays out the first screen (see the top of src/styles/site.css).
+    const { execFileSync } = await import('node:child_process');
+    let installed: Set<string>;
+    try {
+      installed = new Set(execFileSync('fc-list', [':', 'family'], { encoding: 'utf8' }).split('\n').flatMap((l) => l.split(',')).map((f) => f.trim().toLowerCase()));
+    } catch {
+      return; // no fontconfig: not a Linux desktop stack to check
+    }
+    const w = await watchedPage(browser);
+    await w.page.goto(httpBase + 'en/collision/');
+    const stacks = await w.page.evaluate(() => ({ text: getComputedStyle(document.body).fontFamily, code: getComputedStyle(document.querySelector('main p code')!).fontFamily }));
+    const generic = new Set(['system-ui', 'sans-serif', 'serif', 'monospace']);
+    const absentBeforeFirstFound = (stack: string) => {
+      const families = stack.split(',').map((f) => f.trim().replace(/^["']|["']$/g, ''));
+      const i = families.findIndex((f) => generic.has(f) || installed.has(f.toLowerCase()));
+      return families.slice(0, i < 0 ? families.length : i);
+    };
+    expect(absentBeforeFirstFound(stacks.text).filter((f) => !['-apple-system', 'BlinkMacSystemFont', 'Segoe UI'].includes(f)), stacks.text).toEqual([]);
+    if (installed.has('liberation mono')) expect(absentBeforeFirstFound(stacks.code), stacks.code).toEqual([]);
+    await w.page.context().close();
+  });
+});
+
 test('offline bundle paths are relative (no absolute file paths baked in)', async () => {
   const { readFileSync } = await import('node:fs');
   const html = readFileSync(resolve(OFFLINE, 'en/collision/index.html'), 'utf8');
