@@ -4,6 +4,7 @@ import starlight from '@astrojs/starlight';
 import { REPO_URL, REPO_BRANCH, LOCALES, DEFAULT_LOCALE, cspString } from './src/site/config.ts';
 import { tcpLabPostBuild } from './src/site/postbuild.ts';
 import { starlightTocPlugin } from './src/site/toc-plugin.ts';
+import { chapterSectionsIntegration } from './src/site/chapter-sections.ts';
 
 // Deployment under a sub-path (e.g. GitHub Pages project sites): TCP_LAB_BASE=/tcp-lab/
 // and TCP_LAB_SITE=https://example.github.io. See docs/DEPLOY.md.
@@ -102,6 +103,8 @@ export default defineConfig({
         },
       ],
     }),
+    // Chapters' h2 sections, skipped by the browser until near the viewport (src/site/chapter-sections.ts).
+    chapterSectionsIntegration(),
     tcpLabPostBuild(),
   ],
 });

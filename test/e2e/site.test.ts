@@ -177,7 +177,8 @@ for (const mode of modes) {
             const figs = [...document.querySelectorAll<HTMLElement>('figure.tcp-transcript')];
             const estimate = figs.map((f) => parseFloat(getComputedStyle(f).containIntrinsicHeight.replace('auto', '')));
             const s = document.createElement('style');
-            s.textContent = '.tcp-transcript { content-visibility: visible !important }';
+            // (and the chapter sections holding them: inside a skipped one, a transcript has no box)
+            s.textContent = '.tcp-transcript, .tcp-section { content-visibility: visible !important }';
             document.head.append(s);
             return figs.map((f, i) => ({ block: f.dataset.block, estimate: estimate[i], real: f.getBoundingClientRect().height }));
           });
@@ -185,6 +186,51 @@ for (const mode of modes) {
           for (const s of sizes) expect(Math.abs(s.real - s.estimate), `${p} ${s.block} at ${width} px: ${JSON.stringify(s)}`).toBeLessThan(160);
         }
       }
+      await w.page.context().close();
+    });
+
+    test("a chapter's sections are skipped until near the viewport, sized close to what they render to", async () => {
+      const w = await watchedPage(browser);
+      for (const [width, height] of [[1350, 940], [412, 823]]) {
+        await w.page.setViewportSize({ width, height });
+        for (const p of ['en/collision/', 'zh-cn/collision/', 'en/changes/', 'en/background/']) {
+          await w.page.goto(mode.page(p));
+          await w.page.waitForTimeout(200);
+          const r = await w.page.evaluate(() => {
+            const secs = [...document.querySelectorAll<HTMLElement>('.sl-markdown-content > section.tcp-section')];
+            // inside a skipped section, an element is not rendered (checkVisibility); the section itself is
+            const rendered = secs.map((s) => s.querySelector('h2')!.checkVisibility({ contentVisibilityAuto: true } as CheckVisibilityOptions));
+            const estimate = secs.map((s) => parseFloat(getComputedStyle(s).containIntrinsicHeight.replace('auto', '')));
+            const style = document.createElement('style');
+            style.textContent = '.tcp-section { content-visibility: visible !important }';
+            document.head.append(style);
+            return secs.map((s, i) => ({ h2: s.querySelector('h2')!.id, rendered: rendered[i], estimate: estimate[i], real: s.getBoundingClientRect().height }));
+          });
+          expect(r.length, p).toBeGreaterThan(1);
+          // a long chapter's end is far beyond the first screen (a short one may be near enough)
+          if (p !== 'en/background/') expect(r.at(-1)!.rendered, `${p}: the last section is skipped at load`).toBe(false);
+          for (const s of r) {
+            expect(s.estimate, `${p} ${s.h2}`).toBeGreaterThan(0);
+            expect(Math.abs(s.real - s.estimate), `${p} ${s.h2} at ${width} px: ${JSON.stringify(s)}`).toBeLessThan(Math.max(250, 0.3 * s.real));
+          }
+        }
+      }
+      await w.page.context().close();
+    });
+
+    test('a link to a heading in a skipped section lands on the heading; find in page reaches skipped text', async () => {
+      const w = await watchedPage(browser);
+      await w.page.setViewportSize({ width: 412, height: 823 });
+      await w.page.goto(mode.page('en/collision/') + '#8-stopping-the-capture');
+      const top = () => w.page.evaluate(() => document.getElementById('8-stopping-the-capture')!.getBoundingClientRect().top);
+      const padding = await w.page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0);
+      await expect.poll(top).toBeCloseTo(padding, 0);
+      await w.page.waitForTimeout(500); // sections above render as they come near: nothing moves
+      expect(await top()).toBeCloseTo(padding, 0);
+      await w.page.goto(mode.page('en/collision/'));
+      expect(await w.page.evaluate(() => (window as unknown as { find(s: string): boolean }).find('The kernel chose an ephemeral source port'))).toBe(true);
+      expect(await w.page.evaluate(() => scrollY)).toBeGreaterThan(800);
+      expect(w.errors).toEqual([]);
       await w.page.context().close();
     });
 
@@ -216,7 +262,7 @@ for (const mode of modes) {
   });
 }
 
-test('print: recorded originals are printed open, text files of whole outputs by address, copy buttons and search are hidden', async () => {
+test('print: recorded originals are printed open, text files of whole outputs by address, copy buttons and search are hidden, sections all laid out', async () => {
   const w = await watchedPage(browser);
   await w.page.goto(httpBase + 'en/collision/');
   await w.page.emulateMedia({ media: 'print' });
@@ -228,7 +274,12 @@ test('print: recorded originals are printed open, text files of whole outputs by
   const file = w.page.locator('figure.tcp-transcript[data-block="watch-states"] .tcp-transcript__full-file a');
   const printed = () => file.evaluate((a) => getComputedStyle(a, '::after').content);
   expect(await printed()).toBe('" </transcripts/seed-collision/linux-4.4/watch-states.txt>"');
+  // Sections are skipped on screen only: in print the last one is laid out like the rest.
+  const last = w.page.locator('.sl-markdown-content > section.tcp-section').last();
+  expect(await last.evaluate((s) => getComputedStyle(s).contentVisibility)).toBe('visible');
+  expect(await last.locator('h2').evaluate((h) => h.checkVisibility({ contentVisibilityAuto: true } as CheckVisibilityOptions))).toBe(true);
   await w.page.emulateMedia({ media: 'screen' });
+  expect(await last.evaluate((s) => getComputedStyle(s).contentVisibility)).toBe('auto');
   expect(await rec.isVisible()).toBe(false);
   expect(await printed()).toBe('none');
   await w.page.context().close();
