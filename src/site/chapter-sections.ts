@@ -24,9 +24,10 @@ import { foldTranscript, loadTranscript } from './transcripts.ts';
 export const SECTION_CLASS = 'tcp-section';
 
 /**
- * Heights in rem of what is not prose, as the site renders it (measured at 412 and 1350 px).
- * A transcript is --tcp-frame-lines × 1.53125rem + 12.5rem (site.css, tested in the browser
- * tests), plus its 1.5rem margin.
+ * Heights in rem of what is not prose, roughly as the site renders them between 412 and 1350 px
+ * (an h2 with the space above it, a widget, a conformance box...). A transcript is
+ * --tcp-frame-lines × 1.53125rem + 12.5rem as in site.css (whose accuracy the browser tests
+ * check), plus its 1.5rem margin.
  */
 export const REM = {
   h2: 5.3,
@@ -134,9 +135,13 @@ export function estimateNode(node: HNode): Estimate {
         e.rem += lines * REM.transcriptPerLine + REM.transcript;
         break;
       }
-      case 'SimWidget':
-        e.rem += REM.sim + (node.attributes?.some((a) => a.name === 'sandbox' && a.value !== undefined && a.value !== null && typeof a.value === 'object') ? 0 : REM.sandbox);
+      case 'SimWidget': {
+        // sandbox={false} (an expression attribute) drops the sandbox terminal under the widget
+        const sandbox = node.attributes?.find((a) => a.type === 'mdxJsxAttribute' && a.name === 'sandbox');
+        const off = !!sandbox && typeof sandbox.value === 'object' && String((sandbox.value as { value?: unknown } | null)?.value).trim() === 'false';
+        e.rem += REM.sim + (off ? 0 : REM.sandbox);
         break;
+      }
       case 'Conformance':
         e.rem += REM.conformance;
         break;

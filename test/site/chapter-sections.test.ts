@@ -54,6 +54,7 @@ describe('estimates', () => {
   test('a widget with and without its sandbox terminal, a table by rows, anything else a guess', () => {
     expect(estimateNode(jsx('SimWidget', { experiment: 'seed-collision' })).rem).toBe(REM.sim + REM.sandbox);
     expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'false' } })).rem).toBe(REM.sim);
+    expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'true' } })).rem).toBe(REM.sim + REM.sandbox);
     const table = el('table', el('tr', el('td', text('abcd'))), el('tr', el('td', text('ef'))));
     expect(estimateNode(table)).toEqual({ chars: Math.round(6 * REM.tableWrap), lines: 2, rem: REM.gap + 2 * REM.tableRow });
     expect(estimateNode(jsx('Aside', {})).rem).toBe(REM.other);
