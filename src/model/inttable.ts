@@ -2,7 +2,7 @@
  * A hash table from small non-negative integers (0 .. 2^31 - 1) to values: open addressing
  * with linear probing, keys in an Int32Array, backward-shift deletion (no tombstones).
  *
- * Used for the kernel's lookups by port, port pair and socket id, which the bench does tens
+ * Used for the kernel's lookups by port and by port pair, which the bench does tens
  * of thousands of times per run. A Map does the same job, but its entries are scattered over
  * a larger chained table, and a lookup that misses the cache (10,000 sockets are well beyond
  * this machine's caches) costs about twice as much. Iteration order is slot order, not

@@ -135,8 +135,8 @@ const key = (laddr: number, lport: number, raddr: number, rport: number): string
   `${laddr}:${lport}>${raddr}:${rport}`;
 
 /**
- * The established hash as a lookup structure: keyed by a small integer folded from the port
- * pair (V8 hashes a small integer key fast, a larger number slowly), with the rare entries
+ * The established hash as a lookup structure: an IntTable keyed by a small integer folded
+ * from the port pair (IntTable keys are below 2^31), with the rare entries
  * that share a key in a short list; entries are told apart by all four fields. Dump order is
  * computed separately (inetEhashfn).
  */

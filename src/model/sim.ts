@@ -55,6 +55,8 @@ const SLOTS = 256;
 /** At most this many array slots (8 bytes each) are kept in emptied buckets for reuse. */
 const SPARE_SLOTS = 1 << 18;
 const slotOf = (t: Ns): number => Math.imul(t | 0, 0x9e3779b1) >>> 24;
+/** The order in which buckets run: by time, then by creation (an instant's older bucket first). */
+const earlier = (a: Bucket, b: Bucket): boolean => a.t < b.t || (a.t === b.t && a.seq < b.seq);
 
 export class Sim {
   now: Ns = 0;
@@ -240,7 +242,7 @@ export class Sim {
         this.frontIsNear = true;
         if (h.length) {
           const top = h[0];
-          if (top.t < b.t || (top.t === b.t && top.seq < b.seq)) {
+          if (earlier(top, b)) {
             b = top;
             this.frontIsNear = false;
           }
@@ -268,7 +270,7 @@ export class Sim {
     if (reused !== undefined) this.spareSlots -= reused.q.length;
     const b = reused ?? { t: 0, seq: 0, q: [], n: 0, i: 0 };
     b.t = t;
-    const seq = (b.seq = this.bucketSeq++);
+    b.seq = this.bucketSeq++;
     this.slots[slot] = b;
     const h = this.heap;
     // after the last bucket of `near` (its seq is lower) and before the top of the heap?
@@ -283,7 +285,7 @@ export class Sim {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p];
-      if (parent.t < t || (parent.t === t && parent.seq < seq)) break;
+      if (earlier(parent, b)) break;
       h[i] = parent;
       i = p;
     }
@@ -330,17 +332,15 @@ export class Sim {
     const n = h.length;
     if (n) {
       // sift down with a hole
-      const t = last.t;
-      const seq = last.seq;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
         let m = l;
-        if (r < n && (h[r].t < h[l].t || (h[r].t === h[l].t && h[r].seq < h[l].seq))) m = r;
+        if (r < n && earlier(h[r], h[l])) m = r;
         const c = h[m];
-        if (c.t > t || (c.t === t && c.seq > seq)) break;
+        if (earlier(last, c)) break;
         h[i] = c;
         i = m;
       }
