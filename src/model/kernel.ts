@@ -731,14 +731,17 @@ export class Kernel {
     }
   }
 
-  /** inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, when) */
-  private inetCskResetXmitTimer(sk: TcpSock, when: number, fired: SimEvent | null = null): void {
-    if (sk.retransTimer) this.sim.cancel(sk.retransTimer);
+  /**
+   * inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, when): sk_reset_timer() on the timer the
+   * socket embeds (a pending one is simply moved: its old queue entry goes stale).
+   */
+  private inetCskResetXmitTimer(sk: TcpSock, when: number): void {
     sk.pending = 'retrans';
     sk.timeout = this.jiffies + when;
-    const t = this.timerFireTime(sk.timeout);
-    // re-arming from the handler reuses the event that just ran (sk held its only reference)
-    sk.retransTimer = fired !== null ? this.sim.rearm(fired, t) : this.sim.call(t, Kernel.retransmitTimerFired, this, sk);
+    sk.fn = Kernel.retransmitTimerFired;
+    sk.a = this;
+    sk.b = sk;
+    sk.retransTimer = this.sim.rearm(sk, this.timerFireTime(sk.timeout));
     this.traceTimer(sk.id, 'retrans', 'armed', sk.timeout, sk.retransTimer.t, sk.retransmits);
   }
 
@@ -765,8 +768,6 @@ export class Kernel {
 
   /** tcp_retransmit_timer() / tcp_write_timeout() */
   private tcpRetransmitTimer(sk: TcpSock): void {
-    // the event running now: an armed timer is always sk.retransTimer (re-arming cancels the old)
-    const fired = sk.retransTimer;
     sk.retransTimer = null;
     sk.pending = 'none';
     this.traceTimer(sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
@@ -787,7 +788,7 @@ export class Kernel {
     sk.backoff++;
     // ccce324dabfe (6.5): while total_rto <= tcp_syn_linear_timeouts the RTO is not doubled.
     if (!(sk.state === TCP_SYN_SENT && sk.totalRto <= linear)) sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX_S * this.HZ);
-    this.inetCskResetXmitTimer(sk, sk.rto, fired);
+    this.inetCskResetXmitTimer(sk, sk.rto);
   }
 
   /** tcp_write_timeout(): give up after tcp_syn_retries (+ the linear ones on 6.5+). */

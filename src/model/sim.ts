@@ -23,8 +23,14 @@
  */
 import type { Ns, TraceEvent } from './types.ts';
 
+/**
+ * A cancellable event. Any object with these fields is one: a full socket is the event of its
+ * own retransmit timer, as struct inet_connection_sock embeds icsk_retransmit_timer (see
+ * newTcpSock), which saves a separate object, and a cache miss, per socket and timeout.
+ */
 export interface SimEvent {
   t: Ns;
+  /** Its insertion number while queued: a queue entry whose order differs is stale (see rearm()). */
   order: number;
   /** Called as fn(a, b): hot paths pass a shared function and its arguments instead of a closure. */
   fn: (a: any, b: any) => void;
@@ -34,8 +40,10 @@ export interface SimEvent {
 }
 
 /**
- * All events due at one instant, in insertion order, three slots each: a SimEvent (then two
- * unused slots) or, for an event nobody can cancel (post()), its function and two arguments.
+ * All events due at one instant, in insertion order, three slots each: a SimEvent, the order it
+ * was queued with, an unused slot; or, for an event nobody can cancel (post()), its function and
+ * two arguments. A SimEvent entry runs only if the event still has that order and is not
+ * cancelled (the check reads only the event, which its function is about to touch anyway).
  * `i` is the slot of the next one to run.
  */
 interface Bucket {
@@ -100,8 +108,9 @@ export class Sim {
   call<A, B>(t: Ns, fn: (a: A, b: B) => void, a: A, b: B): SimEvent {
     if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
     if (t < this.now) t = this.now;
-    const ev: SimEvent = { t, order: this.order++, fn, a, b, cancelled: false };
-    this.enqueue(t, ev, undefined, undefined);
+    const order = this.order++;
+    const ev: SimEvent = { t, order, fn, a, b, cancelled: false };
+    this.enqueue(t, ev, order, undefined);
     return ev;
   }
 
@@ -145,17 +154,18 @@ export class Sim {
   }
 
   /**
-   * Queue again, at t, an event that has already run (its handle is reused instead of a new
-   * one being allocated): the same as call(t, ev.fn, ev.a, ev.b) for its owner, which must
-   * hold the only reference. Never pass a pending event.
+   * Queue ev (again) at t with its fn, a and b: the same as call(t, ev.fn, ev.a, ev.b), without
+   * a new object (mod_timer() on an embedded timer). An entry still queued for ev, from an
+   * earlier call, is stale from now on and never runs: ev runs once, at t.
    */
   rearm(ev: SimEvent, t: Ns): SimEvent {
     if (!Number.isInteger(t)) throw new Error(`event time must be an integer ns, got ${t}`);
     if (t < this.now) t = this.now;
+    const order = this.order++;
     ev.t = t;
-    ev.order = this.order++;
+    ev.order = order;
     ev.cancelled = false;
-    this.enqueue(t, ev, undefined, undefined);
+    this.enqueue(t, ev, order, undefined);
     return ev;
   }
 
@@ -220,7 +230,7 @@ export class Sim {
       const x = q[i];
       this.now = t;
       if (typeof x === 'function') (x as Fn2)(q[i + 1], q[i + 2]);
-      else if (!(x as SimEvent).cancelled) (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
+      else if ((x as SimEvent).order === q[i + 1] && !(x as SimEvent).cancelled) (x as SimEvent).fn((x as SimEvent).a, (x as SimEvent).b);
       else continue;
       ran++;
     }
@@ -256,7 +266,7 @@ export class Sim {
       let i = b.i;
       while (i < n) {
         const x = q[i];
-        if (typeof x === 'function' || !(x as SimEvent).cancelled) break;
+        if (typeof x === 'function' || ((x as SimEvent).order === q[i + 1] && !(x as SimEvent).cancelled)) break;
         i += 3;
       }
       b.i = i;

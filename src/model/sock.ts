@@ -107,7 +107,7 @@ interface SockCommon {
 /**
  * A full socket: struct sock, inet_connection_sock and tcp_sock, flattened. Made by newTcpSock().
  */
-export interface TcpSock extends SockCommon {
+export interface TcpSock extends SockCommon, SimEvent {
   readonly kind: 'full';
   id: number;
   inode: number;
@@ -175,6 +175,7 @@ export interface TcpSock extends SockCommon {
   ackPending: boolean;
   pingpong: boolean;
   ato: number;
+  /** The retransmit timer while armed: the socket itself (see t, order, fn, a, b, cancelled), or null. */
   retransTimer: SimEvent | null;
   delackTimer: SimEvent | null;
   delackExpires: number;
@@ -188,7 +189,14 @@ export interface TcpSock extends SockCommon {
   freed: boolean;
   fileRefs: number;
   waiters: SockWaitQueue;
-
+  // icsk_retransmit_timer, embedded: the SimEvent fields (t is the instant it fires, in ns, while
+  // armed). Sim runs sk.fn(sk.a, sk.b), which inetCskResetXmitTimer() sets.
+  t: number;
+  order: number;
+  fn: (a: any, b: any) => void;
+  a: unknown;
+  b: unknown;
+  cancelled: boolean;
 }
 
 /**
@@ -200,8 +208,21 @@ export interface TcpSock extends SockCommon {
  * SYN touch come first, so that a socket that has dropped out of the cache (the bench's
  * 10,000 SYN-SENT sockets) costs fewer cache lines per retransmission.
  */
+/** The function of a socket's retransmit timer before it is first armed (never run: cancelled). */
+const noTimer = (): void => {};
+
 export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock {
   return {
+    // the embedded retransmit timer first: Sim checks order and cancelled before running it.
+    // t starts as a double (NaN, not armed), since it will hold nanoseconds beyond 2^31: a
+    // field that started as a small integer would change representation on the first arming,
+    // and V8 would then migrate every existing socket to a new layout.
+    t: NaN,
+    order: -1,
+    fn: noTimer,
+    a: null,
+    b: null,
+    cancelled: true,
     kind: 'full',
     id,
     state,

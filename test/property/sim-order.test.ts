@@ -2,6 +2,8 @@
  * The scheduler's one promise: events run in (time, insertion order), whatever the layout
  * (buckets per instant, a direct-mapped table of buckets, a heap, recycled buckets). Checked
  * against the obvious reference: sort every scheduled event by (t, sequence number).
+ * A moved event (rearm() of a pending event, as sk_reset_timer() moves a socket's embedded
+ * retransmit timer) runs once, at its new time, in the order of the move.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -10,7 +12,9 @@ import { Sim } from '../../src/model/sim.ts';
 /** An event spec: when (an offset from the time it is scheduled) and what it schedules when it runs. */
 interface Spec {
   dt: number;
-  kind: 'call' | 'post' | 'cancelled';
+  kind: 'call' | 'post' | 'cancelled' | 'moved';
+  /** For 'moved': where the event was queued first (an offset from the time it is scheduled). */
+  first: number;
   children: Spec[];
 }
 
@@ -19,7 +23,8 @@ const spec: fc.Memo<Spec> = fc.memo((depth) =>
     // few distinct offsets (many events share an instant), some large ones (times above 2^30 ns,
     // many distinct instants: slots of the bucket table collide)
     dt: fc.oneof(fc.constantFrom(0, 0, 1, 4_000_000, 4_000_001), fc.integer({ min: 0, max: 3_000_000_000 })),
-    kind: fc.constantFrom('call', 'call', 'post', 'cancelled'),
+    kind: fc.constantFrom('call', 'call', 'post', 'cancelled', 'moved'),
+    first: fc.oneof(fc.constantFrom(0, 1, 4_000_000), fc.integer({ min: 0, max: 3_000_000_000 })),
     children: depth > 1 ? fc.array(spec(depth - 1), { maxLength: 3 }) : fc.constant([]),
   }),
 );
@@ -38,6 +43,7 @@ function run(roots: Spec[]): { ran: number[]; expected: number[] } {
     };
     scheduled.push({ t, seq: id, id, cancelled: s.kind === 'cancelled' });
     if (s.kind === 'post') sim.post(t, fire, undefined, undefined);
+    else if (s.kind === 'moved') sim.rearm(sim.at(sim.now + s.first, fire), t);
     else {
       const ev = sim.at(t, fire);
       if (s.kind === 'cancelled') sim.cancel(ev);
