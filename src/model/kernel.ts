@@ -544,12 +544,15 @@ export class Kernel {
    * same 4-tuple later gets an ISN advanced by Δt/64ns. 6.18 derives the TS offset from the
    * other half of the same hash (secure_tcp_seq_and_ts_off).
    */
-  secureTcpSeq(saddr: number, daddr: number, sport: number, dport: number, leadNs = 0): { isn: number; tsOff: number } {
+  secureTcpSeq(saddr: number, daddr: number, sport: number, dport: number, leadNs = 0): number {
     const h = jhash3(saddr, daddr, u32((sport << 16) | dport), this.isnSecret[0]);
-    const h2 = jhash3(daddr, saddr, u32((dport << 16) | sport), this.isnSecret[1]);
-    const isn = u32(h + this.realtimeClock64(leadNs));
-    const tsOff = this.profile.behaviour.tsClock === 'ms-offset' ? h2 : 0;
-    return { isn, tsOff };
+    return u32(h + this.realtimeClock64(leadNs));
+  }
+
+  /** The TS offset of secure_tcp_seq_and_ts_off() (4.10+; 0 before, with a global TS clock). */
+  secureTcpTsOff(saddr: number, daddr: number, sport: number, dport: number): number {
+    if (this.profile.behaviour.tsClock !== 'ms-offset') return 0;
+    return jhash3(daddr, saddr, u32((dport << 16) | sport), this.isnSecret[1]);
   }
 
   private initialInetId(sk: TcpSock): number {
@@ -827,7 +830,8 @@ export class Kernel {
     // gap (a few µs, more on a cold path) is a chance input, pinned with isnLeadOnce.
     const lead = this.isnLeadOnce ?? this.profile.costs.isnLeadNs;
     this.isnLeadOnce = null;
-    const { isn, tsOff } = this.secureTcpSeq(sk.saddr, sk.daddr, sk.sport, sk.dport, lead);
+    const isn = this.secureTcpSeq(sk.saddr, sk.daddr, sk.sport, sk.dport, lead);
+    const tsOff = this.secureTcpTsOff(sk.saddr, sk.daddr, sk.sport, sk.dport);
     sk.isn = isn | 0;
     sk.writeSeq = isn | 0;
     sk.tsOffset = tsOff | 0;
@@ -1078,9 +1082,8 @@ export class Kernel {
     req.sndWscale = opt.wscale ?? 0;
     req.rcvWscale = req.wscaleOk ? this.profile.behaviour.rcvWscale : 0;
     req.mss = Math.min(opt.mss ?? 536, this.profile.behaviour.advmss);
-    const sec = this.secureTcpSeq(skb.daddr, skb.saddr, skb.dport, skb.sport);
-    req.sntIsn = (twIsn || (wantCookie ? this.cookieIsn(skb) : sec.isn)) | 0;
-    req.tsOffset = sec.tsOff | 0;
+    req.sntIsn = (twIsn || (wantCookie ? this.cookieIsn(skb) : this.secureTcpSeq(skb.daddr, skb.saddr, skb.dport, skb.sport))) | 0;
+    req.tsOffset = this.secureTcpTsOff(skb.daddr, skb.saddr, skb.dport, skb.sport) | 0;
     if (wantCookie) {
       this.sentCookies.set(key(req.saddr, req.sport, req.daddr, req.dport), {
         isn: req.sntIsn, rcvIsn: req.rcvIsn, ts: req.tsRecent, wscale: req.wscaleOk ? req.sndWscale : null,

@@ -190,8 +190,6 @@ export type TaskState = 'running' | 'blocked' | 'stopped' | 'zombie';
 
 /** Every task's first (empty) list of status changes, shared and frozen (see append()). */
 const NO_REPORTS: WaitStatus[] = Object.freeze([]) as unknown as WaitStatus[];
-/** A task's list of wait queues while it waits on none, shared and frozen (see append()). */
-const NO_QUEUES: WaitQueue[] = Object.freeze([]) as unknown as WaitQueue[];
 
 /** A process (task_struct, as far as these experiments need one). Made by newTask(). */
 export interface Task extends Waiter {
@@ -214,8 +212,11 @@ export interface Task extends Waiter {
   exitStatus: WaitStatus | null;
   /** Status changes not yet reported to the parent's waitpid(). */
   reports: WaitStatus[];
-  /** The wait queues the task is on (each once). */
-  waitingOn: WaitQueue[];
+  /**
+   * The wait queues the task is on (each once): none, the one queue (the usual case, without
+   * an array), or an array of two or more (poll() on several fds).
+   */
+  waitingOn: WaitQueue | WaitQueue[] | null;
   stopWhileBlocked: boolean;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun: boolean;
@@ -246,7 +247,7 @@ function newTask(pid: number, comm: string, argv: string[], gen: ProgramGen, ctx
     resumeValue: undefined,
     exitStatus: null,
     reports: NO_REPORTS,
-    waitingOn: NO_QUEUES,
+    waitingOn: null,
     stopWhileBlocked: false,
     rerun: false,
     wake: wakeTask,
@@ -402,8 +403,11 @@ export class ProcessTable {
 
   private unwait(task: Task): void {
     const qs = task.waitingOn;
-    for (let i = 0; i < qs.length; i++) qs[i].delete(task);
-    task.waitingOn = NO_QUEUES;
+    if (qs === null) {
+      // not on any queue
+    } else if (Array.isArray(qs)) for (let i = 0; i < qs.length; i++) qs[i].delete(task);
+    else qs.delete(task);
+    task.waitingOn = null;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
   }
@@ -412,7 +416,11 @@ export class ProcessTable {
   private blockOn(task: Task, q: WaitQueue): void {
     task.state = 'blocked';
     q.add(task);
-    if (!task.waitingOn.includes(q)) task.waitingOn = append(task.waitingOn, q);
+    const qs = task.waitingOn;
+    if (qs === null) task.waitingOn = q;
+    else if (Array.isArray(qs)) {
+      if (!qs.includes(q)) qs.push(q);
+    } else if (qs !== q) task.waitingOn = [qs, q];
   }
 
   private block(task: Task, queues: WaitQueue[]): void {
