@@ -273,9 +273,6 @@ export class ProcessTable {
   /** Extra start-up latency (ns) for the next process a terminal's shell starts. */
   readonly startupPins = new Map<string, number[]>();
 
-  /** The wait queue of pause(): nothing ever wakes it (only signals end the call). */
-  private readonly pauseQueue = new Set<Waiter>();
-
   constructor(k: Kernel) {
     this.k = k;
   }
@@ -650,7 +647,9 @@ export class ProcessTable {
       case 'pcap_close':
         return this.complete(task, 0);
       case 'pause':
-        return this.blockOn(task, this.pauseQueue);
+        // sys_pause(): TASK_INTERRUPTIBLE and schedule(), on no wait queue: only a signal ends it
+        task.state = 'blocked';
+        return;
       case 'vfs_write':
         this.vfs.set(s.path, s.data);
         return this.complete(task, s.data.length);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { host, listener, client, sec, ms, LO, flagStr } from '../helpers/host.ts';
 import {
-  EADDRINUSE, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ETIMEDOUT, EBADF,
+  EADDRINUSE, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ETIMEDOUT, EBADF, EINTR,
 } from '../../src/model/kernel.ts';
 import { TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT, TH_ACK, TH_RST, TH_SYN, type TraceEvent } from '../../src/model/types.ts';
 import { u32 } from '../../src/model/seq.ts';
@@ -325,6 +325,39 @@ describe('challenge ACK rate limit', () => {
     const acks = h.segs().filter((s) => s.sport === 12345 && s.flags === TH_ACK);
     expect(acks).toHaveLength(1);
     expect(h.k.mib.TCPACKSkippedChallenge).toBe(1);
+  });
+});
+
+describe('pause() (sys_pause: TASK_INTERRUPTIBLE on no wait queue, all versions)', () => {
+  it('only a signal ends it: a caught one makes it return -EINTR, SIGSTOP/SIGCONT leave it paused, SIGTERM kills', () => {
+    const h = host({ profile: 'linux-4.4' });
+    const catcher = h.start('catcher', function* (log, ctx) {
+      ctx.catches = new Set(['SIGINT'] as const);
+      log('first', yield { op: 'pause' });
+      ctx.pendingSignals = []; // the handler ran
+      log('second', yield { op: 'pause' });
+      return 0;
+    });
+    const plain = h.start('plain', function* (log) {
+      log('plain', yield { op: 'pause' });
+      return 0;
+    });
+    h.run(sec(60)); // nothing else wakes a paused task, however long it waits
+    expect(h.results.has('first')).toBe(false);
+    expect([catcher.state, plain.state]).toEqual(['blocked', 'blocked']);
+    h.procs.signal(catcher, 'SIGINT');
+    h.run(sec(61));
+    expect(h.results.get('first')).toBe(-EINTR);
+    expect(catcher.state).toBe('blocked'); // in its second pause()
+    h.procs.signal(plain, 'SIGSTOP');
+    h.procs.signal(plain, 'SIGCONT');
+    h.run(sec(62));
+    expect(plain.state).toBe('blocked');
+    expect(h.results.has('plain')).toBe(false);
+    h.procs.signal(plain, 'SIGTERM');
+    h.run(sec(63));
+    expect(plain.state).toBe('zombie');
+    expect(plain.exitStatus).toEqual({ kind: 'signaled', sig: 'SIGTERM' });
   });
 });
 
