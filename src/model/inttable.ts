@@ -53,16 +53,25 @@ export class IntTable<V> {
   }
 
   set(key: number, v: V): this {
-    const at = this.find(key);
-    if (at >= 0) {
-      this.vals[at] = v;
-      return this;
-    }
-    if (2 * (this.size + 1) > this.ks.length) this.grow();
-    const keys = this.ks;
-    const mask = this.mask;
+    if (key !== (key & 0x7fffffff)) throw new RangeError(`IntTable key must be an integer in 0 .. 2^31-1, got ${key}`);
+    // one walk of the probe run: the key's slot, or the free slot that ends the run
+    let keys = this.ks;
+    let mask = this.mask;
     let i = this.home(key);
-    while (keys[i] !== FREE) i = (i + 1) & mask;
+    for (let k = keys[i]; k !== FREE; k = keys[i]) {
+      if (k === key) {
+        this.vals[i] = v;
+        return this;
+      }
+      i = (i + 1) & mask;
+    }
+    if (2 * (this.size + 1) > keys.length) {
+      this.grow();
+      keys = this.ks;
+      mask = this.mask;
+      i = this.home(key);
+      while (keys[i] !== FREE) i = (i + 1) & mask;
+    }
     keys[i] = key;
     this.vals[i] = v;
     this.size++;

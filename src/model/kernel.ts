@@ -158,14 +158,23 @@ export class Ehash {
   }
   /** Insert s, replacing an entry with the same 4-tuple. */
   set(s: AnySock): void {
-    const old = this.get(s.saddr, s.sport, s.daddr, s.dport);
-    if (old) this.delete(old);
     const k = ehashKey(s.sport, s.dport);
     const e = this.m.get(k);
-    if (e === undefined) this.m.set(k, s);
-    else if (Array.isArray(e)) e.push(s);
-    else this.m.set(k, [e, s]);
-    this.size++;
+    if (e === undefined) {
+      this.m.set(k, s);
+      this.size++;
+    } else if (!Array.isArray(e)) {
+      if (sameTuple(e, s.saddr, s.sport, s.daddr, s.dport)) this.m.set(k, s);
+      else {
+        this.m.set(k, [e, s]);
+        this.size++;
+      }
+    } else {
+      const i = e.findIndex((x) => sameTuple(x, s.saddr, s.sport, s.daddr, s.dport));
+      if (i >= 0) e.splice(i, 1); // the replaced entry leaves, s goes to the end (as delete + insert)
+      else this.size++;
+      e.push(s);
+    }
   }
   delete(s: AnySock): boolean {
     const k = ehashKey(s.sport, s.dport);
@@ -437,8 +446,16 @@ export class Kernel {
   /** inet_bind_hash(): join the port's bind bucket, creating it (inet_bind_bucket_create) with s as its first owner. */
   private inetBindHash(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
     const tb = this.bhash.get(port);
-    if (!tb) this.bhash.set(port, { port, fastreuse, owners: [s] }); // an exact-size array: most ports have one owner
-    else if (!tb.owners.includes(s)) tb.owners.push(s);
+    if (!tb) this.inetBindBucketCreate(s, port, fastreuse);
+    else {
+      if (!tb.owners.includes(s)) tb.owners.push(s);
+      s.bindPort = port;
+    }
+  }
+
+  /** inet_bind_bucket_create() for a port without a bucket, with s as its first owner. */
+  private inetBindBucketCreate(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
+    this.bhash.set(port, { port, fastreuse, owners: [s] }); // an exact-size array: most ports have one owner
     s.bindPort = port;
   }
 
@@ -529,7 +546,8 @@ export class Kernel {
         if (this.ehash.has(sk.saddr, port, sk.daddr, sk.dport)) continue;
       }
       this.portHint = u32(this.portHint + ((i + 2) & ~1));
-      this.inetBindHash(sk, port, -1);
+      if (tb) this.inetBindHash(sk, port, -1);
+      else this.inetBindBucketCreate(sk, port, -1);
       sk.sport = port;
       this.ehashInsert(sk);
       return 0;

@@ -2,10 +2,13 @@
  * IntTable (the kernel's tables by port, port pair, socket id and pid) against a Map: any
  * sequence of set/delete on keys that collide a lot (few distinct keys in a small table, so
  * probe runs wrap around the end and deletions shift entries back) leaves the same contents.
+ * The same for the established hash built on it, against a Map keyed by the 4-tuple.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IdTable, IntTable } from '../../src/model/inttable.ts';
+import { Ehash } from '../../src/model/kernel.ts';
+import type { AnySock } from '../../src/model/sock.ts';
 
 type Op = { op: 'set'; key: number; v: number } | { op: 'delete'; key: number } | { op: 'get'; key: number };
 
@@ -83,5 +86,41 @@ describe('IdTable', () => {
     expect(() => t.set(-1, 1)).toThrow(/non-negative integer/);
     expect(() => t.set(0.5, 1)).toThrow(/non-negative integer/);
     expect(() => t.set(1, undefined)).toThrow(/undefined/);
+  });
+});
+
+describe('Ehash (the established hash: entries told apart by the 4-tuple)', () => {
+  // few addresses and ports whose folded keys collide (ports 2^15 apart, same ports on other
+  // addresses), so entries share a key's list, replace each other and leave it
+  const tuple = fc.tuple(fc.constantFrom(1, 2), fc.constantFrom(5, 32773), fc.constantFrom(1, 2), fc.constantFrom(7, 32775));
+  type T = [number, number, number, number];
+  type Op = { op: 'set' | 'delete' | 'get'; t: T };
+  it('behaves as a Map keyed by the 4-tuple under any sequence of insert (replacing), delete and lookup', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ op: fc.constantFrom('set', 'set', 'delete', 'get'), t: tuple }) as fc.Arbitrary<Op>, { maxLength: 200 }), (ops) => {
+        const h = new Ehash();
+        const m = new Map<string, AnySock>();
+        let id = 0;
+        for (const { op, t } of ops) {
+          const [saddr, sport, daddr, dport] = t;
+          const k = t.join(':');
+          if (op === 'set') {
+            const s = { kind: 'timewait', id: id++, saddr, sport, daddr, dport } as unknown as AnySock;
+            h.set(s);
+            m.set(k, s);
+          } else if (op === 'delete') {
+            const s = m.get(k);
+            if (s) {
+              expect(h.delete(s)).toBe(true);
+              m.delete(k);
+            } else expect(h.delete({ kind: 'timewait', id: -1, saddr, sport, daddr, dport } as unknown as AnySock)).toBe(false);
+          } else expect(h.get(saddr, sport, daddr, dport)).toBe(m.get(k));
+          expect(h.size).toBe(m.size);
+        }
+        for (const [k, s] of m) expect(h.get(...(k.split(':').map(Number) as T))).toBe(s);
+        expect([...h.values()].map((s) => s.id).sort((a, b) => a - b)).toEqual([...m.values()].map((s) => s.id).sort((a, b) => a - b));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
