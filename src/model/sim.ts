@@ -15,11 +15,13 @@
  * replaces a Map keyed by time: most times are above 2^31 ns, 2.1 s, beyond the small
  * integers V8 hashes quickly.)
  * The buckets wait in two queues: a run of buckets in ascending order (`near`), which takes
- * a new bucket that is due after the last one in it and before everything in the heap (the
- * usual case: a syscall's return or a segment's delivery, a few µs ahead, while timers wait
- * a second), and a binary min-heap for the rest. The next bucket is the earlier of the two
- * heads. (Before `near`, a typical new bucket sifted up through most of a heap of ~150
- * timer buckets and back down when it ran.)
+ * a new bucket that is due at or after the last one in it, or strictly before its first one
+ * (the usual cases: a syscall's return or a segment's delivery, a few µs ahead, or a timer a
+ * second ahead when nothing else is pending), and a binary min-heap for the rest. The next
+ * bucket is the earlier of the two heads, so the two queues merge in (time, creation) order.
+ * (Without `near`, a typical new bucket sifted up through a heap of hundreds of timer buckets
+ * and back down when it ran; with a run that only took buckets at its end, one timer bucket
+ * that entered it first sent every later reply to the heap until the timer fired.)
  */
 import type { Ns, TraceEvent } from './types.ts';
 
@@ -62,6 +64,8 @@ type Fn2 = (a: any, b: any) => void;
 const SLOTS = 256;
 /** At most this many array slots (8 bytes each) are kept in emptied buckets for reuse. */
 const SPARE_SLOTS = 1 << 18;
+/** A bucket due before the head of `near` goes in front of it by unshift() only while `near` is this short. */
+const NEAR_UNSHIFT_MAX = 16;
 const slotOf = (t: Ns): number => Math.imul(t | 0, 0x9e3779b1) >>> 24;
 /** The order in which buckets run: by time, then by creation (an instant's older bucket first). */
 const earlier = (a: Bucket, b: Bucket): boolean => a.t < b.t || (a.t === b.t && a.seq < b.seq);
@@ -282,14 +286,28 @@ export class Sim {
     b.t = t;
     b.seq = this.bucketSeq++;
     this.slots[slot] = b;
-    const h = this.heap;
-    // after the last bucket of `near` (its seq is lower) and before the top of the heap?
+    // `near` stays in ascending (time, creation) order: b (the newest bucket) goes after its last
+    // bucket if not earlier, or before its head if strictly earlier; anything else to the heap
     const near = this.near;
-    if ((this.nearHead === near.length || near[near.length - 1].t <= t) && (h.length === 0 || t < h[0].t)) {
+    const head = this.nearHead;
+    if (head === near.length || near[near.length - 1].t <= t) {
       near.push(b);
       return b;
     }
+    if (t < near[head].t) {
+      // typically a timer bucket a second ahead sits in `near` and a reply is due in a µs
+      if (head > 0) {
+        near[head - 1] = b;
+        this.nearHead = head - 1;
+        return b;
+      }
+      if (near.length <= NEAR_UNSHIFT_MAX) {
+        near.unshift(b);
+        return b;
+      }
+    }
     // sift up with a hole (an instant's older buckets stay ahead of it)
+    const h = this.heap;
     let i = h.length;
     h.push(b);
     while (i > 0) {
