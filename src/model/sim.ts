@@ -15,9 +15,9 @@
  * replaces a Map keyed by time: most times are above 2^31 ns, 2.1 s, beyond the small
  * integers V8 hashes quickly.)
  * The buckets wait in two queues: a run of buckets in ascending order (`near`), which takes
- * a new bucket that is due at or after the last one in it, or strictly before its first one
- * (the usual cases: a syscall's return or a segment's delivery, a few µs ahead, or a timer a
- * second ahead when nothing else is pending), and a binary min-heap for the rest. The next
+ * a new bucket that is due at or after the last one in it, or whose place is among its first
+ * few (the usual cases: a timer a second ahead, or a syscall's return or a segment's delivery a
+ * few µs ahead while timers wait), and a binary min-heap for the rest. The next
  * bucket is the earlier of the two heads, so the two queues merge in (time, creation) order.
  * (Without `near`, a typical new bucket sifted up through a heap of hundreds of timer buckets
  * and back down when it ran; with a run that only took buckets at its end, one timer bucket
@@ -66,6 +66,8 @@ const SLOTS = 256;
 const SPARE_SLOTS = 1 << 18;
 /** A bucket due before the head of `near` goes in front of it by unshift() only while `near` is this short. */
 const NEAR_UNSHIFT_MAX = 16;
+/** How far past its head `near` is searched for the place of a new bucket (else it goes to the heap). */
+const NEAR_SCAN = 8;
 const slotOf = (t: Ns): number => Math.imul(t | 0, 0x9e3779b1) >>> 24;
 /** The order in which buckets run: by time, then by creation (an instant's older bucket first). */
 const earlier = (a: Bucket, b: Bucket): boolean => a.t < b.t || (a.t === b.t && a.seq < b.seq);
@@ -294,17 +296,22 @@ export class Sim {
       near.push(b);
       return b;
     }
-    if (t < near[head].t) {
-      // typically a timer bucket a second ahead sits in `near` and a reply is due in a µs
-      if (head > 0) {
-        near[head - 1] = b;
+    if (head > 0) {
+      // room before the head: b goes in front of the first bucket due after it, within a few
+      // places of the head (typically timers a second ahead sit in `near` and a reply is due
+      // in a µs), the buckets before that place moving one step forward
+      const end = Math.min(near.length - 1, head + NEAR_SCAN);
+      let p = head;
+      while (p < end && near[p].t <= t) p++;
+      if (t < near[p].t) {
+        for (let j = head; j < p; j++) near[j - 1] = near[j];
+        near[p - 1] = b;
         this.nearHead = head - 1;
         return b;
       }
-      if (near.length <= NEAR_UNSHIFT_MAX) {
-        near.unshift(b);
-        return b;
-      }
+    } else if (t < near[0].t && near.length <= NEAR_UNSHIFT_MAX) {
+      near.unshift(b);
+      return b;
     }
     // sift up with a hole (an instant's older buckets stay ahead of it)
     const h = this.heap;
