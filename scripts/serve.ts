@@ -1,8 +1,22 @@
-// npm start: serve the built site on 127.0.0.1.  Usage: node scripts/serve.ts [dir=dist] [port=4321]
+// npm start: serve the built site on 127.0.0.1.
+// Usage: node scripts/serve.ts [dir=dist] [port=4321] [--gzip]
+// Port 0 picks a free port; the first line printed names the URL. --gzip compresses text
+// responses as static hosts do (npm run report serves Lighthouse that way, from this process).
 // The base path comes from TCP_LAB_BASE (default "/"), as for the build.
+import { existsSync, statSync } from 'node:fs';
 import { startStaticServer } from '../src/site/static-server.ts';
 
-const dir = process.argv[2] ?? 'dist';
-const port = Number(process.argv[3] ?? process.env.PORT ?? 4321);
-const { url } = await startStaticServer({ root: dir, port, base: process.env.TCP_LAB_BASE || '/' });
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const dir = positional[0] ?? 'dist';
+const port = Number(positional[1] ?? process.env.PORT ?? 4321);
+const compress = process.argv.includes('--gzip');
+if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  console.error(`tcp-lab: ${dir} is not a directory of the built site (npm run build writes dist/)`);
+  process.exit(1);
+}
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`tcp-lab: port must be an integer 0-65535 (0: any free port), got ${positional[1] ?? process.env.PORT}`);
+  process.exit(1);
+}
+const { url } = await startStaticServer({ root: dir, port, base: process.env.TCP_LAB_BASE || '/', compress });
 console.log(`tcp-lab: serving ${dir} at ${url}  (Ctrl-C to stop)`);
