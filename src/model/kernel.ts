@@ -170,8 +170,8 @@ export class Ehash {
         this.size++;
       }
     } else {
-      const i = e.findIndex((x) => sameTuple(x, s.saddr, s.sport, s.daddr, s.dport));
-      if (i >= 0) e.splice(i, 1); // the replaced entry leaves, s goes to the end (as delete + insert)
+      const old = e.find((x) => sameTuple(x, s.saddr, s.sport, s.daddr, s.dport));
+      if (old) remove(e, old); // the replaced entry leaves, s goes to the end (as delete + insert)
       else this.size++;
       e.push(s);
     }
@@ -443,19 +443,13 @@ export class Kernel {
     sk.hashed = false;
   }
 
-  /** inet_bind_hash(): join the port's bind bucket, creating it (inet_bind_bucket_create) with s as its first owner. */
-  private inetBindHash(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
-    const tb = this.bhash.get(port);
-    if (!tb) this.inetBindBucketCreate(s, port, fastreuse);
-    else {
-      if (!tb.owners.includes(s)) tb.owners.push(s);
-      s.bindPort = port;
-    }
-  }
-
-  /** inet_bind_bucket_create() for a port without a bucket, with s as its first owner. */
-  private inetBindBucketCreate(s: TcpSock | TimewaitSock, port: number, fastreuse: number): void {
-    this.bhash.set(port, { port, fastreuse, owners: [s] }); // an exact-size array: most ports have one owner
+  /**
+   * inet_bind_hash(sk, tb, port): join the port's bind bucket tb, which the caller looked up, or,
+   * when there is none, create it (inet_bind_bucket_create) with s as its first owner.
+   */
+  private inetBindHash(s: TcpSock | TimewaitSock, tb: BindBucket | undefined, port: number, fastreuse: number): void {
+    if (!tb) this.bhash.set(port, { port, fastreuse, owners: [s] }); // an exact-size array: most ports have one owner
+    else if (!tb.owners.includes(s)) tb.owners.push(s);
     s.bindPort = port;
   }
 
@@ -495,7 +489,7 @@ export class Kernel {
       for (let p = lo | 1; p <= hi; p += 2) {
         const tb = this.bhash.get(p);
         if (!tb || !this.inetCskBindConflict(sk, tb)) {
-          this.inetBindHash(sk, p, sk.reuse ? 1 : 0);
+          this.inetBindHash(sk, tb, p, sk.reuse ? 1 : 0);
           sk.sport = p;
           return 0;
         }
@@ -504,7 +498,7 @@ export class Kernel {
     }
     const tb = this.bhash.get(snum);
     if (tb && this.inetCskBindConflict(sk, tb)) return -EADDRINUSE;
-    this.inetBindHash(sk, snum, sk.reuse ? 1 : 0);
+    this.inetBindHash(sk, tb, snum, sk.reuse ? 1 : 0);
     sk.sport = snum;
     return 0;
   }
@@ -546,8 +540,7 @@ export class Kernel {
         if (this.ehash.has(sk.saddr, port, sk.daddr, sk.dport)) continue;
       }
       this.portHint = u32(this.portHint + ((i + 2) & ~1));
-      if (tb) this.inetBindHash(sk, port, -1);
-      else this.inetBindBucketCreate(sk, port, -1);
+      this.inetBindHash(sk, tb, port, -1);
       sk.sport = port;
       this.ehashInsert(sk);
       return 0;
@@ -1309,7 +1302,8 @@ export class Kernel {
     child.reuseport = l.reuseport;
     child.parent = l;
     // __inet_inherit_port(): the child joins the listener's bind bucket
-    this.inetBindHash(child, l.sport, this.bhash.get(l.sport)?.fastreuse ?? 0);
+    const tb = this.bhash.get(l.sport);
+    this.inetBindHash(child, tb, l.sport, tb?.fastreuse ?? 0);
     if (this.sim.traceDetail)
       this.sim.emit({ type: 'sock-new', t: this.now, sock: child.id, kind: 'full', state: TCP_ESTABLISHED, saddr: child.saddr, sport: child.sport, daddr: child.daddr, dport: child.dport, inode: child.inode, parent: l.id });
     return child;
@@ -1735,7 +1729,10 @@ export class Kernel {
       this.sim.emit({ type: 'sock-new', t: this.now, sock: tw.id, kind: 'timewait', state, saddr: tw.saddr, sport: tw.sport, daddr: tw.daddr, dport: tw.dport, inode: 0 });
     // inet_twsk_hashdance(): tw takes sk's place in ehash and in the bind bucket
     this.ehashReplace(sk, tw);
-    if (port) this.inetBindHash(tw, port, this.bhash.get(port)?.fastreuse ?? -1);
+    if (port) {
+      const tb = this.bhash.get(port);
+      this.inetBindHash(tw, tb, port, tb?.fastreuse ?? -1);
+    }
     this.inetTwskSchedule(tw, timeo);
     this.mibInc(state === TCP_TIME_WAIT ? 'TW' : 'TCPFinWait2', 0);
     // tcp_done(sk) for the full socket; it is orphaned, so it is destroyed
