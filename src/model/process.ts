@@ -19,7 +19,7 @@ import {
   Kernel,
   type CaptureTap,
 } from './kernel.ts';
-import { append, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
+import { append, fewAdd, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type Few, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
 import type { SimEvent } from './sim.ts';
 import { IdTable } from './inttable.ts';
 import {
@@ -216,7 +216,7 @@ export interface Task extends Waiter {
    * The wait queues the task is on (each once): none, the one queue (the usual case, without
    * an array), or an array of two or more (poll() on several fds).
    */
-  waitingOn: WaitQueue | WaitQueue[] | null;
+  waitingOn: Few<WaitQueue>;
   stopWhileBlocked: boolean;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun: boolean;
@@ -400,10 +400,8 @@ export class ProcessTable {
 
   private unwait(task: Task): void {
     const qs = task.waitingOn;
-    if (qs === null) {
-      // not on any queue
-    } else if (Array.isArray(qs)) for (let i = 0; i < qs.length; i++) qs[i].delete(task);
-    else qs.delete(task);
+    if (Array.isArray(qs)) for (let i = 0; i < qs.length; i++) qs[i].delete(task);
+    else if (qs !== null) qs.delete(task);
     task.waitingOn = null;
     if (task.timeoutEvent) this.k.sim.cancel(task.timeoutEvent);
     task.timeoutEvent = null;
@@ -413,11 +411,7 @@ export class ProcessTable {
   private blockOn(task: Task, q: WaitQueue): void {
     task.state = 'blocked';
     q.add(task);
-    const qs = task.waitingOn;
-    if (qs === null) task.waitingOn = q;
-    else if (Array.isArray(qs)) {
-      if (!qs.includes(q)) qs.push(q);
-    } else if (qs !== q) task.waitingOn = [qs, q];
+    task.waitingOn = fewAdd(task.waitingOn, q);
   }
 
   private block(task: Task, queues: WaitQueue[]): void {

@@ -41,6 +41,44 @@ export function remove<T>(list: T[], x: T): boolean {
   return true;
 }
 
+/**
+ * A small set kept in the order its members came, held without an array in the usual case of
+ * one member: null (empty), the member itself, or an array of two or more. Its members are never
+ * arrays. A socket's waiters and a task's wait queues are held this way: 10,000 sockets or tasks
+ * (npm run bench) would otherwise each carry an array or a Set.
+ */
+export type Few<T> = T | T[] | null;
+
+/** `few` with x added (at the end, unless it is there already): an array one grows in place. */
+export function fewAdd<T>(few: Few<T>, x: T): Few<T> {
+  if (few === null) return x;
+  if (Array.isArray(few)) {
+    if (!few.includes(x)) few.push(x);
+    return few;
+  }
+  return few === x ? few : [few as T, x];
+}
+
+/** `few` without x: an array one shrinks in place. */
+export function fewDelete<T>(few: Few<T>, x: T): Few<T> {
+  if (few === null) return null;
+  if (Array.isArray(few)) {
+    remove(few, x);
+    return few;
+  }
+  return few === x ? null : few;
+}
+
+/** The members of `few`, in order. */
+export function fewList<T>(few: Few<T>): readonly T[] {
+  return few === null ? [] : Array.isArray(few) ? few : [few as T];
+}
+
+/** The number of members of `few`. */
+export function fewSize<T>(few: Few<T>): number {
+  return few === null ? 0 : Array.isArray(few) ? few.length : 1;
+}
+
 export interface Waiter {
   wake(): void;
 }
@@ -60,27 +98,18 @@ export interface WaitQueue extends Iterable<Waiter> {
  * Set costs several times the memory, which counts with 10,000 sockets (npm run bench).
  */
 export class SockWaitQueue implements WaitQueue {
-  /** No waiter, the one waiter (the usual case: no array), or two or more in order. */
-  private ws: Waiter | Waiter[] | null = null;
+  private ws: Few<Waiter> = null;
   get size(): number {
-    const ws = this.ws;
-    return ws === null ? 0 : Array.isArray(ws) ? ws.length : 1;
+    return fewSize(this.ws);
   }
   add(w: Waiter): this {
-    const ws = this.ws;
-    if (ws === null) this.ws = w;
-    else if (Array.isArray(ws)) {
-      if (!ws.includes(w)) ws.push(w);
-    } else if (ws !== w) this.ws = [ws, w];
+    this.ws = fewAdd(this.ws, w);
     return this;
   }
   delete(w: Waiter): boolean {
-    const ws = this.ws;
-    if (ws === null) return false;
-    if (Array.isArray(ws)) return remove(ws, w);
-    if (ws !== w) return false;
-    this.ws = null;
-    return true;
+    const before = fewSize(this.ws);
+    this.ws = fewDelete(this.ws, w);
+    return fewSize(this.ws) < before;
   }
   /** The first waiter (size > 0). */
   first(): Waiter {
@@ -88,8 +117,7 @@ export class SockWaitQueue implements WaitQueue {
     return Array.isArray(ws) ? ws[0] : ws;
   }
   [Symbol.iterator](): Iterator<Waiter> {
-    const ws = this.ws;
-    return (ws === null ? [] : Array.isArray(ws) ? ws : [ws]).values();
+    return fewList(this.ws).values();
   }
 }
 
@@ -199,6 +227,9 @@ export interface TcpSock extends SockCommon, SimEvent {
   cancelled: boolean;
 }
 
+/** The function of a socket's retransmit timer before it is first armed (never run: cancelled). */
+const noTimer = (): void => {};
+
 /**
  * A new full socket, as an object literal rather than a class: V8 allocates the objects of a
  * literal whose objects keep surviving straight into the old generation (allocation-site
@@ -208,9 +239,6 @@ export interface TcpSock extends SockCommon, SimEvent {
  * SYN touch come first, so that a socket that has dropped out of the cache (the bench's
  * 10,000 SYN-SENT sockets) costs fewer cache lines per retransmission.
  */
-/** The function of a socket's retransmit timer before it is first armed (never run: cancelled). */
-const noTimer = (): void => {};
-
 export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock {
   return {
     // the embedded retransmit timer first: Sim checks order and cancelled before running it.
