@@ -289,7 +289,7 @@ export class Sim {
     b.seq = this.bucketSeq++;
     this.slots[slot] = b;
     // `near` stays in ascending (time, creation) order: b (the newest bucket) goes after its last
-    // bucket if not earlier, or before its head if strictly earlier; anything else to the heap
+    // bucket if not earlier, or at its place among the first few; anything else to the heap
     const near = this.near;
     const head = this.nearHead;
     if (head === near.length || near[near.length - 1].t <= t) {
