@@ -8,6 +8,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import type { ProfileName } from '../model/types.ts';
+import { acceptCommandLine, isCmdlineError, SUPPORTED } from '../userland/cmdline.ts';
 import type { BlockBound, BlockDecl, Experiment, Key, Loc, MatchOptions, RecordedSet, Step, StepPins, TerminalDecl } from './types.ts';
 
 export class ExperimentError extends Error {
@@ -27,10 +28,8 @@ export const KNOWN_SYSCTLS = [
   'net.ipv4.tcp_rfc1337', 'net.ipv4.tcp_tw_reuse',
 ] as const;
 
-/** Programs a step may run, and what a shell line may start with. */
-export const KNOWN_COMMANDS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep', 'echo', 'true', 'kill', 'fg', 'bg', 'jobs', 'while'];
-const NC_FLAGS = new Set(['l', 'v', 'n', 'k', 'z', '4', '6']);
-const NC_VALUE_FLAGS = new Set(['p', 'w']);
+/** Programs and builtins a step may run (the support table of src/userland/cmdline.ts). */
+export const KNOWN_COMMANDS = SUPPORTED;
 const KEYS: Key[] = ['^C', '^Z', '^D', '^\\'];
 const PROFILE = z.enum(['linux-4.4', 'linux-6.x']);
 const bilingual = z.object({ en: z.string().min(1), 'zh-CN': z.string().min(1) }).strict();
@@ -124,36 +123,14 @@ function splitWords(line: string): { word: string; col: number }[] {
   return out;
 }
 
-/** Check the programs a shell line runs (each pipeline stage, the loop body) and nc's options. */
+/**
+ * Hold a `$` line to the command-line grammar shared with the simulated bash and the recorder
+ * (src/userland/cmdline.ts): no expansion, redirection or list operator the model lacks, and
+ * only the programs and options the model implements.
+ */
 function checkCommand(cmd: string, loc: Loc): void {
-  const loop = /^while\s+true\s*;\s*do\s+(.+?);?\s*done\s*$/.exec(cmd);
-  if (cmd.trimStart().startsWith('while') && !loop)
-    throw new ExperimentError(loc, 'unsupported loop, expected `while true; do <commands>; done`');
-  const body = loop ? loop[1] : cmd;
-  const offset = loop ? cmd.indexOf(loop[1]) : 0;
-  let pos = 0;
-  for (const part of body.split(/[;|]/)) {
-    const start = offset + pos;
-    pos += part.length + 1;
-    const ws = splitWords(part);
-    if (!ws.length) continue;
-    const col = loc.col + start + ws[0].col - 1;
-    if (!KNOWN_COMMANDS.includes(ws[0].word))
-      throw new ExperimentError({ ...loc, col }, `unknown command \`${ws[0].word}\`, expected one of ${KNOWN_COMMANDS.join(', ')}`);
-    if (ws[0].word !== 'nc') continue;
-    for (let i = 1; i < ws.length; i++) {
-      const w = ws[i].word;
-      if (!w.startsWith('-') || w === '-') continue;
-      for (let j = 1; j < w.length; j++) {
-        if (NC_VALUE_FLAGS.has(w[j])) {
-          if (j === w.length - 1) i++;
-          break;
-        }
-        if (!NC_FLAGS.has(w[j]))
-          throw new ExperimentError({ ...loc, col: loc.col + start + ws[i].col - 1 + j }, `unknown nc option -${w[j]}, expected one of -l -v -n -k -z -4 -6 -p PORT -w SECS`);
-      }
-    }
-  }
+  const r = acceptCommandLine(cmd);
+  if (isCmdlineError(r)) throw new ExperimentError({ ...loc, col: loc.col + r.col }, r.message);
 }
 
 function parsePins(text: string, loc: Loc): StepPins {

@@ -7,6 +7,7 @@
 import type { FileRef, PipeFds, Program, ProgramCtx, Sys, WaitStatus } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
 import type { Signal } from '../model/types.ts';
+import { isCmdlineError, KILL_SIGNALS, lineWords, parseCommandLine, type Pipeline } from './cmdline.ts';
 
 export interface ShellOptions {
   user: string;
@@ -24,49 +25,33 @@ interface Job {
   state: 'running' | 'stopped' | 'done';
 }
 
-/** Split a command line into words, honouring single and double quotes. */
-export function words(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let q: string | null = null;
-  for (const c of line) {
-    if (q) {
-      if (c === q) q = null;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      q = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else cur += c;
-  }
-  if (has || cur) out.push(cur);
-  return out;
+/** The words of a command line after bash's quote removal (src/userland/cmdline.ts). */
+export const words = lineWords;
+
+/**
+ * CPU time of a builtin that makes no system call (`true`, and the loop's condition): bash
+ * spends well under a microsecond on one. It keeps `while true; do true; done` advancing the
+ * clock, so a run always reaches its end.
+ */
+const BUILTIN_NS = 100;
+/** Builtins that may make no system call at all (the others always write, kill or wait). */
+const FREE_BUILTINS = new Set(['true', ':', 'cd', 'jobs']);
+
+/** Builtins that can run as a pipeline stage (in a subshell): `echo hello | nc localhost 12345`. */
+const SUBSHELL_BUILTINS = new Set(['echo', 'true']);
+/** The program a pipeline's subshell runs for them (installed by src/userland/index.ts). */
+export const BUILTIN_PROGRAM = 'bash-builtin';
+
+/** bash's echo without options: the words, one space apart, and a newline. */
+function echoText(w: string[]): string {
+  return w.slice(1).join(' ') + '\n';
 }
 
-/** Split on a separator outside quotes. */
-function splitTop(line: string, sep: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  let q: string | null = null;
-  for (const c of line) {
-    if (q) {
-      if (c === q) q = null;
-      cur += c;
-    } else if (c === '"' || c === "'") {
-      q = c;
-      cur += c;
-    } else if (c === sep) {
-      parts.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  parts.push(cur);
-  return parts.map((p) => p.trim());
-}
+/** A forked subshell running echo or true. */
+export const builtinProgram: Program = function* (ctx) {
+  if (ctx.argv[0] === 'echo') yield { op: 'write', fd: 1, data: echoText(ctx.argv) };
+  return 0;
+};
 
 const STATUS_WORD: Partial<Record<Signal, string>> = { SIGTERM: 'Terminated', SIGKILL: 'Killed', SIGHUP: 'Hangup' };
 
@@ -124,22 +109,33 @@ export function bash(profile: Profile, o: ShellOptions): Program {
       return last;
     }
 
+    /**
+     * A builtin costs the shell CPU time like any work (so a loop of builtins advances the
+     * clock), and bash checks for a ^C after it: SIGINT at the shell aborts the command line
+     * (bash's throw_to_top_level), `false` here.
+     */
+    function* builtinDone(costNs = BUILTIN_NS): Generator<Sys, boolean, any> {
+      if (costNs) yield { op: 'cpu', ns: costNs };
+      if (!ctx.pendingSignals.includes('SIGINT')) return true;
+      ctx.pendingSignals = [];
+      yield out('\n');
+      return false;
+    }
+
     /** Run one pipeline in the foreground. Returns false when it was interrupted (^C) or stopped. */
-    function* runPipeline(text: string, display: string): Generator<Sys, boolean, any> {
-      const stages = splitTop(text, '|').map(words);
-      if (stages.some((s) => !s.length)) {
-        yield err(`bash: syntax error near unexpected token \`|'\n`);
-        return true;
-      }
+    function* runPipeline(p: Pipeline, display: string): Generator<Sys, boolean, any> {
+      const stages = p.stages.map((st) => st.words.map((w) => w.text));
       const [first] = stages;
       if (stages.length === 1) {
         const b = yield* builtin(first);
-        if (b !== null) return b;
+        // echo, jobs and the job-control builtins paid for their work in write/kill/wait calls
+        if (b !== null) return b && (yield* builtinDone(FREE_BUILTINS.has(first[0]) ? BUILTIN_NS : 0));
       }
       for (const st of stages) {
-        if (!o.commands.has(st[0])) {
+        // in a pipeline, bash runs echo and true in a forked subshell (a program here)
+        if (!o.commands.has(st[0]) && !SUBSHELL_BUILTINS.has(st[0])) {
           yield err(`bash: ${st[0]}: command not found\n`);
-          return true;
+          return yield* builtinDone();
         }
       }
       const me = self();
@@ -153,7 +149,8 @@ export function bash(profile: Profile, o: ShellOptions): Program {
           pipe = yield { op: 'pipe' };
           stdout = me.fds.get(pipe!.write);
         }
-        const pid: number = yield { op: 'spawn', program: stages[i][0], argv: stages[i], stdin: prevRead, stdout, pgid: pgid || undefined, startupNs: profile.costs.forkExecNs };
+        const program = SUBSHELL_BUILTINS.has(stages[i][0]) && !o.commands.has(stages[i][0]) ? BUILTIN_PROGRAM : stages[i][0];
+        const pid: number = yield { op: 'spawn', program, argv: stages[i], stdin: prevRead, stdout, pgid: pgid || undefined, startupNs: profile.costs.forkExecNs };
         if (!pgid) pgid = pid;
         const child = ctx.procs.tasks.get(pid);
         if (child && child.pgid !== pgid) child.pgid = pgid;
@@ -180,7 +177,7 @@ export function bash(profile: Profile, o: ShellOptions): Program {
         case 'cd':
           return true;
         case 'echo':
-          yield out(w.slice(1).join(' ') + '\n');
+          yield out(echoText(w));
           return true;
         case 'jobs':
           for (const j of jobs) yield out(jobLine(j, j.state === 'stopped' ? 'Stopped' : 'Running', j === jobs.at(-1)));
@@ -206,8 +203,7 @@ export function bash(profile: Profile, o: ShellOptions): Program {
           for (const a of w.slice(1)) {
             if (a.startsWith('-')) {
               const s = a.slice(1).toUpperCase();
-              const map: Record<string, Signal> = { '9': 'SIGKILL', KILL: 'SIGKILL', '15': 'SIGTERM', TERM: 'SIGTERM', '2': 'SIGINT', INT: 'SIGINT', '19': 'SIGSTOP', STOP: 'SIGSTOP', '18': 'SIGCONT', CONT: 'SIGCONT', '1': 'SIGHUP', HUP: 'SIGHUP' };
-              const m = map[s] ?? map[s.replace(/^SIG/, '')];
+              const m = (KILL_SIGNALS[s] ?? KILL_SIGNALS[s.replace(/^SIG/, '')]) as Signal | undefined;
               if (!m) {
                 yield err(`bash: kill: ${a.slice(1)}: invalid signal specification\n`);
                 return true;
@@ -228,6 +224,8 @@ export function bash(profile: Profile, o: ShellOptions): Program {
               }
               for (const pid of j.pids) yield { op: 'kill', pid, sig };
               if (sig === 'SIGKILL' || sig === 'SIGTERM') yield* reapStopped(j, sig);
+            } else if (!/^[0-9]+$/.test(t) || Number(t) > 2 ** 31 - 1) {
+              yield err(`bash: kill: ${t}: arguments must be process or job IDs\n`);
             } else {
               const r: number = yield { op: 'kill', pid: Number(t), sig };
               if (r < 0) yield err(`bash: kill: (${t}) - No such process\n`);
@@ -275,23 +273,27 @@ export function bash(profile: Profile, o: ShellOptions): Program {
       const text = String(line).replace(/\n$/, '').trim();
       if (!text) continue;
       hist++;
-      const loop = /^while\s+true\s*;\s*do\s+(.+?);?\s*done$/.exec(text);
-      if (loop) {
-        const body = splitTop(loop[1], ';').filter(Boolean);
-        for (let ok = true; ok; ) {
-          for (const cmd of body) {
-            ok = yield* runPipeline(cmd, text);
-            if (!ok) break;
-          }
+      const cl = parseCommandLine(text);
+      if (isCmdlineError(cl)) {
+        // real syntax errors in bash's words; constructs the model does not implement, said so
+        yield err(cl.message.startsWith('syntax error') ? `bash: ${cl.message}\n` : `bash: ${cl.message} (tcp-lab's simulated bash)\n`);
+        continue;
+      }
+      if (cl.kind === 'loop') {
+        // the condition is the `true` builtin, run before every pass
+        while (yield* builtinDone()) {
+          let ok = true;
+          for (const p of cl.body) if (!(ok = yield* runPipeline(p, text))) break;
+          if (!ok) break;
         }
         continue;
       }
-      for (const cmd of splitTop(text, ';').filter(Boolean)) {
-        if (words(cmd)[0] === 'exit') {
+      for (const p of cl.items) {
+        if (p.stages.length === 1 && p.stages[0].words[0].text === 'exit') {
           yield out('exit\n');
           return 0;
         }
-        if (!(yield* runPipeline(cmd, cmd))) break;
+        if (!(yield* runPipeline(p, p.text))) break;
       }
     }
   };

@@ -1,7 +1,7 @@
 /** Install the modelled programs on a simulated host. */
 import type { ProcessTable } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
-import { bash } from './bash.ts';
+import { bash, BUILTIN_PROGRAM, builtinProgram } from './bash.ts';
 import { netcat } from './nc.ts';
 import { grep, sleep, ss, tcpdump } from './tools.ts';
 
@@ -13,6 +13,7 @@ export function installUserland(procs: ProcessTable, profile: Profile, host: { u
   procs.programs.set('tcpdump', tcpdump(profile));
   procs.programs.set('sleep', sleep);
   procs.programs.set('grep', grep);
+  procs.programs.set(BUILTIN_PROGRAM, builtinProgram);
   void host;
 }
 

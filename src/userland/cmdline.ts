@@ -1,0 +1,458 @@
+/**
+ * The command-line grammar of tcp-lab: the one definition of what a shell line may contain,
+ * shared by the experiment parser (src/experiment/parse.ts), the simulated bash
+ * (src/userland/bash.ts) and the real-kernel recorder (src/recorder/record.ts).
+ *
+ * It is bash's grammar cut down to what the model implements, so that a line it accepts means
+ * the same thing to the simulator and to the real bash the recorder runs:
+ *
+ *  - words, with bash's quoting: '…' (literal), "…" (literal except \" \\ \$ \`), and a
+ *    backslash outside quotes escaping the next character;
+ *  - pipelines (`a | b`), lists (`a; b`), and the watch loop `while true; do <list>; done`.
+ *
+ * Everything else bash would expand or interpret is refused with the column where it starts:
+ * parameter expansion and command substitution (`$`, backquotes), redirections (`<` `>`), `&&`,
+ * `||`, `&`, subshells and groups, globs (`*` `?` `[`), brace and tilde expansion, history
+ * expansion (`!`), comments, control characters. Inside the accepted language no word is ever
+ * expanded, so the recorder can hand the words to bash single-quoted and bash runs exactly
+ * those argument vectors.
+ *
+ * Then `checkSupport()` holds a line to the support table: the programs and builtins the model
+ * has, with the options each one implements (the same ones the simulated programs parse, and
+ * the recorder can run).
+ *
+ * Pure module. Columns are 0-based offsets into the line.
+ */
+
+export interface Word {
+  /** The word after quote removal. */
+  text: string;
+  /** Offset of its first character in the line. */
+  col: number;
+  /** Whether any part of it was quoted or escaped (bash's "quoted" for reserved words). */
+  quoted: boolean;
+}
+
+/** One program with its arguments: `argv[0]` is the command name. */
+export interface SimpleCommand {
+  words: Word[];
+  col: number;
+}
+
+export interface Pipeline {
+  stages: SimpleCommand[];
+  col: number;
+  /** The pipeline's source text (for job-control messages: `[1]+  Stopped  nc -l 12345`). */
+  text: string;
+}
+
+export type CommandLine =
+  /** `p1; p2; …` (one pipeline for a plain command line). Empty for a blank line. */
+  | { kind: 'list'; items: Pipeline[] }
+  /** `while true; do p1; p2; …; done` */
+  | { kind: 'loop'; body: Pipeline[] };
+
+export interface CmdlineError {
+  col: number;
+  message: string;
+}
+
+export const isCmdlineError = (x: unknown): x is CmdlineError => typeof x === 'object' && x !== null && 'message' in x && 'col' in x && !('kind' in x);
+
+type Token = { t: 'word'; w: Word; end: number } | { t: 'op'; op: '|' | ';'; col: number };
+
+const REFUSED: Record<string, string> = {
+  '$': 'expansions (`$`) are not modelled; quote a literal $ with \'…\'',
+  '`': 'command substitution (`…`) is not modelled',
+  '<': 'redirections are not modelled',
+  '>': 'redirections are not modelled',
+  '(': 'subshells are not modelled; quote a literal ( with \'…\'',
+  ')': 'subshells are not modelled; quote a literal ) with \'…\'',
+  '{': 'brace expansion and groups are not modelled; quote a literal { with \'…\'',
+  '}': 'brace expansion and groups are not modelled; quote a literal } with \'…\'',
+  '*': 'pathname expansion (globs) is not modelled; quote the pattern with \'…\'',
+  '?': 'pathname expansion (globs) is not modelled; quote the pattern with \'…\'',
+  '[': 'pathname expansion (globs) is not modelled; quote the pattern with \'…\'',
+  '!': 'history expansion (`!`) is not modelled; quote a literal ! with \'…\'',
+};
+
+/** Split a line into words and operators, refusing what the model does not implement. */
+function tokenize(line: string): Token[] | CmdlineError {
+  const out: Token[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    const c = line[i];
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '|' || c === ';' || c === '&') {
+      const two = line.slice(i, i + 2);
+      if (two === '||' || two === '&&') return { col: i, message: `\`${two}\` lists are not modelled, expected \`|\` or \`;\`` };
+      if (two === '|&') return { col: i, message: '`|&` is not modelled, expected `|`' };
+      if (two === ';;') return { col: i, message: "syntax error near unexpected token `;;'" };
+      if (c === '&') return { col: i, message: 'background jobs (`&`) are not modelled; start the job and press ^Z, then `bg`' };
+      out.push({ t: 'op', op: c, col: i });
+      i++;
+      continue;
+    }
+    if (c === '#') return { col: i, message: 'comments are not modelled here; put a #label at the end of the step' };
+    // a word: runs until an unquoted blank or operator
+    const start = i;
+    let text = '';
+    let quoted = false;
+    while (i < n) {
+      const d = line[i];
+      if (d === ' ' || d === '\t' || d === '|' || d === ';' || d === '&') break;
+      const code = d.charCodeAt(0);
+      if (code < 0x20 || code === 0x7f) return { col: i, message: `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} in the command line` };
+      if (d === "'") {
+        const close = line.indexOf("'", i + 1);
+        if (close < 0) return { col: i, message: 'unterminated quote, expected a closing \'' };
+        text += line.slice(i + 1, close);
+        quoted = true;
+        i = close + 1;
+        continue;
+      }
+      if (d === '"') {
+        quoted = true;
+        i++;
+        for (;;) {
+          if (i >= n) return { col: start, message: 'unterminated quote, expected a closing "' };
+          const e = line[i];
+          if (e === '"') break;
+          if (e === '\\' && i + 1 < n && '"\\$`'.includes(line[i + 1])) {
+            text += line[i + 1];
+            i += 2;
+            continue;
+          }
+          if (e === '$' || e === '`' || e === '!') return { col: i, message: e === '!' ? REFUSED['!'] : e === '$' ? 'expansions (`$`) are not modelled, even in "…"; quote a literal $ with \'…\'' : REFUSED['`'] };
+          const ec = e.charCodeAt(0);
+          if (ec < 0x20 || ec === 0x7f) return { col: i, message: `control character U+${ec.toString(16).toUpperCase().padStart(4, '0')} in the command line` };
+          text += e;
+          i++;
+        }
+        i++;
+        continue;
+      }
+      if (d === '\\') {
+        if (i + 1 >= n) return { col: i, message: 'a backslash at the end of the line (line continuation) is not modelled' };
+        text += line[i + 1];
+        quoted = true;
+        i += 2;
+        continue;
+      }
+      if (d === '~' && i === start) return { col: i, message: 'tilde expansion is not modelled; quote a literal ~ with \'…\'' };
+      const why = REFUSED[d];
+      if (why) return { col: i, message: why };
+      text += d;
+      i++;
+    }
+    out.push({ t: 'word', w: { text, col: start, quoted }, end: i });
+  }
+  return out;
+}
+
+/** Parse a command line (syntax only). A blank line gives an empty list. */
+export function parseCommandLine(line: string): CommandLine | CmdlineError {
+  const toks = tokenize(line);
+  if (isCmdlineError(toks)) return toks;
+  const isWord = (k: number, text: string): boolean => {
+    const t = toks[k];
+    return t?.t === 'word' && !t.w.quoted && t.w.text === text;
+  };
+  if (isWord(0, 'while')) {
+    // while true; do LIST; done
+    if (!isWord(1, 'true')) return { col: toks[1]?.t === 'word' ? toks[1].w.col : line.length, message: 'unsupported loop, expected `while true; do <commands>; done`' };
+    if (toks[2]?.t !== 'op' || toks[2].op !== ';' || !isWord(3, 'do'))
+      return { col: toks[2] ? (toks[2].t === 'op' ? toks[2].col : toks[2].w.col) : line.length, message: 'unsupported loop, expected `while true; do <commands>; done`' };
+    const last = toks.length - 1;
+    if (!isWord(last, 'done') || toks[last - 1]?.t !== 'op' || (toks[last - 1] as { op: string }).op !== ';')
+      return { col: line.length, message: 'unterminated loop, expected `; done` at the end of the line' };
+    const body = pipelines(line, toks.slice(4, last - 1));
+    if (isCmdlineError(body)) return body;
+    if (!body.length) return { col: (toks[last - 1] as { col: number }).col, message: "syntax error near unexpected token `;'" };
+    for (const p of body)
+      for (const s of p.stages)
+        if (!s.words[0].quoted && ['while', 'do', 'done'].includes(s.words[0].text)) return { col: s.col, message: 'nested or misplaced loop keywords are not modelled, expected `while true; do <commands>; done`' };
+    return { kind: 'loop', body };
+  }
+  const items = pipelines(line, toks);
+  if (isCmdlineError(items)) return items;
+  for (const p of items)
+    for (const s of p.stages)
+      if (!s.words[0].quoted && ['while', 'do', 'done', 'until', 'for', 'if', 'then', 'fi', 'case', 'esac', 'function', 'select'].includes(s.words[0].text))
+        return { col: s.col, message: s.words[0].text === 'while' ? 'a loop must start the line: `while true; do <commands>; done`' : `\`${s.words[0].text}\` is not modelled, expected \`while true; do <commands>; done\`` };
+  return { kind: 'list', items };
+}
+
+/** `p1; p2;` → pipelines (a trailing `;` is allowed, an empty command between separators is not). */
+function pipelines(line: string, toks: Token[]): Pipeline[] | CmdlineError {
+  const out: Pipeline[] = [];
+  let stages: SimpleCommand[] = [];
+  let cur: Word[] = [];
+  let pipeStart = -1;
+  let lastEnd = 0;
+  const endStage = (op: { col: number; op: string } | null): CmdlineError | null => {
+    if (!cur.length) {
+      if (op) return { col: op.col, message: `syntax error near unexpected token \`${op.op}'` };
+      return null;
+    }
+    stages.push({ words: cur, col: cur[0].col });
+    cur = [];
+    return null;
+  };
+  const endPipeline = () => {
+    if (stages.length) out.push({ stages, col: pipeStart, text: line.slice(pipeStart, lastEnd).trim() });
+    stages = [];
+    pipeStart = -1;
+  };
+  for (const t of toks) {
+    if (t.t === 'word') {
+      if (pipeStart < 0) pipeStart = t.w.col;
+      cur.push(t.w);
+      lastEnd = t.end;
+      continue;
+    }
+    const e = endStage(t);
+    if (e) return e;
+    if (t.op === ';') endPipeline();
+  }
+  if (!cur.length && stages.length) {
+    // `a |` at the end: bash would read a continuation line
+    return { col: line.length, message: 'a pipeline ends with `|`, expected a command after it' };
+  }
+  endStage(null);
+  endPipeline();
+  return out;
+}
+
+/** Every pipeline of a line, in order (the loop's body for a loop). */
+export function linePipelines(cl: CommandLine): Pipeline[] {
+  return cl.kind === 'loop' ? cl.body : cl.items;
+}
+
+// ───────────────────────────── the support table ─────────────────────────────
+
+/** Builtins the simulated bash implements (the recorder emulates them or lets bash run them). */
+export const BUILTINS = ['echo', 'true', 'kill', 'fg', 'bg', 'jobs'] as const;
+/** Programs installed on the simulated host (src/userland/index.ts). */
+export const PROGRAMS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep'] as const;
+/** Every command an experiment may run, for messages. */
+export const SUPPORTED = [...PROGRAMS, ...BUILTINS, 'while'];
+
+/** Signals `kill -SIG` accepts (bash's names and numbers on Linux x86). */
+export const KILL_SIGNALS: Record<string, string> = {
+  '1': 'SIGHUP', HUP: 'SIGHUP', '2': 'SIGINT', INT: 'SIGINT', '9': 'SIGKILL', KILL: 'SIGKILL', '15': 'SIGTERM', TERM: 'SIGTERM',
+  '18': 'SIGCONT', CONT: 'SIGCONT', '19': 'SIGSTOP', STOP: 'SIGSTOP',
+};
+
+/** A name a program may create (tcpdump -w): a plain file name in the experiment's output folder. */
+export const PLAIN_FILE = /^(?!\.\.?$)[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$/;
+
+const PORT_RE = /^[1-9][0-9]{0,4}$/;
+const isPort = (s: string) => PORT_RE.test(s) && Number(s) <= 65535;
+const isIpv4 = (s: string) => {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  return !!m && m.slice(1).every((x) => Number(x) <= 255);
+};
+
+const NC_USAGE = 'expected `nc [-v] [-n] [-p PORT] HOST PORT` or `nc [-v] [-n] [-k] -l PORT`';
+
+function checkNc(w: Word[]): CmdlineError | null {
+  const flags = new Set<string>();
+  const operands: Word[] = [];
+  for (let i = 1; i < w.length; i++) {
+    const a = w[i];
+    if (a.text.startsWith('-') && a.text.length > 1) {
+      for (let j = 1; j < a.text.length; j++) {
+        const c = a.text[j];
+        if (c === 'p') {
+          const attached = a.text.slice(j + 1);
+          const v = attached || w[i + 1]?.text;
+          const vcol = attached ? a.col + j + 1 : w[i + 1]?.col ?? a.col + a.text.length;
+          if (v === undefined) return { col: vcol, message: 'nc -p needs a port, expected -p PORT' };
+          if (!isPort(v)) return { col: vcol, message: `bad port \`${v}\` for nc -p, expected 1-65535` };
+          if (!attached) i++;
+          flags.add('p');
+          break;
+        }
+        if (!'lvnk4'.includes(c)) return { col: a.col + j, message: `unknown nc option -${c}, expected one of -l -v -n -k -4 -p PORT` };
+        flags.add(c);
+      }
+    } else operands.push(a);
+  }
+  if (flags.has('l')) {
+    if (flags.has('p')) return { col: w[0].col, message: 'nc -l with -p is not modelled, expected `nc -l PORT`' };
+    if (operands.length !== 1) return { col: operands[1]?.col ?? w[0].col, message: NC_USAGE };
+    if (!isPort(operands[0].text)) return { col: operands[0].col, message: `bad port \`${operands[0].text}\`, expected 1-65535` };
+    return null;
+  }
+  if (flags.has('k')) return { col: w[0].col, message: 'nc -k needs -l, ' + NC_USAGE };
+  if (operands.length !== 2) return { col: operands[2]?.col ?? w[0].col, message: NC_USAGE };
+  const [host, port] = operands;
+  if (host.text !== 'localhost' && !isIpv4(host.text)) return { col: host.col, message: `host \`${host.text}\` is not modelled, expected localhost or an IPv4 address` };
+  if (!isPort(port.text)) return { col: port.col, message: `bad port \`${port.text}\`, expected 1-65535` };
+  return null;
+}
+
+const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4']);
+const SS_STATES = new Set(['all', 'connected', 'established', 'syn-sent', 'syn-recv', 'fin-wait-1', 'fin-wait-2', 'time-wait', 'closed', 'close-wait', 'last-ack', 'listening', 'closing']);
+
+function checkSs(w: Word[]): CmdlineError | null {
+  for (let i = 1; i < w.length; i++) {
+    const a = w[i];
+    if (a.text === 'state') {
+      const s = w[i + 1];
+      if (!s || !SS_STATES.has(s.text)) return { col: s?.col ?? a.col + 5, message: `expected a state name after \`state\` (${[...SS_STATES].join(', ')})` };
+      i++;
+      continue;
+    }
+    if (a.text.startsWith('--')) {
+      if (!SS_LONG.has(a.text)) return { col: a.col, message: `unknown ss option ${a.text}, expected one of ${[...SS_LONG].join(' ')}` };
+      continue;
+    }
+    if (a.text.startsWith('-') && a.text.length > 1) {
+      for (let j = 1; j < a.text.length; j++)
+        if (!'natlpo4'.includes(a.text[j])) return { col: a.col + j, message: `unknown ss option -${a.text[j]}, expected -n -a -t -l -p -o -4` };
+      continue;
+    }
+    return { col: a.col, message: `ss filter expressions are not modelled (\`${a.text}\`), expected options and \`state NAME\`` };
+  }
+  return null;
+}
+
+function checkTcpdump(w: Word[]): CmdlineError | null {
+  const filter: Word[] = [];
+  for (let i = 1; i < w.length; i++) {
+    const a = w[i];
+    const next = w[i + 1];
+    if (a.text === '-i') {
+      if (!next) return { col: a.col + 2, message: 'tcpdump -i needs an interface, expected -i lo' };
+      if (next.text !== 'lo') return { col: next.col, message: `interface \`${next.text}\` is not modelled, expected lo (the experiment's network namespace has only lo)` };
+      i++;
+    } else if (a.text === '-w') {
+      if (!next) return { col: a.col + 2, message: 'tcpdump -w needs a file name, expected -w NAME.pcap' };
+      if (!PLAIN_FILE.test(next.text)) return { col: next.col, message: `bad capture file \`${next.text}\`, expected a plain file name (letters, digits, . _ -), written in the experiment's folder` };
+      i++;
+    } else if (a.text === '-s') {
+      if (!next || !/^\d{1,6}$/.test(next.text) || Number(next.text) > 262144) return { col: next?.col ?? a.col + 2, message: 'tcpdump -s needs a snapshot length, expected 0-262144' };
+      i++;
+    } else if (a.text === '-n' || a.text === '-nn' || a.text === '-U') continue;
+    else if (a.text.startsWith('-')) return { col: a.col, message: `unknown tcpdump option ${a.text}, expected -i lo, -w FILE, -s N, -n, -nn, -U and a filter` };
+    else filter.push(a);
+  }
+  const f = filter.map((x) => x.text).join(' ');
+  if (filter.length && !/^(?:tcp|(?:tcp\s+)?port\s+[1-9][0-9]{0,4})$/.test(f) || /port\s+(\d+)$/.test(f) && Number(/port\s+(\d+)$/.exec(f)![1]) > 65535)
+    return { col: filter[0].col, message: `tcpdump filter \`${f}\` is not modelled, expected \`tcp\`, \`port N\` or \`tcp port N\`` };
+  return null;
+}
+
+function checkSleep(w: Word[]): CmdlineError | null {
+  if (w.length !== 2) return { col: w[2]?.col ?? w[0].col, message: 'expected `sleep SECONDS`' };
+  if (!/^\d{1,7}(?:\.\d{1,9})?$/.test(w[1].text)) return { col: w[1].col, message: `bad interval \`${w[1].text}\`, expected seconds as a decimal number (e.g. 1 or 0.5)` };
+  return null;
+}
+
+function checkGrep(w: Word[]): CmdlineError | null {
+  let pattern: Word | null = null;
+  for (let i = 1; i < w.length; i++) {
+    const a = w[i];
+    if (!pattern && a.text.startsWith('-') && a.text.length > 1) {
+      if (a.text !== '-v' && a.text !== '-E') return { col: a.col, message: `unknown grep option ${a.text}, expected -v or -E` };
+      continue;
+    }
+    if (pattern) return { col: a.col, message: 'grep reads its input from the pipe; file operands are not modelled, expected `grep [-v] [-E] PATTERN`' };
+    pattern = a;
+  }
+  if (!pattern) return { col: w[0].col, message: 'grep needs a pattern, expected `grep [-v] [-E] PATTERN`' };
+  return null;
+}
+
+const JOBSPEC = /^(?:%(?:[1-9][0-9]{0,3}|%|\+)?|[1-9][0-9]{0,3})$/;
+
+function checkKill(w: Word[]): CmdlineError | null {
+  let targets = 0;
+  for (let i = 1; i < w.length; i++) {
+    const a = w[i];
+    if (a.text.startsWith('-') && targets === 0 && i === 1) {
+      const s = a.text.slice(1).toUpperCase().replace(/^SIG/, '');
+      if (!KILL_SIGNALS[s]) return { col: a.col, message: `signal ${a.text} is not modelled, expected one of -HUP -INT -KILL -TERM -CONT -STOP (or 1 2 9 15 18 19)` };
+      continue;
+    }
+    if (!/^%(?:[1-9][0-9]{0,3}|%|\+)?$/.test(a.text) && !/^[1-9][0-9]{0,6}$/.test(a.text)) return { col: a.col, message: `bad kill target \`${a.text}\`, expected a job (%1) or a pid` };
+    targets++;
+  }
+  if (!targets) return { col: w[0].col, message: 'kill needs a target, expected `kill [-SIGNAL] %JOB|PID`' };
+  return null;
+}
+
+function checkJobBuiltin(w: Word[]): CmdlineError | null {
+  if (w[0].text === 'jobs' || w[0].text === 'true') return w.length > 1 ? { col: w[1].col, message: `arguments to \`${w[0].text}\` are not modelled` } : null;
+  if (w.length > 2) return { col: w[2].col, message: `expected \`${w[0].text} [%JOB]\`` };
+  if (w[1] && !JOBSPEC.test(w[1].text)) return { col: w[1].col, message: `bad job spec \`${w[1].text}\`, expected %N, %%, %+ or N` };
+  return null;
+}
+
+function checkEcho(w: Word[]): CmdlineError | null {
+  if (w[1] && /^-[neE]+$/.test(w[1].text)) return { col: w[1].col, message: `echo ${w[1].text} is not modelled` };
+  return null;
+}
+
+const CHECKS: Record<string, (w: Word[]) => CmdlineError | null> = {
+  nc: checkNc, ss: checkSs, tcpdump: checkTcpdump, sleep: checkSleep, grep: checkGrep,
+  echo: checkEcho, true: checkJobBuiltin, kill: checkKill, fg: checkJobBuiltin, bg: checkJobBuiltin, jobs: checkJobBuiltin,
+};
+
+/**
+ * Hold a parsed line to the support table: each command is a modelled program or builtin, with
+ * options and operands its model implements. Job-control builtins stand alone (in a pipeline
+ * bash runs them in a subshell, where they control nothing).
+ */
+export function checkSupport(cl: CommandLine): CmdlineError | null {
+  for (const p of linePipelines(cl)) {
+    for (const s of p.stages) {
+      const name = s.words[0].text;
+      const check = Object.hasOwn(CHECKS, name) ? CHECKS[name] : undefined;
+      if (!check && /^[A-Za-z_][A-Za-z0-9_]*=/.test(name) && !s.words[0].quoted) return { col: s.col, message: 'variable assignments are not modelled' };
+      if (!check) return { col: s.col, message: `unknown command \`${name}\`, expected one of ${SUPPORTED.join(', ')}` };
+      if (p.stages.length > 1 && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
+        return { col: s.col, message: `\`${name}\` in a pipeline is not modelled` };
+      if (cl.kind === 'loop' && (name === 'fg' || name === 'bg' || name === 'nc' || name === 'tcpdump'))
+        return { col: s.col, message: `\`${name}\` inside the watch loop is not modelled, expected ss, grep, sleep, echo` };
+      const e = check(s.words);
+      if (e) return e;
+    }
+  }
+  return null;
+}
+
+/** Parse and check a line: the experiment parser's and the recorder's gate. */
+export function acceptCommandLine(line: string): CommandLine | CmdlineError {
+  const cl = parseCommandLine(line);
+  if (isCmdlineError(cl)) return cl;
+  return checkSupport(cl) ?? cl;
+}
+
+/** The words of a line as bash would split them (quote removal), for simple uses. */
+export function lineWords(line: string): string[] {
+  const cl = parseCommandLine(line);
+  if (isCmdlineError(cl)) return line.trim().split(/\s+/).filter(Boolean);
+  return linePipelines(cl).flatMap((p) => p.stages.flatMap((s) => s.words.map((w) => w.text)));
+}
+
+/** A word quoted for bash so that it stays exactly one word with exactly this text. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * A parsed line rebuilt for a real bash with every word single-quoted: bash then performs no
+ * expansion at all, and runs the argument vectors this grammar produced.
+ */
+export function toBash(cl: CommandLine): string {
+  const pipe = (p: Pipeline) => p.stages.map((s) => s.words.map((w) => shellQuote(w.text)).join(' ')).join(' | ');
+  if (cl.kind === 'loop') return `while true; do ${cl.body.map(pipe).join('; ')}; done`;
+  return cl.items.map(pipe).join('; ');
+}

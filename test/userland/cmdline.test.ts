@@ -1,0 +1,126 @@
+/**
+ * The command-line grammar shared by the experiment parser, the simulated bash and the recorder
+ * (src/userland/cmdline.ts): what it refuses (with the column a contributor sees), what it
+ * accepts, and that the recorder's rebuilt line makes a real bash run exactly those words.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseExperiment } from '../../src/experiment/parse.ts';
+import { runExperiment } from '../../src/experiment/run.ts';
+import { acceptCommandLine, isCmdlineError, parseCommandLine, toBash, type CommandLine } from '../../src/userland/cmdline.ts';
+
+const refused = (line: string) => {
+  const r = acceptCommandLine(line);
+  if (!isCmdlineError(r)) throw new Error(`accepted: ${line}`);
+  return `${r.col}: ${r.message}`;
+};
+
+describe('refused before anything runs', () => {
+  it.each([
+    ['ss $(id > /tmp/x)', 3, 'expansions (`$`)'],
+    ['ss `id`', 3, 'command substitution'],
+    ['ss | grep -v x && id > /tmp/y', 15, '`&&` lists are not modelled'],
+    ['ss || id', 3, '`||` lists'],
+    ['nc -l 12345 &', 12, 'background jobs'],
+    ['ss > /tmp/out', 3, 'redirections'],
+    ['grep x < /etc/passwd', 7, 'redirections'],
+    ['echo $& onfocus=alert(document.domain) autofocus x', 5, 'expansions'],
+    ['echo "$HOME"', 6, 'even in "…"'],
+    ['echo !!', 5, 'history expansion'],
+    ['ss -natp | grep 1234*', 20, 'globs'],
+    ['echo {a,b}', 5, 'brace expansion'],
+    ['echo ~', 5, 'tilde expansion'],
+    ['(ss)', 0, 'subshells'],
+    ['FOO=1 nc -l 12345', 0, 'variable assignments'],
+    ['echo \'unterminated', 5, 'unterminated quote'],
+    ['echo a\u0007b', 6, 'control character U+0007'],
+    ['tcpdump -i lo -w ../../../../../tmp/escaped.pcap', 17, 'bad capture file'],
+    ['tcpdump -i lo -w /tmp/x.pcap', 17, 'plain file name'],
+    ['tcpdump -i', 10, 'needs an interface'],
+    ['tcpdump -i eth0', 11, 'interface `eth0` is not modelled'],
+    ['tcpdump -i lo tcp portrange 12344-12346', 14, 'filter `tcp portrange 12344-12346` is not modelled'],
+    ['nc -z localhost 12345', 4, 'unknown nc option -z'],
+    ['nc -l 99999', 6, 'bad port `99999`'],
+    ['nc example.com 80', 3, 'host `example.com` is not modelled'],
+    ['sleep 1e300', 6, 'bad interval'],
+    ['grep -r x', 5, 'unknown grep option -r'],
+    ['ss -natp \'( sport = :12345 )\'', 9, 'ss filter expressions are not modelled'],
+    ['kill -l', 5, 'signal -l is not modelled'],
+    ['kill -9 $$', 8, 'expansions'],
+    ['rm -rf /', 0, 'unknown command `rm`'],
+    ['while true; do ; done', 15, "syntax error near unexpected token `;'"],
+    ['while true; do true', 19, 'unterminated loop'],
+    ['while sleep 1; do ss; done', 6, 'unsupported loop'],
+    ['ss; while true; do ss; done', 4, 'a loop must start the line'],
+    ['while true; do nc -l 12345; done', 15, 'inside the watch loop is not modelled'],
+    ['ss |', 4, 'a pipeline ends with `|`'],
+    ['echo a; ; echo b', 8, "syntax error near unexpected token `;'"],
+    ['jobs | grep x', 0, '`jobs` in a pipeline'],
+  ])('%s', (line, col, message) => {
+    const r = refused(line);
+    expect(r.startsWith(`${col}: `), r).toBe(true);
+    expect(r).toContain(message);
+  });
+});
+
+describe('accepted', () => {
+  it('the committed experiments\' lines, as the words bash would pass', () => {
+    const cl = acceptCommandLine('while true; do ss -natp -o |grep 12345; sleep 1; echo "---"; done') as CommandLine;
+    expect(cl.kind).toBe('loop');
+    if (cl.kind !== 'loop') return;
+    expect(cl.body.map((p) => p.stages.map((s) => s.words.map((w) => w.text)))).toEqual([[['ss', '-natp', '-o'], ['grep', '12345']], [['sleep', '1']], [['echo', '---']]]);
+    for (const l of ['nc -v -p 39836 localhost 12345', 'nc -l 12345', 'tcpdump -i lo tcp port 12345 -s 0 -w 12345.pcap', 'kill -9 %1', 'fg', 'true', 'echo hello | nc localhost 12345'])
+      expect(isCmdlineError(acceptCommandLine(l)), l).toBe(false);
+  });
+  it('quoting as bash removes it', () => {
+    const cl = parseCommandLine(`echo 'it''s' "a\\"b" c\\ d '$(id)'`) as CommandLine;
+    expect(cl.kind === 'list' && cl.items[0].stages[0].words.map((w) => w.text)).toEqual(['echo', 'its', 'a"b', 'c d', '$(id)']);
+  });
+});
+
+describe('the recorder\'s line for a real bash', () => {
+  // every word single-quoted: bash expands nothing, so it runs exactly the grammar's words
+  const bashWords = (cl: CommandLine): string =>
+    execFileSync('bash', ['-c', toBash(cl).replace(/^'echo'/, "printf '<%s>'")], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  it.each([
+    [`echo '$(touch /tmp/tcplab-pwned)' "*" '\`id\`' 'a'"'"'b'`, '<$(touch /tmp/tcplab-pwned)><*><`id`><a\'b>'],
+    ['echo \'$HOME\' \'~\' \'{a,b}\' \'!!\'', '<$HOME><~><{a,b}><!!>'],
+  ])('%s', (line, expected) => {
+    const cl = acceptCommandLine(line);
+    expect(isCmdlineError(cl)).toBe(false);
+    expect(bashWords(cl as CommandLine)).toBe(expected);
+  });
+});
+
+function shell(steps: string): string {
+  const text = `---
+id: t
+title: { en: t, zh-CN: t }
+profile: linux-6.x
+seed: 4
+host: { hostname: box, user: root }
+terminals:
+  a: { history: 1 }
+---
+
+\`\`\`steps
+${steps}
+\`\`\`
+
+\`\`\`blocks
+a terminal a from start to end
+\`\`\`
+`;
+  return runExperiment(parseExperiment(text, 't.md'), 'linux-6.x', { tailNs: 1e9 }).blocks.get('a')!;
+}
+
+describe('the simulated bash speaks the same grammar', () => {
+  it('a loop of builtins advances the clock and ^C ends it, as bash prints it: "^C", a new line, the prompt', () => {
+    expect(shell('1 a $ while true; do true; done\n1.001 a ^C\n2 a $ echo after')).toBe(
+      '[#1#root@box ~]$while true; do true; done\n^C\n[#2#root@box ~]$echo after\nafter\n[#3#root@box ~]$',
+    );
+  });
+  it('echo runs as a pipeline stage (a subshell), as in bash', () => {
+    expect(shell('1 a $ echo hello | grep ell')).toBe('[#1#root@box ~]$echo hello | grep ell\nhello\n[#2#root@box ~]$');
+  });
+});
