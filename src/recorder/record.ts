@@ -4,9 +4,21 @@
  * way an interactive bash does it (^Z = SIGSTOP to the job's process group, ^C = SIGINT,
  * fg = SIGCONT). Writes the terminal blocks, the capture, every ss sample and a
  * machine-readable recording.json. Node-only (src/recorder is not part of the pure model).
+ *
+ * Experiments are untrusted input (they arrive as pull requests), so nothing runs before every
+ * command line of the experiment passed the grammar the simulator uses (src/userland/cmdline.ts):
+ * no expansion, redirection or operator bash would interpret, only modelled programs and options,
+ * capture files as plain names. A program runs as `nobody` with only CAP_NET_RAW and
+ * CAP_NET_ADMIN (what tcpdump needs), inside the namespace, in a scratch folder that is its only
+ * writable place; the capture files the experiment names are copied into --out afterwards. Its
+ * words reach bash single-quoted (toBash), so bash expands nothing. `kill PID` signals only a
+ * process this recorder started (a pid the experiment pinned stands for that step's process).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { acceptCommandLine, isCmdlineError, linePipelines, PLAIN_FILE, toBash, type CommandLine } from '../userland/cmdline.ts';
+import { KNOWN_SYSCTLS } from '../experiment/parse.ts';
 import { experimentPorts, redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
 import type { Experiment, Step } from '../experiment/types.ts';
@@ -31,6 +43,8 @@ export interface ProcRecord {
   exit: { code: number | null; signal: string | null } | null;
   /** Still running when the experiment ended (the recorder terminated it). */
   killedAtEnd?: boolean;
+  /** Real uid of a process still running at the end (experiment programs run as nobody). */
+  uid?: number;
   output: ScreenChunk[];
 }
 
@@ -49,12 +63,55 @@ export interface Recording {
   packets: { t: number; src: string; sport: number; dst: string; dport: number; flags: string; seq: number; ack: number; win: number; len: number; options: string }[];
 }
 
-const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark'];
+const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark', 'setpriv', 'bash'];
 const SYSCTL_KEYS = [
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_abort_on_overflow',
   'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit',
   'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts',
 ];
+
+/** The unprivileged identity experiment programs run as (nobody:nogroup on Debian). */
+const NOBODY = { uid: 65534, gid: 65534 };
+const CAPS = '-all,+net_raw,+net_admin';
+/** Names the recorder writes into --out itself, which an experiment's capture may not take. */
+const RECORDER_FILES = /^(?:capture\.pcap|.*\.txt|.*\.json)$/;
+/** Largest capture file copied out of the scratch folder. */
+const MAX_CAPTURE_BYTES = 256 << 20;
+
+/**
+ * Every command line of the experiment, accepted by the shared grammar, or an error naming the
+ * step's file:line:col. The recorder calls it before it creates the namespace.
+ */
+export function validateForRecording(exp: Experiment, sysctl: Record<string, string> = {}): Map<Step, CommandLine> {
+  const lines = new Map<Step, CommandLine>();
+  for (const step of exp.steps) {
+    if (step.action.kind !== 'command') continue;
+    const cl = acceptCommandLine(step.action.line);
+    if (isCmdlineError(cl)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col + 2 + cl.col}: ${cl.message}`);
+    lines.set(step, cl);
+    for (const name of captureNames(cl))
+      if (RECORDER_FILES.test(name)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col}: capture file ${name} would overwrite the recorder's own output, expected another name (e.g. ${exp.id}.pcap)`);
+  }
+  for (const [k, v] of Object.entries({ ...exp.sysctl, ...sysctl })) {
+    if (!(KNOWN_SYSCTLS as readonly string[]).includes(k)) throw new Error(`sysctl ${k} is not one the recorder may set, expected one of ${KNOWN_SYSCTLS.join(', ')}`);
+    for (const x of Array.isArray(v) ? v : String(v).trim().split(/\s+/))
+      if (!/^-?\d{1,10}$/.test(String(x))) throw new Error(`sysctl ${k}=${String(v)}: expected integers`);
+  }
+  return lines;
+}
+
+/** The capture files a line's tcpdump writes (`-w NAME`), plain names by the grammar. */
+function captureNames(cl: CommandLine): string[] {
+  const out: string[] = [];
+  for (const p of linePipelines(cl))
+    for (const s of p.stages) {
+      const w = s.words.map((x) => x.text);
+      if (w[0] !== 'tcpdump') continue;
+      const i = w.indexOf('-w');
+      if (i > 0 && PLAIN_FILE.test(w[i + 1] ?? '')) out.push(w[i + 1]);
+    }
+  return out;
+}
 
 function which(name: string): string | null {
   for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
@@ -67,7 +124,7 @@ function which(name: string): string | null {
 export function preflight(): string[] {
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root privileges (network namespaces need CAP_SYS_ADMIN)');
-  for (const t of REQUIRED_TOOLS) if (!which(t)) missing.push(`the \`${t}\` program (Debian package ${t === 'ip' || t === 'ss' ? 'iproute2' : t === 'nc' ? 'netcat-openbsd' : t})`);
+  for (const t of REQUIRED_TOOLS) if (!which(t)) missing.push(`the \`${t}\` program (Debian package ${t === 'ip' || t === 'ss' ? 'iproute2' : t === 'nc' ? 'netcat-openbsd' : t === 'setpriv' ? 'util-linux' : t})`);
   if (!missing.length) {
     const probe = `tcplab-probe-${process.pid}`;
     try {
@@ -91,9 +148,16 @@ interface Job {
 
 export async function recordExperiment(exp: Experiment, opts: RecordOptions): Promise<Recording> {
   const log = opts.log ?? (() => {});
+  // refuse the experiment before anything is created or started
+  const lines = validateForRecording(exp, opts.sysctl);
   const ns = `tcplab-rec-${process.pid}`;
   const out = resolve(opts.outDir);
   mkdirSync(out, { recursive: true });
+  // the experiment's programs run (and write their files) here, as nobody
+  const work = mkdtempSync(join(tmpdir(), 'tcplab-rec-'));
+  chownSync(work, NOBODY.uid, NOBODY.gid);
+  /** experiment pid (a {pid=N} pin) -> the real pid of that step's process */
+  const pinnedPids = new Map<number, number>();
   const children = new Set<ChildProcess>();
   let t0 = process.hrtime.bigint();
   const now = (): number => Number(process.hrtime.bigint() - t0);
@@ -109,6 +173,7 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       }
     }
     try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'pipe' }); } catch { /* not there */ }
+    rmSync(work, { recursive: true, force: true });
   };
   const onSignal = () => { cleanup(); process.exit(130); };
   process.once('SIGINT', onSignal);
@@ -117,12 +182,32 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
     execFileSync('ip', ['netns', 'add', ns]);
     execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
     const sysctl = { ...Object.fromEntries(Object.entries(exp.sysctl).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)])), ...opts.sysctl };
-    for (const [k, v] of Object.entries(sysctl)) execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `${k}=${v}`]);
+    // a sysctl that is not per network namespace on this kernel would change the host: refuse
+    const hostValue = (k: string) => { try { return execFileSync('sysctl', ['-n', k], { encoding: 'utf8' }); } catch { return null; } };
+    for (const [k, v] of Object.entries(sysctl)) {
+      const before = hostValue(k);
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `${k}=${v}`]);
+      if (hostValue(k) !== before) {
+        if (before !== null) execFileSync('sysctl', ['-qw', `${k}=${before.trim().replace(/\s+/g, ' ')}`]);
+        throw new Error(`sysctl ${k} is not per network namespace on this kernel (setting it changed the host's value, now restored); the recorder does not change host settings`);
+      }
+    }
     for (const k of SYSCTL_KEYS) {
       try { rec.sysctls[k] = execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-n', k], { encoding: 'utf8' }).trim().replace(/\s+/g, ' '); } catch { /* absent on this kernel */ }
     }
     const nsExec = (args: string[], detached = true): ChildProcess => {
       const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached, cwd: out });
+      children.add(c);
+      return c;
+    };
+    // an experiment's command line: bash as nobody, with only the capabilities tcpdump needs,
+    // a clean environment, the scratch folder as its working directory
+    const jobExec = (script: string): ChildProcess => {
+      const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/nonexistent'];
+      for (const k of ['LANG', 'LC_ALL', 'TZ']) if (process.env[k]) env.push(`${k}=${process.env[k]}`);
+      const c = spawn('ip', ['netns', 'exec', ns, 'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups',
+        `--inh-caps=${CAPS}`, `--ambient-caps=${CAPS}`, `--bounding-set=${CAPS}`, '--no-new-privs',
+        'env', '-i', ...env, 'bash', '--norc', '--noprofile', '-c', script], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: work });
       children.add(c);
       return c;
     };
@@ -151,11 +236,10 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       terms.set(t.name, { history: t.history, chunks: [], fg: null, jobs: [] });
       prompt(t.name);
     }
-    const start = (term: string, line: string): Job => {
+    const start = (term: string, line: string, cl: CommandLine): Job => {
       // `exec` keeps the pid of a single program; pipelines and loops keep bash as the leader
-      const isSimple = !/[|;]/.test(line);
-      const rewritten = line.replace(/-w\s+(\S+)/, (_m, f) => `-w ${join(out, f)}`);
-      const c = nsExec(['bash', '-c', isSimple ? `exec ${rewritten}` : rewritten]);
+      const isSimple = cl.kind === 'list' && cl.items.length === 1 && cl.items[0].stages.length === 1;
+      const c = jobExec(isSimple ? `exec ${toBash(cl)}` : toBash(cl));
       const pr: ProcRecord = { terminal: term, pid: c.pid ?? -1, cmd: line, startNs: now(), endNs: null, exit: null, output: [] };
       rec.processes.push(pr);
       // bash numbers jobs per shell: one more than the highest job number still in its table
@@ -214,7 +298,10 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       if (st.fg) { st.fg.child.stdin!.write(line + '\n'); return; }
       if (!line.trim()) { prompt(step.terminal); return; }
       st.history++;
-      const w = line.trim().split(/\s+/);
+      // checked again after the port substitution (digits for digits), then run as parsed
+      const cl = acceptCommandLine(line);
+      if (isCmdlineError(cl)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col + 2 + cl.col}: ${cl.message}`);
+      const w = linePipelines(cl).flatMap((p) => p.stages.flatMap((x) => x.words.map((y) => y.text)));
       if (w[0] === 'fg') {
         const j = st.jobs.at(-1);
         if (!j) { write(step.terminal, `bash: fg: current: no such job\n`); prompt(step.terminal); return; }
@@ -229,8 +316,12 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
         const sig = (w.find((x) => x.startsWith('-'))?.slice(1) ?? 'TERM').replace(/^9$/, 'KILL').replace(/^15$/, 'TERM');
         const target = w.find((x, i) => i > 0 && !x.startsWith('-'))!;
         const j = target.startsWith('%') ? st.jobs.find((x) => x.n === Number(target.slice(1)) || target === '%') ?? st.jobs.at(-1) : undefined;
+        // a pid: only a process this recorder started (a pinned pid stands for its step's process)
+        const real = pinnedPids.get(Number(target)) ?? Number(target);
+        const own = [...children].find((c) => c.pid === real && c.exitCode === null && c.signalCode === null && c !== cap);
         if (j) signalJob(j, `SIG${sig}` as NodeJS.Signals);
-        else try { process.kill(Number(target), `SIG${sig}` as NodeJS.Signals); } catch { write(step.terminal, `bash: kill: (${target}) - No such process\n`); }
+        else if (own) try { process.kill(real, `SIG${sig}` as NodeJS.Signals); } catch { /* gone */ }
+        else write(step.terminal, `bash: kill: (${target}) - No such process\n`);
         await sleep(50);
         prompt(step.terminal);
         return;
@@ -240,7 +331,13 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
         prompt(step.terminal);
         return;
       }
-      st.fg = start(step.terminal, line);
+      if (w[0] === 'jobs' || w[0] === 'bg') {
+        write(step.terminal, `tcp-lab recorder: \`${w[0]}\` is not emulated\n`);
+        prompt(step.terminal);
+        return;
+      }
+      st.fg = start(step.terminal, line, cl);
+      if (step.pins.pid !== undefined && st.fg.child.pid) pinnedPids.set(step.pins.pid, st.fg.child.pid);
       const pinned = step.pins.ephemeralPort;
       if (pinned !== undefined) {
         // learn the local port of this job's connection from ss (-p shows the pid)
@@ -271,12 +368,25 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
     for (const st of terms.values())
       for (const j of [...st.jobs, ...(st.fg ? [st.fg] : [])]) {
         j.rec.killedAtEnd = true;
+        try {
+          const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${j.child.pid}/status`, 'utf8'));
+          if (m) j.rec.uid = Number(m[1]);
+        } catch { /* already gone */ }
         signalJob(j, 'SIGTERM');
         signalJob(j, 'SIGCONT');
       }
     try { process.kill(-cap.pid!, 'SIGINT'); } catch { /* gone */ }
     await waitFor(() => cap.exitCode !== null || cap.signalCode !== null, 5000);
     for (const [name, st] of terms) rec.terminals[name] = st.chunks;
+    // the capture files the experiment named, from the scratch folder into --out (regular
+    // files only: never a link a program may have left there)
+    for (const cl of lines.values())
+      for (const name of captureNames(cl)) {
+        const from = join(work, name);
+        const st = existsSync(from) ? lstatSync(from) : null;
+        if (st?.isFile() && st.size <= MAX_CAPTURE_BYTES) copyFileSync(from, join(out, name));
+        else if (st) log(`  ${name}: not a regular file of at most ${MAX_CAPTURE_BYTES} bytes, not copied`);
+      }
   } finally {
     cleanup();
     process.removeListener('SIGINT', onSignal);
@@ -377,7 +487,7 @@ export function writeExpectedBlocks(exp: Experiment, out: string): string[] {
     else if (b.kind === 'tcpdump') {
       // the experiment's own capture file, as its tcpdump wrote it (it may miss the last packets
       // before ^C, like the real tool); else the recorder's whole-run capture
-      const own = join(out, b.capture);
+      const own = join(out, PLAIN_FILE.test(b.capture) ? b.capture : 'capture.pcap');
       const raw = existsSync(own)
         ? tcpdumpText(own)
         : existsSync(join(out, 'tcpdump.txt'))
