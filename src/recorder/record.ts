@@ -17,7 +17,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { acceptCommandLine, isCmdlineError, linePipelines, PLAIN_FILE, toBash, type CommandLine } from '../userland/cmdline.ts';
+import { acceptCommandLine, isCmdlineError, KILL_SIGNALS, linePipelines, PLAIN_FILE, toBash, type CommandLine } from '../userland/cmdline.ts';
 import { KNOWN_SYSCTLS } from '../experiment/parse.ts';
 import { experimentPorts, redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
@@ -301,38 +301,48 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       // checked again after the port substitution (digits for digits), then run as parsed
       const cl = acceptCommandLine(line);
       if (isCmdlineError(cl)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col + 2 + cl.col}: ${cl.message}`);
-      const w = linePipelines(cl).flatMap((p) => p.stages.flatMap((x) => x.words.map((y) => y.text)));
-      if (w[0] === 'fg') {
-        const j = st.jobs.at(-1);
-        if (!j) { write(step.terminal, `bash: fg: current: no such job\n`); prompt(step.terminal); return; }
-        st.jobs.pop();
-        write(step.terminal, j.cmd + '\n');
+      // a builtin alone on the line is emulated here (bash -c has no job table); anything else,
+      // lists and pipelines with echo included, runs in a real bash
+      const single = cl.kind === 'list' && cl.items.length === 1 && cl.items[0].stages.length === 1;
+      const w = single ? cl.items[0].stages[0].words.map((y) => y.text) : [];
+      // bash's job specs: none, %, %% and %+ are the current (newest) job; %N or N job N
+      const pick = (spec?: string): Job | undefined =>
+        !spec || spec === '%' || spec === '%%' || spec === '%+' ? st.jobs.at(-1) : st.jobs.find((x) => x.n === Number(spec.replace('%', '')));
+      if (w[0] === 'fg' || w[0] === 'bg') {
+        const j = pick(w[1]);
+        if (!j) { write(step.terminal, `bash: ${w[0]}: ${w[1] ?? 'current'}: no such job\n`); prompt(step.terminal); return; }
         signalJob(j, 'SIGCONT');
         j.state = 'running';
+        if (w[0] === 'bg') { write(step.terminal, `[${j.n}]+ ${j.cmd} &\n`); prompt(step.terminal); return; }
+        st.jobs.splice(st.jobs.indexOf(j), 1);
+        write(step.terminal, j.cmd + '\n');
         st.fg = j;
         return;
       }
+      if (w[0] === 'jobs') {
+        st.jobs.forEach((j, i) => write(step.terminal, `[${j.n}]${i === st.jobs.length - 1 ? '+' : '-'}  ${(j.state === 'stopped' ? 'Stopped' : 'Running').padEnd(24)}${j.cmd}\n`));
+        prompt(step.terminal);
+        return;
+      }
       if (w[0] === 'kill') {
-        const sig = (w.find((x) => x.startsWith('-'))?.slice(1) ?? 'TERM').replace(/^9$/, 'KILL').replace(/^15$/, 'TERM');
-        const target = w.find((x, i) => i > 0 && !x.startsWith('-'))!;
-        const j = target.startsWith('%') ? st.jobs.find((x) => x.n === Number(target.slice(1)) || target === '%') ?? st.jobs.at(-1) : undefined;
-        // a pid: only a process this recorder started (a pinned pid stands for its step's process)
-        const real = pinnedPids.get(Number(target)) ?? Number(target);
-        const own = [...children].find((c) => c.pid === real && c.exitCode === null && c.signalCode === null && c !== cap);
-        if (j) signalJob(j, `SIG${sig}` as NodeJS.Signals);
-        else if (own) try { process.kill(real, `SIG${sig}` as NodeJS.Signals); } catch { /* gone */ }
-        else write(step.terminal, `bash: kill: (${target}) - No such process\n`);
+        const spec = w[1].startsWith('-') ? w[1].slice(1).toUpperCase() : 'TERM';
+        const sig = (KILL_SIGNALS[spec] ?? KILL_SIGNALS[spec.replace(/^SIG/, '')]) as NodeJS.Signals;
+        for (const target of w.slice(1).filter((x) => !x.startsWith('-'))) {
+          const j = target.startsWith('%') ? pick(target) : undefined;
+          // a pid: only a process this recorder started (a pinned pid stands for its step's process)
+          const real = pinnedPids.get(Number(target)) ?? Number(target);
+          const own = [...children].find((c) => c.pid === real && c.exitCode === null && c.signalCode === null && c !== cap);
+          if (j) signalJob(j, sig);
+          else if (target.startsWith('%')) write(step.terminal, `bash: kill: ${target}: no such job\n`);
+          else if (own) try { process.kill(real, sig); } catch { /* gone */ }
+          else write(step.terminal, `bash: kill: (${target}) - No such process\n`);
+        }
         await sleep(50);
         prompt(step.terminal);
         return;
       }
       if (w[0] === 'echo' || w[0] === 'true') {
         if (w[0] === 'echo') write(step.terminal, w.slice(1).join(' ') + '\n');
-        prompt(step.terminal);
-        return;
-      }
-      if (w[0] === 'jobs' || w[0] === 'bg') {
-        write(step.terminal, `tcp-lab recorder: \`${w[0]}\` is not emulated\n`);
         prompt(step.terminal);
         return;
       }

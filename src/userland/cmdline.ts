@@ -417,8 +417,8 @@ export function checkSupport(cl: CommandLine): CmdlineError | null {
       const check = Object.hasOwn(CHECKS, name) ? CHECKS[name] : undefined;
       if (!check && /^[A-Za-z_][A-Za-z0-9_]*=/.test(name) && !s.words[0].quoted) return { col: s.col, message: 'variable assignments are not modelled' };
       if (!check) return { col: s.col, message: `unknown command \`${name}\`, expected one of ${SUPPORTED.join(', ')}` };
-      if (p.stages.length > 1 && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
-        return { col: s.col, message: `\`${name}\` in a pipeline is not modelled` };
+      if ((p.stages.length > 1 || linePipelines(cl).length > 1 || cl.kind === 'loop') && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
+        return { col: s.col, message: `\`${name}\` must be alone on its line (in a pipeline, list or loop it is not modelled)` };
       if (cl.kind === 'loop' && (name === 'fg' || name === 'bg' || name === 'nc' || name === 'tcpdump'))
         return { col: s.col, message: `\`${name}\` inside the watch loop is not modelled, expected ss, grep, sleep, echo` };
       const e = check(s.words);

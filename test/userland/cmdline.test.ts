@@ -55,7 +55,8 @@ describe('refused before anything runs', () => {
     ['while true; do nc -l 12345; done', 15, 'inside the watch loop is not modelled'],
     ['ss |', 4, 'a pipeline ends with `|`'],
     ['echo a; ; echo b', 8, "syntax error near unexpected token `;'"],
-    ['jobs | grep x', 0, '`jobs` in a pipeline'],
+    ['jobs | grep x', 0, '`jobs` must be alone on its line'],
+    ['ss; kill %1', 4, '`kill` must be alone on its line'],
   ])('%s', (line, col, message) => {
     const r = refused(line);
     expect(r.startsWith(`${col}: `), r).toBe(true);
