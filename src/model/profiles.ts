@@ -3,6 +3,7 @@
  * introduced it) and machine costs. A profile is data; experiments override sysctls.
  */
 import type { ProfileName } from './types.ts';
+import { sysctlWrite } from './sysctl_net_ipv4.ts';
 
 export interface Sysctls {
   'net.core.somaxconn': number;
@@ -198,7 +199,37 @@ export const PROFILES: Record<ProfileName, Profile> = { 'linux-4.4': LINUX_4_4, 
 export type SysctlName = keyof Sysctls;
 export const SYSCTL_NAMES = Object.keys(LINUX_6_X.sysctl) as SysctlName[];
 
-/** A profile with sysctl (and cost) overrides applied. Unknown names are an error, never ignored. */
+/** A rejected override: the errno the kernel's proc handler returns (-EINVAL, -ENOENT) and why. */
+export class SysctlError extends Error {
+  readonly errno: number;
+  readonly sysctl: string;
+  constructor(errno: number, name: string, message: string) {
+    super(`${name}: ${message}`);
+    this.name = 'SysctlError';
+    this.errno = errno;
+    this.sysctl = name;
+  }
+}
+
+export const COST_NAMES = Object.keys(LINUX_6_X.costs) as (keyof Costs)[];
+/** A machine cost override: whole ns, at most 1 s; a syscall and a fork+exec always take time. */
+export const MAX_COST_NS = 1_000_000_000;
+const COST_MIN: Partial<Record<keyof Costs, number>> = { syscallNs: 1, forkExecNs: 1 };
+
+/** Why a cost override is refused, or null. */
+export function checkCost(name: string, v: unknown): string | null {
+  if (!(COST_NAMES as string[]).includes(name)) return `unknown cost \`${name}\`, expected one of ${COST_NAMES.join(', ')}`;
+  const min = COST_MIN[name as keyof Costs] ?? 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_COST_NS) return `${String(v)} is out of range, expected whole ns within ${min}..${MAX_COST_NS}`;
+  return null;
+}
+
+/**
+ * A profile with sysctl (and cost) overrides applied. Each sysctl value goes through the
+ * kernel's proc handler rules for this profile (sysctl_net_ipv4.ts): a value the kernel would
+ * refuse with -EINVAL, or a name it does not have (-ENOENT), throws a SysctlError; nothing is
+ * accepted silently.
+ */
 export function withOverrides(
   base: Profile,
   sysctl: Record<string, number | number[]> = {},
@@ -206,14 +237,13 @@ export function withOverrides(
 ): Profile {
   const merged = { ...base.sysctl } as Record<string, unknown>;
   for (const [k, v] of Object.entries(sysctl)) {
-    if (!(k in merged)) throw new Error(`unknown sysctl ${k}; known: ${SYSCTL_NAMES.join(', ')}`);
-    if (k === 'net.ipv4.ip_local_port_range') {
-      if (!Array.isArray(v) || v.length !== 2) throw new Error(`${k} takes two numbers`);
-      merged[k] = [v[0], v[1]];
-    } else {
-      if (typeof v !== 'number') throw new Error(`${k} takes a number`);
-      merged[k] = v;
-    }
+    const w = sysctlWrite(base.name, base.HZ, k, v);
+    if (w.err) throw new SysctlError(w.err, k, (w as { message: string }).message);
+    merged[k] = Array.isArray(v) ? [v[0], v[1]] : v;
+  }
+  for (const [k, v] of Object.entries(costs)) {
+    const why = checkCost(k, v);
+    if (why) throw new SysctlError(-22, `cost.${k}`, why);
   }
   return { ...base, sysctl: merged as unknown as Sysctls, costs: { ...base.costs, ...costs } };
 }
