@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { runExperiment } from '../src/experiment/run.ts';
 import { matchTranscript } from '../src/experiment/match.ts';
-import { experimentFiles, loadExperiment, ROOT } from './lib/experiments.ts';
+import { experimentFiles, loadExperiment, readInside, resolveInside, ROOT } from './lib/experiments.ts';
 
 const mode = process.argv.includes('--write') ? 'write' : 'check';
 let failures = 0;
@@ -37,7 +37,8 @@ for (const file of experimentFiles()) {
         recordedTotal++;
         const actual = res.blocks.get(rb.name);
         const recPath = join(dir, set.dir, rb.file);
-        const expected = readFileSync(recPath, 'utf8');
+        // loadExperiment checked that it resolves inside the experiment's folder; read it the same way
+        const expected = readInside(dir, join(set.dir, rb.file));
         const m = actual === undefined ? { ok: false, diff: `no block named ${rb.name}` } : matchTranscript(expected, actual, rb.options);
         const rel = relative(ROOT, recPath);
         if (m.ok) recordedOk++;
@@ -60,7 +61,14 @@ for (const file of experimentFiles()) {
       for (const f of new Set([...committed, ...files.keys()])) {
         const path = join(genDir, f);
         const now = files.get(f);
-        const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+        // a committed file that leads outside the experiment's folder (a symlink) is never read into a diff
+        const where = existsSync(path) ? resolveInside(dir, relative(dir, path)) : 'missing';
+        if (where === 'outside' || where === 'not-a-file') {
+          failures++;
+          console.error(`${relative(ROOT, path)}: ${where === 'outside' ? "resolves outside its experiment's folder" : 'is not a regular file'}; generated files are plain files`);
+          continue;
+        }
+        const old = where === 'ok' ? readFileSync(path, 'utf8') : undefined;
         if (now === old) continue;
         failures++;
         const rel = relative(ROOT, path);

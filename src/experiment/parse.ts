@@ -5,9 +5,11 @@
  * fence (format reference: content/experiments/FORMAT.md). Every error names
  * `file:line:col` and says what was expected; nothing is ignored silently. Pure module.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import type { ProfileName } from '../model/types.ts';
+import { checkCost, COST_NAMES, PROFILES } from '../model/profiles.ts';
+import { SYSCTL_TABLE, sysctlWrite } from '../model/sysctl_net_ipv4.ts';
 import { acceptCommandLine, isCmdlineError, SUPPORTED } from '../userland/cmdline.ts';
 import type { BlockBound, BlockDecl, Experiment, Key, Loc, MatchOptions, RecordedSet, Step, StepPins, TerminalDecl } from './types.ts';
 
@@ -20,6 +22,7 @@ export class ExperimentError extends Error {
   }
 }
 
+/** The sysctls the model implements (their ranges per profile: src/model/sysctl_net_ipv4.ts). */
 export const KNOWN_SYSCTLS = [
   'net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries',
   'net.ipv4.tcp_syn_linear_timeouts', 'net.ipv4.tcp_abort_on_overflow', 'net.ipv4.tcp_syncookies',
@@ -46,8 +49,9 @@ export const frontMatterSchema = z
     profiles: z.array(PROFILE).min(1).optional(),
     seed: z.number().int().nonnegative(),
     host: z.object({ hostname: z.string().min(1), user: z.string().min(1) }).strict(),
-    sysctl: z.partialRecord(z.enum(KNOWN_SYSCTLS), z.union([z.number().int(), z.array(z.number().int()).length(2)])).optional(),
-    inputs: z.record(z.string(), z.number()).optional(),
+    // names, values and ranges are checked after the schema, located at the offending node
+    sysctl: z.record(z.string(), z.unknown()).optional(),
+    inputs: z.record(z.string(), z.unknown()).optional(),
     terminals: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.object({ history: z.number().int().nonnegative(), cols: z.number().int().positive().optional() }).strict()),
     recorded: z
       .array(
@@ -65,9 +69,49 @@ export const frontMatterSchema = z
   })
   .strict();
 
+/**
+ * What a recorded file's path resolves to, after symlinks: a regular file inside the
+ * experiment's folder ('ok'), nothing ('missing'), something else ('not-a-file'), or a place
+ * outside the folder ('outside').
+ */
+export type RecordedPathStatus = 'ok' | 'missing' | 'not-a-file' | 'outside';
+
 export interface ParseOptions {
-  /** Does a path (relative to the experiment file's directory) exist? Used for recorded files. */
-  exists?: (path: string) => boolean;
+  /**
+   * Resolve a recorded path (relative to the experiment file's directory, already checked to
+   * stay inside it lexically) on the file system, following symlinks. The parser is pure; the
+   * Node side (scripts/lib/experiments.ts) passes realpath-based checks. Without it only the
+   * lexical rule applies.
+   */
+  recordedPath?: (path: string) => RecordedPathStatus;
+}
+
+/** The latest a step (or a time bound) may happen: 10^6 s after the experiment's start, in ns. */
+export const MAX_TIME_NS = 1_000_000_000_000_000;
+/** Longest pinned duration (startup=, isnLead=): 60 s. */
+export const MAX_PIN_NS = 60_000_000_000;
+/** PID_MAX_LIMIT (include/linux/threads.h, 64-bit): pid_max is at most this, and pids are below pid_max. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+/** CLOCK_REALTIME at boot: whole µs (the model's clock) and below 2^61 ns (2043), where a double keeps µs exact. */
+export const MAX_REALTIME_NS = 2 ** 61;
+
+/**
+ * An integer written as a YAML number, exactly: decimal digits with an optional fraction and
+ * exponent (`3e9`, `1.5e9`), as a bigint, or null when it is not a whole number (or not a number).
+ */
+export function exactInteger(source: string): bigint | null {
+  const m = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/.exec(source.trim());
+  if (!m) return null;
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  const exp = Number(m[4] ?? 0) - frac.length;
+  let digits = BigInt(m[2] + frac);
+  if (exp >= 0) digits *= 10n ** BigInt(exp);
+  else {
+    const d = 10n ** BigInt(-exp);
+    if (digits % d !== 0n) return null;
+    digits /= d;
+  }
+  return m[1] === '-' ? -digits : digits;
 }
 
 interface Fence {
@@ -91,28 +135,43 @@ function fences(body: string[], firstLine: number): Fence[] {
   return out;
 }
 
-/** A decimal number of seconds (or with s/ms/us/ns), as exact integer nanoseconds. */
-export function parseDuration(text: string): number | null {
+/** A decimal number of seconds (or with s/ms/us/ns) as exact integer nanoseconds (a bigint, unbounded), or null. */
+function durationNs(text: string): bigint | null {
   const m = /^(\d+)(?:\.(\d{1,9}))?(s|ms|us|µs|ns)?$/.exec(text);
   if (!m) return null;
   const scale = { s: 9, ms: 6, us: 3, µs: 3, ns: 0 }[(m[3] ?? 's') as 's'];
   const frac = (m[2] ?? '').padEnd(scale, '0');
   if (frac.length > scale) return null;
-  return Number(m[1]) * 10 ** scale + (frac ? Number(frac) : 0);
+  return BigInt(m[1]) * 10n ** BigInt(scale) + (frac ? BigInt(frac) : 0n);
 }
 
-/** `12.5`, `1:02.5` (minutes:seconds), or `+1.5` / `+250ms` relative to the previous step. */
-function parseTime(text: string, prev: number): number | null {
-  if (text.startsWith('+')) {
-    const d = parseDuration(text.slice(1));
-    return d === null ? null : prev + d;
-  }
+/**
+ * A decimal number of seconds (or with s/ms/us/ns), as exact integer nanoseconds; null when it
+ * is not one or is past Number.MAX_SAFE_INTEGER ns (where a double stops being exact).
+ */
+export function parseDuration(text: string): number | null {
+  const d = durationNs(text);
+  return d === null || d > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(d);
+}
+
+type TimeResult = { ns: number } | { error: string };
+const TIME_SYNTAX = 'expected seconds (12.5), m:ss (1:02.5) or +duration (+1.5, +250ms)';
+
+/** `12.5`, `1:02.5` (minutes:seconds), or `+1.5` / `+250ms` relative to `prev`; exact, at most MAX_TIME_NS. */
+function parseTime(text: string, prev: number): TimeResult {
+  let ns: bigint | null;
   const mm = /^(\d+):(\d{2}(?:\.\d+)?)$/.exec(text);
-  if (mm) {
-    const s = parseDuration(mm[2]);
-    return s === null ? null : Number(mm[1]) * 60e9 + s;
-  }
-  return parseDuration(text);
+  if (text.startsWith('+')) {
+    const d = durationNs(text.slice(1));
+    ns = d === null ? null : BigInt(prev) + d;
+  } else if (mm) {
+    const s = durationNs(mm[2]);
+    if (s !== null && s >= 60_000_000_000n) return { error: `bad time \`${text}\`, expected m:ss with seconds below 60 (1:00 for 60 s)` };
+    ns = s === null ? null : BigInt(mm[1]) * 60_000_000_000n + s;
+  } else ns = durationNs(text);
+  if (ns === null) return { error: `bad time \`${text}\`, ${TIME_SYNTAX}` };
+  if (ns > BigInt(MAX_TIME_NS)) return { error: `time \`${text}\` is past the latest time an experiment may use, expected at most ${MAX_TIME_NS / 1e9} s (10^15 ns) after the start` };
+  return { ns: Number(ns) };
 }
 
 function splitWords(line: string): { word: string; col: number }[] {
@@ -133,25 +192,62 @@ function checkCommand(cmd: string, loc: Loc): void {
   if (isCmdlineError(r)) throw new ExperimentError({ ...loc, col: loc.col + r.col }, r.message);
 }
 
-function parsePins(text: string, loc: Loc): StepPins {
+/** The ephemeral port range of each profile a run uses: [profile, low, high]. */
+type PortRanges = [ProfileName, number, number][];
+
+function parsePins(text: string, loc: Loc, ports: PortRanges): StepPins {
   const pins: StepPins = {};
-  for (const kv of text.trim().split(/\s+/).filter(Boolean)) {
-    const [k, v] = kv.split('=');
-    const here = { ...loc, col: loc.col + text.indexOf(kv) };
+  const seen = new Set<string>();
+  const re = /\S+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    const kv = m[0];
+    const eq = kv.indexOf('=');
+    const k = eq < 0 ? kv : kv.slice(0, eq);
+    const v = eq < 0 ? undefined : kv.slice(eq + 1);
+    const here = { ...loc, col: loc.col + m.index };
     if (v === undefined) throw new ExperimentError(here, `bad pin \`${kv}\`, expected name=value`);
+    if (seen.has(k)) throw new ExperimentError(here, `pin \`${k}\` given twice in one step, expected each pin at most once`);
+    seen.add(k);
     if (k === 'pid' || k === 'port') {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0 || (k === 'port' && n > 65535)) throw new ExperimentError(here, `bad ${k} \`${v}\`, expected a positive integer`);
-      if (k === 'pid') pins.pid = n;
-      else pins.ephemeralPort = n;
+      const big = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+      if (k === 'pid') {
+        if (!Number.isInteger(big) || big < 1 || big >= PID_MAX_LIMIT)
+          throw new ExperimentError(here, `bad pid \`${v}\`, expected an integer within 1..${PID_MAX_LIMIT - 1} (pids are below pid_max, at most PID_MAX_LIMIT = ${PID_MAX_LIMIT})`);
+        pins.pid = big;
+      } else {
+        if (!Number.isInteger(big) || big < 1 || big > 65535) throw new ExperimentError(here, `bad port \`${v}\`, expected an integer within 1..65535`);
+        const out = ports.find(([, lo, hi]) => big < lo || big > hi);
+        if (out)
+          throw new ExperimentError(here, `port ${v} is outside net.ipv4.ip_local_port_range ${out[1]}..${out[2]} on ${out[0]}, expected an ephemeral port the kernel could pick`);
+        pins.ephemeralPort = big;
+      }
     } else if (k === 'startup' || k === 'isnLead') {
-      const d = parseDuration(v);
+      const d = durationNs(v);
       if (d === null) throw new ExperimentError(here, `bad duration \`${v}\`, expected e.g. 2ms or 15.4us`);
-      if (k === 'startup') pins.startupNs = d;
-      else pins.isnLeadNs = d;
+      if (d > BigInt(MAX_PIN_NS)) throw new ExperimentError(here, `${k} ${v} is too long, expected at most ${MAX_PIN_NS / 1e9} s`);
+      if (k === 'startup') pins.startupNs = Number(d);
+      else pins.isnLeadNs = Number(d);
     } else throw new ExperimentError(here, `unknown pin \`${k}\`, expected pid, port, startup or isnLead`);
   }
   return pins;
+}
+
+/**
+ * A relative path normalised ('a/./b/../c' -> 'a/c'), or null when it is absolute, empty of
+ * meaning (NUL) or climbs out of the folder it is relative to ('..' past its start).
+ */
+export function insidePath(p: string): string | null {
+  if (p.startsWith('/') || p.includes('\0') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\')) return null;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (!out.length) return null;
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.join('/');
 }
 
 function parseBound(ws: { word: string; col: number }[], i: number, line: number, file: string, labels: Set<string>): [BlockBound, number] {
@@ -167,11 +263,17 @@ function parseBound(ws: { word: string; col: number }[], i: number, line: number
     return [{ kind: w.word, label: l.word }, i + 2];
   }
   const t = parseTime(w.word, 0);
-  if (t === null) throw new ExperimentError(at(w.col), `bad bound \`${w.word}\`, expected start, end, before <label>, after <label> or a time`);
-  return [{ kind: 'time', at: t }, i + 1];
+  if ('error' in t) {
+    const syntax = t.error.endsWith(TIME_SYNTAX);
+    throw new ExperimentError(at(w.col), syntax ? `bad bound \`${w.word}\`, expected start, end, before <label>, after <label> or a time` : t.error);
+  }
+  return [{ kind: 'time', at: t.ns }, i + 1];
 }
 
-export function parseExperiment(text: string, file: string, opts: ParseOptions = {}): Experiment {
+export function parseExperiment(source: string, file: string, opts: ParseOptions = {}): Experiment {
+  // a UTF-8 BOM and CRLF line ends are what some editors save: drop them before anything counts
+  // lines or columns (the BOM precedes column 1; a CR only ever ends a line)
+  const text = source.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
   const lines = text.split('\n');
   if (lines[0] !== '---') throw new ExperimentError({ file, line: 1, col: 1 }, 'missing front matter, expected `---` on the first line');
   const end = lines.indexOf('---', 1);
@@ -187,7 +289,14 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     const e = doc.errors[0];
     throw new ExperimentError(posLoc(e.pos[0]), `invalid YAML front matter: ${e.message.split('\n')[0]}`);
   }
-  const data = doc.toJS();
+  // aliases (*name) are refused, defined or not: the front matter is small enough to write out,
+  // and an alias can expand exponentially (or, undefined, fail later without a location)
+  visit(doc, {
+    Alias(_k, n) {
+      throw new ExperimentError(posLoc(n.range?.[0] ?? 0), `YAML alias \`*${n.source}\` in front matter, expected the value written out (aliases are not allowed)`);
+    },
+  });
+  const data = doc.toJS({ maxAliasCount: 0 });
   const parsed = frontMatterSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -223,6 +332,73 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     const pair = isMap(doc.contents) ? doc.contents.items.find((it) => isScalar(it.key) && it.key.value === key) : undefined;
     return pair && isScalar(pair.key) && pair.key.range ? posLoc(pair.key.range[0]) : { file, line: 1, col: 1 };
   };
+  /** The key and value nodes of `section.name` in the front matter, for locating its errors. */
+  const entry = (section: string, name: string) => {
+    const sec = isMap(doc.contents) ? doc.contents.get(section, true) : undefined;
+    const pair = isMap(sec) ? sec.items.find((it) => isScalar(it.key) && String(it.key.value) === name) : undefined;
+    const keyLoc = pair && isScalar(pair.key) && pair.key.range ? posLoc(pair.key.range[0]) : fmLoc(section);
+    const v = pair?.value as YamlNode | undefined;
+    return { keyLoc, valueLoc: v?.range ? posLoc(v.range[0]) : keyLoc, value: v };
+  };
+  const profiles = fm.profiles ?? [fm.profile];
+
+  // ── sysctls: known names, decimal integers, each within its proc handler's range on every profile ──
+  const sysctl: Record<string, number | number[]> = {};
+  for (const [name, raw] of Object.entries(fm.sysctl ?? {})) {
+    const { keyLoc, valueLoc, value } = entry('sysctl', name);
+    if (!(KNOWN_SYSCTLS as readonly string[]).includes(name)) throw new ExperimentError(keyLoc, `unknown sysctl \`${name}\`, expected one of ${KNOWN_SYSCTLS.join(', ')}`);
+    const scalars = isSeq(value) ? value.items : [value];
+    for (const it of scalars) {
+      const src = isScalar(it) && typeof it.value === 'number' ? (it.source ?? String(it.value)) : undefined;
+      if (src === undefined || !/^-?\d+$/.test(src)) {
+        const at = (it as YamlNode | undefined)?.range ? posLoc((it as YamlNode).range![0]) : valueLoc;
+        const shown = src ?? (isScalar(it) ? JSON.stringify(it.value) : JSON.stringify(raw));
+        throw new ExperimentError(at, `${name}: \`${shown}\` is not a decimal integer, expected ${name === 'net.ipv4.ip_local_port_range' ? 'two integers [low, high]' : 'an integer'}`);
+      }
+    }
+    const v = Array.isArray(raw) ? (raw as number[]) : (raw as number);
+    for (const p of profiles) {
+      const w = sysctlWrite(p, PROFILES[p].HZ, name, v);
+      if (w.err) throw new ExperimentError(valueLoc, `${name}: ${(w as { message: string }).message}`);
+    }
+    sysctl[name] = v;
+  }
+  /** [profile, low, high] of the ephemeral port range each run uses, overrides applied. */
+  const portRanges: PortRanges = profiles.map((p) => {
+    const [lo, hi] = (sysctl['net.ipv4.ip_local_port_range'] as number[] | undefined) ?? PROFILES[p].sysctl['net.ipv4.ip_local_port_range'];
+    return [p, lo, hi];
+  });
+
+  // ── inputs: known keys, exact non-negative integers within the bounds the model keeps exact ──
+  const inputs: Record<string, number> = {};
+  const INPUT_KEYS = ['realtimeStart', 'bootNs', 'isnSecret', 'tailNs', 'noDns', ...COST_NAMES.map((c) => `cost.${c}`)];
+  for (const [key, raw] of Object.entries(fm.inputs ?? {})) {
+    const { keyLoc, valueLoc, value } = entry('inputs', key);
+    if (!INPUT_KEYS.includes(key)) {
+      if (key.startsWith('cost.')) throw new ExperimentError(keyLoc, `unknown input \`${key}\`: ${checkCost(key.slice(5), 0)}`);
+      throw new ExperimentError(keyLoc, `unknown input \`${key}\`, expected realtimeStart, bootNs, isnSecret, tailNs, noDns or cost.<name> (${COST_NAMES.join(', ')})`);
+    }
+    const src = isScalar(value) && typeof value.value === 'number' ? (value.source ?? String(value.value)) : undefined;
+    const n = src === undefined ? null : exactInteger(src);
+    if (n === null) throw new ExperimentError(valueLoc, `inputs.${key}: \`${src ?? JSON.stringify(raw)}\` is not a whole number, expected an integer`);
+    const within = (lo: bigint, hi: bigint, what: string) => {
+      if (n < lo || n > hi) throw new ExperimentError(valueLoc, `inputs.${key}: ${src} is out of range, expected ${what}`);
+    };
+    if (key === 'realtimeStart') {
+      within(0n, BigInt(MAX_REALTIME_NS), `ns since the epoch within 0..${BigInt(MAX_REALTIME_NS)} (2^61 ns, 2043-01-25: the model keeps CLOCK_REALTIME in whole µs in a double, exact below it)`);
+      if (n % 1000n !== 0n) throw new ExperimentError(valueLoc, `inputs.realtimeStart: ${src} is not a whole number of µs, expected a multiple of 1000 ns (the model keeps CLOCK_REALTIME in µs)`);
+      // the model's own conversion (Kernel: Math.round(ns / 1000)) gives back the exact µs
+      if (BigInt(Math.round(Number(n) / 1000)) !== n / 1000n) throw new ExperimentError(valueLoc, `inputs.realtimeStart: ${src} is not exact in the model's µs clock`);
+    } else if (key === 'bootNs') within(1_000_000n, BigInt(MAX_TIME_NS), `ns after boot within 1000000..${MAX_TIME_NS} (1 ms to 10^6 s: the shells start 1 ms before the experiment)`);
+    else if (key === 'tailNs') within(0n, BigInt(MAX_TIME_NS), `ns within 0..${MAX_TIME_NS} (at most 10^6 s after the last step)`);
+    else if (key === 'isnSecret') within(0n, 4294967295n, 'a u32, 0..4294967295 (the model keys secure_tcp_seq() with 32 bits)');
+    else if (key === 'noDns') within(0n, 1n, '0 or 1');
+    else {
+      const why = checkCost(key.slice(5), Number(n));
+      if (why) throw new ExperimentError(valueLoc, `inputs.${key}: ${why}`);
+    }
+    inputs[key] = Number(n);
+  }
 
   const terminals: TerminalDecl[] = Object.entries(fm.terminals).map(([name, t]) => ({ loc: fmLoc('terminals'), name, history: t.history, cols: t.cols ?? 80 }));
   const termNames = new Set(terminals.map((t) => t.name));
@@ -252,8 +428,9 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     const timeCol = m[1].length + 1;
     const termCol = timeCol + m[2].length + m[3].length;
     const actCol = termCol + m[4].length + m[5].length;
-    const at = parseTime(m[2], prev);
-    if (at === null) throw new ExperimentError({ file, line, col: timeCol }, `bad time \`${m[2]}\`, expected seconds (12.5), m:ss (1:02.5) or +duration (+1.5, +250ms)`);
+    const t = parseTime(m[2], prev);
+    if ('error' in t) throw new ExperimentError({ file, line, col: timeCol }, t.error);
+    const at = t.ns;
     if (at < prev) throw new ExperimentError({ file, line, col: timeCol }, `time ${m[2]} goes backwards, expected a time at or after the previous step`);
     if (!termNames.has(m[4])) throw new ExperimentError({ file, line, col: termCol }, `unknown terminal \`${m[4]}\`, expected one declared in the front matter (${[...termNames].join(', ')})`);
     let action = m[6];
@@ -268,7 +445,7 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     let pins: StepPins = {};
     const pm = /\s+\{([^{}]*)\}\s*$/.exec(action);
     if (pm) {
-      pins = parsePins(pm[1], { file, line, col: actCol + pm.index + pm[0].indexOf('{') + 1 });
+      pins = parsePins(pm[1], { file, line, col: actCol + pm.index + pm[0].indexOf('{') + 1 }, portRanges);
       action = action.slice(0, pm.index);
     }
     const loc = { file, line, col: actCol };
@@ -334,6 +511,12 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     const setNode = isSeq(recNode) ? recNode.items[i] : undefined;
     const setLoc = (setNode as YamlNode | undefined)?.range ? posLoc((setNode as YamlNode).range![0]) : fmLoc('recorded');
     const blocksNode = isMap(setNode) ? setNode.get('blocks', true) : undefined;
+    const dirNode = isMap(setNode) ? (setNode.get('dir', true) as YamlNode | undefined) : undefined;
+    const dirLoc = dirNode?.range ? posLoc(dirNode.range[0]) : setLoc;
+    const dirPath = insidePath(r.dir);
+    if (dirPath === null) throw new ExperimentError(dirLoc, `recorded dir \`${r.dir}\` leaves the experiment's folder, expected a relative path inside it (e.g. recorded/<set>)`);
+    if (opts.recordedPath && dirPath !== '' && opts.recordedPath(dirPath) === 'outside')
+      throw new ExperimentError(dirLoc, `recorded dir \`${r.dir}\` resolves outside the experiment's folder (through a symlink), expected a folder inside it`);
     const set: RecordedSet = { loc: setLoc, dir: r.dir, profile: r.profile as ProfileName, provenance: Object.fromEntries(Object.entries(r.provenance).map(([k, v]) => [k, String(v)])), blocks: [] };
     for (const [name, spec] of Object.entries(r.blocks)) {
       const pair = isMap(blocksNode) ? blocksNode.items.find((it) => isScalar(it.key) && it.key.value === name) : undefined;
@@ -343,10 +526,16 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
       const options: MatchOptions = { ...(r.options ?? {}), ...(typeof spec === 'string' ? {} : { squashSpaces: spec.squashSpaces, trimTrailing: spec.trimTrailing, ignoreBlankLines: spec.ignoreBlankLines, redact: spec.redact }) };
       for (const k of Object.keys(options) as (keyof MatchOptions)[]) if (options[k] === undefined) delete options[k];
       const rel = `${r.dir}/${fileName}`;
-      if (opts.exists && !opts.exists(rel)) {
-        const vLoc = pair?.value && (pair.value as YamlNode).range ? posLoc((pair.value as YamlNode).range![0]) : bLoc;
-        throw new ExperimentError(vLoc, `recorded file ${rel} is missing, expected it beside the experiment file`);
-      }
+      // the file's value: a plain string, or `file:` of a block with options
+      let vNode = pair?.value as YamlNode | undefined;
+      if (isMap(vNode)) vNode = vNode.get('file', true) as YamlNode | undefined;
+      const vLoc = vNode?.range ? posLoc(vNode.range[0]) : bLoc;
+      const path = insidePath(rel);
+      if (path === null) throw new ExperimentError(vLoc, `recorded file \`${fileName}\` leaves the experiment's folder (${rel}), expected a file inside ${r.dir}`);
+      const status = opts.recordedPath?.(path) ?? 'ok';
+      if (status === 'missing') throw new ExperimentError(vLoc, `recorded file ${rel} is missing, expected it beside the experiment file`);
+      if (status === 'outside') throw new ExperimentError(vLoc, `recorded file ${rel} resolves outside the experiment's folder (through a symlink), expected a regular file inside it`);
+      if (status === 'not-a-file') throw new ExperimentError(vLoc, `recorded file ${rel} is not a regular file, expected a text file`);
       set.blocks.push({ name, file: fileName, loc: bLoc, options });
     }
     recorded.push(set);
@@ -358,11 +547,11 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     title: fm.title,
     summary: fm.summary,
     profile: fm.profile,
-    profiles: fm.profiles ?? [fm.profile],
-    sysctl: fm.sysctl ?? {},
+    profiles,
+    sysctl,
     seed: fm.seed,
     host: fm.host,
-    inputs: fm.inputs ?? {},
+    inputs,
     terminals,
     steps,
     blocks,

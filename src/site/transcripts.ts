@@ -1,8 +1,8 @@
 // Build-time helpers for <Transcript>: locate the generated block and its status, extract the
 // commands a reader would type (for the copy button), and colour prompts for the ANSI renderer.
 // Pure Node (fs/path); no Astro imports, so the unit tests can use it directly.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { experimentsDir } from './config.ts';
 import { elidedRuns } from '../experiment/match.ts';
 
@@ -72,6 +72,27 @@ function chomp(s: string): string {
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * Read a file of an experiment's folder only if it resolves, after symlinks, to a regular file
+ * inside that folder; else throw. Everything a page shows from content/experiments/<id>/
+ * (generated blocks, status.json, the "Recorded original") is a contributor's file, so a
+ * symlink or a `..` in status.json must not bring another file of the build machine into a page.
+ */
+export function readInsideExperiment(expDir: string, file: string, root: string): string {
+  const shown = relative(root, file);
+  let base: string;
+  let real: string;
+  try {
+    base = realpathSync(expDir);
+    real = realpathSync(file);
+  } catch {
+    throw new Error(`<Transcript>: ${shown} is missing`);
+  }
+  if (!real.startsWith(base + sep)) throw new Error(`<Transcript>: ${shown} resolves outside its experiment's folder (${relative(root, expDir)}), refusing to read it`);
+  if (!statSync(real).isFile()) throw new Error(`<Transcript>: ${shown} is not a regular file`);
+  return readFileSync(real, 'utf8');
+}
+
 export function loadTranscript(req: TranscriptRequest): TranscriptData {
   const root = req.root ?? process.cwd();
   for (const [k, v] of Object.entries({ experiment: req.experiment, block: req.block, profile: req.profile })) {
@@ -89,7 +110,7 @@ export function loadTranscript(req: TranscriptRequest): TranscriptData {
   if (existsSync(statusFile)) {
     let all: Record<string, StatusEntry>;
     try {
-      all = JSON.parse(readFileSync(statusFile, 'utf8'));
+      all = JSON.parse(readInsideExperiment(expDir, statusFile, root));
     } catch (e) {
       throw new Error(`<Transcript>: cannot parse ${relative(root, statusFile)}: ${(e as Error).message}`);
     }
@@ -98,11 +119,12 @@ export function loadTranscript(req: TranscriptRequest): TranscriptData {
   let recordedText: string | null = null;
   let recordedFile: string | null = null;
   if (status?.recorded) {
+    if (typeof status.recorded !== 'string') throw new Error(`<Transcript>: ${relative(root, statusFile)}: "recorded" of ${req.block} is not a path`);
     const p = join(expDir, status.recorded);
     recordedFile = relative(root, p);
-    if (existsSync(p)) recordedText = chomp(readFileSync(p, 'utf8'));
+    if (existsSync(p)) recordedText = chomp(readInsideExperiment(expDir, p, root));
   }
-  return { kind: 'ok', text: chomp(readFileSync(file, 'utf8')), file: rel, status, recordedText, recordedFile };
+  return { kind: 'ok', text: chomp(readInsideExperiment(expDir, file, root)), file: rel, status, recordedText, recordedFile };
 }
 
 /** Missing transcripts fail the build unless TCP_LAB_ALLOW_MISSING_TRANSCRIPTS=1 (development only). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseExperiment, ExperimentError, parseDuration } from '../../src/experiment/parse.ts';
+import { parseExperiment, ExperimentError, parseDuration, type RecordedPathStatus } from '../../src/experiment/parse.ts';
 
 const BASE = `---
 id: demo
@@ -40,8 +40,8 @@ two   wireshark x.pcap frames 1-3
 \`\`\`
 `;
 
-const exists = (p: string) => p === 'rec/one.txt';
-const parse = (text: string) => parseExperiment(text, 'x/experiment.md', { exists });
+const recordedPath = (p: string): RecordedPathStatus => (p === 'rec/one.txt' ? 'ok' : 'missing');
+const parse = (text: string) => parseExperiment(text, 'x/experiment.md', { recordedPath });
 
 /** Replace `from` by `to` in the base document and expect an error at line:col with a message. */
 function bad(from: string | RegExp, to: string): string {
