@@ -1,13 +1,14 @@
 /**
  * Small programs the experiments use besides nc and bash: ss, tcpdump, sleep, grep.
  */
-import type { Program, ProgramCtx, Sys } from '../model/process.ts';
+import { KTIME_MAX_NS, type Program, type ProgramCtx, type Sys } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
 import { TH_SYN, type SocketTable, type Segment } from '../model/types.ts';
 import { parseSsArgs, renderSs } from '../render/ss.ts';
 import { writePcap } from '../render/pcap.ts';
 import { tcpdumpListeningBanner, tcpdumpStopSummary } from '../render/tcpdump.ts';
 import { capturedFrames, type CaptureTap } from '../model/kernel.ts';
+import { GrepRegex, RegexError, type RegexOptions } from './regex.ts';
 
 /** ss: a /proc fd scan plus a netlink dump; the rows are taken when the dump runs (at the end). */
 export function ss(profile: Profile): Program {
@@ -27,32 +28,118 @@ export function ss(profile: Profile): Program {
   };
 }
 
-/** sleep N: nanosleep(N s). */
+/**
+ * coreutils sleep's operand: a floating-point number (cl_strtod: decimal or hex, `inf`,
+ * `infinity`) with an optional suffix s, m, h or d; NaN and negative values are invalid.
+ */
+export function sleepSeconds(arg: string): number | null {
+  const m = /^\s*\+?((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?\d+)?|inf(?:inity)?)([smhd]?)$/i.exec(arg);
+  if (!m) return null;
+  let n: number;
+  const num = m[1];
+  if (/^inf/i.test(num)) n = Infinity;
+  else if (/^0x/i.test(num)) {
+    const h = /^0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?\d+))?$/.exec(num)!;
+    n = (parseInt(h[1] || '0', 16) + (h[2] ? parseInt(h[2], 16) / 16 ** h[2].length : 0)) * 2 ** Number(h[3] ?? 0);
+  } else n = Number(num);
+  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  n *= mult;
+  return Number.isNaN(n) || n < 0 ? null : n;
+}
+
+/**
+ * sleep NUMBER[SUFFIX]...: nanosleep for their sum. A sleep longer than the kernel can time
+ * (`sleep inf`, `sleep 1e300`) simply never ends: the model schedules no wake-up for it.
+ */
 export const sleep: Program = function* (ctx) {
-  const n = Number(ctx.argv[1]);
-  if (!Number.isFinite(n) || n < 0) {
-    yield { op: 'write', fd: 2, data: `sleep: invalid time interval '${ctx.argv[1] ?? ''}'\nTry 'sleep --help' for more information.\n` };
+  const args = ctx.argv.slice(1);
+  if (!args.length) {
+    yield { op: 'write', fd: 2, data: "sleep: missing operand\nTry 'sleep --help' for more information.\n" };
     return 1;
   }
-  yield { op: 'nanosleep', ns: Math.round(n * 1e9) };
+  let total = 0;
+  let bad = false;
+  for (const a of args) {
+    const n = sleepSeconds(a);
+    if (n === null) {
+      yield { op: 'write', fd: 2, data: `sleep: invalid time interval '${a}'\n` };
+      bad = true;
+    } else total += n;
+  }
+  if (bad) {
+    yield { op: 'write', fd: 2, data: "Try 'sleep --help' for more information.\n" };
+    return 1;
+  }
+  const ns = total * 1e9;
+  yield { op: 'nanosleep', ns: ns <= KTIME_MAX_NS ? Math.round(ns) : Infinity };
   return 0;
 };
 
-/** grep PATTERN: lines of stdin containing a match (basic regular expressions, -E, -v). */
+const GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n";
+
+/**
+ * grep [-E|-F|-G] [-v] [-i] [-w] [-x] [-e PATTERNS] PATTERNS: the lines of stdin that contain a
+ * match, on a linear-time engine (src/userland/regex.ts) with GNU grep 3.8's syntax, messages
+ * and exit statuses (0 a line selected, 1 none, 2 trouble). Options are taken anywhere on the
+ * line, as getopt permutes them; a file operand names no file of the model (there are none).
+ */
 export const grep: Program = function* (ctx) {
   const args = ctx.argv.slice(1);
+  const opts: RegexOptions = {};
   let invert = false;
-  const pats: string[] = [];
-  for (const a of args) {
-    if (a === '-v') invert = true;
-    else if (a === '-E') continue;
-    else pats.push(a);
+  let matcher: 'G' | 'E' | 'F' | null = null;
+  const ePatterns: string[] = [];
+  const operands: string[] = [];
+  const fail = function* (msg: string): Generator<Sys, number, any> {
+    yield { op: 'write', fd: 2, data: msg };
+    return 2;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      operands.push(...args.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) return yield* fail(`grep: unrecognized option '${a}'\n${GREP_USAGE}`);
+    if (!a.startsWith('-') || a === '-') {
+      operands.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const o = a[j];
+      if (o === 'v') invert = true;
+      else if (o === 'i' || o === 'y') opts.ignoreCase = true;
+      else if (o === 'w') opts.words = true;
+      else if (o === 'x') opts.lines = true;
+      else if (o === 'E' || o === 'F' || o === 'G') {
+        if (matcher !== null && matcher !== o) return yield* fail('grep: conflicting matchers specified\n');
+        matcher = o;
+      } else if (o === 'e') {
+        const v = j + 1 < a.length ? a.slice(j + 1) : args[++i];
+        if (v === undefined) return yield* fail(`grep: option requires an argument -- 'e'\n${GREP_USAGE}`);
+        ePatterns.push(v);
+        break;
+      } else return yield* fail(`grep: invalid option -- '${o}'\n${GREP_USAGE}`);
+    }
   }
-  if (!pats.length) {
-    yield { op: 'write', fd: 2, data: "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n" };
+  const pattern = ePatterns.length ? ePatterns.join('\n') : operands.shift();
+  if (pattern === undefined) return yield* fail(GREP_USAGE);
+  opts.extended = matcher === 'E';
+  opts.fixed = matcher === 'F';
+  let re: GrepRegex;
+  try {
+    re = new GrepRegex(pattern, opts);
+  } catch (e) {
+    if (e instanceof RegexError) return yield* fail(`grep: ${e.message}\n`);
+    throw e;
+  }
+  for (const w of re.warnings) yield { op: 'write', fd: 2, data: `grep: warning: ${w}\n` };
+  const files = operands.filter((f) => f !== '-');
+  if (files.length) {
+    // the model has no file system to read from
+    for (const f of files) yield { op: 'write', fd: 2, data: `grep: ${f}: No such file or directory\n` };
     return 2;
   }
-  const re = new RegExp(pats[0]);
   let buf = '';
   let matched = false;
   for (;;) {
