@@ -136,15 +136,20 @@ export class IntTable<V> {
 /**
  * A table keyed by ids handed out in ascending order (socket ids, pids): an array indexed by
  * id, so lookups and inserts are an array access and iteration is in id order. Deleted ids
- * leave a hole; an id far beyond the others still works (V8 then keeps the array as a
- * dictionary), only more slowly.
+ * leave a hole. Ids from ID_DENSE on (a pinned pid of 4194303, say) go to a Map instead, so
+ * that iterating never walks millions of holes (ss scans every task's fds).
  */
+const ID_DENSE = 1 << 16;
+
 export class IdTable<V> {
   private vals: (V | undefined)[] = [];
+  /** Entries with ids from ID_DENSE on, or null while there are none. */
+  private sparse: Map<number, V> | null = null;
   size = 0;
 
   get(id: number): V | undefined {
-    return id >= 0 && id < this.vals.length ? this.vals[id] : undefined;
+    if (id >= 0 && id < this.vals.length) return this.vals[id];
+    return this.sparse === null ? undefined : this.sparse.get(id);
   }
 
   has(id: number): boolean {
@@ -157,6 +162,11 @@ export class IdTable<V> {
     const vals = this.vals;
     if (id < vals.length) {
       if (vals[id] === undefined) this.size++;
+    } else if (id >= ID_DENSE) {
+      const sp = (this.sparse ??= new Map());
+      if (!sp.has(id)) this.size++;
+      sp.set(id, v);
+      return this;
     } else {
       // pad a short gap with undefined (a packed array stays fast); a long one becomes a hole
       if (id - vals.length <= 64) while (vals.length < id) vals.push(undefined);
@@ -168,9 +178,15 @@ export class IdTable<V> {
 
   delete(id: number): boolean {
     if (this.get(id) === undefined) return false;
-    this.vals[id] = undefined;
+    if (id < this.vals.length) this.vals[id] = undefined;
+    else this.sparse!.delete(id);
     this.size--;
     return true;
+  }
+
+  /** The ids of the sparse part, ascending. */
+  private sparseIds(): number[] {
+    return this.sparse === null || this.sparse.size === 0 ? [] : [...this.sparse.keys()].sort((a, b) => a - b);
   }
 
   /** The values, in ascending id order. */
@@ -180,11 +196,16 @@ export class IdTable<V> {
       const v = vals[i];
       if (v !== undefined) yield v;
     }
+    for (const id of this.sparseIds()) {
+      const v = this.sparse!.get(id);
+      if (v !== undefined) yield v;
+    }
   }
 
   /** The ids, ascending. */
   *keys(): IterableIterator<number> {
     const vals = this.vals;
     for (let i = 0; i < vals.length; i++) if (vals[i] !== undefined) yield i;
+    for (const id of this.sparseIds()) if (this.sparse!.has(id)) yield id;
   }
 }

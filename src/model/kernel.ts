@@ -486,7 +486,7 @@ export class Kernel {
     if (snum === 0) {
       // bind(0)/listen autobind: prefer odd ports since 4.6; we scan from the low end.
       const [lo, hi] = this.sysctl['net.ipv4.ip_local_port_range'];
-      for (let p = lo | 1; p <= hi; p += 2) {
+      for (let p = Math.max(lo, 1) | 1; p <= Math.min(hi, 65535); p += 2) {
         const tb = this.bhash.get(p);
         if (!tb || !this.inetCskBindConflict(sk, tb)) {
           this.inetBindHash(sk, tb, p, sk.reuse ? 1 : 0);
@@ -529,6 +529,8 @@ export class Kernel {
     const range = this.sysctl['net.ipv4.ip_local_port_range'];
     const low = range[0];
     const remaining = range[1] - low + 1;
+    // a range no kernel accepts (ipv4_local_port_range() refuses it with -EINVAL): no port
+    if (!(low >= 1 && range[1] <= 65535 && remaining > 0)) return -EADDRNOTAVAIL;
     const offset = (u32(this.portHint + this.securePortEphemeral(sk.saddr, sk.daddr, sk.dport)) & ~1) >>> 0;
     // port = low + (offset + i) % remaining, with one modulo instead of one per candidate
     let idx = offset % remaining;

@@ -34,6 +34,17 @@ import {
   type SocketTable,
 } from './types.ts';
 
+/** PID_MAX_LIMIT on 64-bit (include/linux/threads.h): pids are below it. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+/** RESERVED_PIDS (kernel/pid.c): where pid allocation starts again after wrapping. */
+export const RESERVED_PIDS = 300;
+/**
+ * The longest sleep the model schedules (ns): beyond it a sleep never ends. The kernel's is
+ * KTIME_MAX (2^63 - 1 ns); the model stops at 2^52, where integer ns are still exact doubles
+ * added to any time of a run (runs last at most 10^6 s).
+ */
+export const KTIME_MAX_NS = 2 ** 52;
+
 export const POLLIN = 0x001;
 export const POLLOUT = 0x004;
 export const POLLERR = 0x008;
@@ -317,8 +328,14 @@ export class ProcessTable {
   spawn(program: string, argv: string[], opts: { parent?: Task | null; pid?: number; tty?: Tty | null; stdin?: FileRef; stdout?: FileRef; pgid?: number; startupNs?: number } = {}): Task | null {
     const prog = this.programs.get(program);
     if (!prog) return null;
-    const pid = opts.pid ?? this.lastPid + 1;
-    if (this.tasks.has(pid)) throw new Error(`pid ${pid} already in use`);
+    // a pinned pid (a chance input) is taken only if Linux could have allocated it: free and
+    // below PID_MAX_LIMIT; otherwise the task gets the next free pid, as alloc_pid() gives one
+    const pinned = opts.pid;
+    let pid = pinned !== undefined && Number.isInteger(pinned) && pinned > 0 && pinned < PID_MAX_LIMIT && !this.tasks.has(pinned) ? pinned : this.lastPid + 1;
+    if (pid !== pinned && (pid >= PID_MAX_LIMIT || this.tasks.has(pid))) {
+      pid = this.allocPid();
+      if (pid < 0) return null;
+    }
     this.lastPid = Math.max(this.lastPid, pid);
     const tty = opts.tty ?? opts.parent?.ctx.tty ?? null;
     const ctx = newCtx(pid, argv, this.k, this, tty);
@@ -346,6 +363,23 @@ export class ProcessTable {
     if (this.k.sim.observed) this.k.sim.emit({ type: 'proc', t: this.k.now, pid, comm: task.comm, action: 'exec', argv, tty: tty?.name ?? null });
     this.k.sim.postAfter(opts.startupNs ?? 0, ProcessTable.start, this, task);
     return task;
+  }
+
+  /**
+   * alloc_pid() (kernel/pid.c): idr_alloc_cyclic(), the first free pid after the last one
+   * given, wrapping to RESERVED_PIDS (300) past pid_max. Returns -1 when every pid is in use
+   * (fork() fails with EAGAIN). The usual case, lastPid + 1 free, does not come here.
+   */
+  private allocPid(): number {
+    let pid = this.lastPid + 1;
+    for (let n = 0; n < PID_MAX_LIMIT; n++, pid++) {
+      if (pid >= PID_MAX_LIMIT) {
+        pid = RESERVED_PIDS;
+        this.lastPid = RESERVED_PIDS - 1; // the cursor wraps with it
+      }
+      if (!this.tasks.has(pid)) return pid;
+    }
+    return -1;
   }
 
   // Event functions shared by every task (no closure per event).
@@ -558,7 +592,7 @@ export class ProcessTable {
         const ready = revents.filter((r) => r).length;
         if (ready || s.timeoutMs === 0) return this.complete(task, { ready, revents });
         const queues = s.fds.map((p) => this.waitQueue(task, p.fd)).filter((q): q is WaitQueue => !!q);
-        if (s.timeoutMs > 0 && !task.timeoutEvent) {
+        if (s.timeoutMs > 0 && s.timeoutMs * 1e6 <= KTIME_MAX_NS && !task.timeoutEvent) {
           task.timeoutEvent = k.sim.after(s.timeoutMs * 1e6, () => {
             task.timeoutEvent = null;
             if (task.state !== 'blocked') return;
@@ -623,6 +657,9 @@ export class ProcessTable {
       }
       case 'nanosleep': {
         task.state = 'blocked';
+        // a sleep that ends after the end of time (hrtimer's KTIME_MAX, 292 years) never ends:
+        // the task just waits for a signal, without an event
+        if (!(s.ns >= 0 && s.ns <= KTIME_MAX_NS)) return;
         task.timeoutEvent = k.sim.after(s.ns + k.profile.costs.sleepSlackNs, () => {
           task.timeoutEvent = null;
           task.state = 'running';
@@ -668,6 +705,9 @@ export class ProcessTable {
         const target = this.tasks.get(s.pid);
         if (!target || target.state === 'zombie') return this.complete(task, -3 /* ESRCH */);
         this.signal(target, s.sig);
+        // kill(getpid(), SIGKILL) does not return: the caller died (do_exit) before returning
+        // to user space (kernel/signal.c: the fatal signal is handled on the way out)
+        if ((task.state as TaskState) === 'zombie') return;
         return this.complete(task, 0);
       }
       case 'tcsetpgrp':
