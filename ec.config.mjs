@@ -2,7 +2,7 @@
 // Expressive Code options that are functions (so cannot sit in astro.config.mjs, whose options
 // the <Code> component needs as JSON). Merged with the `expressiveCode` options there.
 import { defineEcConfig } from '@astrojs/starlight/expressive-code';
-import { plainTokens, inlineCopyIcon, TERMINAL_DOTS } from './src/site/ec-plugins.ts';
+import { plainTokens, inlineCopyIcon, copyCommands, TERMINAL_DOTS } from './src/site/ec-plugins.ts';
 
 export default defineEcConfig({
   // Transcript prompts are ANSI green (toAnsi in src/site/transcripts.ts). The light theme's
@@ -13,8 +13,9 @@ export default defineEcConfig({
     return theme;
   },
   // Cheaper to render, same look (src/site/ec-plugins.ts): plain tokens without a span each, the
-  // copy icon as inline SVG and the terminal dots as gradients instead of SVG data: URL images.
-  plugins: [plainTokens(), inlineCopyIcon()],
+  // copy icon as inline SVG and the terminal dots as gradients instead of SVG data: URL images;
+  // a transcript's copy button copies its commands only (the `copyCommands` prop).
+  plugins: [plainTokens(), inlineCopyIcon(), copyCommands()],
   styleOverrides: { frames: { terminalIcon: TERMINAL_DOTS } },
   // No `all: revert` on every element of a block: reverting all ~400 properties per element was
   // ~3 ms of the first screen's style work on the collision chapter (a transcript in view). The

@@ -6,7 +6,8 @@
 import type { QueueView } from '../experiment/run.ts';
 import { TCP_STATE_NAMES, TCP_CLOSE } from '../model/types.ts';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// text and attribute values (aria-label is one): `"` too
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export interface QueueLabels {
   title: string;
@@ -25,7 +26,7 @@ export function renderQueue(q: QueueView | null, labels: QueueLabels): string {
   const desc = q ? `${labels.recvq} ${q.slots.length}, backlog ${q.backlog}: ${q.slots.map((s) => (s.hashed ? TCP_STATE_NAMES[s.state] : labels.reset)).join(', ') || labels.empty}` : labels.empty;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="tcp-queue" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(`${labels.title}: ${desc}`)}">`);
   parts.push(`<style>.tcp-queue{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}.tcp-queue text{fill:currentColor}.tcp-queue .slot{fill:none;stroke:var(--tcp-muted,#888);stroke-dasharray:4 3}.tcp-queue .child{fill:var(--tcp-ok-bg,#e3f2fd);stroke:currentColor}.tcp-queue .dead{fill:var(--tcp-bad-bg,#fdecea);stroke:var(--tcp-bad,#c0392b);stroke-dasharray:5 3}.tcp-queue .note{font-size:10px}</style>`);
-  parts.push(`<text x="8" y="16">${esc(labels.title)}${q ? ` — :${q.port}, backlog ${q.backlog}, ${labels.recvq} ${q.slots.length}` : ''}</text>`);
+  parts.push(`<text x="8" y="16">${esc(labels.title)}${q ? ` — :${q.port}, backlog ${q.backlog}, ${esc(labels.recvq)} ${q.slots.length}` : ''}</text>`);
   for (let i = 0; i < capacity; i++) {
     const x = 8 + i * (w + 12);
     const y = 28;

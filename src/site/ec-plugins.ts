@@ -14,9 +14,20 @@
 //   rendered; an inline <svg> of two shapes costs nothing of the kind.
 // * TERMINAL_DOTS (frames.terminalIcon): the terminal title bar's three dots as radial gradients
 //   in the same mask, for the same reason.
+// * copyCommands(): a block given the `copyCommands` prop (a transcript's typed commands) copies
+//   those lines instead of its whole text. The button's data-code is set in the tree, so the HTML
+//   serialiser escapes it: the commands are contributors' text and never touch markup.
 import { definePlugin } from '@astrojs/starlight/expressive-code';
 import { s } from '@astrojs/starlight/expressive-code/hast';
 import type { Element, ElementContent, Parent } from '@astrojs/starlight/expressive-code/hast';
+import { visibleControls } from './transcripts.ts';
+
+declare module '@expressive-code/core' {
+  interface ExpressiveCodeBlockProps {
+    /** The lines the copy button copies instead of the block's text (see copyCommands()). */
+    copyCommands: string[];
+  }
+}
 
 /** Class of a token whose only style is bold text in the block's default colour. */
 export const BOLD_TOKEN_CLASS = 'tk-b';
@@ -147,6 +158,30 @@ export function inlineCopyIcon() {
     hooks: {
       postprocessRenderedBlock: ({ renderData }) => {
         for (const button of findCopyButtons(renderData.blockAst)) button.children.push(copyIconSvg());
+      },
+    },
+  });
+}
+
+/**
+ * The copy button's data-code for these commands: Expressive Code's copy script turns every
+ * U+007F into a newline, so the commands are joined by it, and a control character inside a
+ * command (a U+007F would split it into two pasted lines) is shown as its Control Picture, as
+ * toAnsi() shows it in the frame.
+ */
+export function copyCode(commands: readonly string[]): string {
+  return commands.map(visibleControls).join('\u007f');
+}
+
+export function copyCommands() {
+  return definePlugin({
+    name: 'tcp-lab: copy commands',
+    hooks: {
+      postprocessRenderedBlock: ({ codeBlock, renderData }) => {
+        const commands: unknown = codeBlock.props.copyCommands;
+        if (!Array.isArray(commands) || commands.length === 0) return;
+        const code = copyCode(commands.map(String));
+        for (const button of findCopyButtons(renderData.blockAst)) button.properties.dataCode = code;
       },
     },
   });

@@ -12,7 +12,20 @@ import type { ProfileName } from '../model/types.ts';
 
 const cache = new Map<string, { json: string; ladder: string; queue: string }>();
 
+/**
+ * A value as JSON that can sit in a <script type="application/json"> element and come back
+ * unchanged from its textContent: every `<` is written \u003c, so no `</script>` or `<!--` can
+ * end or re-enter the element (JSON.stringify already escapes NUL and the other controls).
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/** An experiment's folder name, as <Transcript> accepts it: no path separators, no leading dot. */
+const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 export function simData(experiment: string, profile: ProfileName, labels: { ladder: string; ladderDesc: string; queue: string; empty: string; reset: string; recvq: string }) {
+  if (!EXPERIMENT_ID.test(experiment)) throw new Error(`<SimWidget>: invalid experiment "${experiment}"`);
   const key = `${experiment}/${profile}/${labels.queue}`;
   const hit = cache.get(key);
   if (hit) return hit;
@@ -30,8 +43,7 @@ export function simData(experiment: string, profile: ProfileName, labels: { ladd
   }
   const q = best?.queues.find((x) => x.port === 12345) ?? best?.queues[0] ?? null;
   const out = {
-    // `<` escaped so the JSON can sit in a <script type="application/json"> element
-    json: JSON.stringify(exp).replace(/</g, '\\u003c'),
+    json: jsonForScript(exp),
     ladder: renderLadder(pkts, { title: labels.ladder, description: labels.ladderDesc }),
     queue: renderQueue(q, { title: labels.queue, empty: labels.empty, reset: labels.reset, recvq: labels.recvq }),
   };

@@ -50,13 +50,23 @@ export function commandsOf(text: string): string[] {
 }
 
 const ESC = '\u001b';
+/**
+ * Control characters (C0 but tab and newline, and DEL) as their visible Unicode Control Pictures
+ * (ESC as ␛, NUL as ␀, DEL as ␡): HTML cannot carry some of them (NUL is dropped, CR becomes a
+ * newline), ESC would start an ANSI sequence, and DEL is the copy button's line separator, so a
+ * command holding one would be copied as two lines. Text without them is returned unchanged.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+}
+
 /** Colour prompts (green) and commands (bold) with ANSI SGR codes for Expressive Code's `ansi` language. */
 export function toAnsi(text: string): string {
   return text
     .split('\n')
     .map((line) => {
-      // Never let a transcript inject its own escape sequences into the page.
-      const clean = line.replaceAll(ESC, '␛');
+      // Never let a transcript inject its own escape sequences (or other control characters) into the page.
+      const clean = visibleControls(line);
       const m = PROMPT_RE.exec(clean);
       if (!m) return clean;
       const rest = clean.slice(m[0].length);
