@@ -15,7 +15,9 @@ import { execFileSync } from 'node:child_process';
 import { loadExperiment, ROOT } from './lib/experiments.ts';
 import { preflight, recordExperiment, writeExpectedBlocks } from '../src/recorder/record.ts';
 import { compressExperiment } from '../src/experiment/compress.ts';
+import { handleFatalErrors, printError } from './lib/cli.ts';
 
+handleFatalErrors('npm run record');
 const args = process.argv.slice(2);
 const file = args.find((a, i) => !a.startsWith('--') && !['--out', '--sysctl', '--max-gap'].includes(args[i - 1]));
 if (!file) {
@@ -42,7 +44,13 @@ if (args.includes('--expected-only')) {
     console.error('--expected-only needs --out DIR (an existing recording)');
     process.exit(2);
   }
-  const names = writeExpectedBlocks(loadExperiment(file, { checkRecorded: false }), out);
+  let names: string[];
+  try {
+    names = writeExpectedBlocks(loadExperiment(file, { checkRecorded: false }), out);
+  } catch (e) {
+    printError(e, file);
+    process.exit(1);
+  }
   console.error(`wrote ${names.length} expected blocks into ${join(out, 'expected')}: ${names.join(', ')}`);
   process.exit(0);
 }
@@ -55,7 +63,7 @@ let exp;
 try {
   exp = loadExperiment(file, { checkRecorded: false });
 } catch (e) {
-  console.error((e as Error).message);
+  printError(e, file);
   process.exit(1);
 }
 const asWritten = exp;

@@ -10,7 +10,9 @@ import { createTwoFilesPatch } from 'diff';
 import { runExperiment } from '../src/experiment/run.ts';
 import { matchTranscript } from '../src/experiment/match.ts';
 import { experimentFiles, loadExperiment, readInside, resolveInside, ROOT } from './lib/experiments.ts';
+import { handleFatalErrors, printError } from './lib/cli.ts';
 
+handleFatalErrors('transcripts');
 const mode = process.argv.includes('--write') ? 'write' : 'check';
 let failures = 0;
 const summary: string[] = [];
@@ -20,7 +22,7 @@ for (const file of experimentFiles()) {
   try {
     exp = loadExperiment(file);
   } catch (e) {
-    console.error((e as Error).message);
+    printError(e, relative(ROOT, file));
     failures++;
     continue;
   }
@@ -28,7 +30,15 @@ for (const file of experimentFiles()) {
   let recordedTotal = 0;
   let recordedOk = 0;
   for (const profile of exp.profiles) {
-    const res = runExperiment(exp, profile);
+    let res;
+    try {
+      res = runExperiment(exp, profile);
+    } catch (e) {
+      // a run that cannot start, hits a limit or meets a bug: one located line, no stack
+      printError(e, `${relative(ROOT, file)} (${profile})`);
+      failures++;
+      continue;
+    }
     const genDir = join(dir, 'generated', profile);
     const status: Record<string, { status: string; recorded: string | null; provenance: Record<string, string> | null }> = {};
     for (const [name, text] of res.blocks) status[name] = { status: 'no-recording', recorded: null, provenance: null };

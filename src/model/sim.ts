@@ -210,6 +210,23 @@ export class Sim {
     if (until > this.now && until !== Infinity) this.now = until;
   }
 
+  /**
+   * runUntil(until) with a budget: runs at most `max` events (cancelled ones not counted) and
+   * returns how many ran. Fewer than `max` means every event up to `until` ran and now = until;
+   * otherwise call it again (a run with limits checks them between calls, off the hot path).
+   */
+  runUntilAtMost(until: Ns, max: number): number {
+    let n = 0;
+    for (;;) {
+      const b = this.front();
+      if (b === null || b.t > until) break;
+      if (n >= max) return n;
+      n += this.runBucket(b, max - n);
+    }
+    if (until > this.now && until !== Infinity) this.now = until;
+    return n;
+  }
+
   /** Run until no events remain or `limit` events ran. Returns the number run. */
   runAll(limit = 10_000_000): number {
     let n = 0;

@@ -74,7 +74,7 @@ describe.each(PROFILES)('model robustness (%s)', (profile) => {
 
   it('__inet_hash_connect() with a port range no kernel accepts finds no port: EADDRNOTAVAIL, not an exception (net/ipv4/inet_hashtables.c)', () => {
     const { k, procs } = host(profile);
-    (k.sysctl as Record<string, unknown>)['net.ipv4.ip_local_port_range'] = [-5, 10];
+    (k.sysctl as unknown as Record<string, unknown>)['net.ipv4.ip_local_port_range'] = [-5, 10];
     const results: unknown[] = [];
     const client: Program = function* () {
       const fd: number = yield { op: 'socket' };
