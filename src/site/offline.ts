@@ -3,7 +3,9 @@
 //    content-hashed and shared between pages with the same script set;
 //  - root-relative and directory URLs → relative paths to real .html files;
 //  - CSS url(/…) → relative; the search index URLs → .html;
-//  - the online CSP (sha256 hashes, 'self') → an offline CSP that allows file: only.
+//  - the online CSP (sha256 hashes, 'self') → an offline CSP that allows file: only;
+//  - the sandbox terminal's worker script (Chromium starts no worker from a file: URL) → embedded
+//    in the bundles that start it, as a string the terminal turns into a Blob URL.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
@@ -17,6 +19,8 @@ export const OFFLINE_CSP_BASE: ReadonlyArray<readonly [string, string]> = [
   ['img-src', 'file: data:'],
   ['font-src', 'file: data:'],
   ['connect-src', "'none'"],
+  // the sandbox terminal's worker, started from a Blob URL of its embedded script
+  ['worker-src', 'blob:'],
   ['object-src', "'none'"],
   ['base-uri', "'none'"],
   ['form-action', "'none'"],
@@ -147,6 +151,22 @@ export function offlineCsp(html: string): string {
   return html.replace(/(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/, `$1${policy}$2`);
 }
 
+/** The sandbox terminal's worker scripts as Vite emitted them (terminal.ts: `sandbox-worker.ts?worker`). */
+export function sandboxWorkerFiles(files: readonly string[]): string[] {
+  return files.filter((f) => /^_astro\/sandbox-worker[^/]*\.js$/.test(f));
+}
+
+/**
+ * A bundle that refers to a worker script gets that script as a string first: from file:// the
+ * terminal starts it from a Blob URL (src/widgets/terminal.ts, makeWorker()).
+ */
+export function embedSandboxWorker(code: string, workers: ReadonlyMap<string, string>): string {
+  for (const [file, script] of workers) {
+    if (code.includes(posix.basename(file))) return `globalThis.TCP_LAB_SANDBOX_WORKER=${JSON.stringify(script)};\n${code}`;
+  }
+  return code;
+}
+
 export interface ExportResult {
   pages: number;
   bundles: number;
@@ -164,6 +184,7 @@ export async function exportOffline(src: string, out: string, base = '/'): Promi
   rmSync(join(out, '_headers'), { force: true });
   const files = walk(out);
   const exists = (p: string) => existsSync(join(out, p));
+  const workers = new Map(sandboxWorkerFiles(files).map((f) => [f, readFileSync(join(out, f), 'utf8')] as const));
   const bundles = new Map<string, string>(); // bundle key → file name
   let pages = 0;
   for (const file of files) {
@@ -173,7 +194,7 @@ export async function exportOffline(src: string, out: string, base = '/'): Promi
       const { html: stripped, parts } = extractModuleScripts(html, file, base);
       html = stripped;
       if (parts.length) {
-        const code = await bundle(parts, out);
+        const code = embedSandboxWorker(await bundle(parts, out), workers);
         const hash = createHash('sha256').update(code).digest('hex').slice(0, 12);
         const name = `_astro/offline.${hash}.js`;
         if (!bundles.has(name)) {
