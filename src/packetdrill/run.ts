@@ -1,0 +1,695 @@
+/**
+ * The packetdrill runner: plays a parsed script against the model as packetdrill plays it
+ * against a kernel. The stack under test is 192.168.0.1, the script the remote 192.0.2.1:
+ * `<` lines are injected with kernel.inject() at their times, `>` lines are matched against
+ * what the stack sends (kernel.onXmit), system calls run from one scripted task, blocking
+ * calls (`...END`) in the background as packetdrill's syscall thread runs them.
+ *
+ * Before running, analyze() lists what the script needs that the model does not have
+ * (a system call, a socket option, a sysctl, a TCP option, an interface...). A script with
+ * such a need is skipped with the first one and its line, never run half-way.
+ *
+ * Pure: no Node APIs; files (the script, defaults.sh) come in as text.
+ */
+import { createHost, type Kernel, type Segment } from '../model/index.ts';
+import type { ProcessTable, Program, Sys, Task } from '../model/process.ts';
+import { SysctlError } from '../model/profiles.ts';
+import type { ProfileName, Signal } from '../model/types.ts';
+import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.ts';
+import {
+  adjustTimes,
+  DEFAULT_TOLERANCE,
+  liveText,
+  mapInbound,
+  newSeqState,
+  scriptFlagBits,
+  scriptText,
+  TH_ACK,
+  TH_SYN,
+  verifyOutbound,
+  verifyTime,
+  type EventTimes,
+  type LiveSegment,
+  type SeqState,
+  type Tolerance,
+} from './match.ts';
+
+export const LOCAL_IP = 0xc0a80001; // 192.168.0.1
+export const REMOTE_IP = 0xc0000201; // 192.0.2.1
+export const BIND_PORT = 8080;
+export const CONNECT_PORT = 8080;
+/** The remote port of the first passive connection (packetdrill picks an ephemeral port). */
+const FIRST_REMOTE_PORT = 40000;
+
+export type Outcome = 'pass' | 'fail' | 'skip';
+export interface Verdict {
+  outcome: Outcome;
+  /** The first mismatch or the skip reason (empty on pass). */
+  reason: string;
+  /** Script line of the mismatch or need. */
+  line: number | null;
+  /** Every need the model lacks (for a skip), in line order. */
+  needs: Need[];
+}
+
+export interface Need {
+  line: number;
+  /** A short name of the capability (the key gaps are ranked by). */
+  need: string;
+  /** Details for the reason line. */
+  detail: string;
+}
+
+export interface RunOptions {
+  profile?: ProfileName;
+  /** The text of defaults.sh (what `./defaults.sh` runs). */
+  defaultsSh?: string;
+  /** --tolerance_usecs from the command line (overrides the script's). */
+  toleranceUsecs?: number;
+  /** Run even if analyze() finds needs (for diagnosis). */
+  force?: boolean;
+  /** Called with each event as it is handled (--verbose). */
+  log?: (line: string) => void;
+  seed?: number;
+}
+
+// ─────────────────────────── what the model has ───────────────────────────
+
+/**
+ * Sysctls the scripts set whose features the model does not have at all, so that their value
+ * changes nothing the model does; a script that exercises the feature has another need
+ * (a TCP option, a flag, a system call) that skips it. Values are packetdrill's defaults.sh.
+ */
+const INERT_SYSCTLS: Record<string, string> = {
+  'net.ipv4.tcp_rmem': 'receive buffer sizes (the model advertises a fixed window; outbound win/wscale checks are needs)',
+  'net.ipv4.tcp_wmem': 'send buffer sizes (the model has no send-buffer limit)',
+  'net.ipv4.tcp_frto': 'F-RTO (no loss recovery in the model)',
+  'net.ipv4.tcp_fack': 'FACK (removed in Linux 4.15)',
+  'net.ipv4.tcp_dsack': 'DSACK (the model sends no SACK blocks)',
+  'net.ipv4.tcp_reordering': 'reordering threshold (no fast retransmit in the model)',
+  'net.ipv4.tcp_congestion_control': 'congestion control (the model has no cwnd)',
+  'net.ipv4.tcp_slow_start_after_idle': 'slow start after idle (no cwnd)',
+  'net.ipv4.tcp_early_retrans': 'TLP (no loss probes in the model)',
+  'net.ipv4.tcp_recovery': 'RACK (no loss recovery in the model)',
+  'net.ipv4.tcp_tso_win_divisor': 'TSO deferral (no TSO autosizing)',
+  'net.ipv4.tcp_ecn': 'ECN (the model sends no ECN; ECN flags in a script are needs)',
+  'net.ipv4.tcp_pacing_ss_ratio': 'pacing (no pacing)',
+  'net.ipv4.tcp_pacing_ca_ratio': 'pacing (no pacing)',
+  'net.ipv4.tcp_notsent_lowat': 'TCP_NOTSENT_LOWAT (no send queue limit)',
+  'net.ipv4.tcp_fastopen': 'TFO (FO options in a script are needs)',
+  'net.ipv4.tcp_fastopen_key': 'TFO key (FO options in a script are needs)',
+};
+
+/** defaults.sh's other commands that have nothing to act on in the model. */
+const INERT_COMMANDS = [/^ip tcp_metrics flush all\b/, /^tc qdisc add dev tun0 root pfifo$/];
+
+/** System calls the scripted task can make, with the argument forms the model accepts. */
+const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown']);
+
+interface ModelFacts {
+  advmss: number;
+  rcvWscale: number;
+  synAckWindow: number;
+  synWindow: number;
+  sysctls: Set<string>;
+}
+
+function modelFacts(profile: ProfileName): ModelFacts {
+  const { k } = createHost({ profile });
+  const b = k.profile.behaviour;
+  return { advmss: b.advmss, rcvWscale: b.rcvWscale, synAckWindow: b.synAckWindow, synWindow: b.synWindow, sysctls: new Set(Object.keys(k.profile.sysctl)) };
+}
+
+/** Sysctl writes (`sysctl -q k=v`, set_sysctls.py) and other commands of a shell line. */
+export function shellCommands(cmd: string, defaultsSh: string | undefined): { sysctls: [string, string][]; others: string[] } {
+  const sysctls: [string, string][] = [];
+  const others: string[] = [];
+  const lines = cmd.replace(/\\\n/g, ' ').split(/\n|;|&&/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (let line of lines) {
+    line = line.replace(/\s+#.*$/, '').replace(/\s*>\s*\/dev\/null(\s+2>&1)?/, '').trim();
+    line = line.replace(/\$\(\(([0-9*+ ]+)\)\)/g, (_, e: string) => String(e.split('+').reduce((s, t) => s + t.split('*').reduce((p, f) => p * Number(f), 1), 0)));
+    if (line === './defaults.sh') {
+      if (defaultsSh === undefined) others.push('./defaults.sh (its text was not given)');
+      else {
+        const d = shellCommands(defaultsSh.split('\n').filter((l) => !l.startsWith('#')).join('\n'), undefined);
+        sysctls.push(...d.sysctls);
+        others.push(...d.others);
+      }
+      continue;
+    }
+    const sy = /^sysctl\s+(?:-[qe]\s+)*(.*)$/.exec(line);
+    if (sy) {
+      for (const m of sy[1].matchAll(/([\w./]+)=("([^"]*)"|\S+)/g)) sysctls.push([m[1].replace(/\//g, '.'), m[3] ?? m[2]]);
+      continue;
+    }
+    const py = /^\.\/set_sysctls\.py\s+(.*)$/.exec(line);
+    if (py) {
+      for (const m of py[1].matchAll(/\/proc\/sys\/([\w/]+)=(\S+)/g)) sysctls.push([m[1].replace(/\//g, '.'), m[2]]);
+      continue;
+    }
+    if (INERT_COMMANDS.some((r) => r.test(line))) continue;
+    others.push(line);
+  }
+  return { sysctls, others };
+}
+
+function exprText(e: Expr): string {
+  switch (e.kind) {
+    case 'ellipsis':
+      return '...';
+    case 'int':
+      return e.hex ? `0x${e.value.toString(16)}` : String(e.value);
+    case 'word':
+      return e.name;
+    case 'binary':
+      return `${exprText(e.lhs)}${e.op === '.' ? ' ' : e.op}${exprText(e.rhs)}`;
+    case 'list':
+      return `[${e.items.map(exprText).join(', ')}]`;
+    case 'string':
+      return JSON.stringify(e.value);
+    default:
+      return `{${e.kind}}`;
+  }
+}
+
+/** What a system call line needs beyond what the model has, or null. */
+function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
+  const a = sc.args;
+  const word = (i: number) => (a[i]?.kind === 'word' ? (a[i] as { name: string }).name : a[i] ? exprText(a[i]) : '');
+  if (sc.name === 'fcntl') return { need: 'O_NONBLOCK (fcntl)', detail: `fcntl(${a.map(exprText).join(', ')})` };
+  if (sc.name === 'ioctl') return { need: `ioctl(${word(1)})`, detail: `ioctl ${word(1)}` };
+  if (!SYSCALLS.has(sc.name)) return { need: `${sc.name}()`, detail: `${sc.name}()` };
+  switch (sc.name) {
+    case 'socket':
+      if (exprText(a[1] ?? a[0]).includes('SOCK_NONBLOCK')) return { need: 'O_NONBLOCK (SOCK_NONBLOCK)', detail: `socket(${exprText(a[1])})` };
+      if (word(1) !== 'SOCK_STREAM') return { need: `socket type ${exprText(a[1])}`, detail: `socket(${exprText(a[1])})` };
+      return null;
+    case 'setsockopt':
+    case 'getsockopt': {
+      const opt = `${word(1)}, ${word(2)}`;
+      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT'] : ['SOL_SOCKET, SO_ERROR'];
+      if (!ok.includes(opt)) return { need: `${sc.name}(${word(2)})`, detail: `${sc.name}(${opt})` };
+      return null;
+    }
+    case 'bind':
+    case 'connect':
+    case 'accept':
+      if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with an explicit address`, detail: `${sc.name}(${exprText(a[1])})` };
+      return null;
+    case 'send':
+    case 'recv':
+      if (!(a[3]?.kind === 'int' && a[3].value === 0)) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
+      if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
+      return null;
+    case 'write':
+    case 'read':
+      if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
+      return null;
+    case 'shutdown':
+      if (!['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'].includes(word(1))) return { need: `shutdown(${word(1)})`, detail: `shutdown(${word(1)})` };
+      return null;
+  }
+  return null;
+}
+
+/** What a packet line needs beyond what the model has, or null. */
+function packetNeed(p: PacketSpec, f: ModelFacts): { need: string; detail: string } | null {
+  if (p.proto !== 'tcp') return { need: p.proto === 'icmp' ? 'ICMP (PMTU, errors)' : 'UDP', detail: `${p.proto} packet` };
+  if (p.layers.length || p.pspSpi !== null) return { need: 'encapsulation (GRE/MPLS/IPv6/PSP)', detail: 'encapsulated packet' };
+  if (p.ipInfo.tos || p.ipInfo.flowLabel !== undefined || p.ipInfo.ttl !== undefined) return { need: 'ECN/TOS/TTL in the IP header', detail: 'IP header check' };
+  const t = p.tcp!;
+  if (/[EWA0-7]/.test(t.flags)) return { need: 'ECN/AccECN flags', detail: `flags ${t.flags}` };
+  if (t.flags.includes('U') || t.urg) return { need: 'urgent data', detail: 'URG' };
+  for (const o of t.options ?? []) {
+    if (o.kind === 'fo' || o.kind === 'foexp') return { need: 'TCP Fast Open', detail: `FO option` };
+    if (o.kind === 'md5') return { need: 'TCP-MD5', detail: 'md5 option' };
+    if (o.kind === 'accecn') return { need: 'ECN/AccECN flags', detail: 'AccECN option' };
+    if (o.kind === 'sack') return { need: p.direction === 'inbound' ? 'SACK processing (scoreboard)' : 'SACK generation (out-of-order queue)', detail: `sack option` };
+  }
+  if (p.direction === 'outbound') {
+    const syn = t.flags.includes('S');
+    for (const o of t.options ?? []) {
+      if (o.kind === 'mss' && o.value !== f.advmss)
+        return { need: 'second interface with MTU 1500 (MSS 1460)', detail: `advertised mss ${o.value} (the model has only lo: mss ${f.advmss})` };
+      if (o.kind === 'wscale' && o.shift !== f.rcvWscale) return { need: 'window scale from tcp_rmem', detail: `wscale ${o.shift} (model: ${f.rcvWscale})` };
+    }
+    if (t.win !== null) {
+      const modelWin = syn ? (t.flags.includes('.') ? f.synAckWindow : f.synWindow) : null;
+      if (modelWin === null || modelWin !== t.win) return { need: 'receive window from tcp_rmem and the MSS', detail: `win ${t.win}` };
+    }
+    if (t.len > f.advmss) return { need: 'TSO/GSO segment sizes', detail: `${t.len}-byte segment` };
+  }
+  return null;
+}
+
+/** Everything the script needs that the model lacks, in line order. */
+export function analyze(script: Script, o: RunOptions = {}): Need[] {
+  const f = modelFacts(o.profile ?? 'linux-6.x');
+  const needs: Need[] = [];
+  for (const opt of script.options) {
+    if (opt.name === 'ip_version' && opt.value !== 'ipv4') needs.push({ line: opt.line, need: 'IPv6', detail: `--ip_version=${opt.value}` });
+    if (['send_omit_free', 'so_filename', 'wire_client', 'wire_server'].includes(opt.name)) needs.push({ line: opt.line, need: `--${opt.name}`, detail: `--${opt.name}` });
+  }
+  const command = (cmd: string, line: number) => {
+    const c = shellCommands(cmd, o.defaultsSh);
+    for (const other of c.others) needs.push({ line, need: `shell command ${other.split(/\s+/)[0]}`, detail: `\`${other}\`` });
+    for (const [name, value] of c.sysctls) {
+      if (f.sysctls.has(name) || INERT_SYSCTLS[name]) continue;
+      needs.push({ line, need: `sysctl ${name}`, detail: `sysctl ${name}=${value}` });
+    }
+  };
+  if (script.initCommand) command(script.initCommand.command, script.initCommand.line);
+  for (const ev of script.events) {
+    const a = ev.action;
+    if (a.kind === 'command') command(a.command, ev.line);
+    else if (a.kind === 'code') needs.push({ line: ev.line, need: 'TCP_INFO (%{ }% assertions)', detail: '%{ }% block over tcp_info' });
+    else if (a.kind === 'syscall') {
+      const n = syscallNeed(a);
+      if (n) needs.push({ line: ev.line, ...n });
+    } else {
+      const n = packetNeed(a, f);
+      if (n) needs.push({ line: ev.line, ...n });
+    }
+  }
+  if (script.cleanupCommand) command(script.cleanupCommand.command, script.cleanupCommand.line);
+  return needs;
+}
+
+// ─────────────────────────── running ───────────────────────────
+
+const ERRNO: Record<string, number> = {
+  EPERM: 1, ENOENT: 2, EINTR: 4, EBADF: 9, EAGAIN: 11, EWOULDBLOCK: 11, ENOMEM: 12, EFAULT: 14, EINVAL: 22, EPIPE: 32,
+  ENOTSOCK: 88, EMSGSIZE: 90, ENOPROTOOPT: 92, EOPNOTSUPP: 95, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101,
+  ECONNABORTED: 103, ECONNRESET: 104, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ETIMEDOUT: 110, ECONNREFUSED: 111,
+  EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115,
+};
+const STRERROR: Record<number, string> = {
+  0: 'Success', 1: 'Operation not permitted', 2: 'No such file or directory', 4: 'Interrupted system call', 9: 'Bad file descriptor',
+  11: 'Resource temporarily unavailable', 12: 'Cannot allocate memory', 14: 'Bad address', 22: 'Invalid argument', 32: 'Broken pipe',
+  88: 'Socket operation on non-socket', 90: 'Message too long', 92: 'Protocol not available', 95: 'Operation not supported',
+  98: 'Address already in use', 99: 'Cannot assign requested address', 101: 'Network is unreachable', 103: 'Software caused connection abort',
+  104: 'Connection reset by peer', 105: 'No buffer space available', 106: 'Transport endpoint is already connected',
+  107: 'Transport endpoint is not connected', 110: 'Connection timed out', 111: 'Connection refused', 113: 'No route to host',
+  114: 'Operation already in progress', 115: 'Operation now in progress',
+};
+const SYMBOLS: Record<string, number> = { ...ERRNO, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 };
+
+class ScriptFailure extends Error {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(message);
+    this.line = line;
+  }
+}
+
+/** The socket under test (packetdrill's state->socket_under_test). */
+interface PdSocket {
+  state: 'new' | 'listening' | 'connecting' | 'passive' | 'active';
+  scriptFd: number;
+  liveFd: number;
+  seq: SeqState;
+  /** Live 4-tuple once known: local (the stack) port/address and remote port. */
+  livePort: number;
+  liveAddr: number;
+  remotePort: number;
+  synAckSeen: boolean;
+}
+
+/** The scripted task: a program that runs the system calls the runner hands it. */
+class ScriptTask {
+  mailbox: Sys | null = null;
+  inflight: { sys: Sys; line: number; onResult: (r: unknown) => void } | null = null;
+  private waitingCall = false;
+  task: Task | null = null;
+  readonly program: Program = (ctx) => {
+    ctx.catches = new Set<Signal>(['SIGHUP']);
+    return {
+      next: (v: unknown) => {
+        if (this.waitingCall && this.inflight) {
+          const c = this.inflight;
+          this.inflight = null;
+          this.waitingCall = false;
+          c.onResult(v);
+        }
+        ctx.pendingSignals = [];
+        if (this.mailbox) {
+          const s = this.mailbox;
+          this.mailbox = null;
+          this.waitingCall = true;
+          return { done: false, value: s };
+        }
+        return { done: false, value: { op: 'pause' } as Sys };
+      },
+    };
+  };
+  get busy(): boolean {
+    return this.inflight !== null;
+  }
+}
+
+export function runScript(script: Script, o: RunOptions = {}): Verdict {
+  const needs = analyze(script, o);
+  if (needs.length && !o.force) {
+    const n = needs[0];
+    return { outcome: 'skip', reason: `needs ${n.need} at line ${n.line} (${n.detail})`, line: n.line, needs };
+  }
+  try {
+    new Runner(script, o).run();
+    return { outcome: 'pass', reason: '', line: null, needs };
+  } catch (e) {
+    if (e instanceof ScriptFailure) return { outcome: 'fail', reason: `line ${e.line}: ${e.message}`, line: e.line, needs };
+    if (e instanceof SysctlError) return { outcome: 'skip', reason: `the model refuses sysctl ${e.message}`, line: null, needs };
+    const msg = e instanceof Error ? e.message : String(e);
+    return { outcome: 'fail', reason: `internal error: ${msg.split('\n')[0]}`, line: null, needs };
+  }
+}
+
+class Runner {
+  private k!: Kernel;
+  private procs!: ProcessTable;
+  private st = new ScriptTask();
+  private out: { usecs: number; seg: Segment }[] = [];
+  private sut: PdSocket | null = null;
+  private fds = new Map<number, number>(); // script fd -> live fd
+  private nextRemotePort = FIRST_REMOTE_PORT;
+  private startNs = 0;
+  private tol: Tolerance;
+  private tsTick = 0;
+  private last: { usecs: number; inbound: boolean } | null = null;
+  private blocking: { ev: ScriptEvent; times: EventTimes; sc: SyscallSpec; done: boolean } | null = null;
+  private pendingError: ScriptFailure | null = null;
+  private readonly script: Script;
+  private readonly o: RunOptions;
+
+  constructor(script: Script, o: RunOptions) {
+    this.script = script;
+    this.o = o;
+    const opt = (n: string) => script.options.find((x) => x.name === n)?.value;
+    this.tol = {
+      usecs: o.toleranceUsecs ?? (opt('tolerance_usecs') ? Number(opt('tolerance_usecs')) : DEFAULT_TOLERANCE.usecs),
+      percent: opt('tolerance_percent') ? Number(opt('tolerance_percent')) : DEFAULT_TOLERANCE.percent,
+    };
+    this.tsTick = opt('tcp_ts_tick_usecs') ? Number(opt('tcp_ts_tick_usecs')) : 0;
+  }
+
+  private get nowUsecs(): number {
+    return Math.trunc((this.k.now - this.startNs) / 1000);
+  }
+  private log(s: string): void {
+    this.o.log?.(s);
+  }
+
+  run(): void {
+    const sysctl: Record<string, number | number[]> = {};
+    const cmds = [this.script.initCommand?.command, ...this.script.events.map((e) => (e.action.kind === 'command' ? e.action.command : undefined))];
+    const known = modelFacts(this.o.profile ?? 'linux-6.x').sysctls;
+    for (const c of cmds) {
+      if (!c) continue;
+      for (const [name, v] of shellCommands(c, this.o.defaultsSh).sysctls) if (known.has(name)) sysctl[name] = v.includes(' ') ? v.split(/\s+/).map(Number) : Number(v);
+    }
+    const h = createHost({ profile: this.o.profile ?? 'linux-6.x', seed: this.o.seed ?? 1, sysctl });
+    this.k = h.k;
+    this.procs = h.procs;
+    this.k.remotePeers.add(REMOTE_IP);
+    this.k.onXmit((seg) => {
+      if (seg.daddr === REMOTE_IP) this.out.push({ usecs: this.nowUsecs, seg });
+    });
+    this.procs.programs.set('packetdrill', this.st.program);
+    this.st.task = this.procs.spawn('packetdrill', ['packetdrill'])!;
+    this.k.sim.runUntil(this.k.now); // the task starts and pauses
+    this.startNs = this.k.now;
+    for (const ev of this.script.events) {
+      this.event(ev);
+      this.checkPending();
+    }
+    // syscalls_free(): a blocking call still running after a second is an error
+    if (this.blocking && !this.blocking.done) {
+      this.advanceWhile(() => !!this.blocking && !this.blocking.done, this.k.now + 1e9);
+      this.checkPending();
+      if (this.blocking && !this.blocking.done) throw new ScriptFailure(this.blocking.ev.line, 'runtime error: exiting while a blocking system call is in progress');
+    }
+  }
+
+  private checkPending(): void {
+    if (this.pendingError) throw this.pendingError;
+  }
+
+  /** Run simulation events one at a time while `cond` holds, up to `untilNs`. */
+  private advanceWhile(cond: () => boolean, untilNs: number): void {
+    const sim = this.k.sim;
+    while (cond()) {
+      const t = sim.peek();
+      if (t > untilNs) {
+        sim.runUntil(untilNs);
+        return;
+      }
+      sim.runUntilAtMost(t, 1);
+      this.checkPending();
+    }
+  }
+
+  private runTo(usecs: number): void {
+    const ns = this.startNs + usecs * 1000;
+    if (ns > this.k.now) {
+      this.advanceWhile(() => true, ns);
+    }
+  }
+
+  private event(ev: ScriptEvent): void {
+    const a = ev.action;
+    const inbound = a.kind === 'packet' && a.direction === 'inbound';
+    const times = adjustTimes(ev.time, this.nowUsecs, this.last, inbound);
+    const lastUsecs = this.last ? this.last.usecs : null;
+    if (a.kind === 'packet') {
+      if (a.direction === 'inbound') this.inbound(ev, a, times, lastUsecs);
+      else this.outbound(ev, a, times, lastUsecs);
+    } else if (a.kind === 'syscall') this.syscall(ev, a, times, lastUsecs);
+    else {
+      // commands ran before the script (sysctls); code blocks are needs
+      this.waitFor(ev, times, lastUsecs, a.kind === 'command' ? 'command' : 'data collection for code');
+    }
+    this.last = { usecs: times.usecs, inbound };
+  }
+
+  /** wait_for_event(): run until the event's time, then check it was not late. */
+  private waitFor(ev: ScriptEvent, times: EventTimes, lastUsecs: number | null, what: string): void {
+    this.runTo(times.usecs);
+    const err = verifyTime(this.tol, times, this.nowUsecs, lastUsecs, what);
+    if (err) throw new ScriptFailure(ev.line, err);
+  }
+
+  private inbound(ev: ScriptEvent, p: PacketSpec, times: EventTimes, lastUsecs: number | null): void {
+    const t = p.tcp!;
+    const syn = t.flags.includes('S') && !t.flags.includes('.');
+    // handle_listen_for_script_packet(): a SYN for a listener (or no socket) starts a passive connection
+    if (syn && (this.sut === null || this.sut.state === 'listening')) {
+      const listenFd = this.sut?.liveFd ?? -1;
+      this.sut = {
+        state: 'passive', scriptFd: -1, liveFd: listenFd, seq: newSeqState(), livePort: BIND_PORT, liveAddr: LOCAL_IP,
+        remotePort: this.nextRemotePort++, synAckSeen: false,
+      };
+      this.sut.seq.scriptRemoteIsn = t.seq;
+      this.sut.seq.liveRemoteIsn = t.seq;
+    }
+    const s = this.sut;
+    if (!s || (s.state !== 'passive' && s.state !== 'active' && s.state !== 'connecting')) throw new ScriptFailure(ev.line, 'error handling packet: no matching socket for script packet');
+    if (s.state === 'connecting' && t.flags.includes('S') && t.flags.includes('.')) {
+      s.seq.scriptRemoteIsn = t.seq;
+      s.seq.liveRemoteIsn = t.seq;
+      s.state = 'active';
+    }
+    this.waitFor(ev, times, lastUsecs, 'inbound packet');
+    const m = mapInbound(t, s.seq);
+    if ('error' in m) throw new ScriptFailure(ev.line, `error handling packet: ${m.error}`);
+    const seg: Omit<Segment, 'id'> = {
+      saddr: REMOTE_IP, daddr: s.liveAddr, sport: s.remotePort, dport: s.livePort, seq: m.seq, ack: m.ack,
+      flags: scriptFlagBits(t.flags), window: t.win ?? 0, urgent: t.urg, options: m.options.filter((x) => x.kind !== 'sack') as Segment['options'],
+      payload: new Uint8Array(t.len), ipId: 0, ttl: 64, df: true, tos: 0, csum: 'full',
+    };
+    this.log(`${(this.nowUsecs / 1e6).toFixed(6)} inbound injected: ${scriptText(t)}`);
+    this.k.inject(seg);
+  }
+
+  /** Whether a live segment belongs to the socket under test (learning its tuple on the first SYN). */
+  private forSut(seg: Segment): boolean {
+    const s = this.sut;
+    if (!s) return false;
+    if (s.state === 'connecting' && !s.synAckSeen && seg.flags & TH_SYN && !(seg.flags & TH_ACK) && seg.dport === CONNECT_PORT) {
+      s.livePort = seg.sport;
+      s.liveAddr = seg.saddr;
+      s.remotePort = seg.dport;
+      s.seq.liveLocalIsn = seg.seq;
+      s.synAckSeen = true;
+      return true;
+    }
+    return seg.sport === s.livePort && seg.dport === s.remotePort;
+  }
+
+  private outbound(ev: ScriptEvent, p: PacketSpec, times: EventTimes, lastUsecs: number | null): void {
+    const t = p.tcp!;
+    const s = this.sut;
+    if (!s) throw new ScriptFailure(ev.line, 'error handling packet: no matching socket for script packet');
+    // sniff_outbound_live_packet(): the oldest packet for the socket; timeout 2 s past the expected time
+    const deadlineUsecs = Math.max(times.usecs, times.endUsecs) + 2e6 - (times.type === 'any' ? 0 : 0);
+    let got: { usecs: number; seg: Segment } | null = null;
+    const take = (): boolean => {
+      while (this.out.length) {
+        const x = this.out.shift()!;
+        if (this.forSut(x.seg)) {
+          got = x;
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!take()) {
+      const untilNs = times.type === 'any' ? Infinity : this.startNs + deadlineUsecs * 1000;
+      this.advanceWhile(() => !take(), untilNs);
+    }
+    if (!got) throw new ScriptFailure(ev.line, `error handling packet: Timed out waiting for packet (script: ${scriptText(t)})`);
+    const g = got as { usecs: number; seg: Segment };
+    if (s.state === 'passive' && t.flags.includes('S') && t.flags.includes('.')) {
+      s.seq.scriptLocalIsn = t.seq;
+      s.seq.liveLocalIsn = g.seg.seq;
+    }
+    if (s.state === 'connecting' && t.flags.includes('S') && !t.flags.includes('.')) s.seq.scriptLocalIsn = t.seq;
+    const live: LiveSegment = {
+      usecs: g.usecs, seq: g.seg.seq, ack: g.seg.ack, flags: g.seg.flags, window: g.seg.window, urgent: g.seg.urgent,
+      options: g.seg.options, payloadLen: g.seg.payload.length, payloadZero: g.seg.payload.every((b) => b === 0), tos: g.seg.tos, ttl: g.seg.ttl,
+    };
+    this.log(`${(g.usecs / 1e6).toFixed(6)} outbound sniffed`);
+    if (live.payloadLen !== t.len)
+      throw new ScriptFailure(ev.line, `error handling packet: live packet payload: expected ${t.len} bytes vs actual ${live.payloadLen} bytes (script: ${scriptText(t)}; actual: ${liveText({ ...live, seq: (live.seq + s.seq.scriptLocalIsn - s.seq.liveLocalIsn) >>> 0 })})`);
+    const r = verifyOutbound(t, live, s.seq, { tsTickUsecs: this.tsTick, tol: this.tol, eventUsecs: times.usecs });
+    const err = r.error ?? verifyTime(this.tol, times, g.usecs, lastUsecs, 'outbound packet');
+    if (err) throw new ScriptFailure(ev.line, `error handling packet: ${err} (script: ${scriptText(t)}; actual at ${(g.usecs / 1e6).toFixed(6)}: ${liveText(r.actual)})`);
+  }
+
+  private int(e: Expr, line: number): number {
+    if (e.kind === 'int') return e.value;
+    if (e.kind === 'word' && SYMBOLS[e.name] !== undefined) return SYMBOLS[e.name];
+    if (e.kind === 'list' && e.items.length === 1) return this.int(e.items[0], line);
+    throw new ScriptFailure(line, `runtime error: cannot evaluate ${exprText(e)}`);
+  }
+
+  private liveFd(scriptFd: number, line: number, name: string): number {
+    const fd = this.fds.get(scriptFd);
+    if (fd === undefined) throw new ScriptFailure(line, `runtime error in ${name} call: unable to find fd with script fd ${scriptFd}`);
+    return fd;
+  }
+
+  /** The model call for a script system call. */
+  private toSys(sc: SyscallSpec, line: number): Sys {
+    const a = sc.args;
+    const fd = () => this.liveFd(this.int(a[0], line), line, sc.name);
+    switch (sc.name) {
+      case 'socket':
+        return { op: 'socket' };
+      case 'setsockopt':
+        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as 'SO_REUSEADDR', val: this.int(a[3], line) };
+      case 'getsockopt':
+        return { op: 'getsockopt', fd: fd(), opt: 'SO_ERROR' };
+      case 'bind':
+        return { op: 'bind', fd: fd(), addr: LOCAL_IP, port: BIND_PORT };
+      case 'listen':
+        return { op: 'listen', fd: fd(), backlog: this.int(a[1], line) };
+      case 'accept':
+        return { op: 'accept', fd: fd() };
+      case 'connect':
+        return { op: 'connect', fd: fd(), addr: REMOTE_IP, port: CONNECT_PORT };
+      case 'write':
+      case 'send':
+        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)) };
+      case 'read':
+      case 'recv':
+        return { op: 'read', fd: fd() };
+      case 'close':
+        return { op: 'close', fd: fd() };
+      case 'shutdown':
+        return { op: 'shutdown', fd: fd(), how: this.int(a[1], line) };
+    }
+    throw new ScriptFailure(line, `runtime error: ${sc.name}() is not modelled`);
+  }
+
+  private syscall(ev: ScriptEvent, sc: SyscallSpec, times: EventTimes, lastUsecs: number | null): void {
+    const isBlocking = sc.endUsecs !== null;
+    // await_idle_thread(): wait (up to 1 s) for a blocking call in progress
+    if (this.st.busy) {
+      this.advanceWhile(() => this.st.busy, this.k.now + 1e9);
+      if (this.st.busy && isBlocking) throw new ScriptFailure(ev.line, `runtime error in ${sc.name} call: blocking system call while another blocking system call is already in progress`);
+      if (this.st.busy) throw new ScriptFailure(ev.line, `runtime error in ${sc.name} call: a blocking system call is still in progress`);
+    }
+    this.waitFor(ev, times, lastUsecs, 'system call start');
+    const line = ev.line;
+    const sys = this.toSys(sc, line);
+    const endTimes: EventTimes | null = isBlocking
+      ? { type: times.type === 'relative' ? 'relative' : 'absolute', usecs: sc.endUsecs! + (times.type === 'relative' ? times.offsetUsecs : 0), endUsecs: -1, offsetUsecs: times.offsetUsecs }
+      : null;
+    const startUsecs = times.usecs;
+    const block = isBlocking ? { ev, times, sc, done: false } : null;
+    if (block) this.blocking = block;
+    let result: unknown;
+    let returned = false;
+    this.st.mailbox = sys;
+    this.st.inflight = {
+      sys,
+      line,
+      onResult: (r) => {
+        returned = true;
+        result = r;
+        if (block) {
+          block.done = true;
+          if (this.blocking === block) this.blocking = null;
+          const err = this.checkResult(sc, r, line) ?? verifyTime(this.tol, endTimes!, this.nowUsecs, startUsecs, 'system call return');
+          if (err && !this.pendingError) this.pendingError = new ScriptFailure(line, err.startsWith('timing') ? err : `runtime error in ${sc.name} call: ${err}`);
+        }
+      },
+    };
+    // the SYN leaves inside connect(): the socket under test starts its active open now
+    if (sc.name === 'connect' && this.sut && this.sut.state === 'new' && sys.op === 'connect' && this.sut.liveFd === sys.fd) this.sut.state = 'connecting';
+    this.log(`${(this.nowUsecs / 1e6).toFixed(6)} ${sc.name}()`);
+    this.procs.signal(this.st.task!, 'SIGHUP');
+    // run until the call returns or blocks
+    const task = this.st.task!;
+    this.advanceWhile(() => !returned && !(task.state === 'blocked' && task.pending?.op !== 'pause'), Infinity);
+    if (isBlocking) return;
+    if (!returned) throw new ScriptFailure(line, `runtime error in ${sc.name} call: the call blocked, and the script expects it to return at once`);
+    const err = this.checkResult(sc, result, line);
+    if (err) throw new ScriptFailure(line, `runtime error in ${sc.name} call: ${err}`);
+  }
+
+  /** Compare a model result with the script's `= ret [ERRNO (text)]`; record new fds. */
+  private checkResult(sc: SyscallSpec, r: unknown, line: number): string | null {
+    let actual: number;
+    // the model's getsockopt(SO_ERROR) returns the option's value; the call itself returns 0
+    if (sc.name === 'getsockopt') actual = 0;
+    else if (typeof r === 'number') actual = r;
+    else if (typeof r === 'string') actual = r.length;
+    else if (r && typeof r === 'object' && 'fd' in r) actual = (r as { fd: number }).fd;
+    else actual = 0;
+    const ret = actual < 0 ? -1 : actual;
+    const errno = actual < 0 ? -actual : 0;
+    const expected = this.int(sc.result, line);
+    const fdMode = sc.name === 'socket' || sc.name === 'accept';
+    if (fdMode && expected >= 0) {
+      if (ret < 0) return `Expected non-negative result but got ${ret} with errno ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
+      this.fds.set(expected, ret);
+      if (sc.name === 'socket') this.sut = { state: 'new', scriptFd: expected, liveFd: ret, seq: newSeqState(), livePort: 0, liveAddr: 0, remotePort: 0, synAckSeen: false };
+      else if (this.sut) this.sut.scriptFd = expected;
+    } else if (ret !== expected) return `Expected result ${expected} but got ${ret} with errno ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
+    if (sc.errno) {
+      const e = ERRNO[sc.errno.name];
+      if (e === undefined) return `unknown errno ${sc.errno.name}`;
+      if (e !== errno) return `Expected errno ${e} (${STRERROR[e]}) but got ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
+    }
+    if (sc.name === 'getsockopt' && sc.args[3]?.kind === 'list') {
+      const want = this.int(sc.args[3], line);
+      const got = typeof r === 'number' && r >= 0 ? r : 0;
+      if (want !== got) return `Bad getsockopt optval: expected: ${want} actual: ${got}`;
+    }
+    if (sc.name === 'listen' && ret === 0 && this.sut && this.sut.liveFd === this.fds.get(this.int(sc.args[0], line))) this.sut.state = 'listening';
+    return null;
+  }
+}
+
+export { type Tolerance };
