@@ -1,0 +1,113 @@
+/**
+ * npm run packetdrill -- [FILE.pkt...] [--profile linux-6.x] [--verbose] [--force] [--needs]
+ *
+ * Runs packetdrill scripts against the model (src/packetdrill) and compares each outcome with
+ * the real packetdrill on Linux 6.18 (../shared/peer-suites/...verdicts-linux-6.18.44-ipv4.tsv).
+ * With no FILE it runs the kernel's 160 selftest scripts. One line per script:
+ *   <script>: pass|fail|skip — <first mismatch or reason>
+ * then `packetdrill: N/M scripts agree with Linux 6.18 (P pass, F fail, S skip)`.
+ * --needs adds the model gaps ranked by how many scripts each one alone blocks.
+ * A script that does not parse fails with its file:line:col error; nothing else stops the run.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PacketdrillError } from '../src/packetdrill/ast.ts';
+import { KSFT_IPV4_DEFINES, parseScript } from '../src/packetdrill/parse.ts';
+import { runScript, type Verdict } from '../src/packetdrill/run.ts';
+import type { ProfileName } from '../src/model/types.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SUITES = resolve(ROOT, '../shared/peer-suites');
+const SUITE = join(SUITES, 'linux-selftests-packetdrill');
+const VERDICTS = join(SUITES, 'linux-selftests-packetdrill.verdicts-linux-6.18.44-ipv4.tsv');
+
+function usage(msg: string): never {
+  console.error(`packetdrill: ${msg}\nusage: npm run packetdrill -- [FILE.pkt...] [--profile linux-4.4|linux-6.x] [--verbose] [--force] [--needs]`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let profile: ProfileName = 'linux-6.x';
+let verbose = false;
+let force = false;
+let showNeeds = false;
+const files: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--profile') {
+    const p = args[++i];
+    if (p !== 'linux-4.4' && p !== 'linux-6.x') usage(`unknown profile '${p}'`);
+    profile = p;
+  } else if (a.startsWith('--profile=')) {
+    const p = a.slice(10);
+    if (p !== 'linux-4.4' && p !== 'linux-6.x') usage(`unknown profile '${p}'`);
+    profile = p;
+  } else if (a === '--verbose' || a === '-v') verbose = true;
+  else if (a === '--force') force = true;
+  else if (a === '--needs') showNeeds = true;
+  else if (a.startsWith('-')) usage(`unknown option '${a}'`);
+  else files.push(a);
+}
+if (!files.length) {
+  if (!existsSync(SUITE)) usage(`no FILE given and ${SUITE} is missing`);
+  files.push(...readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort().map((f) => join(SUITE, f)));
+}
+
+const real = new Map<string, 'pass' | 'fail' | 'skip'>();
+if (existsSync(VERDICTS)) {
+  for (const line of readFileSync(VERDICTS, 'utf8').split('\n').slice(1)) {
+    const [script, , code] = line.split('\t');
+    if (script) real.set(script, code === '0' ? 'pass' : code === 'SKIP' || code === '4' ? 'skip' : 'fail');
+  }
+}
+
+const t0 = performance.now();
+const counts = { pass: 0, fail: 0, skip: 0 };
+let agree = 0;
+let compared = 0;
+const soleNeed = new Map<string, number>();
+const anyNeed = new Map<string, number>();
+const firstNeed = new Map<string, number>();
+for (const file of files) {
+  const name = basename(file);
+  let v: Verdict;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    console.log(`${name}: fail — cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    counts.fail++;
+    continue;
+  }
+  const defaultsPath = join(dirname(resolve(file)), 'defaults.sh');
+  const defaultsSh = existsSync(defaultsPath) ? readFileSync(defaultsPath, 'utf8') : undefined;
+  try {
+    const script = parseScript(text, name, { defines: KSFT_IPV4_DEFINES });
+    v = runScript(script, { profile, defaultsSh, force, log: verbose ? (s) => console.log(`  ${s}`) : undefined });
+  } catch (e) {
+    const msg = e instanceof PacketdrillError ? e.message : `internal error: ${(e as Error).message}`;
+    v = { outcome: 'fail', reason: msg, line: null, needs: [] };
+  }
+  counts[v.outcome]++;
+  const r = real.get(name);
+  if (r) {
+    compared++;
+    if (r === v.outcome) agree++;
+  }
+  const kinds = [...new Set(v.needs.map((n) => n.need))];
+  for (const k of kinds) anyNeed.set(k, (anyNeed.get(k) ?? 0) + 1);
+  if (kinds.length === 1) soleNeed.set(kinds[0], (soleNeed.get(kinds[0]) ?? 0) + 1);
+  if (v.outcome === 'skip' && v.needs.length) firstNeed.set(v.needs[0].need, (firstNeed.get(v.needs[0].need) ?? 0) + 1);
+  const vs = r && r !== v.outcome ? ` [Linux 6.18: ${r}]` : '';
+  console.log(`${name}: ${v.outcome}${v.reason ? ` — ${v.reason}` : ''}${vs}`);
+}
+const secs = ((performance.now() - t0) / 1000).toFixed(1);
+if (showNeeds) {
+  console.log('\nmodel gaps (scripts blocked by this gap alone / scripts needing it):');
+  for (const [k, n] of [...anyNeed].sort((a, b) => (soleNeed.get(b[0]) ?? 0) - (soleNeed.get(a[0]) ?? 0) || b[1] - a[1]))
+    console.log(`  ${String(soleNeed.get(k) ?? 0).padStart(3)} / ${String(n).padStart(3)}  ${k}`);
+  console.log('\nskip reasons (first need of each skipped script):');
+  for (const [k, n] of [...firstNeed].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(3)}  ${k}`);
+}
+console.log(`packetdrill: ${agree}/${compared} scripts agree with Linux 6.18 (${counts.pass} pass, ${counts.fail} fail, ${counts.skip} skip) in ${secs} s`);
