@@ -18,19 +18,19 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { FAILING, FUZZ_CLASSES, mutant, runCase, type CaseResult, type Mutant, type RunCaseOptions, type SeedFile } from '../src/experiment/fuzz.ts';
 import * as run from '../src/experiment/run.ts';
 import type { ParseOptions } from '../src/experiment/parse.ts';
 import * as lib from './lib/experiments.ts';
 import { EXPERIMENTS_DIR, experimentFiles, ROOT } from './lib/experiments.ts';
 
+/** One case for a worker: the main thread builds the mutant, so both sides see the same text. */
 interface Job {
   index: number;
-  /** A file to classify instead of mutant `index`. */
-  text?: string;
-  file?: string;
-  seedId?: string;
+  text: string;
+  file: string;
+  seedId: string;
 }
 
 interface Reply {
@@ -90,24 +90,9 @@ const fileName = (runSeed: number, m: { index: number; seedId: string }) => `fuz
 // ─────────────────────────── worker ───────────────────────────
 
 if (!isMainThread) {
-  const { runSeed, corpus } = workerData as { runSeed: number; corpus: string };
-  const seeds = corpus === 'test' ? testSeeds() : loadSeeds();
   parentPort!.on('message', (job: Job) => {
-    let text: string;
-    let file: string;
-    let seedId: string;
-    if (job.text !== undefined) {
-      text = job.text;
-      file = job.file!;
-      seedId = job.seedId!;
-    } else {
-      const m = mutant(seeds, runSeed, job.index);
-      text = m.text;
-      seedId = m.seedId;
-      file = fileName(runSeed, m);
-    }
     const t = performance.now();
-    const result = runCase(text, file, caseOptions(seedId));
+    const result = runCase(job.text, job.file, caseOptions(job.seedId));
     const ms = performance.now() - t;
     const h = getHeapStatistics();
     parentPort!.postMessage({ index: job.index, result, ms, heapMb: h.total_heap_size / 2 ** 20 } satisfies Reply);
@@ -119,24 +104,24 @@ if (!isMainThread) {
 type Final = CaseResult['outcome'] | 'timeout' | 'memory';
 
 interface Pool {
-  runAll(jobs: Job[], onDone: (job: Job, outcome: Final, r: Reply | null) => void): Promise<void>;
+  runAll(count: number, make: (index: number) => Job, onDone: (job: Job, outcome: Final, r: Reply | null) => void): Promise<void>;
 }
 
-function pool(n: number, runSeed: number, corpus: string, timeoutMs: number, memoryMb: number): Pool {
+function pool(n: number, timeoutMs: number, memoryMb: number): Pool {
   const url = new URL(import.meta.url);
-  const spawn = () => new Worker(url, { workerData: { runSeed, corpus }, resourceLimits: { maxOldGenerationSizeMb: memoryMb } });
+  const spawn = () => new Worker(url, { resourceLimits: { maxOldGenerationSizeMb: memoryMb } });
   return {
-    runAll(jobs, onDone) {
+    runAll(count, make, onDone) {
       let next = 0;
       let active = 0;
       return new Promise((done) => {
         const drive = (w: Worker) => {
-          if (next >= jobs.length) {
+          if (next >= count) {
             void w.terminate();
             if (--active === 0) done();
             return;
           }
-          const job = jobs[next++];
+          const job = make(next++);
           const started = performance.now();
           let settled = false;
           const onMessage = (r: Reply) => finish(r.result.outcome, r, false);
@@ -162,12 +147,12 @@ function pool(n: number, runSeed: number, corpus: string, timeoutMs: number, mem
           w.on('message', onMessage).on('error', onError).on('exit', onExit);
           w.postMessage(job);
         };
-        for (let i = 0; i < Math.min(n, jobs.length); i++) {
+        for (let i = 0; i < Math.min(n, count); i++) {
           active++;
           const w = spawn();
           w.once('online', () => drive(w));
         }
-        if (!jobs.length) done();
+        if (!count) done();
       });
     },
   };
@@ -244,9 +229,16 @@ async function main() {
   let maxHeapAt = -1;
   let done = 0;
   const t0 = performance.now();
-  const jobs: Job[] = Array.from({ length: count }, (_x, index) => ({ index }));
-  await pool(workers, runSeed, corpus, timeoutMs, memoryMb).runAll(jobs, (job, outcome, r) => {
-    const m = mutant(seeds, runSeed, job.index);
+  // the mutant of each job in flight (its text goes to the worker, its description stays here)
+  const inFlight = new Map<number, Mutant>();
+  const make = (index: number): Job => {
+    const m = mutant(seeds, runSeed, index);
+    inFlight.set(index, m);
+    return { index, text: m.text, file: fileName(runSeed, m), seedId: m.seedId };
+  };
+  await pool(workers, timeoutMs, memoryMb).runAll(count, make, (job, outcome, r) => {
+    const m = inFlight.get(job.index)!;
+    inFlight.delete(job.index);
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
     for (const c of m.classes) {
       const cm = byClass.get(c) ?? new Map<Final, number>();

@@ -430,6 +430,20 @@ const OPS: Op[] = [
   {
     cls: 'numbers',
     mustReject: false,
+    apply: (d) => {
+      // an odd port range together with a port pin (the pin may fall outside it)
+      const r = setFm(d, 'sysctl', 'net.ipv4.ip_local_port_range', pick(d.rng, ['[-5, 10]', '[1, 1]', '[40000, 40000]', '[60999, 32768]', '[1024, 1025]', '[65535, 65535]']));
+      const cs = commandSteps(d).filter((s) => /nc .*localhost/.test(s.action));
+      if (!cs.length) return r + '; ' + addStep(d, '$ nc localhost 12345', `{port=${pick(d.rng, [1, 10, 40000, 65535])}}`);
+      const s = pick(d.rng, cs);
+      const p = `{port=${pick(d.rng, [1, 10, 1024, 40000, 65535])}}`;
+      d.lines[s.i] = stepText({ ...s, pins: p });
+      return `${r}; line ${s.i + 1}: pins ${p}`;
+    },
+  },
+  {
+    cls: 'numbers',
+    mustReject: false,
     apply: (d) => setFm(d, 'inputs', pick(d.rng, INPUTS), pick(d.rng, HUGE_NUMBERS)),
   },
   {
