@@ -10,7 +10,8 @@
  * outcome is deterministic): a case that reaches them is a located rejection.
  */
 import { describe, expect, it } from 'vitest';
-import { FUZZ_CLASSES, mutant, runCase, type CaseResult, type Mutant, type SeedFile } from '../../src/experiment/fuzz.ts';
+import { classify, FUZZ_CLASSES, mutant, runCase, type CaseResult, type Mutant, type SeedFile } from '../../src/experiment/fuzz.ts';
+import { ExperimentError } from '../../src/experiment/parse.ts';
 import * as run from '../../src/experiment/run.ts';
 import { caseOptions, testSeeds } from '../../scripts/fuzz.ts';
 
@@ -44,6 +45,24 @@ describe('fuzz corpus', () => {
   // the two watch-loop experiments (~0.3 s a run) drawn ten times less often
   const seeds: SeedFile[] = testSeeds();
   const corpus = Array.from({ length: COUNT }, (_x, i) => mutant(seeds, RUN_SEED, i));
+
+  it('classifies as the CLI would show it', () => {
+    const text = '---\nid: x\n---\n';
+    const loc = (line: number, col: number) => ({ file: 'f.md', line, col });
+    expect(classify(new ExperimentError(loc(2, 1), 'bad'), 'f.md', text).outcome).toBe('rejected');
+    expect(classify(new ExperimentError(loc(2, 6), 'one past the end of the line'), 'f.md', text).outcome).toBe('rejected');
+    expect(classify(new ExperimentError(loc(9, 1), 'past the last line'), 'f.md', text).outcome).toBe('unlocated');
+    expect(classify(new ExperimentError(loc(2, 40), 'past the end of the line'), 'f.md', text).outcome).toBe('unlocated');
+    expect(classify(new ExperimentError({ file: 'other.md', line: 1, col: 1 }, 'another file'), 'f.md', text).outcome).toBe('unlocated');
+    expect(classify(new Error('f.md:1:1: a located plain error'), 'f.md', text).outcome).toBe('rejected');
+    expect(classify(new TypeError("Cannot read properties of undefined (reading 'x')"), 'f.md', text).outcome).toBe('crash');
+    expect(classify(new RangeError('Maximum call stack size exceeded'), 'f.md', text).outcome).toBe('crash');
+    expect(classify('a string', 'f.md', text).outcome).toBe('crash');
+    const internal = Object.assign(new Error('f.md:1:1: internal error: x is undefined'), { name: 'RunInternalError' });
+    expect(classify(internal, 'f.md', text).outcome).toBe('crash');
+    // a run limit without a location is not a crash, but not a located rejection either
+    expect(classify(Object.assign(new Error('the run stopped'), { name: 'RunLimitError' }), 'f.md', text).outcome).toBe('unlocated');
+  });
 
   it('is deterministic', () => {
     const again = mutant(seeds, RUN_SEED, 17);
