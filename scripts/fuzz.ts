@@ -185,6 +185,10 @@ async function main() {
       console.error(`--replay needs --as <experiment id> (one of ${seeds.map((s) => s.id).join(', ')})`);
       process.exit(2);
     }
+    if (!existsSync(path)) {
+      console.error(`--replay: no file ${path}`);
+      process.exit(2);
+    }
     const text = readFileSync(path, 'utf8');
     const file = relative(ROOT, resolve(path));
     const t = performance.now();
