@@ -36,7 +36,9 @@ export function checkRecording(exp: Experiment, dir: string): { checks: Check[];
   // the recording's steps happened at their real times: replay them at those times
   // and with the ports that kernel chose where the experiment pins one
   const ports = (rec as unknown as { ports?: Record<string, number> }).ports ?? {};
-  const subst = (line: string) => Object.entries(ports).reduce((l, [a, b]) => l.replace(new RegExp(`\\b${a}\\b`, 'g'), String(b)), line);
+  // recording.json comes with a pull request: only port numbers are substituted, as text
+  const subst = (line: string) =>
+    Object.entries(ports).reduce((l, [a, b]) => (/^\d{1,5}$/.test(a) && Number.isInteger(b) ? l.replace(new RegExp(`\\b${a}\\b`, 'g'), () => String(b)) : l), line);
   e = {
     ...e,
     steps: e.steps.map((s, i) => ({

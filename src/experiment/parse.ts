@@ -13,6 +13,22 @@ import { SYSCTL_TABLE, sysctlWrite } from '../model/sysctl_net_ipv4.ts';
 import { acceptCommandLine, isCmdlineError, SUPPORTED } from '../userland/cmdline.ts';
 import type { BlockBound, BlockDecl, Experiment, Key, Loc, MatchOptions, RecordedSet, Step, StepPins, TerminalDecl } from './types.ts';
 
+/** Offset where `[`/`{` nesting first exceeds `max` levels (quotes ignored: an estimate), or -1. */
+function flowDepthOver(text: string, max: number): number {
+  let d = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') {
+      if (++d > max) return i;
+    } else if ((c === ']' || c === '}') && d > 0) d--;
+    else if (c === '\n' && d === 0) continue;
+  }
+  return -1;
+}
+
+/** Largest front matter accepted (characters). */
+const MAX_FRONT_MATTER = 64 * 1024;
+
 export class ExperimentError extends Error {
   readonly loc: Loc;
   constructor(loc: Loc, message: string) {
@@ -279,6 +295,13 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
   const end = lines.indexOf('---', 1);
   if (end < 0) throw new ExperimentError({ file, line: 1, col: 1 }, 'unclosed front matter, expected a closing `---`');
   const yamlText = lines.slice(1, end).join('\n');
+  // a front matter is a screenful; a huge or deeply nested one only costs the parser memory
+  if (yamlText.length > MAX_FRONT_MATTER) throw new ExperimentError({ file, line: end + 1, col: 1 }, `front matter of ${yamlText.length} characters, expected at most ${MAX_FRONT_MATTER}`);
+  const depth = flowDepthOver(yamlText, 32);
+  if (depth >= 0) {
+    const before = yamlText.slice(0, depth).split('\n');
+    throw new ExperimentError({ file, line: before.length + 1, col: before.at(-1)!.length + 1 }, 'YAML nested more than 32 levels deep in front matter, expected the documented keys');
+  }
   const lc = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lc, uniqueKeys: true });
   const posLoc = (offset: number): Loc => {
@@ -294,6 +317,13 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
   visit(doc, {
     Alias(_k, n) {
       throw new ExperimentError(posLoc(n.range?.[0] ?? 0), `YAML alias \`*${n.source}\` in front matter, expected the value written out (aliases are not allowed)`);
+    },
+  });
+  // keys are plain words: a collection as a key (`? [a, b]`) would be stringified by toJS()
+  visit(doc, {
+    Pair(_k, pair) {
+      const key = pair.key as YamlNode | null;
+      if (key && !isScalar(key)) throw new ExperimentError(posLoc(key.range?.[0] ?? 0), 'a YAML collection used as a key in front matter, expected a plain key');
     },
   });
   const data = doc.toJS({ maxAliasCount: 0 });

@@ -78,7 +78,7 @@ export interface RunLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze({
-  maxEvents: 1_000_000,
+  maxEvents: 250_000,
   maxOutputBytes: 4 * 1024 * 1024,
   maxSimNs: 24 * 3600 * 1_000_000_000,
 });

@@ -73,13 +73,18 @@ export function bash(profile: Profile, o: ShellOptions): Program {
     /** Wait for a foreground job; returns its status ("stopped" leaves it in the job table). */
     function* waitJob(j: Job): Generator<Sys, WaitStatus | null, any> {
       let last: WaitStatus | null = null;
+      let interrupted = false;
       const remaining = new Set(j.pids);
       while (remaining.size) {
         const pid = [...remaining][remaining.size - 1];
         const st: WaitStatus | number = yield { op: 'waitpid', pid };
         if (typeof st === 'number') {
           if (st === -4) {
-            ctx.pendingSignals = []; // the shell itself ignores ^C while a job runs
+            // a ^C that reached the shell itself (the terminal still had the shell's process
+            // group, between a fork and the job's tcsetpgrp): it ends the command line once the
+            // job is done, as the job's own ^C would
+            ctx.pendingSignals = [];
+            interrupted = true;
             continue;
           }
           remaining.delete(pid);
@@ -102,6 +107,7 @@ export function bash(profile: Profile, o: ShellOptions): Program {
       const idx = jobs.indexOf(j);
       if (idx >= 0) jobs.splice(idx, 1);
       yield { op: 'tcsetpgrp', pgid: ctx.pid };
+      if (interrupted && last?.kind !== 'signaled') last = { kind: 'signaled', sig: 'SIGINT' } as WaitStatus;
       if (last?.kind === 'signaled') {
         if (last.sig === 'SIGINT') yield out('\n');
         else if (STATUS_WORD[last.sig]) yield out(`${STATUS_WORD[last.sig]}\n`);

@@ -360,13 +360,13 @@ function checkGrep(w: Word[]): CmdlineError | null {
   for (let i = 1; i < w.length; i++) {
     const a = w[i];
     if (!pattern && a.text.startsWith('-') && a.text.length > 1) {
-      if (a.text !== '-v' && a.text !== '-E') return { col: a.col, message: `unknown grep option ${a.text}, expected -v or -E` };
+      if (!/^-[vEFGiwx]+$/.test(a.text)) return { col: a.col, message: `unknown grep option ${a.text}, expected -v -E -F -G -i -w -x` };
       continue;
     }
-    if (pattern) return { col: a.col, message: 'grep reads its input from the pipe; file operands are not modelled, expected `grep [-v] [-E] PATTERN`' };
+    if (pattern) return { col: a.col, message: 'grep reads its input from the pipe; file operands are not modelled, expected `grep [-vEFGiwx] PATTERN`' };
     pattern = a;
   }
-  if (!pattern) return { col: w[0].col, message: 'grep needs a pattern, expected `grep [-v] [-E] PATTERN`' };
+  if (!pattern) return { col: w[0].col, message: 'grep needs a pattern, expected `grep [-vEFGiwx] PATTERN`' };
   return null;
 }
 

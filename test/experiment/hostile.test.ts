@@ -282,3 +282,21 @@ describe('recorded paths stay inside the experiment folder', () => {
     expect(() => loadTranscript({ experiment: 'demo', block: 'two', profile: 'linux-4.4', root })).toThrow(/generated\/linux-4\.4\/two\.txt resolves outside/);
   });
 });
+
+describe('YAML that only costs the parser', () => {
+  const err = (text: string) => {
+    try {
+      parseExperiment(text, 'x/experiment.md');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+  it('a front matter past 64 KB, or nested past 32 levels, is refused before YAML parses it', () => {
+    expect(err(BASE.replace('seed: 1\n', `seed: 1\nx: ${'['.repeat(100_000)}\n`))).toBe('x/experiment.md:20:1: front matter of 100317 characters, expected at most 65536');
+    expect(err(BASE.replace('seed: 1\n', `seed: 1\nx: ${'[ '.repeat(40)}\n`))).toBe('x/experiment.md:6:68: YAML nested more than 32 levels deep in front matter, expected the documented keys');
+  });
+  it('a collection as a key (`? [a, b]`) is refused at the key, not stringified with a warning', () => {
+    expect(err(BASE.replace('seed: 1\n', 'seed: 1\n? [complex, key]\n: value\n'))).toBe('x/experiment.md:6:3: a YAML collection used as a key in front matter, expected a plain key');
+  });
+});
