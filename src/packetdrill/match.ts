@@ -15,14 +15,9 @@
  */
 import type { TcpOption as ScriptOption, TcpSpec, TimeSpec } from './ast.ts';
 
-export const TH_FIN = 0x01;
-export const TH_SYN = 0x02;
-export const TH_RST = 0x04;
-export const TH_PSH = 0x08;
-export const TH_ACK = 0x10;
-export const TH_URG = 0x20;
-export const TH_ECE = 0x40;
-export const TH_CWR = 0x80;
+import { TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG } from '../model/types.ts';
+
+export { TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG };
 /** The AE bit (the NS bit of RFC 3540), below CWR in the 12-bit flags field. */
 export const TH_AE = 0x100;
 

@@ -4,6 +4,7 @@
  * minutes or filling memory; every accepted input runs without an exception escaping.
  */
 import { describe, expect, it } from 'vitest';
+import { experimentText } from '../helpers/experiment.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,26 +14,7 @@ import { DEFAULT_LIMITS, runExperiment, RunError, RunInputError, RunInternalErro
 import type { Experiment } from '../../src/experiment/types.ts';
 
 function experiment(steps: string, extra = ''): Experiment {
-  const text = `---
-id: t
-title: { en: t, zh-CN: t }
-profile: linux-6.x
-seed: 4
-host: { hostname: box, user: root }
-${extra}terminals:
-  a: { history: 1 }
-  b: { history: 1 }
----
-
-\`\`\`steps
-${steps}
-\`\`\`
-
-\`\`\`blocks
-a terminal a from start to end
-b terminal b from start to end
-\`\`\`
-`;
+  const text = experimentText(steps, { extra });
   return parseExperiment(text, 'x/experiment.md');
 }
 

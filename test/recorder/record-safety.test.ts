@@ -7,25 +7,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { experimentText } from '../helpers/experiment.ts';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import type { Experiment } from '../../src/experiment/types.ts';
 import { preflight, recordExperiment, validateForRecording } from '../../src/recorder/record.ts';
 
-const experiment = (steps: string, extra = ''): string => `---
-id: hostile
-title: { en: t, zh-CN: t }
-profile: linux-6.x
-seed: 1
-host: { hostname: box, user: root }
-${extra}terminals:
-  a: { history: 1 }
-  b: { history: 1 }
----
-
-\`\`\`steps
-${steps}
-\`\`\`
-`;
+const experiment = (steps: string, extra = ''): string => experimentText(steps, { extra, id: 'hostile', blocks: '' });
 
 describe('refused before anything starts', () => {
   // the parser and the recorder hold the same grammar; the recorder checks again on its own,

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import { runExperiment } from '../../src/experiment/run.ts';
+import { experimentText } from '../helpers/experiment.ts';
 import { acceptCommandLine, isCmdlineError, parseCommandLine, toBash, type CommandLine } from '../../src/userland/cmdline.ts';
 
 const refused = (line: string) => {
@@ -94,24 +95,7 @@ describe('the recorder\'s line for a real bash', () => {
 });
 
 function shell(steps: string): string {
-  const text = `---
-id: t
-title: { en: t, zh-CN: t }
-profile: linux-6.x
-seed: 4
-host: { hostname: box, user: root }
-terminals:
-  a: { history: 1 }
----
-
-\`\`\`steps
-${steps}
-\`\`\`
-
-\`\`\`blocks
-a terminal a from start to end
-\`\`\`
-`;
+  const text = experimentText(steps, { terminals: ['a'] });
   return runExperiment(parseExperiment(text, 't.md'), 'linux-6.x', { tailNs: 1e9 }).blocks.get('a')!;
 }
 

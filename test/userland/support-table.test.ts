@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { experimentText } from '../helpers/experiment.ts';
 import { runExperiment } from '../../src/experiment/run.ts';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import { acceptCommandLine, isCmdlineError, SUPPORTED } from '../../src/userland/cmdline.ts';
@@ -29,29 +30,11 @@ const REFUSALS = /invalid option|usage:|Usage:|unrecognized|not modelled|command
 
 function runLine(line: string): string {
   // a listener and a stopped job around, so job specs and connections have something to act on
-  const text = `---
-id: t
-title: { en: t, zh-CN: t }
-profile: linux-6.x
-seed: 4
-host: { hostname: box, user: root }
-terminals:
-  a: { history: 1 }
-  b: { history: 1 }
----
-
-\`\`\`steps
-0.1 b $ nc -l 12345
+  const text = experimentText(`0.1 b $ nc -l 12345
 0.2 a $ sleep 100
 0.3 a ^Z
 1.0 a $ ${line}
-3.0 a ^C
-\`\`\`
-
-\`\`\`blocks
-a terminal a from 1.0 to end
-\`\`\`
-`;
+3.0 a ^C`, { blocks: 'a terminal a from 1.0 to end' });
   return runExperiment(parseExperiment(text, 't.md'), 'linux-6.x', { tailNs: 1e9 }).blocks.get('a')!;
 }
 
