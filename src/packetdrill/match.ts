@@ -15,21 +15,14 @@
  */
 import type { TcpOption as ScriptOption, TcpSpec, TimeSpec } from './ast.ts';
 
-import { TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG } from '../model/types.ts';
+import { TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG, type TcpOption } from '../model/types.ts';
 
 export { TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG };
 /** The AE bit (the NS bit of RFC 3540), below CWR in the 12-bit flags field. */
 export const TH_AE = 0x100;
 
 /** A TCP option as a live segment carries it (the model's TcpOption plus the kinds it lacks). */
-export type LiveOption =
-  | { kind: 'mss'; value: number }
-  | { kind: 'sackOK' }
-  | { kind: 'ts'; val: number; ecr: number }
-  | { kind: 'nop' }
-  | { kind: 'wscale'; shift: number }
-  | { kind: 'eol' }
-  | { kind: 'sack'; blocks: [number, number][] };
+export type LiveOption = TcpOption | { kind: 'sack'; blocks: [number, number][] };
 
 /** What the runner needs of a live outbound segment. */
 export interface LiveSegment {
