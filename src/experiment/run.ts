@@ -71,6 +71,8 @@ function costOverrides(inputs: Record<string, number>): Record<string, number> {
 export interface RunLimits {
   /** Events the scheduler runs (each syscall, segment delivery, timer ...). */
   maxEvents: number;
+  /** Processes started (each stage of a pipeline, each pass of a loop: the costly part of a run). */
+  maxProcesses: number;
   /** Bytes written to terminals plus bytes in files (captures). */
   maxOutputBytes: number;
   /** Simulated time from the experiment's start to its end (last step + tail), ns. */
@@ -79,6 +81,7 @@ export interface RunLimits {
 
 export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze({
   maxEvents: 250_000,
+  maxProcesses: 8_000,
   maxOutputBytes: 4 * 1024 * 1024,
   maxSimNs: 24 * 3600 * 1_000_000_000,
 });
@@ -98,8 +101,8 @@ export class RunError extends Error {
 
 /** The run reached one of its limits (RunLimits) and was stopped. */
 export class RunLimitError extends RunError {
-  readonly limit: 'events' | 'output' | 'time';
-  constructor(loc: Loc, limit: 'events' | 'output' | 'time', message: string) {
+  readonly limit: 'events' | 'processes' | 'output' | 'time';
+  constructor(loc: Loc, limit: 'events' | 'processes' | 'output' | 'time', message: string) {
     super(loc, message);
     this.limit = limit;
     this.name = 'RunLimitError';
@@ -204,6 +207,7 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
   // the limits, checked every LIMIT_CHUNK events (off the scheduler's hot path)
   let events = 0;
   let outputBytes = 0;
+  let processes = 0;
   let scanned = 0;
   const run = (until: Ns): void => {
     for (;;) {
@@ -213,12 +217,15 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
       for (let i = scanned; i < tr.length; i++) {
         const e = tr[i];
         if (e.type === 'output') outputBytes += e.text.length;
+        else if (e.type === 'proc' && e.action === 'exec') processes++;
       }
       scanned = tr.length;
       let files = 0;
       for (const f of procs.vfs.values()) files += f.length;
       if (outputBytes + files > limits.maxOutputBytes)
         throw new RunLimitError(current, 'output', `the run stopped: ${fmtBytes(outputBytes + files)} of terminal output and files (limit ${fmtBytes(limits.maxOutputBytes)}); the command at this step never ends?`);
+      if (processes > limits.maxProcesses)
+        throw new RunLimitError(current, 'processes', `the run stopped: ${processes.toLocaleString('en-US')} processes started by ${fmtSeconds(k.now - t0)} of simulated time (limit ${limits.maxProcesses.toLocaleString('en-US')}); the command at this step never ends?`);
       if (events > limits.maxEvents)
         throw new RunLimitError(current, 'events', `the run stopped: ${events.toLocaleString('en-US')} events at ${fmtSeconds(k.now - t0)} of simulated time (limit ${limits.maxEvents.toLocaleString('en-US')}); the command at this step never ends?`);
       if (n < LIMIT_CHUNK) return;

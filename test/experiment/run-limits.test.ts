@@ -35,6 +35,14 @@ describe('run limits', () => {
     expect(DEFAULT_LIMITS.maxSimNs).toBeGreaterThanOrEqual(100 * 323e9);
   });
 
+  it('a loop starting programs forever (`while true; do ss; done`) stops at the process limit, located at its step', () => {
+    const exp = experiment('0.5 b $ ss\n0.6 a $ while true; do ss -nt; done\n', 'inputs: { tailNs: 3600000000000 }\n');
+    const e = thrown(() => runExperiment(exp, 'linux-6.x'));
+    expect(e).toBeInstanceOf(RunLimitError);
+    expect((e as RunLimitError).limit).toBe('processes');
+    expect((e as Error).message).toMatch(/^x\/experiment\.md:15:7: the run stopped: 8,\d{3} processes started by \d+(\.\d+)? s of simulated time \(limit 8,000\)/);
+  });
+
   it('a loop printing forever stops at the output limit, located at its step', () => {
     const exp = experiment('0.5 b $ ss\n0.6 a $ while true; do echo x; done\n');
     const e = thrown(() => runExperiment(exp, 'linux-6.x', { limits: { maxOutputBytes: 64 * 1024 } }));
