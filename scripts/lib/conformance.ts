@@ -1,5 +1,5 @@
 /** Run the conformance check of one recording directory against the model. */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conformance, type Check, type RecordingData } from '../../src/experiment/conformance.ts';
 import { compressExperiment } from '../../src/experiment/compress.ts';
@@ -19,7 +19,10 @@ export function profileFor(kernel: string): 'linux-4.4' | 'linux-6.x' {
 }
 
 export function checkRecording(exp: Experiment, dir: string): { checks: Check[]; profile: string } {
-  const rec = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as RecordingMeta['recording'];
+  // recorded sets come with pull requests: a link (to /proc/self/environ, say) is not read
+  const file = join(dir, 'recording.json');
+  if (lstatSync(dir).isSymbolicLink() || !lstatSync(file).isFile()) throw new Error(`${file}: a recording must be a regular file in a real folder, not a symbolic link`);
+  const rec = JSON.parse(readFileSync(file, 'utf8')) as RecordingMeta['recording'];
   const profile = profileFor(rec.kernel);
   const base = profile === 'linux-6.x' ? LINUX_6_X : LINUX_4_4;
   // run the model with the sysctls the recording used (e.g. a lowered tcp_fin_timeout)

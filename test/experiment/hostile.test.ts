@@ -300,3 +300,17 @@ describe('YAML that only costs the parser', () => {
     expect(err(BASE.replace('seed: 1\n', 'seed: 1\n? [complex, key]\n: value\n'))).toBe('x/experiment.md:6:3: a YAML collection used as a key in front matter, expected a plain key');
   });
 });
+
+describe('conformance reads no linked recording', () => {
+  it('a recording.json that is a symbolic link (to /proc/self/environ) is refused, not read', async () => {
+    const { checkRecording } = await import('../../scripts/lib/conformance.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'tcplab-rec-link-'));
+    try {
+      symlinkSync('/proc/self/environ', join(dir, 'recording.json'));
+      const exp = parseExperiment(BASE, 'x/experiment.md', { recordedPath: () => 'ok' as RecordedPathStatus });
+      expect(() => checkRecording(exp, dir)).toThrow(`${join(dir, 'recording.json')}: a recording must be a regular file in a real folder, not a symbolic link`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
