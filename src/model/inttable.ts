@@ -148,7 +148,10 @@ export class IdTable<V> {
   size = 0;
 
   get(id: number): V | undefined {
-    if (id >= 0 && id < this.vals.length) return this.vals[id];
+    if (id >= 0 && id < this.vals.length) {
+      const v = this.vals[id];
+      if (v !== undefined || this.sparse === null) return v;
+    }
     return this.sparse === null ? undefined : this.sparse.get(id);
   }
 
@@ -161,11 +164,23 @@ export class IdTable<V> {
     if (v === undefined) throw new TypeError('IdTable cannot hold undefined');
     const vals = this.vals;
     if (id < vals.length) {
-      if (vals[id] === undefined) this.size++;
-    } else if (id >= ID_DENSE) {
+      if (vals[id] === undefined) {
+        // the array grew past an id kept in the Map: it stays there
+        if (this.sparse !== null && this.sparse.has(id)) {
+          this.sparse.set(id, v);
+          return this;
+        }
+        this.size++;
+      }
+    } else if (id >= ID_DENSE && id - vals.length > 64) {
+      // far beyond the ids in use: a Map, not millions of holes (ids handed out in order,
+      // however many, stay in the array)
       const sp = (this.sparse ??= new Map());
       if (!sp.has(id)) this.size++;
       sp.set(id, v);
+      return this;
+    } else if (this.sparse !== null && this.sparse.has(id)) {
+      this.sparse.set(id, v);
       return this;
     } else {
       // pad a short gap with undefined (a packed array stays fast); a long one becomes a hole
@@ -178,7 +193,7 @@ export class IdTable<V> {
 
   delete(id: number): boolean {
     if (this.get(id) === undefined) return false;
-    if (id < this.vals.length) this.vals[id] = undefined;
+    if (id < this.vals.length && this.vals[id] !== undefined) this.vals[id] = undefined;
     else this.sparse!.delete(id);
     this.size--;
     return true;
@@ -189,23 +204,28 @@ export class IdTable<V> {
     return this.sparse === null || this.sparse.size === 0 ? [] : [...this.sparse.keys()].sort((a, b) => a - b);
   }
 
-  /** The values, in ascending id order. */
-  *values(): IterableIterator<V> {
-    const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) {
-      const v = vals[i];
-      if (v !== undefined) yield v;
-    }
-    for (const id of this.sparseIds()) {
-      const v = this.sparse!.get(id);
-      if (v !== undefined) yield v;
-    }
-  }
-
-  /** The ids, ascending. */
+  /** The ids, ascending: the array's, merged with the Map's (which the array may have grown past). */
   *keys(): IterableIterator<number> {
     const vals = this.vals;
-    for (let i = 0; i < vals.length; i++) if (vals[i] !== undefined) yield i;
-    for (const id of this.sparseIds()) if (this.sparse!.has(id)) yield id;
+    const sp = this.sparseIds();
+    let j = 0;
+    for (let i = 0; i < vals.length; i++) {
+      while (j < sp.length && sp[j] < i) yield sp[j++];
+      if (vals[i] !== undefined) yield i;
+    }
+    while (j < sp.length) yield sp[j++];
+  }
+
+  /** The values, in ascending id order. */
+  *values(): IterableIterator<V> {
+    if (this.sparse === null || this.sparse.size === 0) {
+      const vals = this.vals;
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i];
+        if (v !== undefined) yield v;
+      }
+      return;
+    }
+    for (const id of this.keys()) yield this.get(id)!;
   }
 }
