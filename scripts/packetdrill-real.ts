@@ -18,6 +18,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { parseVerdicts } from '../src/packetdrill/run.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = resolve(ROOT, '../shared/peer-suites');
@@ -135,12 +136,7 @@ const header = [
 if (!args.length) writeFileSync(out, `${[...header, ...rows].join('\n')}\n`);
 
 // compare with the shared verdicts on Linux 6.18.44
-const shared = new Map<string, string>();
-if (existsSync(VERDICTS))
-  for (const line of readFileSync(VERDICTS, 'utf8').split('\n').slice(1)) {
-    const [s, , code] = line.split('\t');
-    if (s) shared.set(s, code === '0' ? 'pass' : code === 'SKIP' ? 'skip' : 'fail');
-  }
+const shared: Map<string, string> = existsSync(VERDICTS) ? parseVerdicts(readFileSync(VERDICTS, 'utf8')) : new Map();
 const diffs = [...verdict].filter(([s, v]) => shared.has(s) && shared.get(s) !== v);
 const count = (v: string) => [...verdict.values()].filter((x) => x === v).length;
 console.log(`\npacketdrill:real: ${count('pass')} pass, ${count('fail')} fail, ${count('skip')} skip on Linux ${release} (HZ ${hz}) in ${total} s${args.length ? '' : `; wrote ${out}`}`);

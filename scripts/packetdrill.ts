@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PacketdrillError } from '../src/packetdrill/ast.ts';
 import { KSFT_IPV4_DEFINES, parseScript } from '../src/packetdrill/parse.ts';
-import { runScript, type Verdict } from '../src/packetdrill/run.ts';
+import { parseVerdicts, runScript, type Outcome, type Verdict } from '../src/packetdrill/run.ts';
 import type { ProfileName } from '../src/model/types.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,13 +54,7 @@ if (!files.length) {
   files.push(...readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort().map((f) => join(SUITE, f)));
 }
 
-const real = new Map<string, 'pass' | 'fail' | 'skip'>();
-if (existsSync(VERDICTS)) {
-  for (const line of readFileSync(VERDICTS, 'utf8').split('\n').slice(1)) {
-    const [script, , code] = line.split('\t');
-    if (script) real.set(script, code === '0' ? 'pass' : code === 'SKIP' || code === '4' ? 'skip' : 'fail');
-  }
-}
+const real = existsSync(VERDICTS) ? parseVerdicts(readFileSync(VERDICTS, 'utf8')) : new Map<string, Outcome>();
 
 const t0 = performance.now();
 const counts = { pass: 0, fail: 0, skip: 0 };

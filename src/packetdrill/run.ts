@@ -42,6 +42,20 @@ export const CONNECT_PORT = 8080;
 const FIRST_REMOTE_PORT = 40000;
 
 export type Outcome = 'pass' | 'fail' | 'skip';
+
+/**
+ * A verdict file of the real tool (`script<TAB>ip_version<TAB>exit_code<TAB>seconds`, as in
+ * ../shared/peer-suites and reports/packetdrill-real-*.tsv): exit 0 is pass, SKIP or
+ * kselftest's 4 is skip, anything else fail. Only .pkt rows count (not TOTAL_SECONDS).
+ */
+export function parseVerdicts(text: string): Map<string, Outcome> {
+  const out = new Map<string, Outcome>();
+  for (const line of text.split('\n').slice(1)) {
+    const [script, , code] = line.split('\t');
+    if (script?.endsWith('.pkt')) out.set(script, code === '0' ? 'pass' : code === 'SKIP' || code === '4' ? 'skip' : 'fail');
+  }
+  return out;
+}
 export interface Verdict {
   outcome: Outcome;
   /** The first mismatch or the skip reason (empty on pass). */

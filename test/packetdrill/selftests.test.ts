@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KSFT_IPV4_DEFINES, parseScript } from '../../src/packetdrill/parse.ts';
-import { runScript, type Verdict } from '../../src/packetdrill/run.ts';
+import { parseVerdicts, runScript, type Verdict } from '../../src/packetdrill/run.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SUITES = resolve(HERE, '../../../shared/peer-suites');
@@ -28,14 +28,11 @@ describe.skipIf(!existsSync(SUITE))('the kernel\'s packetdrill selftests on the 
       verdicts.set(name, 'thrown');
     }
   }
-  const real = new Map<string, string>();
-  for (const line of readFileSync(VERDICTS, 'utf8').split('\n').slice(1)) {
-    const [script, , code] = line.split('\t');
-    if (script) real.set(script, code === '0' ? 'pass' : code === 'SKIP' || code === '4' ? 'skip' : 'fail');
-  }
+  const real = parseVerdicts(readFileSync(VERDICTS, 'utf8'));
 
   it('every script gives pass, fail or skip; nothing throws', () => {
     expect(scripts.length).toBe(160);
+    expect(real.size).toBe(160);
     expect([...verdicts].filter(([, v]) => v === 'thrown').map(([n]) => n)).toEqual([]);
     const n = (o: string) => [...verdicts.values()].filter((v) => v === o).length;
     const agree = [...verdicts].filter(([s, v]) => real.get(s) === v).length;
