@@ -7,7 +7,7 @@
 import type { FileRef, PipeFds, Program, ProgramCtx, Sys, WaitStatus } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
 import type { Signal } from '../model/types.ts';
-import { isCmdlineError, KILL_SIGNALS, lineWords, parseCommandLine, type Pipeline } from './cmdline.ts';
+import { isCmdlineError, KILL_SIGNALS, parseCommandLine, type Pipeline } from './cmdline.ts';
 
 export interface ShellOptions {
   user: string;
@@ -24,9 +24,6 @@ interface Job {
   cmd: string;
   state: 'running' | 'stopped' | 'done';
 }
-
-/** The words of a command line after bash's quote removal (src/userland/cmdline.ts). */
-export const words = lineWords;
 
 /**
  * CPU time of a builtin that makes no system call (`true`, and the loop's condition): bash

@@ -76,6 +76,9 @@ const REFUSED: Record<string, string> = {
   '!': 'history expansion (`!`) is not modelled; quote a literal ! with \'…\'',
 };
 
+const isControl = (c: string): boolean => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+const controlError = (col: number, c: string): CmdlineError => ({ col, message: `control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in the command line` });
+
 /** Split a line into words and operators, refusing what the model does not implement. */
 function tokenize(line: string): Token[] | CmdlineError {
   const out: Token[] = [];
@@ -105,8 +108,7 @@ function tokenize(line: string): Token[] | CmdlineError {
     while (i < n) {
       const d = line[i];
       if (d === ' ' || d === '\t' || d === '|' || d === ';' || d === '&') break;
-      const code = d.charCodeAt(0);
-      if (code < 0x20 || code === 0x7f) return { col: i, message: `control character U+${code.toString(16).toUpperCase().padStart(4, '0')} in the command line` };
+      if (isControl(d)) return controlError(i, d);
       if (d === "'") {
         const close = line.indexOf("'", i + 1);
         if (close < 0) return { col: i, message: 'unterminated quote, expected a closing \'' };
@@ -128,8 +130,7 @@ function tokenize(line: string): Token[] | CmdlineError {
             continue;
           }
           if (e === '$' || e === '`' || e === '!') return { col: i, message: e === '!' ? REFUSED['!'] : e === '$' ? 'expansions (`$`) are not modelled, even in "…"; quote a literal $ with \'…\'' : REFUSED['`'] };
-          const ec = e.charCodeAt(0);
-          if (ec < 0x20 || ec === 0x7f) return { col: i, message: `control character U+${ec.toString(16).toUpperCase().padStart(4, '0')} in the command line` };
+          if (isControl(e)) return controlError(i, e);
           text += e;
           i++;
         }
@@ -344,7 +345,8 @@ function checkTcpdump(w: Word[]): CmdlineError | null {
     else filter.push(a);
   }
   const f = filter.map((x) => x.text).join(' ');
-  if (filter.length && !/^(?:tcp|(?:tcp\s+)?port\s+[1-9][0-9]{0,4})$/.test(f) || /port\s+(\d+)$/.test(f) && Number(/port\s+(\d+)$/.exec(f)![1]) > 65535)
+  const m = /^(?:tcp|(?:tcp\s+)?port\s+([1-9][0-9]{0,4}))$/.exec(f);
+  if (filter.length && (!m || Number(m[1] ?? 0) > 65535))
     return { col: filter[0].col, message: `tcpdump filter \`${f}\` is not modelled, expected \`tcp\`, \`port N\` or \`tcp port N\`` };
   return null;
 }

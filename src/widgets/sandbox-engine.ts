@@ -304,11 +304,12 @@ export class SandboxEngine {
    * Would a key reach nobody but a shell that lets it pass? That is, no live process of the
    * terminal's foreground group but the shell, and the shell not reading the terminal: between
    * two jobs of a loop or a `;` list, or just after a job ended and before the shell took the
-   * terminal back. The model's bash, which catches SIGINT, ignores a ^C that lands there (real
-   * bash would leave the loop; the window is microseconds on a real machine, but a model step
-   * is often all the reader's key can land on). A key pressed then is handed to the terminal when
-   * the next job has it or the shell reads again (a few simulated microseconds later): the
-   * reader sees the loop end, as with real bash.
+   * terminal back. After a job ended the foreground group is dead, so a key landing there would
+   * reach nobody (the window is microseconds on a real machine, but a model step is often all
+   * the reader's key can land on). A key pressed then is handed to the terminal when the next
+   * job has it or the shell reads again (a few simulated microseconds later): the reader sees
+   * the loop end, as with real bash. (A ^C that does reach the shell between two jobs ends the
+   * loop in the model's bash itself, since waitJob keeps an interrupted wait.)
    */
   private shellBetweenJobs(): boolean {
     const shell = this.procs.tasks.get(this.shellPid);
