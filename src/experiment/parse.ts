@@ -208,6 +208,25 @@ function checkCommand(cmd: string, loc: Loc): void {
   if (isCmdlineError(r)) throw new ExperimentError({ ...loc, col: loc.col + r.col }, r.message);
 }
 
+/** Longest typed line (`> TEXT`): a line of a terminal is what a person types, not a file. */
+export const MAX_TYPED = 4096;
+
+/**
+ * The text of a `> TEXT` step: printable characters only (a control character would be a key:
+ * write ^C, ^D ... as their own steps), at most MAX_TYPED. Trailing blanks are the step's
+ * layout, not typed.
+ */
+function typedText(text: string, loc: Loc): string {
+  const t = text.replace(/\s+$/, '');
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0))
+      throw new ExperimentError({ ...loc, col: loc.col + i }, `control character U+${c.toString(16).toUpperCase().padStart(4, '0')} in typed text, expected printable text (keys are steps of their own: ^C ^Z ^D ^\\)`);
+  }
+  if (t.length > MAX_TYPED) throw new ExperimentError({ ...loc, col: loc.col + MAX_TYPED }, `typed line of ${t.length} characters, expected at most ${MAX_TYPED}`);
+  return t;
+}
+
 /** The ephemeral port range of each profile a run uses: [profile, low, high]. */
 type PortRanges = [ProfileName, number, number][];
 
@@ -484,12 +503,14 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
       const cmd = action.slice(2);
       if (cmd.trim()) checkCommand(cmd, { file, line, col: actCol + 2 });
       act = { kind: 'command', line: cmd };
+    } else if (action === '>' || action.startsWith('> ')) {
+      act = { kind: 'type', line: typedText(action.slice(2), { file, line, col: actCol + 2 }) };
     } else if ((KEYS as string[]).includes(action.trim())) {
       act = { kind: 'key', key: action.trim() as Key };
     } else if (/^\^./.test(action.trim())) {
       throw new ExperimentError(loc, `unknown key \`${action.trim()}\`, expected one of ^C ^Z ^D ^\\`);
     } else {
-      throw new ExperimentError(loc, `unknown action \`${action.trim()}\`, expected \`$ <command>\` or a key (^C ^Z ^D ^\\)`);
+      throw new ExperimentError(loc, `unknown action \`${action.trim()}\`, expected \`$ <command>\`, \`> <typed text>\` or a key (^C ^Z ^D ^\\)`);
     }
     steps.push({ loc, at, terminal: m[4], action: act, pins, label });
     prev = at;

@@ -6,7 +6,7 @@
 import { createHost } from '../model/index.ts';
 import { SysctlError } from '../model/profiles.ts';
 import { installUserland, startShell } from '../userland/index.ts';
-import { lineWords } from '../userland/cmdline.ts';
+import { ncConnectPort } from '../userland/cmdline.ts';
 import { LOOPBACK } from '../model/seq.ts';
 import type { Kernel } from '../model/kernel.ts';
 import type { ProcessTable, Task } from '../model/process.ts';
@@ -317,9 +317,8 @@ function applyStep(k: Kernel, procs: ProcessTable, step: Step): void {
   if (step.pins.startupNs !== undefined) procs.startupPins.set(step.terminal, [step.pins.startupNs]);
   if (step.pins.isnLeadNs !== undefined) k.isnLeadOnce = step.pins.isnLeadNs;
   if (step.pins.ephemeralPort !== undefined) {
-    const w = lineWords(line);
-    const dport = Number(w[w.length - 1]);
-    k.pinEphemeralPort(step.pins.ephemeralPort, LOOPBACK, LOOPBACK, dport);
+    const dport = ncConnectPort(line);
+    if (dport !== null) k.pinEphemeralPort(step.pins.ephemeralPort, LOOPBACK, LOOPBACK, dport);
   }
   procs.ttyType(tty, line + '\n');
 }

@@ -20,7 +20,12 @@ export type StepAction =
   /** Type a command line into the terminal's shell and press Enter. */
   | { kind: 'command'; line: string }
   /** Press a control key in the terminal (delivered to its foreground job, or echoed at a prompt). */
-  | { kind: 'key'; key: Key };
+  | { kind: 'key'; key: Key }
+  /**
+   * Type a line of text and press Enter (`> TEXT`): whatever reads the terminal gets it, the
+   * foreground program, or bash when nothing else reads it (bash then runs it as a command).
+   */
+  | { kind: 'type'; line: string };
 
 /**
  * Values that a real run leaves to chance, pinned on the step that causes them.

@@ -8,11 +8,12 @@
  *
  *  - words, with bash's quoting: '…' (literal), "…" (literal except \" \\ \$ \`), and a
  *    backslash outside quotes escaping the next character;
- *  - pipelines (`a | b`), lists (`a; b`), and the watch loop `while true; do <list>; done`.
+ *  - pipelines (`a | b`), lists (`a; b`), and the watch loop `while true; do <list>; done`;
+ *  - one `&` at the end of the line: the last pipeline runs as a background job (`cmd &`).
  *
  * Everything else bash would expand or interpret is refused with the column where it starts:
  * parameter expansion and command substitution (`$`, backquotes), redirections (`<` `>`), `&&`,
- * `||`, `&`, subshells and groups, globs (`*` `?` `[`), brace and tilde expansion, history
+ * `||`, `&` anywhere but at the end, subshells and groups, globs (`*` `?` `[`), brace and tilde expansion, history
  * expansion (`!`), comments, control characters. Inside the accepted language no word is ever
  * expanded, so the recorder can hand the words to bash single-quoted and bash runs exactly
  * those argument vectors.
@@ -44,6 +45,8 @@ export interface Pipeline {
   col: number;
   /** The pipeline's source text (for job-control messages: `[1]+  Stopped  nc -l 12345`). */
   text: string;
+  /** Ended by `&`: bash runs it as a background job (`[1] 4242`) and reads the next line. */
+  background?: boolean;
 }
 
 export type CommandLine =
@@ -59,7 +62,7 @@ export interface CmdlineError {
 
 export const isCmdlineError = (x: unknown): x is CmdlineError => typeof x === 'object' && x !== null && 'message' in x && 'col' in x && !('kind' in x);
 
-type Token = { t: 'word'; w: Word; end: number } | { t: 'op'; op: '|' | ';'; col: number };
+type Token = { t: 'word'; w: Word; end: number } | { t: 'op'; op: '|' | ';' | '&'; col: number };
 
 const REFUSED: Record<string, string> = {
   '$': 'expansions (`$`) are not modelled; quote a literal $ with \'…\'',
@@ -95,7 +98,7 @@ function tokenize(line: string): Token[] | CmdlineError {
       if (two === '||' || two === '&&') return { col: i, message: `\`${two}\` lists are not modelled, expected \`|\` or \`;\`` };
       if (two === '|&') return { col: i, message: '`|&` is not modelled, expected `|`' };
       if (two === ';;') return { col: i, message: "syntax error near unexpected token `;;'" };
-      if (c === '&') return { col: i, message: 'background jobs (`&`) are not modelled; start the job and press ^Z, then `bg`' };
+      if (c === '&' && line.slice(i + 1).trim()) return { col: i, message: '`&` is modelled only at the end of the line (`cmd &`), expected a newline after it' };
       out.push({ t: 'op', op: c, col: i });
       i++;
       continue;
@@ -163,7 +166,9 @@ export function parseCommandLine(line: string): CommandLine | CmdlineError {
     const t = toks[k];
     return t?.t === 'word' && !t.w.quoted && t.w.text === text;
   };
+  const amp = toks.findIndex((t) => t.t === 'op' && t.op === '&');
   if (isWord(0, 'while')) {
+    if (amp >= 0) return { col: (toks[amp] as { col: number }).col, message: 'a loop in the background (`while …; done &`) is not modelled' };
     // while true; do LIST; done
     if (!isWord(1, 'true')) return { col: toks[1]?.t === 'word' ? toks[1].w.col : line.length, message: 'unsupported loop, expected `while true; do <commands>; done`' };
     if (toks[2]?.t !== 'op' || toks[2].op !== ';' || !isWord(3, 'do'))
@@ -181,6 +186,10 @@ export function parseCommandLine(line: string): CommandLine | CmdlineError {
   }
   const items = pipelines(line, toks);
   if (isCmdlineError(items)) return items;
+  if (amp >= 0) {
+    if (!items.length) return { col: (toks[amp] as { col: number }).col, message: "syntax error near unexpected token `&'" };
+    items[items.length - 1].background = true;
+  }
   for (const p of items)
     for (const s of p.stages)
       if (!s.words[0].quoted && ['while', 'do', 'done', 'until', 'for', 'if', 'then', 'fi', 'case', 'esac', 'function', 'select'].includes(s.words[0].text))
@@ -218,7 +227,7 @@ function pipelines(line: string, toks: Token[]): Pipeline[] | CmdlineError {
     }
     const e = endStage(t);
     if (e) return e;
-    if (t.op === ';') endPipeline();
+    if (t.op === ';' || t.op === '&') endPipeline();
   }
   if (!cur.length && stages.length) {
     // `a |` at the end: bash would read a continuation line
@@ -237,7 +246,7 @@ export function linePipelines(cl: CommandLine): Pipeline[] {
 // ───────────────────────────── the support table ─────────────────────────────
 
 /** Builtins the simulated bash implements (the recorder emulates them or lets bash run them). */
-export const BUILTINS = ['echo', 'true', 'kill', 'fg', 'bg', 'jobs'] as const;
+export const BUILTINS = ['echo', 'true', 'kill', 'fg', 'bg', 'jobs', 'exit'] as const;
 /** Programs installed on the simulated host (src/userland/index.ts). */
 export const PROGRAMS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep'] as const;
 /** Every command an experiment may run, for messages. */
@@ -259,43 +268,130 @@ const isIpv4 = (s: string) => {
   return !!m && m.slice(1).every((x) => Number(x) <= 255);
 };
 
-const NC_USAGE = 'expected `nc [-v] [-n] [-p PORT] HOST PORT` or `nc [-v] [-n] [-k] -l PORT`';
+/**
+ * netcat-openbsd's options (1.105 and 1.219 together): those the model implements, with the
+ * argument each takes. The simulated nc (src/userland/nc.ts) parses the real getopt string of
+ * its version and implements these; the grammar accepts only these.
+ */
+export const NC_OPTIONS: Record<string, { arg?: 'port' | 'seconds' | 'quit' | 'address'; what: string }> = {
+  '4': { what: 'IPv4 only' },
+  h: { what: 'print the help text' },
+  k: { what: 'keep listening after a connection ends (with -l)' },
+  l: { what: 'listen' },
+  N: { what: 'shutdown(SHUT_WR) after end of input (1.219 only; 1.105 has no -N)' },
+  n: { what: 'no name or port resolution' },
+  v: { what: 'verbose messages' },
+  z: { what: 'connect and close (port scan), no data' },
+  p: { arg: 'port', what: 'source port (or the port to listen on, with -l)' },
+  q: { arg: 'quit', what: 'after end of input, wait SECS and quit (negative: forever)' },
+  s: { arg: 'address', what: 'source address (127.0.0.0/8)' },
+  w: { arg: 'seconds', what: 'timeout of connect() and of an idle connection' },
+};
 
-function checkNc(w: Word[]): CmdlineError | null {
-  const flags = new Set<string>();
+/**
+ * Options of the real tools the model does not implement: the grammar refuses them, the
+ * simulated nc says "not modelled" (a letter in neither table is an invalid option).
+ */
+export const NC_NOT_MODELLED: Record<string, string> = {
+  '6': 'IPv6 (-6)', u: 'UDP (-u)', U: 'Unix-domain sockets (-U)', Z: 'DCCP (-Z)', b: 'broadcast (-b)', C: 'CRLF line ends (-C)',
+  D: 'SO_DEBUG (-D)', d: 'detaching from stdin (-d)', F: 'fd passing (-F)', I: 'receive buffer sizes (-I)', O: 'send buffer sizes (-O)',
+  i: 'intervals (-i)', j: 'jumbo frames (-j)', M: 'TTLs (-M)', m: 'minimum TTLs (-m)', P: 'proxies (-P)', X: 'proxies (-X)', x: 'proxies (-x)',
+  r: 'random port order (-r)', S: 'TCP MD5 signatures (-S)', T: 'TOS (-T)', t: 'telnet negotiation (-t)', V: 'routing tables (-V)', W: 'receive limits (-W)',
+};
+/** Options of NC_NOT_MODELLED that take an argument (getopt's `x:`), in either version. */
+export const NC_NOT_MODELLED_ARG = new Set(['I', 'O', 'i', 'M', 'm', 'P', 'X', 'x', 'T', 'V', 'W']);
+
+/** `N` or `LO-HI` (1..65535): netcat's port operand, a range only when connecting. */
+const PORT_RANGE_RE = /^([1-9][0-9]{0,4})-([1-9][0-9]{0,4})$/;
+/** A host the model's lo answers for: `localhost` or an address in 127.0.0.0/8. */
+const isLoopbackHost = (s: string) => s === 'localhost' || (isIpv4(s) && s.startsWith('127.'));
+
+const NC_USAGE = 'expected `nc [-vnzN4] [-w SECS] [-q SECS] [-p PORT] [-s ADDR] HOST PORT[-PORT]` or `nc -l [-vnk4] [-w SECS] [-q SECS] PORT`';
+
+/** The words of an nc line split as getopt splits them: options (with their arguments) and operands. */
+function ncOptions(w: Word[]): { opts: Map<string, { value?: Word }>; operands: Word[] } | CmdlineError {
+  const opts = new Map<string, { value?: Word }>();
   const operands: Word[] = [];
   for (let i = 1; i < w.length; i++) {
     const a = w[i];
-    if (a.text.startsWith('-') && a.text.length > 1) {
-      for (let j = 1; j < a.text.length; j++) {
-        const c = a.text[j];
-        if (c === 'p') {
-          const attached = a.text.slice(j + 1);
-          const v = attached || w[i + 1]?.text;
-          const vcol = attached ? a.col + j + 1 : w[i + 1]?.col ?? a.col + a.text.length;
-          if (v === undefined) return { col: vcol, message: 'nc -p needs a port, expected -p PORT' };
-          if (!isPort(v)) return { col: vcol, message: `bad port \`${v}\` for nc -p, expected 1-65535` };
-          if (!attached) i++;
-          flags.add('p');
-          break;
-        }
-        if (!'lvnk4'.includes(c)) return { col: a.col + j, message: `unknown nc option -${c}, expected one of -l -v -n -k -4 -p PORT` };
-        flags.add(c);
+    if (a.text === '--') {
+      operands.push(...w.slice(i + 1));
+      break;
+    }
+    if (!a.text.startsWith('-') || a.text.length === 1) {
+      operands.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.text.length; j++) {
+      const c = a.text[j];
+      const spec = Object.hasOwn(NC_OPTIONS, c) ? NC_OPTIONS[c] : undefined;
+      if (!spec) {
+        if (Object.hasOwn(NC_NOT_MODELLED, c)) return { col: a.col + j, message: `nc option -${c}: ${NC_NOT_MODELLED[c]} is not modelled, expected one of ${ncLetters()}` };
+        return { col: a.col + j, message: `unknown nc option -${c}, expected one of ${ncLetters()}` };
       }
-    } else operands.push(a);
+      if (!spec.arg) {
+        opts.set(c, {});
+        continue;
+      }
+      const attached = a.text.slice(j + 1);
+      const value: Word | undefined = attached ? { text: attached, col: a.col + j + 1, quoted: a.quoted } : w[i + 1];
+      if (!value) return { col: a.col + a.text.length, message: `nc -${c} needs an argument, expected -${c} ${spec.arg.toUpperCase()}` };
+      if (!attached) i++;
+      opts.set(c, { value });
+      break;
+    }
   }
-  if (flags.has('l')) {
-    if (flags.has('p')) return { col: w[0].col, message: 'nc -l with -p is not modelled, expected `nc -l PORT`' };
-    if (operands.length !== 1) return { col: operands[1]?.col ?? w[0].col, message: NC_USAGE };
-    if (!isPort(operands[0].text)) return { col: operands[0].col, message: `bad port \`${operands[0].text}\`, expected 1-65535` };
-    return null;
+  return { opts, operands };
+}
+
+const ncLetters = () => Object.entries(NC_OPTIONS).map(([c, o]) => (o.arg ? `-${c} ${o.arg === 'quit' ? 'SECS' : o.arg.toUpperCase()}` : `-${c}`)).join(' ');
+
+/** An option's argument as the model implements it (strtonum's bounds for -w and -q). */
+function checkNcValue(c: string, v: Word): CmdlineError | null {
+  const t = v.text;
+  switch (NC_OPTIONS[c].arg) {
+    case 'port':
+      return isPort(t) ? null : { col: v.col, message: `bad port \`${t}\` for nc -${c}, expected 1-65535` };
+    case 'seconds':
+      return /^[0-9]{1,7}$/.test(t) && Number(t) <= 2147483 ? null : { col: v.col, message: `bad timeout \`${t}\` for nc -${c}, expected whole seconds 0-2147483` };
+    case 'quit':
+      return /^-?[0-9]{1,10}$/.test(t) && Math.abs(Number(t)) <= 2147483647 ? null : { col: v.col, message: `bad quit timer \`${t}\` for nc -${c}, expected whole seconds (negative: never quit)` };
+    case 'address':
+      return isIpv4(t) && t.startsWith('127.') ? null : { col: v.col, message: `source address \`${t}\` is not modelled, expected an address of lo (127.0.0.0/8)` };
   }
-  if (flags.has('k')) return { col: w[0].col, message: 'nc -k needs -l, ' + NC_USAGE };
+  return null;
+}
+
+function checkNc(w: Word[]): CmdlineError | null {
+  const r = ncOptions(w);
+  if (isCmdlineError(r)) return r;
+  const { opts, operands } = r;
+  for (const [c, o] of opts) if (o.value) {
+    const e = checkNcValue(c, o.value);
+    if (e) return e;
+  }
+  if (opts.has('h')) return operands.length ? { col: operands[0].col, message: 'nc -h prints the help text and exits, expected no operands' } : null;
+  const portWord = (p: Word, range: boolean): CmdlineError | null => {
+    const m = PORT_RANGE_RE.exec(p.text);
+    if (m && !range) return { col: p.col, message: `a port range \`${p.text}\` is not modelled for nc -l, expected one port` };
+    if (m ? isPort(m[1]) && isPort(m[2]) : isPort(p.text)) return null;
+    return { col: p.col, message: `bad port \`${p.text}\`, expected 1-65535${range ? ' or a range LO-HI' : ''}` };
+  };
+  if (opts.has('l')) {
+    if (opts.has('z')) return { col: w[0].col, message: 'nc -l with -z is refused by nc (`cannot use -z and -l`), expected one of them' };
+    // nc -l PORT | nc -l -p PORT | nc -l HOST PORT
+    const byP = opts.get('p')?.value;
+    if (byP && operands.length) return { col: operands[0].col, message: 'nc -l -p PORT takes no operand, ' + NC_USAGE };
+    if (!byP && (operands.length < 1 || operands.length > 2)) return { col: operands[2]?.col ?? w[0].col, message: NC_USAGE };
+    if (opts.has('s')) return { col: w[0].col, message: 'nc -l with -s is not modelled (1.105 refuses it), expected `nc -l [HOST] PORT`' };
+    if (operands.length === 2 && !isLoopbackHost(operands[0].text)) return { col: operands[0].col, message: `host \`${operands[0].text}\` is not modelled, expected localhost or an address in 127.0.0.0/8` };
+    return byP ? null : portWord(operands.at(-1)!, false);
+  }
+  if (opts.has('k')) return { col: w[0].col, message: 'nc -k needs -l (nc refuses it: `must use -l with -k`), ' + NC_USAGE };
   if (operands.length !== 2) return { col: operands[2]?.col ?? w[0].col, message: NC_USAGE };
   const [host, port] = operands;
-  if (host.text !== 'localhost' && !isIpv4(host.text)) return { col: host.col, message: `host \`${host.text}\` is not modelled, expected localhost or an IPv4 address` };
-  if (!isPort(port.text)) return { col: port.col, message: `bad port \`${port.text}\`, expected 1-65535` };
-  return null;
+  if (!isLoopbackHost(host.text)) return { col: host.col, message: `host \`${host.text}\` is not modelled, expected localhost or an address in 127.0.0.0/8 (the experiment's network namespace has only lo)` };
+  return portWord(port, true);
 }
 
 const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4']);
@@ -397,6 +493,12 @@ function checkJobBuiltin(w: Word[]): CmdlineError | null {
   return null;
 }
 
+function checkExit(w: Word[]): CmdlineError | null {
+  if (w.length > 2) return { col: w[2].col, message: 'expected `exit [STATUS]`' };
+  if (w[1] && !/^[0-9]{1,3}$/.test(w[1].text)) return { col: w[1].col, message: `bad exit status \`${w[1].text}\`, expected 0-255` };
+  return null;
+}
+
 function checkEcho(w: Word[]): CmdlineError | null {
   if (w[1] && /^-[neE]+$/.test(w[1].text)) return { col: w[1].col, message: `echo ${w[1].text} is not modelled` };
   return null;
@@ -404,7 +506,7 @@ function checkEcho(w: Word[]): CmdlineError | null {
 
 const CHECKS: Record<string, (w: Word[]) => CmdlineError | null> = {
   nc: checkNc, ss: checkSs, tcpdump: checkTcpdump, sleep: checkSleep, grep: checkGrep,
-  echo: checkEcho, true: checkJobBuiltin, kill: checkKill, fg: checkJobBuiltin, bg: checkJobBuiltin, jobs: checkJobBuiltin,
+  echo: checkEcho, exit: checkExit, true: checkJobBuiltin, kill: checkKill, fg: checkJobBuiltin, bg: checkJobBuiltin, jobs: checkJobBuiltin,
 };
 
 /**
@@ -419,8 +521,8 @@ export function checkSupport(cl: CommandLine): CmdlineError | null {
       const check = Object.hasOwn(CHECKS, name) ? CHECKS[name] : undefined;
       if (!check && /^[A-Za-z_][A-Za-z0-9_]*=/.test(name) && !s.words[0].quoted) return { col: s.col, message: 'variable assignments are not modelled' };
       if (!check) return { col: s.col, message: `unknown command \`${name}\`, expected one of ${SUPPORTED.join(', ')}` };
-      if ((p.stages.length > 1 || linePipelines(cl).length > 1 || cl.kind === 'loop') && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
-        return { col: s.col, message: `\`${name}\` must be alone on its line (in a pipeline, list or loop it is not modelled)` };
+      if ((p.stages.length > 1 || linePipelines(cl).length > 1 || cl.kind === 'loop' || p.background) && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
+        return { col: s.col, message: `\`${name}\` must be alone on its line (in a pipeline, list, loop or background job it is not modelled)` };
       if (cl.kind === 'loop' && (name === 'fg' || name === 'bg' || name === 'nc' || name === 'tcpdump'))
         return { col: s.col, message: `\`${name}\` inside the watch loop is not modelled, expected ss, grep, sleep, echo` };
       const e = check(s.words);
@@ -437,11 +539,22 @@ export function acceptCommandLine(line: string): CommandLine | CmdlineError {
   return checkSupport(cl) ?? cl;
 }
 
-/** The words of a line as bash would split them (quote removal), for simple uses. */
-export function lineWords(line: string): string[] {
+/**
+ * The port the line's first connecting `nc` connects to first (the low end of a range), for
+ * pinning its ephemeral port; null when the line has none.
+ */
+export function ncConnectPort(line: string): number | null {
   const cl = parseCommandLine(line);
-  if (isCmdlineError(cl)) return line.trim().split(/\s+/).filter(Boolean);
-  return linePipelines(cl).flatMap((p) => p.stages.flatMap((s) => s.words.map((w) => w.text)));
+  if (isCmdlineError(cl)) return null;
+  for (const p of linePipelines(cl))
+    for (const st of p.stages) {
+      if (st.words[0].text !== 'nc') continue;
+      const r = ncOptions(st.words);
+      if (isCmdlineError(r) || r.opts.has('l') || r.operands.length !== 2) continue;
+      const n = Number(/^\d+/.exec(r.operands[1].text)?.[0]);
+      if (n >= 1 && n <= 65535) return n;
+    }
+  return null;
 }
 
 /** A word quoted for bash so that it stays exactly one word with exactly this text. */
@@ -456,5 +569,5 @@ export function shellQuote(s: string): string {
 export function toBash(cl: CommandLine): string {
   const pipe = (p: Pipeline) => p.stages.map((s) => s.words.map((w) => shellQuote(w.text)).join(' ')).join(' | ');
   if (cl.kind === 'loop') return `while true; do ${cl.body.map(pipe).join('; ')}; done`;
-  return cl.items.map(pipe).join('; ');
+  return cl.items.map((p) => pipe(p) + (p.background ? ' &' : '')).join('; ');
 }

@@ -21,7 +21,7 @@ const LINES: string[] = [
   ...['', ' -n', ' -nn', ' -U', ' -s 0', ' -s 96', ' -w t.pcap', ' tcp', ' port 12345', ' tcp port 12345', ' -nn -U -s 0 -w u.pcap tcp port 12345'].map((o) => `tcpdump -i lo${o}`),
   'sleep 0.25', 'sleep 1',
   'ss -nat | grep 12345', 'ss -nat | grep -v 12345', "ss -nat | grep -E 'LISTEN|ESTAB'", 'ss -nat | grep -v -E x', 'ss -nat | grep -i listen', 'ss -nat | grep -F 0.0.0.0', 'ss -nat | grep -w 12345', 'ss -nat | grep -x x', 'ss -nat | grep -viG x',
-  'echo', 'echo hi there', 'echo hi | grep hi', 'true', 'true | grep x', 'jobs',
+  'echo', 'echo hi there', 'echo hi | grep hi', 'true', 'true | grep x', 'jobs', 'exit',
   'kill %1', 'kill -9 %1', 'kill -KILL %%', 'kill -SIGTERM %+', 'kill -STOP %1', 'kill -CONT %1', 'kill -HUP %1', 'kill -INT %1', 'kill -2 %1', 'kill -15 %', 'fg', 'fg %1', 'bg', 'bg 1',
   'while true; do ss -nat | grep 12345; sleep 1; echo "---"; done',
 ];
