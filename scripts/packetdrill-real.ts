@@ -12,9 +12,16 @@
  *  4. writes reports/packetdrill-real-linux-<release>.tsv: kernel, HZ, date, then per script
  *     pass/fail, exit code, seconds and the first error line; and compares the pass set with
  *     the shared Linux 6.18 verdicts.
+ *
+ * npm run packetdrill:real -- --malformed
+ *   runs the real tool on each malformed script of test/packetdrill/malformed.json (in a
+ *   scratch folder, as t.pkt, in its own netns) and records the first line it prints as the
+ *   case's `real` field: the expected side of parse.test.ts's check that the TypeScript parser
+ *   reports the same error at the same line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -69,10 +76,29 @@ function kernelHz(): string {
 
 if (process.getuid?.() !== 0) die('must run as root (network namespaces, sysctls)');
 build();
+
+if (process.argv.includes('--malformed')) {
+  const fixture = join(ROOT, 'test/packetdrill/malformed.json');
+  const cases = JSON.parse(readFileSync(fixture, 'utf8')) as { script: string; error: string; real: string | null }[];
+  const dir = mkdtempSync(join(tmpdir(), 'pd-malformed-'));
+  try {
+    for (const c of cases) {
+      writeFileSync(join(dir, 't.pkt'), c.script);
+      const r = spawnSync('unshare', ['-n', join(TOOL, 'packetdrill'), ...FLAGS, 't.pkt'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      c.real = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').find((l) => l.trim()) ?? `(no output, exit ${r.status})`;
+      console.log(`${JSON.stringify(c.script).slice(0, 60)} -> ${c.real}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  writeFileSync(fixture, `${JSON.stringify(cases, null, 1)}\n`);
+  console.log(`packetdrill:real: recorded the real tool's error for ${cases.length} malformed scripts in ${fixture}`);
+  process.exit(0);
+}
 rmSync(SUITE, { recursive: true, force: true });
 cpSync(SUITE_SRC, SUITE, { recursive: true });
 
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const scripts = args.length ? args.map((a) => basename(a)) : readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort();
 
 const original = readFileSync(CC_KEY, 'utf8').trim();

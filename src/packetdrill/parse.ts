@@ -160,12 +160,14 @@ class Parser {
   private applyOptions(options: HeaderOption[]): void {
     for (const o of options) {
       const takesArg = CONFIG_OPTIONS[o.name];
-      if (takesArg === undefined) throw this.semantic(o, `unrecognized option '--${o.name}'`);
-      if (takesArg && o.value === null) throw this.semantic(o, `option '--${o.name}' requires an argument`);
-      if (!takesArg && o.value !== null) throw this.semantic(o, `option '--${o.name}' doesn't allow an argument`);
+      // config.c's messages (parse_script_options(), process_option())
+      const die = (msg: string) => new PacketdrillError(this.file, o.line, o.col, msg);
+      if (takesArg === undefined) throw die(`option '${o.name}' unknown`);
+      if (!takesArg && o.value !== null) throw die(`option '${o.name}' forbids an argument`);
+      if (takesArg && o.value === null) throw die(`option '${o.name}' requires an argument`);
       if (o.name === 'define') {
         const eq = o.value!.indexOf('=');
-        if (eq <= 0) throw this.semantic(o, `bad definition '${o.value}': expected NAME=value`);
+        if (eq <= 0) throw die(`bad definition: ${o.value}`);
         this.defines.set(o.value!.slice(0, eq), o.value!.slice(eq + 1));
       }
     }
@@ -518,7 +520,8 @@ class Parser {
         const h = this.hexBlob(false);
         const cookie = h.text;
         if (cookie.length & 1) throw this.semantic(h.tok, 'TCP fast open cookie has an odd number of digits');
-        const max = exp ? 16 : 16;
+        // MAX_TCP_FAST_OPEN_COOKIE_BYTES: the 40 option bytes less the option's base length
+        const max = exp ? 40 - 4 : 40 - 2;
         if (cookie.length / 2 > max)
           throw this.semantic(h.tok, `TCP fast open cookie of ${cookie.length / 2} bytes exceeds maximum cookie length of ${max} bytes`);
         if (!/^[0-9a-fA-F]*$/.test(cookie)) throw this.semantic(h.tok, `TCP fast open cookie '${cookie}' is not a valid hex string`);
@@ -576,11 +579,12 @@ class Parser {
       this.expect('TTL');
       const ttl = this.int('an MPLS TTL').num;
       this.expect(')');
-      if (label < 0 || label > 0xfffff) throw this.semantic(open, 'MPLS label out of range');
-      if (tc < 0 || tc > 7) throw this.semantic(open, 'MPLS traffic class out of range');
-      if (ttl < 0 || ttl > 255) throw this.semantic(open, 'MPLS TTL out of range');
+      // new_mpls_stack_entry(), then mpls_stack_append() (MPLS_STACK_MAX_ENTRIES 6)
+      if (label < 0 || label > 0xfffff) throw this.semantic(open, 'MPLS label out of range for 20 bits');
+      if (tc < 0 || tc > 7) throw this.semantic(open, 'MPLS traffic_class out of range for 3 bits');
+      if (ttl < 0 || ttl > 255) throw this.semantic(open, 'MPLS ttl out of range for 8 bits');
+      if (stack.length >= 6) throw this.semantic(open, 'too many MPLS labels');
       stack.push({ label, tc, bottom, ttl });
-      if (stack.length > 4) throw this.semantic(open, 'too many MPLS labels');
     }
     return stack;
   }

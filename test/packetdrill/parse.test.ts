@@ -186,34 +186,25 @@ describe('the kernel selftests', () => {
   });
 });
 
-describe('malformed scripts: exact located errors', () => {
-  const cases: [string, string][] = [
-    ['', "t.pkt:1:1: parse error at 'end of file': syntax error, expected an event (a time then a packet, system call, command or %{ }% block)"],
-    ['1 close(3) = 0\n', 't.pkt:1:1: first event should be at time 0'],
-    ['--define=PORT=8080\n0 close(3) = 0\n', "t.pkt:1:15: parse error at '8080': syntax error, expected a word, string or `command` after ="],
-    ['0 close(3) = 0\n2 close(3) = 0\n1 close(3) = 0\n', 't.pkt:3:1: time goes backward in script from 2000000 usec to 1000000 usec'],
-    ['0 close(3 = 0\n', "t.pkt:1:11: parse error at '=': syntax error, expected ',' or ')' in the argument list"],
-    ['0 close(3)\n+0 close(3) = 0\n', "t.pkt:2:1: parse error at '+': syntax error, expected '=' and the expected return value"],
-    ['0 > S 0:10(0)\n', 't.pkt:1:7: semantic error: inconsistent TCP sequence numbers and payload size'],
-    ['0 < S 0:0(0) <mss 1460>\n', 't.pkt:1:3: semantic error: window must be specified for inbound packets'],
-    ['0 < S 0:0(0) win 1 <...>\n', 't.pkt:1:20: semantic error: <...> for TCP options can only be used with outbound packets'],
-    ['0 > S 0:0(0) <mss 1460,sackOK>\n', 't.pkt:1:14: semantic error: TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: 2 excess bytes'],
-    ['0 > SX 0:0(0)\n', "t.pkt:1:5: semantic error: Invalid TCP flag: 'X'"],
-    ['0 > SE1 0:0(0)\n', "t.pkt:1:5: semantic error: Conflicting TCP flag: '1'"],
-    ['0 < . 1:1(0) win 65536\n', 't.pkt:1:18: semantic error: TCP window value out of range'],
-    ['0 > S 0:0(0) <mss 70000,nop,nop,nop,nop>\n', 't.pkt:1:19: semantic error: mss value out of range'],
-    ['0 > S 0:0(0) <FO abc,nop>\n', 't.pkt:1:18: semantic error: TCP fast open cookie has an odd number of digits'],
-    ['* close(3) = 0\n', 't.pkt:1:1: semantic error: event time <star> can only be used with outbound packets'],
-    ['0~1 < . 1:1(0) win 1\n', 't.pkt:1:1: semantic error: event time range can only be used with outbound packets'],
-    ['0 > . 1:1(0)\n2~1 > . 1:1(0)\n', 't.pkt:2:1: semantic error: time range is backwards'],
-    ['--nosuch=1\n0 close(3) = 0\n', "t.pkt:1:1: semantic error: unrecognized option '--nosuch'"],
-    ['0 connect(3, ..., ...) = -1 EINPROGRESS (Operation 1 now)\n', "t.pkt:1:52: parse error at '1': syntax error, expected ')' closing the error text (only plain words may appear in it)"],
-    ['0 > S 0:0(0) <mss 1460, wscale>\n', "t.pkt:1:31: parse error at '>': syntax error, expected a window scale shift"],
-    ['0 f({sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3")}) = 0\n', 't.pkt:1:64: semantic error: invalid IPv4 address'],
-    ['0 close(3) = 0\n+0 %{ assert x\n', "t.pkt:2:4: parse error at '%': syntax error, expected a packet (< or >), a system call, a `command` or a %{ }% block"],
-    ['0 close(3) = 0 // done', "t.pkt:1:16: parse error at '/': syntax error, expected an event time (0, +0.1, *, a~b, +a~+b)"],
-  ];
-  it.each(cases)('%j', (src, message) => {
-    expect(err(src)).toBe(message);
+describe('malformed scripts: exact located errors, and the real tool\'s', () => {
+  // malformed.json: each script, the exact error the parser gives (file:line:col and what it
+  // expected), and the first line the real packetdrill printed for it (`npm run packetdrill:real
+  // -- --malformed` records it). The real tool says `file:line:` without a column, a syntax
+  // error without what it expected, and '' for the end of the file; apart from that the two
+  // must agree word for word.
+  const cases = JSON.parse(readFileSync(new URL('malformed.json', import.meta.url), 'utf8')) as { script: string; error: string; real: string | null }[];
+  const asReal = (ours: string, real: string) => {
+    let s = ours.replace(/^(t\.pkt:\d+):\d+:/, '$1:').replace(/(: syntax error), expected .*$/, '$1').replace("at 'end of file'", "at ''");
+    if (/^t\.pkt: /.test(real)) s = s.replace(/^t\.pkt:\d+:/, 't.pkt:');
+    return s;
+  };
+  it('has at least 20 cases, each recorded on the real tool', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    expect(cases.filter((c) => !c.real).map((c) => c.script)).toEqual([]);
+  });
+  it.each(cases.map((c) => [c.script, c] as const))('%j', (_, c) => {
+    const ours = err(c.script);
+    expect(ours).toBe(c.error);
+    expect(asReal(ours, c.real!)).toBe(c.real);
   });
 });
