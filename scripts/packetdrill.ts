@@ -11,16 +11,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PacketdrillError } from '../src/packetdrill/ast.ts';
-import { KSFT_IPV4_DEFINES, parseScript } from '../src/packetdrill/parse.ts';
-import { parseVerdicts, runScript, type Outcome, type Verdict } from '../src/packetdrill/run.ts';
+import { parseVerdicts, type Outcome, type Verdict } from '../src/packetdrill/run.ts';
+import { runSuiteScript, summarize, summaryLine } from '../src/packetdrill/suite.ts';
 import type { ProfileName } from '../src/model/types.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SUITES = resolve(ROOT, '../shared/peer-suites');
-const SUITE = join(SUITES, 'linux-selftests-packetdrill');
-const VERDICTS = join(SUITES, 'linux-selftests-packetdrill.verdicts-linux-6.18.44-ipv4.tsv');
+import { SUITE, VERDICTS } from './packetdrill-suite.ts';
 
 function usage(msg: string): never {
   console.error(`packetdrill: ${msg}\nusage: npm run packetdrill -- [FILE.pkt...] [--profile linux-4.4|linux-6.x] [--verbose] [--force] [--needs]`);
@@ -57,44 +51,32 @@ if (!files.length) {
 const real = existsSync(VERDICTS) ? parseVerdicts(readFileSync(VERDICTS, 'utf8')) : new Map<string, Outcome>();
 
 const t0 = performance.now();
-const counts = { pass: 0, fail: 0, skip: 0 };
-let agree = 0;
-let compared = 0;
+const results = new Map<string, Verdict>();
 const soleNeed = new Map<string, number>();
 const anyNeed = new Map<string, number>();
 const firstNeed = new Map<string, number>();
 for (const file of files) {
   const name = basename(file);
   let v: Verdict;
-  let text: string;
+  let text: string | null = null;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    console.log(`${name}: fail — cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    counts.fail++;
-    continue;
+    v = { outcome: 'fail', reason: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, line: null, needs: [] };
   }
-  const defaultsPath = join(dirname(resolve(file)), 'defaults.sh');
-  const defaultsSh = existsSync(defaultsPath) ? readFileSync(defaultsPath, 'utf8') : undefined;
-  try {
-    const script = parseScript(text, name, { defines: KSFT_IPV4_DEFINES });
-    v = runScript(script, { profile, defaultsSh, force, log: verbose ? (s) => console.log(`  ${s}`) : undefined });
-  } catch (e) {
-    const msg = e instanceof PacketdrillError ? e.message : `internal error: ${(e as Error).message}`;
-    v = { outcome: 'fail', reason: msg, line: null, needs: [] };
+  if (text !== null) {
+    const defaultsPath = join(dirname(resolve(file)), 'defaults.sh');
+    const defaultsSh = existsSync(defaultsPath) ? readFileSync(defaultsPath, 'utf8') : undefined;
+    v = runSuiteScript({ name, text }, { profile, defaultsSh, force, log: verbose ? (_, s) => console.log(`  ${s}`) : undefined });
   }
-  counts[v.outcome]++;
-  const r = real.get(name);
-  if (r) {
-    compared++;
-    if (r === v.outcome) agree++;
-  }
-  const kinds = [...new Set(v.needs.map((n) => n.need))];
+  results.set(name, v!);
+  const kinds = [...new Set(v!.needs.map((n) => n.need))];
   for (const k of kinds) anyNeed.set(k, (anyNeed.get(k) ?? 0) + 1);
   if (kinds.length === 1) soleNeed.set(kinds[0], (soleNeed.get(kinds[0]) ?? 0) + 1);
-  if (v.outcome === 'skip' && v.needs.length) firstNeed.set(v.needs[0].need, (firstNeed.get(v.needs[0].need) ?? 0) + 1);
-  const vs = r && r !== v.outcome ? ` [Linux 6.18: ${r}]` : '';
-  console.log(`${name}: ${v.outcome}${v.reason ? ` — ${v.reason}` : ''}${vs}`);
+  if (v!.outcome === 'skip' && v!.needs.length) firstNeed.set(v!.needs[0].need, (firstNeed.get(v!.needs[0].need) ?? 0) + 1);
+  const r = real.get(name);
+  const vs = r && r !== v!.outcome ? ` [Linux 6.18: ${r}]` : '';
+  console.log(`${name}: ${v!.outcome}${v!.reason ? ` — ${v!.reason}` : ''}${vs}`);
 }
 const secs = ((performance.now() - t0) / 1000).toFixed(1);
 if (showNeeds) {
@@ -104,4 +86,4 @@ if (showNeeds) {
   console.log('\nskip reasons (first need of each skipped script):');
   for (const [k, n] of [...firstNeed].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(3)}  ${k}`);
 }
-console.log(`packetdrill: ${agree}/${compared} scripts agree with Linux 6.18 (${counts.pass} pass, ${counts.fail} fail, ${counts.skip} skip) in ${secs} s`);
+console.log(`${summaryLine(summarize(results, real))} in ${secs} s`);
