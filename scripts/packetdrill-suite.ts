@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseVerdicts, type Outcome } from '../src/packetdrill/run.ts';
-import { runSuiteScript, summarize, summaryLine, type SuiteScript } from '../src/packetdrill/suite.ts';
+import { runSuiteScript, summarize, summaryLine, type SuiteScript, type SuiteSummary } from '../src/packetdrill/suite.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SUITES = resolve(ROOT, '../shared/peer-suites');
@@ -59,4 +59,13 @@ export function benchSelftests(runs = 3): string {
     `packetdrill selftests on the model (${t.scripts.length} scripts, linux-6.x): ${secs[0].toFixed(2)} s cold, ` +
     `median of ${runs} runs ${sorted[Math.floor(runs / 2)].toFixed(2)} s (target < 10 s; the real kernel took 85 s); ${line.replace(/^packetdrill: /, '')}`
   );
+}
+
+/** The comment lines of reports/packetdrill-model-linux-6.x.tsv. */
+export function modelReportComments(s: SuiteSummary): string[] {
+  return [
+    "The Linux kernel's packetdrill selftests (../shared/peer-suites, Linux 7.2.13's tools/testing/selftests/net/packetdrill) on the model, profile linux-6.x",
+    'written by npm run packetdrill -- --write; linux-6.18: the real verdict on Linux 6.18.44 (IPv4); why: what a skipped script needs first, or the line a failing one fails at',
+    summaryLine(s),
+  ];
 }

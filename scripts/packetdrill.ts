@@ -7,14 +7,17 @@
  *   <script>: pass|fail|skip — <first mismatch or reason>
  * then `packetdrill: N/M scripts agree with Linux 6.18 (P pass, F fail, S skip)`.
  * --needs adds the model gaps ranked by how many scripts each one alone blocks.
+ * --write (with no FILE) also writes reports/packetdrill-model-linux-6.x.tsv, the per-script
+ * results the chapter's table is built from (test/packetdrill/selftests.test.ts checks it).
  * A script that does not parse fails with its file:line:col error; nothing else stops the run.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseVerdicts, type Outcome, type Verdict } from '../src/packetdrill/run.ts';
 import { runSuiteScript, summarize, summaryLine } from '../src/packetdrill/suite.ts';
 import type { ProfileName } from '../src/model/types.ts';
-import { SUITE, VERDICTS } from './packetdrill-suite.ts';
+import { MODEL_REPORT, reportRows, reportText } from '../src/packetdrill/areas.ts';
+import { loadSelftests, modelReportComments, ROOT, SUITE, VERDICTS } from './packetdrill-suite.ts';
 
 function usage(msg: string): never {
   console.error(`packetdrill: ${msg}\nusage: npm run packetdrill -- [FILE.pkt...] [--profile linux-4.4|linux-6.x] [--verbose] [--force] [--needs]`);
@@ -26,6 +29,7 @@ let profile: ProfileName = 'linux-6.x';
 let verbose = false;
 let force = false;
 let showNeeds = false;
+let write = false;
 const files: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -40,9 +44,11 @@ for (let i = 0; i < args.length; i++) {
   } else if (a === '--verbose' || a === '-v') verbose = true;
   else if (a === '--force') force = true;
   else if (a === '--needs') showNeeds = true;
+  else if (a === '--write') write = true;
   else if (a.startsWith('-')) usage(`unknown option '${a}'`);
   else files.push(a);
 }
+if (write && (files.length || profile !== 'linux-6.x' || force)) usage('--write runs the whole suite with linux-6.x, without FILEs or --force');
 if (!files.length) {
   if (!existsSync(SUITE)) usage(`no FILE given and ${SUITE} is missing`);
   files.push(...readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort().map((f) => join(SUITE, f)));
@@ -87,3 +93,8 @@ if (showNeeds) {
   for (const [k, n] of [...firstNeed].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(3)}  ${k}`);
 }
 console.log(`${summaryLine(summarize(results, real))} in ${secs} s`);
+if (write) {
+  const t = loadSelftests();
+  writeFileSync(join(ROOT, MODEL_REPORT), reportText(reportRows(results, t.tiers, t.real), modelReportComments(summarize(results, t.real))));
+  console.log(`wrote ${MODEL_REPORT}`);
+}

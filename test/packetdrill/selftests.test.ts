@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/packetdrill/run.ts';
 import { runSuiteScript, summarize, summaryLine } from '../../src/packetdrill/suite.ts';
-import { haveSelftests, loadSelftests } from '../../scripts/packetdrill-suite.ts';
+import { haveSelftests, loadSelftests, modelReportComments } from '../../scripts/packetdrill-suite.ts';
+import { areaOf, MODEL_REPORT, reportRows, reportText } from '../../src/packetdrill/areas.ts';
 
 describe.skipIf(!haveSelftests())('the kernel\'s packetdrill selftests on the model (linux-6.x)', () => {
   const suite = loadSelftests();
@@ -45,5 +46,12 @@ describe.skipIf(!haveSelftests())('the kernel\'s packetdrill selftests on the mo
       const distinct = new Set(runs.map((v) => `${v.outcome}: ${v.reason}`));
       expect([...distinct], s.name).toHaveLength(1);
     }
+  });
+
+  it(`${MODEL_REPORT}, which the chapter's table is built from, is what the model gives now`, () => {
+    expect(suite.scripts.filter((s) => !areaOf(s.name)).map((s) => s.name), 'scripts in no area').toEqual([]);
+    const now = reportText(reportRows(verdicts, suite.tiers, suite.real), modelReportComments(summarize(verdicts, suite.real)));
+    const committed = readFileSync(new URL(`../../${MODEL_REPORT}`, import.meta.url), 'utf8');
+    expect(committed, 'stale: run npm run packetdrill -- --write').toBe(now);
   });
 });
