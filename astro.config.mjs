@@ -1,7 +1,7 @@
 // @ts-check
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
-import { REPO_URL, REPO_BRANCH, LOCALES, DEFAULT_LOCALE, cspString } from './src/site/config.ts';
+import { repoConfig, LOCALES, DEFAULT_LOCALE, cspString } from './src/site/config.ts';
 import { tcpLabPostBuild } from './src/site/postbuild.ts';
 import { starlightTocPlugin } from './src/site/toc-plugin.ts';
 import { chapterSectionsIntegration } from './src/site/chapter-sections.ts';
@@ -10,6 +10,9 @@ import { chapterSectionsIntegration } from './src/site/chapter-sections.ts';
 // and TCP_LAB_SITE=https://example.github.io. See docs/DEPLOY.md.
 const base = process.env.TCP_LAB_BASE || '/';
 const site = process.env.TCP_LAB_SITE || undefined;
+// The public repository (TCP_LAB_REPO, TCP_LAB_REPO_BRANCH): the header's source link and the
+// "Edit page" links exist only when it is set (src/site/config.ts).
+const repo = repoConfig();
 
 /**
  * Sidebar: one ordered list, labels translated; slugs are relative to the locale.
@@ -47,8 +50,7 @@ export default defineConfig({
       favicon: '/favicon.svg',
       lastUpdated: false,
       pagefind: false, // replaced by src/components/Search.astro (works online and from file://)
-      editLink: { baseUrl: `${REPO_URL}/edit/${REPO_BRANCH}/` },
-      social: [{ icon: 'github', label: 'Source', href: REPO_URL }],
+      ...(repo ? { editLink: { baseUrl: `${repo.url}/edit/${repo.branch}/` }, social: [{ icon: 'github', label: 'Source', href: repo.url }] } : {}),
       tableOfContents: { minHeadingLevel: 2, maxHeadingLevel: 3 },
       customCss: ['./src/styles/site.css', './src/styles/print.css'],
       components: {

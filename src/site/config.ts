@@ -1,10 +1,23 @@
 // Site-wide constants for the tcp-lab documentation site. Imported by astro.config.mjs,
 // the post-build integration, scripts/offline.ts and the tests: change them here only.
 
-/** Placeholder repository URL (edit links, social link). Replace once the repo is public. */
-export const REPO_URL = 'https://github.com/example/tcp-lab';
-/** Branch that "Edit page" links point at. */
-export const REPO_BRANCH = 'main';
+/**
+ * The public repository, from the build's configuration: `TCP_LAB_REPO` (e.g.
+ * https://github.com/owner/tcp-lab) and `TCP_LAB_REPO_BRANCH` (default main). With none set the
+ * site has no source link in its header, no "Edit page" links, and names repository files as
+ * paths instead of linking them (src/components/RepoLink.astro): a link to a repository that is
+ * not there is worse than none. See docs/DEPLOY.md.
+ */
+export function repoConfig(env: Record<string, string | undefined> = process.env): { url: string; branch: string } | null {
+  const url = env.TCP_LAB_REPO?.trim().replace(/\/+$/, '');
+  if (!url) return null;
+  if (!/^https:\/\/[^\s"'<>]+$/.test(url)) throw new Error(`TCP_LAB_REPO must be an https:// URL, not ${JSON.stringify(url)}`);
+  return { url, branch: env.TCP_LAB_REPO_BRANCH?.trim() || 'main' };
+}
+/** The URL of a file of the repository (a path from its root), or null if no repository is configured. */
+export function repoFileUrl(path: string, repo = repoConfig()): string | null {
+  return repo ? `${repo.url}/blob/${repo.branch}/${path.replace(/^\/+/, '')}` : null;
+}
 
 /** Site title per locale. */
 export const SITE_TITLE = { en: 'tcp-lab', 'zh-CN': 'tcp-lab' } as const;

@@ -35,7 +35,15 @@ const en = {
   'conformance.kind.count': 'numbers of packets, sockets and processes',
   'conformance.disagree': 'Disagreements',
   'conformance.none': 'No real-kernel recording of this experiment yet: run npm run record.',
-  'diagram.slot': 'Static picture; the build-time diagram rendered from the simulator trace goes here.',
+  'diagram.caption': 'Drawn from the Linux 4.4 run that the collision chapter replays; the simulator below plays the same run packet by packet.',
+  'credit.label': 'The note this site retells',
+  'credit.before': 'Retold from the lab note',
+  'credit.by': 'by',
+  'credit.where': 'published on GitHub in',
+  'terminal.server': 'server',
+  'terminal.client': 'client',
+  'terminal.watch': 'watch',
+  'terminal.capture': 'capture',
 } as const;
 export type UiKey = keyof typeof en;
 const zh: Record<UiKey, string> = {
@@ -74,8 +82,25 @@ const zh: Record<UiKey, string> = {
   'conformance.kind.count': '报文、套接字与进程的数量',
   'conformance.disagree': '不一致之处',
   'conformance.none': '本实验尚无真实内核的录制：运行 npm run record。',
-  'diagram.slot': '静态示意图；构建时由模拟器轨迹生成的图将放在这里。',
+  'diagram.caption': '根据端口碰撞实验一章重现的那次 Linux 4.4 运行绘制；下面的模拟器逐个报文地回放同一次运行。',
+  'credit.label': '本站重述的实验笔记',
+  'credit.before': '本站内容源自实验笔记',
+  'credit.by': '作者',
+  'credit.where': '发表于 GitHub 仓库',
+  'terminal.server': '服务端',
+  'terminal.client': '客户端',
+  'terminal.watch': '监视',
+  'terminal.capture': '抓包',
 };
+/**
+ * A terminal's title in the page's language: the roles the chapters name their terminals by
+ * (server, client, watch, capture) are translated, whatever follows them (· linux-4.4) is kept.
+ */
+export function terminalTitle(locale: string | undefined, title: string): string {
+  const t = ui(locale);
+  return title.replace(/^(server|client|watch|capture)(?=$|[\s·])/, (role) => t(`terminal.${role}` as UiKey));
+}
+
 export function ui(locale: string | undefined) {
   const table: Record<UiKey, string> = locale?.toLowerCase().startsWith('zh') ? zh : en;
   return (key: UiKey) => table[key];

@@ -236,3 +236,56 @@ export function fullOutputFiles(root: string = process.cwd()): FullOutputFile[] 
   }
   return out;
 }
+
+// ---- wrapped lines ----
+// Transcripts wrap at the reader's width (ec.config.mjs: wrap; site.css: a continuation line is
+// indented WRAP_HANG characters), so no column of an ss line or a Wireshark field is hidden to the
+// right. While the browser skips a transcript or a section off screen, the stylesheet estimates
+// the rows its lines wrap into from their widths, grouped here into at most WRAP_BUCKETS lengths
+// (each length rounded up to a multiple of WRAP_QUANTUM, a bucket of few lines merged into the
+// next longer one): `--<prefix>l<i>` is a length in character cells and `--<prefix>n<i>` its
+// number of lines (site.css, "wrapped rows").
+
+/** Characters a continuation line is indented by (site.css --tcp-hang). */
+export const WRAP_HANG = 4;
+export const WRAP_BUCKETS = 6;
+const WRAP_QUANTUM = 4;
+/** No window is narrower than this many monospace cells (320 px): shorter lines never wrap. */
+const WRAP_MIN = 28;
+
+const WIDE_CHAR = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+
+/** Width of a line of a terminal in monospace cells (a CJK character takes two, a tab up to the next multiple of 8). */
+export function cellWidth(line: string): number {
+  let n = 0;
+  for (const ch of line) n = ch === '\t' ? n + 8 - (n % 8) : n + (WIDE_CHAR.test(ch) ? 2 : 1);
+  return n;
+}
+
+/** [length, lines] pairs, longest first: the lines of a text (or several) that may wrap, grouped. */
+export function wrapBuckets(texts: readonly string[], max = WRAP_BUCKETS): Array<[number, number]> {
+  const counts = new Map<number, number>();
+  for (const text of texts) {
+    for (const line of text.replace(/\n+$/, '').split('\n')) {
+      const w = cellWidth(line.trimEnd());
+      if (w <= WRAP_MIN) continue;
+      const q = Math.ceil(w / WRAP_QUANTUM) * WRAP_QUANTUM;
+      counts.set(q, (counts.get(q) ?? 0) + 1);
+    }
+  }
+  const buckets = [...counts].sort((a, b) => b[0] - a[0]);
+  // too many lengths: the bucket of fewest lines goes into the next longer one (never shorter,
+  // so the estimate errs on the long side, as a skipped block that turns out shorter moves less)
+  while (buckets.length > max) {
+    let k = 1;
+    for (let i = 2; i < buckets.length; i++) if (buckets[i][1] < buckets[k][1]) k = i;
+    buckets[k - 1][1] += buckets[k][1];
+    buckets.splice(k, 1);
+  }
+  return buckets;
+}
+
+/** The custom properties of wrapBuckets() for an element's style attribute ('' when none). */
+export function wrapStyle(prefix: string, buckets: ReadonlyArray<readonly [number, number]>): string {
+  return buckets.map(([len, n], i) => `--${prefix}l${i + 1}:${len};--${prefix}n${i + 1}:${n}`).join(';');
+}
