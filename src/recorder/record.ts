@@ -1,23 +1,34 @@
 /**
  * Record an experiment on the host kernel: real nc, ss and tcpdump inside a fresh network
- * namespace (loopback only), keystrokes at the experiment's times, job control emulated the
- * way an interactive bash does it (^Z = SIGSTOP to the job's process group, ^C = SIGINT,
- * fg = SIGCONT). Writes the terminal blocks, the capture, every ss sample and a
- * machine-readable recording.json. Node-only (src/recorder is not part of the pure model).
+ * namespace (loopback only), typed by a real interactive bash per terminal at the experiment's
+ * times. Writes the terminal blocks, the capture, every ss sample and a machine-readable
+ * recording.json. Node-only (src/recorder is not part of the pure model).
+ *
+ * The terminals are real: src/recorder/pty-host.py (python3, run as root) gives each terminal a
+ * pseudo-terminal with a `bash --noediting -i` in it, in new UTS, mount and pid namespaces inside
+ * the experiment's network namespace, and reports every byte the terminal shows and, from the
+ * kernel's process events, every program started on it (argv, pid) and how and when it ended (wait
+ * status). Keys are the tty's control characters (^C ^Z ^D ^\), so the line discipline signals
+ * the foreground process group and bash does its own job control: prompts, `fg`, `bg`, `jobs`,
+ * `kill %1`, `cmd &` and their notices are bash's.
  *
  * Experiments are untrusted input (they arrive as pull requests), so nothing runs before every
  * command line of the experiment passed the grammar the simulator uses (src/userland/cmdline.ts):
  * no expansion, redirection or operator bash would interpret, only modelled programs and options,
- * capture files as plain names. A program runs as `nobody` with only CAP_NET_RAW and
- * CAP_NET_ADMIN (what tcpdump needs), inside the namespace, in a scratch folder that is its only
- * writable place; the capture files the experiment names are copied into --out afterwards. Its
- * words reach bash single-quoted (toBash), so bash expands nothing. `kill PID` signals only a
- * process this recorder started (a pid the experiment pinned stands for that step's process).
+ * capture files as plain names. The line reaches bash as written (a pinned port or pid stands for
+ * the one this kernel gave, digits for digits, checked again). Typed text (`> TEXT`) that the
+ * grammar refuses is typed only into a foreground job, with that terminal's bash stopped until the
+ * job has read it: it never reaches bash. bash and its programs run as `nobody` with only
+ * CAP_NET_RAW and CAP_NET_ADMIN (what tcpdump needs) and no-new-privs, in a pid namespace (`kill`
+ * reaches only the experiment's processes), on a read-only file system whose only lasting writable
+ * place is the scratch folder; the capture files the experiment names are copied into --out
+ * afterwards.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { acceptCommandLine, isCmdlineError, KILL_SIGNALS, linePipelines, PLAIN_FILE, toBash, type CommandLine } from '../userland/cmdline.ts';
+import { constants, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { acceptCommandLine, isCmdlineError, linePipelines, PLAIN_FILE, type CommandLine } from '../userland/cmdline.ts';
 import { KNOWN_SYSCTLS } from '../experiment/parse.ts';
 import { experimentPorts, redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
@@ -36,8 +47,16 @@ export interface RecordOptions {
 
 export interface ProcRecord {
   terminal: string;
+  /** pid in the experiment's pid namespace (what bash, ps and ss there show). */
   pid: number;
+  /** pid on the host (in the recorder's namespace). */
+  hostPid?: number;
+  /** argv joined with spaces (`?` when the program was gone before its argv could be read). */
   cmd: string;
+  argv?: string[] | null;
+  /** Index into `steps` of the last step on this terminal before the program started. */
+  step?: number;
+  /** When it exec'd and when it exited (the kernel's process events), ns since the start. */
   startNs: number;
   endNs: number | null;
   exit: { code: number | null; signal: string | null } | null;
@@ -45,25 +64,30 @@ export interface ProcRecord {
   killedAtEnd?: boolean;
   /** Real uid of a process still running at the end (experiment programs run as nobody). */
   uid?: number;
-  output: ScreenChunk[];
+  /** Recordings of the emulating recorder only: the process's own output. */
+  output?: ScreenChunk[];
 }
 
 export interface Recording {
   maxGapNs?: number;
   experiment: string;
   kernel: string;
+  /** How the terminals were driven: `bash` (a real bash in a pty). Older recordings: absent. */
+  terminal?: string;
   tools: Record<string, string>;
   sysctls: Record<string, string>;
   steps: { label: string | null; terminal: string; action: string; plannedNs: number; actualNs: number }[];
   /** Ephemeral ports the experiment pins (the simulator's choice) -> the port this kernel chose. */
   ports: Record<string, number>;
+  /** Pinned pids the kernel could not give (another process took the number) -> the pid it gave. */
+  pids?: Record<string, number>;
   processes: ProcRecord[];
   terminals: Record<string, ScreenChunk[]>;
   samples: { t: number; text: string }[];
   packets: { t: number; src: string; sport: number; dst: string; dport: number; flags: string; seq: number; ack: number; win: number; len: number; options: string }[];
 }
 
-const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark', 'setpriv', 'bash'];
+const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark', 'setpriv', 'bash', 'python3'];
 const SYSCTL_KEYS = [
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_abort_on_overflow',
   'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit',
@@ -72,25 +96,45 @@ const SYSCTL_KEYS = [
 
 /** The unprivileged identity experiment programs run as (nobody:nogroup on Debian). */
 const NOBODY = { uid: 65534, gid: 65534 };
-const CAPS = '-all,+net_raw,+net_admin';
 /** Names the recorder writes into --out itself, which an experiment's capture may not take. */
 const RECORDER_FILES = /^(?:capture\.pcap|.*\.txt|.*\.json)$/;
 /** Largest capture file copied out of the scratch folder. */
 const MAX_CAPTURE_BYTES = 256 << 20;
+/** The home folder inside the recording's mount namespace (the scratch folder, bind-mounted). */
+const HOME = '/tmp/home';
+/** What the keys of an experiment type: the tty's control characters (stty's intr, susp, eof, quit). */
+const KEY_BYTES: Record<string, string> = { '^C': '\x03', '^Z': '\x1a', '^D': '\x04', '^\\': '\x1c' };
+/** A host name and user that can stand in a prompt literally (PS1 expands `$`, `\`, backquotes). */
+const PROMPT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** The argv of a step's command line when it runs exactly one program (else null). */
+function onlyProgram(step: Step | undefined): string[] | null {
+  if (!step || step.action.kind === 'key') return null;
+  const cl = acceptCommandLine(step.action.line);
+  if (isCmdlineError(cl)) return null;
+  const stages = linePipelines(cl).flatMap((p) => p.stages);
+  return stages.length === 1 ? stages[0].words.map((w) => w.text) : null;
+}
+
+const located = (step: Step, col: number, message: string) => new Error(`${step.loc.file}:${step.loc.line}:${col}: ${message}`);
 
 /**
  * Every command line of the experiment, accepted by the shared grammar, or an error naming the
- * step's file:line:col. The recorder calls it before it creates the namespace.
+ * step's file:line:col. The recorder calls it before it creates the namespace. Typed text
+ * (`> TEXT`) is not required to be a command line: it is checked when it is typed (see
+ * recordExperiment).
  */
 export function validateForRecording(exp: Experiment, sysctl: Record<string, string> = {}): Map<Step, CommandLine> {
   const lines = new Map<Step, CommandLine>();
+  for (const [what, v] of [['host.hostname', exp.host.hostname], ['host.user', exp.host.user]])
+    if (!PROMPT_NAME.test(v)) throw new Error(`${exp.file}: ${what} ${JSON.stringify(v)} cannot be recorded: the prompt and the UTS namespace take letters, digits, '.', '_' and '-' (at most 63)`);
   for (const step of exp.steps) {
     if (step.action.kind !== 'command') continue;
     const cl = acceptCommandLine(step.action.line);
-    if (isCmdlineError(cl)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col + 2 + cl.col}: ${cl.message}`);
+    if (isCmdlineError(cl)) throw located(step, step.loc.col + 2 + cl.col, cl.message);
     lines.set(step, cl);
     for (const name of captureNames(cl))
-      if (RECORDER_FILES.test(name)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col}: capture file ${name} would overwrite the recorder's own output, expected another name (e.g. ${exp.id}.pcap)`);
+      if (RECORDER_FILES.test(name)) throw located(step, step.loc.col, `capture file ${name} would overwrite the recorder's own output, expected another name (e.g. ${exp.id}.pcap)`);
   }
   for (const [k, v] of Object.entries({ ...exp.sysctl, ...sysctl })) {
     if (!(KNOWN_SYSCTLS as readonly string[]).includes(k)) throw new Error(`sysctl ${k} is not one the recorder may set, expected one of ${KNOWN_SYSCTLS.join(', ')}`);
@@ -120,11 +164,13 @@ function which(name: string): string | null {
   return null;
 }
 
+const PACKAGES: Record<string, string> = { ip: 'iproute2', ss: 'iproute2', nc: 'netcat-openbsd', setpriv: 'util-linux', python3: 'python3' };
+
 /** What is missing for a recording on this machine (empty when it can run). */
 export function preflight(): string[] {
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root privileges (network namespaces need CAP_SYS_ADMIN)');
-  for (const t of REQUIRED_TOOLS) if (!which(t)) missing.push(`the \`${t}\` program (Debian package ${t === 'ip' || t === 'ss' ? 'iproute2' : t === 'nc' ? 'netcat-openbsd' : t === 'setpriv' ? 'util-linux' : t})`);
+  for (const t of REQUIRED_TOOLS) if (!which(t)) missing.push(`the \`${t}\` program (Debian package ${PACKAGES[t] ?? t})`);
   if (!missing.length) {
     const probe = `tcplab-probe-${process.pid}`;
     try {
@@ -137,39 +183,50 @@ export function preflight(): string[] {
   return missing;
 }
 
-interface Job {
-  n: number;
-  child: ChildProcess;
-  cmd: string;
-  rec: ProcRecord;
-  state: 'running' | 'stopped' | 'done';
-  stdinKeep: boolean;
+/** A wait status (as the kernel's exit event gives it) as an exit code or a signal name. */
+export function waitStatus(status: number): { code: number | null; signal: string | null } {
+  const sig = status & 0x7f;
+  if (!sig) return { code: (status >> 8) & 0xff, signal: null };
+  const name = Object.entries(constants.signals).find(([, n]) => n === sig)?.[0];
+  return { code: null, signal: name ?? `SIG${sig}` };
 }
+
+/** The pty host's events (src/recorder/pty-host.py). */
+type HostEvent =
+  | { e: 'ready'; bash: Record<string, number> }
+  | { e: 'out'; term: string; t: number; text: string }
+  | { e: 'typed'; id: number; t: number; ok: boolean; closed?: boolean }
+  | { e: 'exec'; t: number; pid: number; nspid: number | null; ppid: number | null; term: string; argv: string[] | null }
+  | { e: 'exit'; t: number; pid: number; status: number }
+  | { e: 'closed'; term: string; t: number }
+  | { e: 'unread'; term: string; t: number }
+  | { e: 'lost'; t: number }
+  | { e: 'done' };
 
 export async function recordExperiment(exp: Experiment, opts: RecordOptions): Promise<Recording> {
   const log = opts.log ?? (() => {});
   // refuse the experiment before anything is created or started
-  const lines = validateForRecording(exp, opts.sysctl);
+  validateForRecording(exp, opts.sysctl);
   const ns = `tcplab-rec-${process.pid}`;
   const out = resolve(opts.outDir);
   mkdirSync(out, { recursive: true });
   // the experiment's programs run (and write their files) here, as nobody
   const work = mkdtempSync(join(tmpdir(), 'tcplab-rec-'));
   chownSync(work, NOBODY.uid, NOBODY.gid);
-  /** experiment pid (a {pid=N} pin) -> the real pid of that step's process */
-  const pinnedPids = new Map<number, number>();
   const children = new Set<ChildProcess>();
   let t0 = process.hrtime.bigint();
-  const now = (): number => Number(process.hrtime.bigint() - t0);
+  const mono = (): bigint => process.hrtime.bigint();
+  const now = (): number => Number(mono() - t0);
+  const rel = (t: number): number => Math.max(0, Number(BigInt(t) - t0));
   const rec: Recording = {
     maxGapNs: opts.maxGapNs,
-    experiment: exp.id, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), tools: toolVersions(), sysctls: {},
-    steps: [], ports: {}, processes: [], terminals: {}, samples: [], packets: [],
+    experiment: exp.id, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), terminal: 'bash', tools: toolVersions(), sysctls: {},
+    steps: [], ports: {}, pids: {}, processes: [], terminals: {}, samples: [], packets: [],
   };
   const cleanup = () => {
     for (const c of children) {
       if (c.pid && c.exitCode === null && c.signalCode === null) {
-        try { process.kill(-c.pid, 'SIGCONT'); process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
+        try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
       }
     }
     try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'pipe' }); } catch { /* not there */ }
@@ -195,208 +252,193 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
     for (const k of SYSCTL_KEYS) {
       try { rec.sysctls[k] = execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-n', k], { encoding: 'utf8' }).trim().replace(/\s+/g, ' '); } catch { /* absent on this kernel */ }
     }
-    const nsExec = (args: string[], detached = true): ChildProcess => {
-      const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached, cwd: out });
-      children.add(c);
-      return c;
-    };
-    // an experiment's command line: bash as nobody, with only the capabilities tcpdump needs,
-    // a clean environment, the scratch folder as its working directory
-    const jobExec = (script: string): ChildProcess => {
-      const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/nonexistent'];
-      for (const k of ['LANG', 'LC_ALL', 'TZ']) if (process.env[k]) env.push(`${k}=${process.env[k]}`);
-      const c = spawn('ip', ['netns', 'exec', ns, 'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups',
-        `--inh-caps=${CAPS}`, `--ambient-caps=${CAPS}`, `--bounding-set=${CAPS}`, '--no-new-privs',
-        'env', '-i', ...env, 'bash', '--norc', '--noprofile', '-c', script], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: work });
+    const nsExec = (args: string[]): ChildProcess => {
+      const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: out });
       children.add(c);
       return c;
     };
     // background capture of everything TCP on lo (the conformance check reads it)
     const cap = nsExec(['tcpdump', '-i', 'lo', '-s', '0', '-U', '-w', join(out, 'capture.pcap'), 'tcp']);
     await waitFor(() => existsSync(join(out, 'capture.pcap')), 5000);
-    await sleep(300);
-    t0 = process.hrtime.bigint(); // the experiment's clock starts now
-    // the ss sampler
+
+    // the terminals: a real bash each, in a pty, in the namespaces (src/recorder/pty-host.py)
+    const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME, TERM: 'dumb', HISTFILE: '' };
+    for (const k of ['LANG', 'LC_ALL', 'TZ']) if (process.env[k]) env[k] = process.env[k]!;
+    const host = spawn(which('python3')!, ['-I', fileURLToPath(new URL('./pty-host.py', import.meta.url)), JSON.stringify({
+      netns: ns, hostname: exp.host.hostname, scratch: work, home: HOME, uid: NOBODY.uid, gid: NOBODY.gid, setpriv: which('setpriv'), env,
+      // bash's history number `\!` from the experiment's `history: N` on; the user and host
+      // literally (bash runs as nobody; both are plain names, checked above)
+      terminals: exp.terminals.map((t) => ({ name: t.name, cols: t.cols, ps1: `[#$((\\!+${t.history - 1}))#${exp.host.user}@${exp.host.hostname} \\W]$` })),
+    })], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    children.add(host);
+    const screens = new Map(exp.terminals.map((t) => [t.name, [] as ScreenChunk[]]));
+    const byHostPid = new Map<number, ProcRecord>();
+    const closed = new Set<string>();
+    const replies = new Map<number, (ev: Extract<HostEvent, { e: 'typed' }>) => void>();
+    let failure: Error | null = null;
+    let hostDone = false;
+    let ready = false;
+    /** The step whose typed text the terminal's foreground job has not read yet. */
+    const pendingText = new Map<string, Step>();
+    let stderr = '';
+    host.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let buf = '';
+    const onEvent = (ev: HostEvent) => {
+      if (ev.e === 'ready') ready = true;
+      else if (ev.e === 'out') screens.get(ev.term)?.push({ t: rel(ev.t), text: ev.text });
+      else if (ev.e === 'typed') replies.get(ev.id)?.(ev);
+      else if (ev.e === 'exec') {
+        const t = rel(ev.t);
+        let step = -1;
+        rec.steps.forEach((s, i) => { if (s.terminal === ev.term && s.actualNs <= t) step = i; });
+        // a program that ended before its argv could be read: a step with one program ran it
+        const argv = ev.argv ?? onlyProgram(exp.steps[step]);
+        const pr: ProcRecord = { terminal: ev.term, pid: ev.nspid ?? -1, hostPid: ev.pid, cmd: argv?.join(' ') ?? '?', argv, step, startNs: t, endNs: null, exit: null };
+        rec.processes.push(pr);
+        byHostPid.set(ev.pid, pr);
+      } else if (ev.e === 'exit') {
+        const pr = byHostPid.get(ev.pid);
+        if (pr) { pr.endNs = rel(ev.t); pr.exit = waitStatus(ev.status); }
+      } else if (ev.e === 'closed') closed.add(ev.term);
+      else if (ev.e === 'unread') {
+        const step = pendingText.get(ev.term);
+        const refusal = acceptCommandLine(step?.action.kind === 'type' ? step.action.line : '');
+        failure ??= step && isCmdlineError(refusal)
+          ? located(step, step.loc.col + 2 + refusal.col, `the typed text was not read by the foreground program of terminal ${step.terminal}, which stopped or ended first; bash would have read it as a command line, and the grammar refuses it (${refusal.message}): the recording stops here`)
+          : new Error(`terminal ${ev.term}: typed text was left unread`);
+      } else if (ev.e === 'lost') log('  warning: the kernel dropped process events (the host was busy); some processes may lack their end');
+      else if (ev.e === 'done') hostDone = true;
+    };
+    host.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line) onEvent(JSON.parse(line) as HostEvent);
+      }
+    });
+    let hostExited = false;
+    host.on('exit', () => { hostExited = true; });
+    await waitFor(() => hostExited || (ready && [...screens.values()].every((c) => c.length > 0)), 10_000);
+    if (!ready || hostExited) throw new Error(`the terminal host did not start: ${stderr.trim() || 'no prompt within 10 s'}`);
+    let nextId = 0;
+    const send = (op: Record<string, unknown>): Promise<Extract<HostEvent, { e: 'typed' }>> => {
+      const id = ++nextId;
+      host.stdin!.write(JSON.stringify({ ...op, id }) + '\n');
+      return new Promise((res) => replies.set(id, res));
+    };
+    await sleep(100);
+    t0 = mono(); // the experiment's clock starts now; the first prompts are at t=0
+    for (const chunks of screens.values()) for (const c of chunks) c.t = 0;
+    // the ss sampler (in the namespace, from the host's pid namespace: it sees every socket)
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        try {
-          const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp', '-o'], { encoding: 'utf8' });
-          rec.samples.push({ t: now(), text });
-        } catch { /* namespace going away */ }
+        const t = now();
+        const text = await new Promise<string | null>((res) => execFile('ip', ['netns', 'exec', ns, 'ss', '-natp', '-o'], { encoding: 'utf8' }, (err, so) => res(err ? null : so)));
+        if (text !== null) rec.samples.push({ t, text });
         await sleep(opts.sampleMs ?? 100);
       }
     })();
 
-    // one emulated interactive shell per terminal
-    const terms = new Map<string, { history: number; chunks: ScreenChunk[]; fg: Job | null; jobs: Job[] }>();
-    const write = (term: string, text: string) => terms.get(term)!.chunks.push({ t: now(), text });
-    const prompt = (term: string) => write(term, `[#${terms.get(term)!.history}#${exp.host.user}@${exp.host.hostname} ~]$`);
-    for (const t of exp.terminals) {
-      terms.set(t.name, { history: t.history, chunks: [], fg: null, jobs: [] });
-      prompt(t.name);
-    }
-    const start = (term: string, line: string, cl: CommandLine): Job => {
-      // `exec` keeps the pid of a single program; pipelines and loops keep bash as the leader
-      const isSimple = cl.kind === 'list' && cl.items.length === 1 && cl.items[0].stages.length === 1;
-      const c = jobExec(isSimple ? `exec ${toBash(cl)}` : toBash(cl));
-      const pr: ProcRecord = { terminal: term, pid: c.pid ?? -1, cmd: line, startNs: now(), endNs: null, exit: null, output: [] };
-      rec.processes.push(pr);
-      // bash numbers jobs per shell: one more than the highest job number still in its table
-      const n = 1 + Math.max(0, ...terms.get(term)!.jobs.map((j) => j.n));
-      const job: Job = { n, child: c, cmd: line, rec: pr, state: 'running', stdinKeep: true };
-      const onData = (d: Buffer) => {
-        const text = d.toString();
-        pr.output.push({ t: now(), text });
-        write(term, text);
-      };
-      c.stdout!.on('data', onData);
-      c.stderr!.on('data', onData);
-      c.on('exit', (code, signal) => {
-        pr.endNs = now();
-        pr.exit = { code, signal };
-        job.state = 'done';
-        const st = terms.get(term)!;
-        if (st.fg === job) {
-          st.fg = null;
-          if (signal === 'SIGINT') write(term, '\n');
-          else if (signal === 'SIGKILL') write(term, 'Killed\n');
-          else if (signal === 'SIGTERM') write(term, 'Terminated\n');
-          prompt(term);
-        } else if (st.jobs.includes(job)) {
-          st.jobs.splice(st.jobs.indexOf(job), 1);
-          if (signal) write(term, `[${job.n}]+  ${(signal === 'SIGKILL' ? 'Killed' : 'Terminated').padEnd(24)}${job.cmd}\n`);
-        }
-      });
-      return job;
+    /** The first program started on a terminal at or after a time (the step's job). */
+    const startedBy = async (term: string, from: number): Promise<ProcRecord | undefined> => {
+      let p: ProcRecord | undefined;
+      await waitFor(() => !!(p = rec.processes.find((x) => x.terminal === term && x.startNs >= from)) || failure !== null, 1000);
+      return p;
     };
-    const signalJob = (j: Job, sig: NodeJS.Signals) => {
-      try { process.kill(-j.child.pid!, sig); } catch { /* gone */ }
-    };
-    const apply = async (step: Step) => {
-      const st = terms.get(step.terminal)!;
-      if (step.action.kind === 'key') {
-        write(step.terminal, step.action.key);
-        if (step.action.key === '^C') {
-          if (st.fg) signalJob(st.fg, 'SIGINT');
-          else { write(step.terminal, '\n'); prompt(step.terminal); }
-        } else if (step.action.key === '^Z' && st.fg) {
-          const j = st.fg;
-          signalJob(j, 'SIGSTOP');
-          j.state = 'stopped';
-          st.fg = null;
-          st.jobs.push(j);
-          write(step.terminal, `\n[${j.n}]+  ${'Stopped'.padEnd(24)}${j.cmd}\n`);
-          prompt(step.terminal);
-        } else if (step.action.key === '^D' && st.fg) st.fg.child.stdin!.end();
-        return;
-      }
-      // a port pinned earlier stands for whatever port the kernel really chose there
-      let line = step.action.line;
-      for (const [pinned, real] of Object.entries(rec.ports)) line = line.replace(new RegExp(`\\b${pinned}\\b`, 'g'), String(real));
-      write(step.terminal, line + '\n');
-      if (st.fg) { st.fg.child.stdin!.write(line + '\n'); return; }
-      if (!line.trim()) { prompt(step.terminal); return; }
-      st.history++;
-      // checked again after the port substitution (digits for digits), then run as parsed
-      const cl = acceptCommandLine(line);
-      if (isCmdlineError(cl)) throw new Error(`${step.loc.file}:${step.loc.line}:${step.loc.col + 2 + cl.col}: ${cl.message}`);
-      // a builtin alone on the line is emulated here (bash -c has no job table); anything else,
-      // lists and pipelines with echo included, runs in a real bash
-      const single = cl.kind === 'list' && cl.items.length === 1 && cl.items[0].stages.length === 1;
-      const w = single ? cl.items[0].stages[0].words.map((y) => y.text) : [];
-      // bash's job specs: none, %, %% and %+ are the current (newest) job; %N or N job N
-      const pick = (spec?: string): Job | undefined =>
-        !spec || spec === '%' || spec === '%%' || spec === '%+' ? st.jobs.at(-1) : st.jobs.find((x) => x.n === Number(spec.replace('%', '')));
-      if (w[0] === 'fg' || w[0] === 'bg') {
-        const j = pick(w[1]);
-        if (!j) { write(step.terminal, `bash: ${w[0]}: ${w[1] ?? 'current'}: no such job\n`); prompt(step.terminal); return; }
-        signalJob(j, 'SIGCONT');
-        j.state = 'running';
-        if (w[0] === 'bg') { write(step.terminal, `[${j.n}]+ ${j.cmd} &\n`); prompt(step.terminal); return; }
-        st.jobs.splice(st.jobs.indexOf(j), 1);
-        write(step.terminal, j.cmd + '\n');
-        st.fg = j;
-        return;
-      }
-      if (w[0] === 'jobs') {
-        st.jobs.forEach((j, i) => write(step.terminal, `[${j.n}]${i === st.jobs.length - 1 ? '+' : '-'}  ${(j.state === 'stopped' ? 'Stopped' : 'Running').padEnd(24)}${j.cmd}\n`));
-        prompt(step.terminal);
-        return;
-      }
-      if (w[0] === 'kill') {
-        const spec = w[1].startsWith('-') ? w[1].slice(1).toUpperCase() : 'TERM';
-        const sig = (KILL_SIGNALS[spec] ?? KILL_SIGNALS[spec.replace(/^SIG/, '')]) as NodeJS.Signals;
-        for (const target of w.slice(1).filter((x) => !x.startsWith('-'))) {
-          const j = target.startsWith('%') ? pick(target) : undefined;
-          // a pid: only a process this recorder started (a pinned pid stands for its step's process)
-          const real = pinnedPids.get(Number(target)) ?? Number(target);
-          const own = [...children].find((c) => c.pid === real && c.exitCode === null && c.signalCode === null && c !== cap);
-          if (j) signalJob(j, sig);
-          else if (target.startsWith('%')) write(step.terminal, `bash: kill: ${target}: no such job\n`);
-          else if (own) try { process.kill(real, sig); } catch { /* gone */ }
-          else write(step.terminal, `bash: kill: (${target}) - No such process\n`);
-        }
-        await sleep(50);
-        prompt(step.terminal);
-        return;
-      }
-      if (w[0] === 'echo' || w[0] === 'true') {
-        if (w[0] === 'echo') write(step.terminal, w.slice(1).join(' ') + '\n');
-        prompt(step.terminal);
-        return;
-      }
-      st.fg = start(step.terminal, line, cl);
-      if (step.pins.pid !== undefined && st.fg.child.pid) pinnedPids.set(step.pins.pid, st.fg.child.pid);
-      const pinned = step.pins.ephemeralPort;
-      if (pinned !== undefined) {
-        // learn the local port of this job's connection from ss (-p shows the pid)
-        const pid = st.fg.child.pid;
-        for (let i = 0; i < 100 && rec.ports[pinned] === undefined; i++) {
-          await sleep(10);
-          const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp'], { encoding: 'utf8' });
-          const row = text.split('\n').find((l) => l.includes(`pid=${pid},`));
-          const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
-          if (m) rec.ports[pinned] = Number(m[1]);
-        }
-        log(`  port ${pinned} of the experiment is ${rec.ports[pinned] ?? 'unknown'} on this kernel`);
-      }
+    // a number the experiment pinned stands for what this kernel gave there
+    const substitute = (line: string): string => {
+      let l = line;
+      for (const [pinned, real] of [...Object.entries(rec.ports), ...Object.entries(rec.pids ?? {})]) l = l.replace(new RegExp(`\\b${pinned}\\b`, 'g'), String(real));
+      return l;
     };
     for (const step of exp.steps) {
       const wait = step.at / 1e6 - now() / 1e6;
-      if (wait > 0) await sleep(wait);
-      const actual = now();
-      rec.steps.push({ label: step.label ?? null, terminal: step.terminal, action: step.action.kind === 'key' ? step.action.key : `$ ${step.action.line}`, plannedNs: step.at, actualNs: actual });
-      log(`[t=${(actual / 1e9).toFixed(3)}] ${step.terminal}: ${step.action.kind === 'key' ? step.action.key : '$ ' + step.action.line}`);
-      await apply(step);
+      if (wait > 0) await sleepUnless(wait, () => failure !== null);
+      if (failure) throw failure;
+      const a = step.action;
+      const shown = a.kind === 'key' ? a.key : `${a.kind === 'command' ? '$' : '>'} ${a.line}`;
+      const entry = { label: step.label ?? null, terminal: step.terminal, action: shown, plannedNs: step.at, actualNs: now() };
+      rec.steps.push(entry);
+      log(`[t=${(entry.actualNs / 1e9).toFixed(3)}] ${step.terminal}: ${shown}`);
+      if (closed.has(step.terminal)) {
+        log(`  terminal ${step.terminal} has no shell any more (it exited): nothing typed`);
+        continue;
+      }
+      let reply;
+      if (a.kind === 'key') reply = await send({ op: 'key', term: step.terminal, data: KEY_BYTES[a.key] });
+      else if (a.kind === 'command') {
+        // checked again after the substitution (digits for digits), then typed as written
+        const line = substitute(a.line);
+        const cl = acceptCommandLine(line);
+        if (isCmdlineError(cl)) throw located(step, step.loc.col + 2 + cl.col, cl.message);
+        reply = await send({ op: 'type', term: step.terminal, data: line + '\r', pid: step.pins.pid });
+      } else {
+        // typed text: a command line the grammar accepts may go wherever the terminal sends it;
+        // anything else only to a foreground program (never to bash)
+        const refusal = acceptCommandLine(a.line);
+        const guard = isCmdlineError(refusal);
+        if (guard) pendingText.set(step.terminal, step);
+        reply = await send({ op: 'type', term: step.terminal, data: a.line + '\r', guard });
+        if (!reply.ok && guard)
+          throw located(step, step.loc.col + 2 + refusal.col, `bash is reading terminal ${step.terminal} (no program runs in the foreground), so it would run this typed text as a command line, and the grammar refuses it: ${refusal.message}`);
+      }
+      entry.actualNs = rel(reply.t);
+      if (a.kind !== 'command') continue;
+      if (step.pins.pid !== undefined || step.pins.ephemeralPort !== undefined) {
+        const p = await startedBy(step.terminal, entry.actualNs);
+        if (step.pins.pid !== undefined && p && p.pid !== step.pins.pid) {
+          rec.pids![step.pins.pid] = p.pid;
+          log(`  pid ${step.pins.pid} was taken: the process got ${p.pid}, later lines use that`);
+        }
+        const pinned = step.pins.ephemeralPort;
+        if (pinned !== undefined && p?.hostPid) {
+          // the local port of this program's connection, from ss (-p shows its host pid)
+          for (let i = 0; i < 100 && rec.ports[pinned] === undefined; i++) {
+            const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp'], { encoding: 'utf8' });
+            const row = text.split('\n').find((l) => l.includes(`pid=${p!.hostPid},`));
+            const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
+            if (m) rec.ports[pinned] = Number(m[1]);
+            else await sleep(10);
+          }
+          log(`  port ${pinned} of the experiment is ${rec.ports[pinned] ?? 'unknown'} on this kernel`);
+        }
+      }
     }
-    await sleep((exp.inputs.tailNs ?? 3e9) / 1e6);
+    await sleepUnless((exp.inputs.tailNs ?? 3e9) / 1e6, () => failure !== null);
+    if (failure) throw failure;
     sampling = false;
     await sampler;
-    // end: whatever still runs is terminated (TERM before CONT, so a stopped job dies without
-    // running again); the conformance check treats these as still running
-    for (const st of terms.values())
-      for (const j of [...st.jobs, ...(st.fg ? [st.fg] : [])]) {
-        j.rec.killedAtEnd = true;
+    // end: what still runs is terminated by the host (the conformance check treats these as
+    // still running)
+    for (const p of rec.processes)
+      if (!p.exit) {
+        p.killedAtEnd = true;
         try {
-          const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${j.child.pid}/status`, 'utf8'));
-          if (m) j.rec.uid = Number(m[1]);
+          const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${p.hostPid}/status`, 'utf8'));
+          if (m) p.uid = Number(m[1]);
         } catch { /* already gone */ }
-        signalJob(j, 'SIGTERM');
-        signalJob(j, 'SIGCONT');
       }
+    host.stdin!.write('{"op":"end"}\n');
+    await waitFor(() => hostDone || hostExited, 10_000);
     try { process.kill(-cap.pid!, 'SIGINT'); } catch { /* gone */ }
     await waitFor(() => cap.exitCode !== null || cap.signalCode !== null, 5000);
-    for (const [name, st] of terms) rec.terminals[name] = st.chunks;
+    for (const [name, chunks] of screens) rec.terminals[name] = chunks;
     // the capture files the experiment named, from the scratch folder into --out (regular
     // files only: never a link a program may have left there)
-    for (const cl of lines.values())
+    for (const step of exp.steps) {
+      if (step.action.kind !== 'command') continue;
+      const cl = acceptCommandLine(step.action.line);
+      if (isCmdlineError(cl)) continue;
       for (const name of captureNames(cl)) {
         const from = join(work, name);
         const st = existsSync(from) ? lstatSync(from) : null;
         if (st?.isFile() && st.size <= MAX_CAPTURE_BYTES) copyFileSync(from, join(out, name));
         else if (st) log(`  ${name}: not a regular file of at most ${MAX_CAPTURE_BYTES} bytes, not copied`);
       }
+    }
   } finally {
     cleanup();
     process.removeListener('SIGINT', onSignal);
@@ -513,6 +555,11 @@ export function writeExpectedBlocks(exp: Experiment, out: string): string[] {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleep, but wake early (checked every 20 ms) when `stop` becomes true. */
+async function sleepUnless(ms: number, stop: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (!stop() && Date.now() < end) await sleep(Math.min(20, end - Date.now()));
+}
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await sleep(20);
