@@ -145,3 +145,45 @@ export function areaSummaries(rows: ReportRow[]): AreaSummary[] {
     };
   });
 }
+
+const TABLE_TEXT: Record<Lang, { head: string[]; outOfScope: string; none: string; of: (a: number, b: number) => string; total: string }> = {
+  en: {
+    head: ['Area', 'Scripts', 'Pass on Linux 6.18', 'Pass on the model', 'Same outcome', 'What the skipped scripts need first'],
+    outOfScope: 'not modelled',
+    none: '—',
+    of: (a, b) => `${a} of ${b}`,
+    total: 'All scripts',
+  },
+  'zh-cn': {
+    head: ['领域', '脚本数', 'Linux 6.18 通过', '模型通过', '结果一致', '被跳过的脚本首先缺什么'],
+    outOfScope: '不在模型范围内',
+    none: '—',
+    of: (a, b) => `${a} / ${b}`,
+    total: '全部脚本',
+  },
+};
+
+export interface AreaTable {
+  head: string[];
+  rows: string[][];
+  /** The totals row. */
+  total: string[];
+}
+
+/** The chapter's table as cell texts (the page renders them; JSX escapes them). */
+export function areaTable(rows: ReportRow[], lang: Lang): AreaTable {
+  const t = TABLE_TEXT[lang];
+  const sums = areaSummaries(rows);
+  const needs = (s: AreaSummary) => (s.needs.length ? s.needs.slice(0, 3).map(([n, c]) => `${n} (${c})`).join('; ') : t.none);
+  const out = sums.map((s) => [
+    s.area.inScope ? s.area.label[lang] : `${s.area.label[lang]} (${t.outOfScope})`,
+    String(s.scripts),
+    String(s.linuxPass),
+    String(s.modelPass),
+    t.of(s.agree, s.scripts),
+    needs(s),
+  ]);
+  const sum = (f: (s: AreaSummary) => number) => sums.reduce((n, s) => n + f(s), 0);
+  const n = sum((s) => s.scripts);
+  return { head: t.head, rows: out, total: [t.total, String(n), String(sum((s) => s.linuxPass)), String(sum((s) => s.modelPass)), t.of(sum((s) => s.agree), n), ''] };
+}
