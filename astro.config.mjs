@@ -57,6 +57,7 @@ export default defineConfig({
         Search: './src/components/Search.astro',
         EditLink: './src/components/EditLink.astro',
         LanguageSelect: './src/components/LanguageSelect.astro',
+        MarkdownContent: './src/components/MarkdownContent.astro',
       },
       head: [
         { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: cspString() } },

@@ -12,13 +12,17 @@
 //   --tcp-lines  lines its prose blocks start (a paragraph: one; a list: one per item)
 //   --tcp-rem    everything else, in rem: headings, gaps, transcripts (from their line
 //                counts, as Transcript.astro renders them), widgets, diagrams
+//   --tcp-sl<i>, --tcp-sn<i>  the lengths of its transcripts' lines that may wrap, and how many
+//                lines have each (wrapBuckets() in transcripts.ts), which the stylesheet turns
+//                into the rows they add at the reader's width
 //
 // It is a Markdown (hast) plugin of Astro's processor (Sätteri, which also compiles MDX),
 // registered by chapterSectionsIntegration() in astro.config.mjs, for the chapters only.
 import type { AstroIntegration } from 'astro';
-import { fileURLToPath } from 'node:url';
-import { sep } from 'node:path';
-import { foldTranscript, loadTranscript } from './transcripts.ts';
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { foldTranscript, loadTranscript, wrapBuckets, wrapStyle } from './transcripts.ts';
+import { cjkBreaks, isChapter } from './cjk-breaks.ts';
 
 /** Class of a section. */
 export const SECTION_CLASS = 'tcp-section';
@@ -39,6 +43,8 @@ export const REM = {
   sim: 38 + 1.5,
   sandbox: 6 + 1.5,
   conformance: 9,
+  /** A SourceFile's frame less its lines: title bar, padding, margins. */
+  sourceFile: 5.5,
   diagram: 24,
   other: 4,
   tableRow: 1,
@@ -70,6 +76,8 @@ export interface Estimate {
   chars: number;
   lines: number;
   rem: number;
+  /** Text of its transcripts' frames (their lines wrap at the reader's width). */
+  frames: string[];
 }
 
 function textOf(node: HNode): string {
@@ -88,20 +96,35 @@ function attr(node: HNode, name: string): string | undefined {
   return typeof a?.value === 'string' ? a.value : undefined;
 }
 
-/** Lines a transcript shows in its frame, as Transcript.astro renders it (0 if it cannot be read). */
-export function transcriptFrameLines(experiment: string, block: string, profile = 'linux-4.4'): number {
+/** The text a transcript shows in its frame, as Transcript.astro renders it ('' if it cannot be read). */
+export function transcriptFrameText(experiment: string, block: string, profile = 'linux-4.4'): string {
   try {
     const data = loadTranscript({ experiment, block, profile });
-    if (data.kind !== 'ok') return 0;
-    return foldTranscript(data).shown.replace(/\n+$/, '').split('\n').length;
+    if (data.kind !== 'ok') return '';
+    return foldTranscript(data).shown.replace(/\n+$/, '');
   } catch {
-    return 0;
+    return '';
+  }
+}
+
+/** Lines a transcript shows in its frame, as Transcript.astro renders it (0 if it cannot be read). */
+export function transcriptFrameLines(experiment: string, block: string, profile = 'linux-4.4'): number {
+  const text = transcriptFrameText(experiment, block, profile);
+  return text ? text.split('\n').length : 0;
+}
+
+/** A file of the repository as SourceFile.astro shows it ('' if it cannot be read). */
+function readSource(path: string): string {
+  try {
+    return readFileSync(resolve(process.cwd(), path), 'utf8').replace(/\n+$/, '');
+  } catch {
+    return '';
   }
 }
 
 /** The estimate of one top-level node of a section. */
 export function estimateNode(node: HNode): Estimate {
-  const e: Estimate = { chars: 0, lines: 0, rem: 0 };
+  const e: Estimate = { chars: 0, lines: 0, rem: 0, frames: [] };
   if (node.type === 'text') return e; // white space between blocks
   if (node.type === 'element') {
     const tag = node.tagName ?? '';
@@ -131,8 +154,10 @@ export function estimateNode(node: HNode): Estimate {
   if (node.type === 'mdxJsxFlowElement') {
     switch (node.name) {
       case 'Transcript': {
-        const lines = transcriptFrameLines(attr(node, 'experiment') ?? '', attr(node, 'block') ?? '', attr(node, 'profile'));
+        const text = transcriptFrameText(attr(node, 'experiment') ?? '', attr(node, 'block') ?? '', attr(node, 'profile'));
+        const lines = text ? text.split('\n').length : 0;
         e.rem += lines * REM.transcriptPerLine + REM.transcript;
+        if (text) e.frames.push(text);
         break;
       }
       case 'SimWidget': {
@@ -148,6 +173,13 @@ export function estimateNode(node: HNode): Estimate {
       case 'StoryDiagram':
         e.rem += REM.diagram;
         break;
+      case 'SourceFile': {
+        // a repository file in a code frame (src/components/SourceFile.astro): its lines, wrapped like a transcript's
+        const text = readSource(attr(node, 'path') ?? '');
+        e.rem += (text ? text.split('\n').length : 0) * REM.transcriptPerLine + REM.sourceFile;
+        if (text) e.frames.push(text);
+        break;
+      }
       default:
         e.rem += REM.other;
     }
@@ -156,18 +188,20 @@ export function estimateNode(node: HNode): Estimate {
 }
 
 export function estimateSection(nodes: HNode[]): Estimate {
-  const e: Estimate = { chars: 0, lines: 0, rem: 0 };
+  const e: Estimate = { chars: 0, lines: 0, rem: 0, frames: [] };
   for (const n of nodes) {
     const x = estimateNode(n);
     e.chars += x.chars;
     e.lines += x.lines;
     e.rem += x.rem;
+    e.frames.push(...x.frames);
   }
   return e;
 }
 
 export function sectionStyle(e: Estimate): string {
-  return `--tcp-chars:${e.chars};--tcp-lines:${e.lines};--tcp-rem:${Math.round(e.rem * 10) / 10}`;
+  const wrap = wrapStyle('tcp-s', wrapBuckets(e.frames));
+  return `--tcp-chars:${e.chars};--tcp-lines:${e.lines};--tcp-rem:${Math.round(e.rem * 10) / 10}` + (wrap ? `;${wrap}` : '');
 }
 
 /**
@@ -188,13 +222,19 @@ export function sectionize(children: HNode[]): HNode[] | null {
   return out;
 }
 
-/** Chapters only: the Markdown of content/docs. */
-const isChapter = (url: URL | undefined) => !!url && url.protocol === 'file:' && fileURLToPath(url).includes(`${sep}content${sep}docs${sep}`);
 
 /** The Sätteri hast plugin. */
 export function chapterSections() {
   return {
     name: 'tcp-lab-chapter-sections',
+    // Starlight lets a table wider than the column scroll sideways (a phone): a keyboard user
+    // reaches it to scroll it (axe: scrollable-region-focusable).
+    element: {
+      filter: ['table'],
+      visit(node: HNode, ctx: { fileURL: URL | undefined; setProperty(node: unknown, key: string, value: unknown): void }) {
+        if (isChapter(ctx.fileURL)) ctx.setProperty(node, 'tabIndex', 0);
+      },
+    },
     after(root: { children: HNode[] }, ctx: { fileURL: URL | undefined; replaceNode(node: unknown, n: unknown): void }) {
       if (!isChapter(ctx.fileURL)) return;
       const children = sectionize([...root.children]);
@@ -214,7 +254,7 @@ export function chapterSectionsIntegration(): AstroIntegration {
         if (!Array.isArray(plugins)) {
           throw new Error(`tcp-lab: Markdown processor "${processor?.name}" takes no hast plugins; chapters would not be split into sections (src/site/chapter-sections.ts)`);
         }
-        plugins.push(() => chapterSections());
+        plugins.push(() => cjkBreaks(), () => chapterSections());
       },
     },
   };

@@ -76,6 +76,9 @@ export interface PageText {
   sections: Section[];
 }
 
+/** Elements whose start and end separate words (anything else is inline: its text runs on). */
+const BLOCK = /^(p|li|ul|ol|tr|table|thead|tbody|div|section|figure|aside|details|h[1-6]|pre|dl|dt|dd|figcaption|summary|td|th|blockquote)$/;
+
 const SKIP_CLASSES = ['copy', 'tcp-transcript__recorded', 'sl-anchor-link', 'sr-only', 'tcp-search-ignore'];
 
 /** Extract title, language and per-heading sections of a Starlight page's main content. */
@@ -94,7 +97,10 @@ export function extractPageText(html: string): PageText | null {
       if (tok.name === 'html' && tok.attrs.lang) lang = tok.attrs.lang;
       if (tok.name === 'h1' && tok.attrs.id === '_top') inTitle = true;
       const cls = (tok.attrs.class ?? '').split(/\s+/);
-      if (VOID.has(tok.name) || tok.selfClosing) continue;
+      if (VOID.has(tok.name) || tok.selfClosing) {
+        if (contentDepth >= 0 && skipDepth < 0 && (tok.name === 'br' || tok.name === 'hr')) sections[sections.length - 1].text += ' ';
+        continue;
+      }
       stack.push(tok.name);
       const depth = stack.length;
       if (contentDepth < 0 && cls.includes('sl-markdown-content')) {
@@ -112,7 +118,7 @@ export function extractPageText(html: string): PageText | null {
       if (/^h[23]$/.test(tok.name) && tok.attrs.id) {
         sections.push({ id: tok.attrs.id, heading: '', text: '' });
         headingDepth = depth;
-      } else if (/^(p|li|tr|div|h[1-6]|pre|dt|dd|figcaption|summary|td|th|blockquote)$/.test(tok.name)) {
+      } else if (BLOCK.test(tok.name)) {
         sections[sections.length - 1].text += ' ';
       }
     } else if (tok.type === 'close') {
@@ -124,7 +130,8 @@ export function extractPageText(html: string): PageText | null {
       if (skipDepth >= 0 && stack.length < skipDepth) skipDepth = -1;
       if (headingDepth >= 0 && stack.length < headingDepth) headingDepth = -1;
       if (contentDepth >= 0 && stack.length < contentDepth) contentDepth = -2; // done; never reopen
-      if (depthBefore && contentDepth >= 0) sections[sections.length - 1].text += ' ';
+      // a block ends a word; an inline element (code, a, strong...) does not: "<code>SYN-SENT</code>." is "SYN-SENT."
+      if (depthBefore && contentDepth >= 0 && BLOCK.test(tok.name)) sections[sections.length - 1].text += ' ';
     } else if (tok.type === 'text') {
       if (inTitle) title += tok.text;
       if (contentDepth < 0 || skipDepth >= 0) continue;

@@ -1,8 +1,10 @@
 // Tokeniser shared by the search engine (browser) and its tests. Latin-script words are
 // lower-cased; runs of CJK ideographs become overlapping bigrams (a single ideograph stays a
 // unigram), so Chinese text is searchable without a dictionary.
+// `_` separates words like `-` does: the kernel's and netstat's CLOSE_WAIT and SYN_RECV find
+// ss's CLOSE-WAIT and SYN-RECV, and tcp_fin_timeout is found by "fin timeout" too.
 const TOKEN_RE =
-  /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+)|((?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}])[\p{L}\p{N}_])+)/gu;
+  /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]+)|((?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}])[\p{L}\p{N}])+)/gu;
 const CJK_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 
 export function isCjk(term: string): boolean {

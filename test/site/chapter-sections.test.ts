@@ -2,7 +2,7 @@
 // estimated height is made of. (How close the estimates come to the rendered heights is checked
 // in a browser: test/e2e/site.test.ts.)
 import { describe, expect, test } from 'vitest';
-import { REM, SECTION_CLASS, charWidth, estimateNode, estimateSection, sectionize, transcriptFrameLines, type HNode } from '../../src/site/chapter-sections.ts';
+import { REM, SECTION_CLASS, charWidth, estimateNode, estimateSection, sectionStyle, sectionize, transcriptFrameLines, type HNode } from '../../src/site/chapter-sections.ts';
 
 const text = (value: string): HNode => ({ type: 'text', value });
 const el = (tagName: string, ...children: HNode[]): HNode => ({ type: 'element', tagName, properties: {}, children });
@@ -41,8 +41,8 @@ describe('sectionize', () => {
 
 describe('estimates', () => {
   test('prose: characters and lines started; a list starts one line per item and adds the gaps between items', () => {
-    expect(estimateNode(el('p', text('abc '), el('strong', text('de'))))).toEqual({ chars: 6, lines: 1, rem: REM.gap });
-    expect(estimateNode(el('ol', el('li', text('a')), el('li', text('b'), el('ul', el('li', text('c'))))))).toEqual({ chars: 3, lines: 3, rem: REM.gap + 2 * REM.listItemGap });
+    expect(estimateNode(el('p', text('abc '), el('strong', text('de'))))).toEqual({ chars: 6, lines: 1, rem: REM.gap, frames: [] });
+    expect(estimateNode(el('ol', el('li', text('a')), el('li', text('b'), el('ul', el('li', text('c'))))))).toEqual({ chars: 3, lines: 3, rem: REM.gap + 2 * REM.listItemGap, frames: [] });
   });
   test('a transcript counts the lines of its frame, as Transcript.astro renders it', () => {
     const lines = transcriptFrameLines('seed-collision', 'server-listen', 'linux-4.4');
@@ -51,15 +51,28 @@ describe('estimates', () => {
     // a block that cannot be read still gets the frame's own height
     expect(estimateNode(jsx('Transcript', { experiment: 'seed-collision', block: 'no-such-block' })).rem).toBe(REM.transcript);
   });
+  test("a section lists the lengths of its transcripts' lines that may wrap, for the stylesheet", () => {
+    const watch = jsx('Transcript', { experiment: 'seed-collision', block: 'watch-states', profile: 'linux-4.4' });
+    const e = estimateSection([el('h2', text('T')), watch, jsx('Transcript', { experiment: 'seed-collision', block: 'server-listen', profile: 'linux-4.4' })]);
+    expect(e.frames.length).toBe(2);
+    const style = sectionStyle(e);
+    // the LISTEN/CLOSE-WAIT rows of ss -natp -o (over 100 cells) are the longest bucket; '---' lines do not wrap
+    const len = Number(/--tcp-sl1:(\d+)/.exec(style)?.[1]);
+    const n = Number(/--tcp-sn1:(\d+)/.exec(style)?.[1]);
+    expect(len).toBeGreaterThan(100);
+    expect(n).toBeGreaterThan(0);
+    expect(style).not.toMatch(/--tcp-sl7/);
+    expect(sectionStyle(estimateSection([el('p', text('abc'))]))).not.toMatch(/--tcp-sl/);
+  });
   test('a widget with and without its sandbox terminal, a table by rows, anything else a guess', () => {
     expect(estimateNode(jsx('SimWidget', { experiment: 'seed-collision' })).rem).toBe(REM.sim + REM.sandbox);
     expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'false' } })).rem).toBe(REM.sim);
     expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'true' } })).rem).toBe(REM.sim + REM.sandbox);
     const table = el('table', el('tr', el('td', text('abcd'))), el('tr', el('td', text('ef'))));
-    expect(estimateNode(table)).toEqual({ chars: Math.round(6 * REM.tableWrap), lines: 2, rem: REM.gap + 2 * REM.tableRow });
+    expect(estimateNode(table)).toEqual({ chars: Math.round(6 * REM.tableWrap), lines: 2, rem: REM.gap + 2 * REM.tableRow, frames: [] });
     expect(estimateNode(jsx('Aside', {})).rem).toBe(REM.other);
   });
   test('a section adds up its blocks; white space between them counts for nothing', () => {
-    expect(estimateSection([el('h2', text('T')), text('\n'), el('p', text('abc'))])).toEqual({ chars: 3, lines: 1, rem: REM.h2 + REM.gap });
+    expect(estimateSection([el('h2', text('T')), text('\n'), el('p', text('abc'))])).toEqual({ chars: 3, lines: 1, rem: REM.h2 + REM.gap, frames: [] });
   });
 });

@@ -7,6 +7,22 @@ import { searchIndexScript, inlineScriptHashes, tightenCsp, hoistStylesheets } f
 test('tokenizer: Latin words lower-cased, CJK runs as bigrams', () => {
   expect(tokenizeText('LISTEN Recv-Q 监听队列')).toEqual(['listen', 'recv', 'q', '监听', '听队', '队列']);
   expect(tokenizeText('队')).toEqual(['队']);
+  // `_` separates words as `-` does (the kernel's CLOSE_WAIT is ss's CLOSE-WAIT)
+  expect(tokenizeText('CLOSE_WAIT tcp_fin_timeout')).toEqual(['close', 'wait', 'tcp', 'fin', 'timeout']);
+});
+
+test('search: the kernel\'s spellings CLOSE_WAIT and SYN_RECV find the ss spellings the chapters use', () => {
+  const search = createEngine([
+    { id: 0, url: 'en/background/', lang: 'en', page: 'Queues', heading: '', text: 'A request sock is shown by ss as SYN-RECV.' },
+    { id: 1, url: 'en/collision/', lang: 'en', page: 'Collision', heading: '', text: 'The child moves to CLOSE-WAIT and stays there.' },
+  ]);
+  expect(search('CLOSE_WAIT', 'en').map((h) => h.url)).toEqual(['en/collision/']);
+  expect(search('SYN_RECV', 'en').map((h) => h.url)).toEqual(['en/background/']);
+});
+
+test('page text: an inline element adds no space ("SYN-SENT." not "SYN-SENT ."), a block does', () => {
+  const p = extractPageText(`<html lang="en"><body><h1 id="_top">T</h1><div class="sl-markdown-content"><p>The client is in <code>SYN-SENT</code>. It <strong>answers</strong>, <a href="#">here</a>!</p><p>Next<br>line</p><ul><li>a</li><li>b</li></ul></div></body></html>`)!;
+  expect(p.sections[0].text).toBe('The client is in SYN-SENT. It answers, here! Next line a b');
 });
 
 describe('engine', () => {

@@ -62,4 +62,16 @@ describe('the report\'s server process', () => {
   test('a server that cannot start is an error naming why, not a hang', async () => {
     await expect(startServerProcess({ root: join(root, 'missing'), base: '/', compress: false, timeoutMs: 5000 })).rejects.toThrow(/exited \(1\) before serving: tcp-lab: .*missing is not a directory of the built site/);
   });
+
+  test('--help prints the usage and serves nothing; an unknown option is an error with the usage', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = join(import.meta.dirname, '../../scripts/serve.ts');
+    const help = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8', timeout: 10_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: node scripts\/serve\.ts \[DIR=dist\] \[PORT=4321\] \[--gzip\]/);
+    expect(help.stdout).not.toMatch(/serving/);
+    const bad = spawnSync(process.execPath, [script, '--port', '80'], { encoding: 'utf8', timeout: 10_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option --port\nusage:/);
+  });
 });
