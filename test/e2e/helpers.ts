@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/site/chromium.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -44,9 +44,12 @@ export interface Watched {
   requests: string[];
 }
 
-/** A page that records console errors, page errors, failed requests and every request URL. */
-export async function watchedPage(browser: Browser, opts: { javaScriptEnabled?: boolean } = {}): Promise<Watched> {
-  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], javaScriptEnabled: opts.javaScriptEnabled ?? true });
+/**
+ * A page that records console errors, page errors, failed requests and every request URL.
+ * `context` adds browser-context options (viewport, locale, colour scheme, touch...).
+ */
+export async function watchedPage(browser: Browser, opts: { javaScriptEnabled?: boolean; context?: BrowserContextOptions } = {}): Promise<Watched> {
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], ...opts.context, javaScriptEnabled: opts.javaScriptEnabled ?? true });
   const page = await context.newPage();
   const errors: string[] = [];
   const requests: string[] = [];
