@@ -19,7 +19,12 @@ import {
   Kernel,
   type CaptureTap,
 } from './kernel.ts';
-import { append, fewAdd, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type Few, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
+import { inetCreate } from './af_inet.ts';
+import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
+import { openTap } from './loopback.ts';
+import { tcpClose, tcpSendmsg, tcpShutdown } from './tcp.ts';
+import { tcpV4Connect } from './tcp_ipv4.ts';
+import { append, fewAdd, sockDefWakeup, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, type Few, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
 import type { SimEvent } from './sim.ts';
 import { IdTable } from './inttable.ts';
 import {
@@ -501,7 +506,7 @@ export class ProcessTable {
     }
     switch (s.op) {
       case 'socket': {
-        const sk = k.sockCreate();
+        const sk = inetCreate(k);
         const fd = this.allocFd(task, { kind: 'sock', sk, refs: 0 });
         sk.fileRefs = 1;
         return this.complete(task, fd);
@@ -526,7 +531,7 @@ export class ProcessTable {
         // inet_bind(): "Check these errors (active socket, double bind)."
         if (sk.state !== TCP_CLOSE || sk.sport) return this.complete(task, -EINVAL);
         sk.saddr = s.addr;
-        const err = k.inetCskGetPort(sk, s.port);
+        const err = inetCskGetPort(k, sk, s.port);
         if (err) sk.saddr = 0;
         return this.complete(task, err);
       }
@@ -541,7 +546,7 @@ export class ProcessTable {
           sk.maxAckBacklog = backlog;
           return this.complete(task, 0);
         }
-        return this.complete(task, k.inetCskListenStart(sk, backlog));
+        return this.complete(task, inetCskListenStart(k, sk, backlog));
       }
       case 'connect': {
         const sk = this.sockOf(task, s.fd);
@@ -563,7 +568,7 @@ export class ProcessTable {
         }
         if (sk.ss === 'connected') return this.complete(task, -EISCONN);
         if (sk.state !== TCP_CLOSE) return this.complete(task, -EISCONN);
-        const err = k.tcpV4Connect(sk, s.addr, s.port);
+        const err = tcpV4Connect(k, sk, s.addr, s.port);
         if (err) return this.complete(task, err);
         sk.ss = 'connecting';
         return this.blockOn(task, sk.waiters);
@@ -572,7 +577,7 @@ export class ProcessTable {
         const sk = this.sockOf(task, s.fd);
         if (typeof sk === 'number') return this.complete(task, sk);
         if (sk.state !== TCP_LISTEN) return this.complete(task, -EINVAL);
-        const child = k.inetCskAcceptDequeue(sk);
+        const child = inetCskAcceptDequeue(k, sk);
         if (!child) {
           if (s.nonblock) return this.complete(task, -EAGAIN);
           return this.blockOn(task, sk.waiters);
@@ -645,8 +650,8 @@ export class ProcessTable {
         const how = s.how + 1; // SHUT_RD=0 → RCV_SHUTDOWN=1 ...
         if (sk.state === TCP_CLOSE || sk.state === TCP_LISTEN || sk.state === TCP_SYN_SENT) return this.complete(task, -ENOTCONN);
         sk.skShutdown |= how;
-        k.tcpShutdown(sk, how);
-        k.wake(sk);
+        tcpShutdown(k, sk, how);
+        sockDefWakeup(sk);
         return this.complete(task, 0);
       }
       case 'close': {
@@ -672,7 +677,7 @@ export class ProcessTable {
       case 'inet_diag':
         return this.complete(task, this.socketTable());
       case 'pcap_open': {
-        const tap = k.openTap(s.filter);
+        const tap = openTap(k, s.filter);
         return this.complete(task, tap);
       }
       case 'pcap_close':
@@ -807,7 +812,7 @@ export class ProcessTable {
       if (task.state === 'zombie') return;
       return this.complete(task, -EPIPE);
     }
-    this.k.tcpSendmsg(sk, new TextEncoder().encode(data));
+    tcpSendmsg(this.k, sk, new TextEncoder().encode(data));
     return this.complete(task, data.length);
   }
 
@@ -823,7 +828,7 @@ export class ProcessTable {
     }
     if (f.refs === 0 && f.kind === 'sock') {
       f.sk.fileRefs = 0;
-      this.k.tcpClose(f.sk);
+      tcpClose(this.k, f.sk);
     }
   }
 

@@ -1,6 +1,12 @@
 /**
  * Socket objects of the model: full sockets, request socks and timewait mini-sockets,
- * with the kernel's field names (camelCased) so the code reads like net/ipv4.
+ * with the kernel's field names (camelCased) so the code reads like net/ipv4: struct sock
+ * (include/net/sock.h), inet_connection_sock, tcp_sock, request_sock and
+ * inet_timewait_sock of Linux 4.4 and 6.18, with the two inline helpers of sock.h the model
+ * needs (sk_acceptq_is_full, the default wake-ups of net/core/sock.c).
+ *
+ * Deliberate differences: a full socket is one flat object (not struct sock embedded in
+ * inet_sock in inet_connection_sock in tcp_sock), and only the fields the model uses exist.
  */
 import type { SimEvent } from './sim.ts';
 import type { TcpState } from './types.ts';
@@ -389,3 +395,23 @@ export class TimewaitSock implements SockCommon {
 }
 
 export type AnySock = TcpSock | RequestSock | TimewaitSock;
+
+/** sk_acceptq_is_full() (include/net/sock.h): `>` since 64a146513f8f (2007), so backlog N holds N + 1. */
+export function skAcceptqIsFull(sk: TcpSock): boolean {
+  return sk.acceptQueue.length > sk.maxAckBacklog;
+}
+
+/**
+ * sock_def_wakeup() / sock_def_readable() (net/core/sock.c), the socket's sk_state_change and
+ * sk_data_ready: wake every task waiting on the socket.
+ */
+export function sockDefWakeup(sk: TcpSock): void {
+  const ws = sk.waiters;
+  if (ws.size === 0) return;
+  if (ws.size === 1) {
+    // one waiter: no snapshot needed
+    ws.first().wake();
+    return;
+  }
+  for (const w of [...ws]) w.wake();
+}

@@ -3,13 +3,20 @@
  * rule (the accept queue's `>` turned into `>=`) breaks them with a readable diff; committed
  * generated blocks equal what the model produces now.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import { runExperiment } from '../../src/experiment/run.ts';
 import { matchTranscript } from '../../src/experiment/match.ts';
-import { Kernel } from '../../src/model/kernel.ts';
+import type { TcpSock } from '../../src/model/sock.ts';
+
+/** A wrong rule to swap in for sk_acceptq_is_full() while a test runs (null: the model's own). */
+const wrongRule = vi.hoisted(() => ({ skAcceptqIsFull: null as ((sk: TcpSock) => boolean) | null }));
+vi.mock('../../src/model/sock.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../src/model/sock.ts')>();
+  return { ...orig, skAcceptqIsFull: (sk: TcpSock) => (wrongRule.skAcceptqIsFull ?? orig.skAcceptqIsFull)(sk) };
+});
 
 const load = (id: string) => {
   const f = `content/experiments/${id}/experiment.md`;
@@ -46,10 +53,7 @@ describe('seed experiments under linux-4.4 reproduce the 17 blocks of the 2016 n
 
 describe('a wrong kernel rule is caught', () => {
   it('sk_acceptq_is_full with `>=` (backlog 1 holds 1) fails seed-recvq with a readable diff', () => {
-    const orig = Kernel.prototype.skAcceptqIsFull;
-    Kernel.prototype.skAcceptqIsFull = function (this: Kernel, sk) {
-      return sk.acceptQueue.length >= sk.maxAckBacklog;
-    };
+    wrongRule.skAcceptqIsFull = (sk) => sk.acceptQueue.length >= sk.maxAckBacklog;
     try {
       const { out } = fidelity('seed-recvq', 'linux-4.4');
       const bad = out.find((o) => o.name === 'watch-two')!;
@@ -57,7 +61,7 @@ describe('a wrong kernel rule is caught', () => {
       expect(bad.diff).toMatch(/^-LISTEN {5}2 {6}1/m);
       expect(bad.diff).toMatch(/^\+LISTEN {5}1 {6}1/m);
     } finally {
-      Kernel.prototype.skAcceptqIsFull = orig;
+      wrongRule.skAcceptqIsFull = null;
     }
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The `lo` device and the way out to it: ip_queue_xmit() → dev_queue_xmit() (with the packet
+ * taps of dev_queue_xmit_nit(), net/core/dev.c) → loopback_xmit() (drivers/net/loopback.c)
+ * → netif_rx() and the receive softirq → ip_rcv() → tcp_v4_rcv(). Linux 4.4 and 6.18 alike.
+ *
+ * Deliberate differences: no IP layer (no routing, fragmentation or netfilter: every segment
+ * of lo is 127.0.0.1-local, MTU 65536), the receive softirq is a delay from the profile's
+ * costs (`loRxNs`), and a tap is tcpdump's packet socket with its BPF filter as a function.
+ * `inject` and `onXmit` stand for a remote peer (packetdrill's tun device).
+ */
+import type { Kernel } from './kernel.ts';
+import { tcpV4Rcv } from './tcp_ipv4.ts';
+import { realtimeNs } from './time.ts';
+import type { CapturedFrame, Segment } from './types.ts';
+
+/** A packet tap on lo (tcpdump's packet socket plus its BPF filter). */
+export interface CaptureTap {
+  filter: (seg: Segment) => boolean;
+  frames: CapturedFrame[];
+  /** tp_packets: lo hands every packet to the packet socket twice (outgoing and incoming). */
+  receivedByFilter: number;
+  active: boolean;
+  /** Simulated time of each frame (parallel to frames). */
+  times: number[];
+  /** When the packet ring was set up: its TPACKET_V3 block-retire timer ticks from here. */
+  openedNs: number;
+}
+
+/**
+ * tcpdump reads its TPACKET_V3 ring a block at a time; a block is handed to it when the
+ * kernel's retire timer fires (prb_retire_rx_blk_timer_expired(), every `to_ms` = tcpdump's
+ * 1000 ms timeout) or when it fills (not in these small experiments). When tcpdump is stopped,
+ * the packets of the block still open were counted by the kernel (`received by filter`) but are
+ * neither written nor counted as `captured`.
+ */
+export const PCAP_BLOCK_TIMEOUT_NS = 1_000_000_000;
+export function capturedFrames(tap: CaptureTap, stopNs: number): CapturedFrame[] {
+  const lastRetire = tap.openedNs + Math.floor((stopNs - tap.openedNs) / PCAP_BLOCK_TIMEOUT_NS) * PCAP_BLOCK_TIMEOUT_NS;
+  const out: CapturedFrame[] = [];
+  for (let i = 0; i < tap.frames.length; i++) if (tap.times[i] <= lastRetire) out.push(tap.frames[i]);
+  return out;
+}
+
+/** Add a capture tap (tcpdump's packet socket with a BPF filter). */
+export function openTap(k: Kernel, filter: (seg: Segment) => boolean): CaptureTap {
+  const tap: CaptureTap = { filter, frames: [], times: [], receivedByFilter: 0, active: true, openedNs: k.now };
+  k.taps.add(tap);
+  return tap;
+}
+
+/** dev_queue_xmit_nit(): every active tap whose filter takes the segment gets a copy. */
+function devQueueXmitNit(k: Kernel, seg: Segment): void {
+  for (const tap of k.taps) {
+    if (!tap.active || !tap.filter(seg)) continue;
+    tap.receivedByFilter += 2;
+    tap.frames.push({ realtimeNs: realtimeNs(k), seg });
+    tap.times.push(k.now);
+  }
+}
+
+/** Put a segment on lo: every tap sees it, then it is delivered after loRxNs. */
+export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
+  k.stats.xmit++;
+  if (k.sim.observed) k.sim.emit({ type: 'xmit', t: k.now, seg, sock });
+  if (k.taps.size) devQueueXmitNit(k, seg);
+  for (let i = 0; i < k.xmitHooks.length; i++) k.xmitHooks[i](seg);
+  if (k.remotePeers.size && k.remotePeers.has(seg.daddr)) return;
+  k.softirqUntil = Math.max(k.softirqUntil, k.now + k.profile.costs.loRxNs);
+  k.sim.postAfter(k.profile.costs.loRxNs, deliver, k, seg);
+}
+
+/** The receive side of lo, as a shared event function (no closure per segment). */
+function deliver(k: Kernel, seg: Segment): void {
+  tcpV4Rcv(k, seg);
+}
+
+/**
+ * After processing a segment, a reply leaves `ns` later (receive-path cost): fn(k, a) then.
+ * The replies are shared static functions, so the receive path allocates no closure.
+ */
+export function later<A>(k: Kernel, ns: number, fn: (k: Kernel, a: A) => void, a: A): void {
+  k.softirqUntil = Math.max(k.softirqUntil, k.now + ns);
+  k.sim.postAfter(ns, fn, k, a);
+}
+
+/** A scripted remote peer injects a segment as if it arrived on lo. */
+export function inject(k: Kernel, seg: Omit<Segment, 'id'>): Segment {
+  const full: Segment = { ...seg, id: k.nextSegId++ };
+  k.sim.emit({ type: 'xmit', t: k.now, seg: full, sock: null });
+  devQueueXmitNit(k, full);
+  tcpV4Rcv(k, full);
+  return full;
+}
+
+/** Observe what the stack sends (for scripted peers and packetdrill-style expectations). */
+export function onXmit(k: Kernel, h: (seg: Segment) => void): void {
+  k.xmitHooks.push(h);
+}

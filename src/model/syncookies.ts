@@ -1,0 +1,51 @@
+/**
+ * net/ipv4/syncookies.c (Linux 4.4 and 6.18): a listener whose SYN queue is full (or with
+ * tcp_syncookies=2) answers with a cookie ISN and keeps no request sock; the ACK that returns
+ * the cookie builds the child (cookie_v4_check, called by tcp_v4_cookie_check()).
+ *
+ * Deliberate difference: the cookie is a keyed hash, and what it encodes (MSS index, the
+ * SYN's options) is kept in a table by 4-tuple (Kernel.sentCookies) instead of in the ISN
+ * and the TS value; a valid cookie is recognised by that table.
+ */
+import type { Kernel } from './kernel.ts';
+import { inetCskReqskQueueAdd } from './inet_connection_sock.ts';
+import { ehashInsert, key } from './inet_hashtables.ts';
+import { jhash3 } from './rng.ts';
+import { u32 } from './seq.ts';
+import { RequestSock, type TcpSock } from './sock.ts';
+import { tcpV4SynRecvSock } from './tcp_ipv4.ts';
+import { mibInc, rcvVerdict } from './trace.ts';
+import { TH_SYN, type Segment } from './types.ts';
+
+/** __cookie_v4_init_sequence(): the cookie ISN of a SYN. */
+export function cookieV4InitSequence(k: Kernel, skb: Segment): number {
+  return jhash3(skb.saddr ^ skb.seq, skb.daddr, u32((skb.sport << 16) | skb.dport), k.isnSecret[1] ^ 0x5a5a5a5a);
+}
+
+/** cookie_v4_check() via tcp_v4_cookie_check(): 'discard' when the ACK was a valid cookie. */
+export function cookieV4Check(k: Kernel, l: TcpSock, skb: Segment): 'discard' | 'none' {
+  const kk = key(skb.daddr, skb.dport, skb.saddr, skb.sport);
+  const c = k.sentCookies.get(kk);
+  if (!c || skb.flags & TH_SYN || u32(c.isn + 1) !== skb.ack) return 'none';
+  k.sentCookies.delete(kk);
+  mibInc(k, 'SyncookiesRecv');
+  const req = new RequestSock(k.nextId++, l, skb.daddr, skb.dport, skb.saddr, skb.sport);
+  req.sntIsn = c.isn;
+  req.rcvIsn = c.rcvIsn;
+  req.tsRecent = c.ts;
+  req.tstampOk = c.tsOk;
+  req.sackOk = c.sack;
+  req.wscaleOk = c.wscale !== null;
+  req.sndWscale = c.wscale ?? 0;
+  req.rcvWscale = req.wscaleOk ? k.profile.behaviour.rcvWscale : 0;
+  req.tsOffset = c.tsOff;
+  const child = tcpV4SynRecvSock(k, l, skb, req);
+  if (!child) {
+    rcvVerdict(k, skb, l.id, 'dropped', 'listen-overflow');
+    return 'discard';
+  }
+  rcvVerdict(k, skb, child.id, 'accepted');
+  ehashInsert(k, child);
+  inetCskReqskQueueAdd(k, l, child);
+  return 'discard';
+}

@@ -1,0 +1,136 @@
+/**
+ * net/ipv4/tcp.c and the helpers of include/net/tcp.h (Linux 4.4 and 6.18): state changes,
+ * close(), shutdown(), the send path's entry, the end of a connection (tcp_done) and the
+ * constants and clocks of tcp.h.
+ *
+ * Deliberate differences: tcp_sendmsg() sends one segment per write (no Nagle, no segment
+ * size or window check: the experiments write a few bytes); no lingering close, no
+ * SO_LINGER; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
+ */
+import type { Kernel } from './kernel.ts';
+import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
+import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskListenStop, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { u32 } from './seq.ts';
+import { SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { tcpTimeWait } from './tcp_minisocks.ts';
+import { tcpSendActiveReset, tcpSendFin, tcpTransmitSkb } from './tcp_output.ts';
+import { jiffies } from './time.ts';
+import { mibInc, traceQueues } from './trace.ts';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_PSH, type TcpState } from './types.ts';
+
+/** include/net/tcp.h: TCP_TIMEWAIT_LEN is 60 s. */
+export const TCP_TIMEWAIT_LEN_S = 60;
+/** TCP_RTO_MAX = 120 s, TCP_RTO_MIN = HZ/5, TCP_TIMEOUT_INIT = 1 s, TCP_TIMEOUT_MIN = 2 jiffies. */
+export const TCP_RTO_MAX_S = 120;
+export const TCP_TIMEOUT_MIN = 2;
+
+/** TSval: tcp_time_stamp = jiffies (4.4) or the ms clock plus a per-4-tuple offset (6.18). */
+export function tcpTimeStamp(k: Kernel, tsOffset: number): number {
+  if (k.profile.behaviour.tsClock === 'jiffies') return u32(jiffies(k));
+  return u32(Math.floor(k.sim.now / 1_000_000) + tsOffset);
+}
+
+/** tcp_fin_time(): linger2 ?: tcp_fin_timeout, at least 3.5 RTO. */
+export function tcpFinTime(k: Kernel, sk: TcpSock): number {
+  const finTimeout = k.sysctl['net.ipv4.tcp_fin_timeout'] * k.HZ;
+  const rto35 = (sk.rto << 2) - (sk.rto >> 1);
+  return Math.max(finTimeout, rto35);
+}
+
+/** tcp_set_state() */
+export function tcpSetState(k: Kernel, sk: TcpSock, state: TcpState): void {
+  const from = sk.state;
+  if (from === state) return;
+  sk.state = state;
+  if (k.sim.traceDetail) k.sim.emit({ type: 'state', t: k.now, sock: sk.id, from, to: state });
+  if (state === TCP_CLOSE) {
+    // sk->sk_prot->unhash(sk); inet_put_port(sk) — unless the port is owned by a user
+    // bind (SOCK_BINDPORT_LOCK), which we do not model separately.
+    if (from === TCP_LISTEN) listenUnhash(k, sk);
+    else ehashRemove(k, sk);
+    inetPutPort(k, sk);
+  }
+}
+
+/**
+ * tcp_done(): TCP_CLOSE, unhash (invisible to inet_diag), stop timers, SHUTDOWN_MASK.
+ * A child still in an accept queue is not orphaned: it keeps its slot there.
+ */
+export function tcpDone(k: Kernel, sk: TcpSock): void {
+  tcpSetState(k, sk, TCP_CLOSE);
+  inetCskClearXmitTimer(k, sk, 'retrans');
+  inetCskClearXmitTimer(k, sk, 'delack');
+  inetCskDeleteKeepaliveTimer(k, sk);
+  sk.skShutdown = SHUTDOWN_MASK;
+  traceQueues(k, sk);
+  if (!sk.dead) sockDefWakeup(sk);
+  else inetCskDestroySock(k, sk);
+}
+
+/** tcp_close(): the last reference to the socket's file went away. */
+export function tcpClose(k: Kernel, sk: TcpSock): void {
+  sk.skShutdown = SHUTDOWN_MASK;
+  if (sk.state === TCP_LISTEN) {
+    tcpSetState(k, sk, TCP_CLOSE);
+    inetCskListenStop(k, sk);
+    sk.dead = true;
+    inetCskDestroySock(k, sk);
+    return;
+  }
+  let unread = 0;
+  for (const b of sk.rcvQueue) unread += b.length;
+  sk.rcvQueue = [];
+  sk.dead = true; // sock_orphan()
+  if (unread) {
+    // RFC 2525 §2.17: close with unread data sends a RST
+    mibInc(k, 'TCPAbortOnClose');
+    tcpSetState(k, sk, TCP_CLOSE);
+    tcpSendActiveReset(k, sk);
+  } else if (tcpCloseState(k, sk)) {
+    tcpSendFin(k, sk);
+  }
+  if (sk.state === TCP_FIN_WAIT2 && !sk.keepaliveTimer) {
+    const tmo = tcpFinTime(k, sk);
+    if (tmo > TCP_TIMEWAIT_LEN_S * k.HZ) inetCskResetKeepaliveTimer(k, sk, tmo - TCP_TIMEWAIT_LEN_S * k.HZ);
+    else tcpTimeWait(k, sk, TCP_FIN_WAIT2, tmo);
+    return;
+  }
+  if (sk.state === TCP_CLOSE) inetCskDestroySock(k, sk);
+}
+
+/** tcp_close_state(): the state after close(), and whether a FIN must be sent. */
+function tcpCloseState(k: Kernel, sk: TcpSock): boolean {
+  const next: Record<number, [TcpState, boolean]> = {
+    [TCP_ESTABLISHED]: [TCP_FIN_WAIT1, true],
+    [TCP_SYN_SENT]: [TCP_CLOSE, false],
+    [TCP_SYN_RECV]: [TCP_FIN_WAIT1, true],
+    [TCP_FIN_WAIT1]: [TCP_FIN_WAIT1, false],
+    [TCP_FIN_WAIT2]: [TCP_FIN_WAIT2, false],
+    [TCP_TIME_WAIT]: [TCP_CLOSE, false],
+    [TCP_CLOSE]: [TCP_CLOSE, false],
+    [TCP_CLOSE_WAIT]: [TCP_LAST_ACK, true],
+    [TCP_LAST_ACK]: [TCP_LAST_ACK, false],
+    [TCP_LISTEN]: [TCP_CLOSE, false],
+    [TCP_CLOSING]: [TCP_CLOSING, false],
+  };
+  const [ns, fin] = next[sk.state] ?? [TCP_CLOSE, false];
+  tcpSetState(k, sk, ns);
+  return fin;
+}
+
+/** tcp_shutdown(): shutdown(SHUT_WR) on a connected socket: FIN now, keep receiving. */
+export function tcpShutdown(k: Kernel, sk: TcpSock, how: number): void {
+  if (how & SEND_SHUTDOWN && (sk.state === TCP_ESTABLISHED || sk.state === TCP_CLOSE_WAIT || sk.state === TCP_SYN_RECV)) {
+    if (tcpCloseState(k, sk)) tcpSendFin(k, sk);
+  }
+}
+
+/** tcp_sendmsg() core for the simple case: one segment, PSH|ACK. */
+export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array): void {
+  const seq = sk.writeSeq;
+  sk.writeSeq = (sk.writeSeq + data.length) | 0;
+  sk.sndNxt = sk.writeSeq;
+  tcpTransmitSkb(k, sk, TH_PSH | TH_ACK, seq, data);
+  traceQueues(k, sk);
+  if (sk.pending !== 'retrans') inetCskResetXmitTimer(k, sk, sk.rto || k.HZ / 5);
+}

@@ -1,0 +1,418 @@
+/**
+ * net/ipv4/tcp_input.c (Linux 4.4 and 6.18): a listener's SYN (tcp_conn_request), the state
+ * machine of every other state (tcp_rcv_state_process, tcp_rcv_synsent_state_process), the
+ * RFC 793/5961 checks of tcp_validate_incoming() with challenge ACKs, in-order data and the
+ * FIN (tcp_data_queue, tcp_fin), the peer's RST (tcp_reset) and option parsing.
+ *
+ * Deliberate differences: no out-of-order queue (an out-of-order segment gets a dupack and is
+ * dropped), no fast path (header prediction), no SACK blocks, RTT samples or congestion
+ * control; a SYN in SYN-SENT (simultaneous open) is dropped.
+ */
+import { ECONNREFUSED, ECONNRESET, EPIPE } from './errno.ts';
+import type { Kernel } from './kernel.ts';
+import { inetCskClearXmitTimer, inetCskReqskQueueHashAdd, inetCskReqskQueueIsFull, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { key } from './inet_hashtables.ts';
+import { later } from './loopback.ts';
+import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
+import { after, before, u32 } from './seq.ts';
+import { kfreeSkb } from './skbuff.ts';
+import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, sockDefWakeup, type TcpSock } from './sock.ts';
+import { cookieV4InitSequence } from './syncookies.ts';
+import { tcpDone, tcpFinTime, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { sendSynackEv } from './tcp_ipv4.ts';
+import { tcpTimeWait } from './tcp_minisocks.ts';
+import { sendAckEv, tcpSendAck, tcpSendDelayedAck } from './tcp_output.ts';
+import { jiffies, msecsToJiffies } from './time.ts';
+import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
+
+/** tcp_parse_options() */
+export function parseOptions(options: TcpOption[]): { mss?: number; sackOK: boolean; ts?: { val: number; ecr: number }; wscale?: number } {
+  const r: { mss?: number; sackOK: boolean; ts?: { val: number; ecr: number }; wscale?: number } = { sackOK: false };
+  for (const o of options) {
+    if (o.kind === 'mss') r.mss = o.value;
+    else if (o.kind === 'sackOK') r.sackOK = true;
+    else if (o.kind === 'ts') r.ts = { val: o.val, ecr: o.ecr };
+    else if (o.kind === 'wscale') r.wscale = Math.min(o.shift, 14);
+  }
+  return r;
+}
+
+/** tcp_conn_request(): a SYN for a listener (twIsn: the ISN a TIME-WAIT socket chose). */
+export function tcpConnRequest(k: Kernel, sk: TcpSock, skb: Segment, twIsn = 0): void {
+  let wantCookie = false;
+  const syncookies = k.sysctl['net.ipv4.tcp_syncookies'];
+  if ((syncookies === 2 || inetCskReqskQueueIsFull(k, sk)) && !twIsn) {
+    // tcp_syn_flood_action()
+    if (syncookies) {
+      wantCookie = true;
+      mibInc(k, 'TCPReqQFullDoCookies');
+      if (!sk.synfloodWarned) {
+        sk.synfloodWarned = true;
+        k.sim.emit({ type: 'note', t: k.now, text: `TCP: request_sock_TCP: Possible SYN flooding on port ${sk.sport}. Sending cookies.  Check SNMP counters.` });
+      }
+    } else {
+      mibInc(k, 'TCPReqQFullDrop');
+      return rcvVerdict(k, skb, sk.id, 'dropped', 'syn-queue-full');
+    }
+  }
+  if (k.profile.behaviour.synDropOnFullAcceptQueue) {
+    // 5ea8ea2cb7f1 (4.10): drop SYN packets if the accept queue is full
+    if (skAcceptqIsFull(sk)) {
+      mibListenOverflow(k);
+      rcvVerdict(k, skb, sk.id, 'dropped', 'listen-overflow');
+      return kfreeSkb(k, skb);
+    }
+  } else if (skAcceptqIsFull(sk) && sk.young > 1) {
+    mibListenOverflow(k);
+    rcvVerdict(k, skb, sk.id, 'dropped', 'listen-overflow');
+    return kfreeSkb(k, skb);
+  }
+  rcvVerdict(k, skb, sk.id, 'accepted');
+  const opt = parseOptions(skb.options);
+  const req = new RequestSock(k.nextId++, sk, skb.daddr, skb.dport, skb.saddr, skb.sport);
+  req.rcvIsn = skb.seq | 0;
+  req.tstampOk = !!opt.ts && !!k.sysctl['net.ipv4.tcp_timestamps'];
+  req.tsRecent = (opt.ts?.val ?? 0) | 0;
+  req.sackOk = opt.sackOK && !!k.sysctl['net.ipv4.tcp_sack'];
+  req.wscaleOk = opt.wscale !== undefined && !!k.sysctl['net.ipv4.tcp_window_scaling'];
+  req.sndWscale = opt.wscale ?? 0;
+  req.rcvWscale = req.wscaleOk ? k.profile.behaviour.rcvWscale : 0;
+  req.mss = Math.min(opt.mss ?? 536, k.profile.behaviour.advmss);
+  req.sntIsn = (twIsn || (wantCookie ? cookieV4InitSequence(k, skb) : secureTcpSeq(k, skb.daddr, skb.saddr, skb.dport, skb.sport))) | 0;
+  req.tsOffset = secureTcpTsOff(k, skb.daddr, skb.saddr, skb.dport, skb.sport) | 0;
+  if (wantCookie) {
+    k.sentCookies.set(key(req.saddr, req.sport, req.daddr, req.dport), {
+      isn: req.sntIsn, rcvIsn: req.rcvIsn, ts: req.tsRecent, wscale: req.wscaleOk ? req.sndWscale : null,
+      sack: req.sackOk, tsOk: req.tstampOk, tsOff: req.tsOffset,
+    });
+    mibInc(k, 'SyncookiesSent');
+    later(k, k.profile.costs.synAckNs, sendSynackEv, req);
+    return;
+  }
+  inetCskReqskQueueHashAdd(k, sk, req);
+  later(k, k.profile.costs.synAckNs, sendSynackEv, req);
+}
+
+/**
+ * tcp_rcv_state_process() for every state but LISTEN (handled by the caller). Returns
+ * true when the caller must answer with a RST (tcp_v4_do_rcv's `reset:` label).
+ */
+export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  if (sk.state === TCP_CLOSE) {
+    rcvVerdict(k, skb, sk.id, 'dropped', 'closed');
+    return false;
+  }
+  if (sk.state === TCP_SYN_SENT) return tcpRcvSynsentStateProcess(k, sk, skb);
+  if (!(skb.flags & (TH_ACK | TH_RST | TH_SYN))) {
+    rcvVerdict(k, skb, sk.id, 'dropped', 'filtered');
+    return false;
+  }
+  if (!tcpValidateIncoming(k, sk, skb)) return false;
+  // step 5: check the ACK field (tcp_ack)
+  if (!(skb.flags & TH_ACK)) {
+    rcvVerdict(k, skb, sk.id, 'dropped', 'filtered');
+    return false;
+  }
+  if (after(skb.ack, sk.sndNxt)) {
+    // ACK of something we never sent: tcp_ack() returns -1; send a dupack (rate-limited)
+    rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
+    tcpSendDupack(k, sk);
+    return false;
+  }
+  rcvVerdict(k, skb, sk.id, 'accepted');
+  const opt = parseOptions(skb.options);
+  if (opt.ts && sk.tstampOk && !before(skb.seq, sk.rcvWup) && !after(skb.seq, sk.rcvNxt)) {
+    // tcp_store_ts_recent()
+    sk.tsRecent = opt.ts.val | 0;
+    sk.tsRecentStamp = jiffies(k);
+  }
+  if (after(skb.ack, sk.sndUna)) {
+    sk.sndUna = skb.ack | 0;
+    if (sk.sndUna === sk.sndNxt) {
+      inetCskClearXmitTimer(k, sk, 'retrans');
+      sk.retransmits = 0;
+      sk.backoff = 0;
+    }
+    traceQueues(k, sk);
+  }
+  sk.sndWnd = skb.window << sk.sndWscale;
+  const finAcked = sk.sndUna === sk.sndNxt;
+  switch (sk.state) {
+    case TCP_FIN_WAIT1:
+      if (finAcked) {
+        tcpSetState(k, sk, TCP_FIN_WAIT2);
+        sk.skShutdown |= SEND_SHUTDOWN;
+        if (!sk.dead) {
+          sockDefWakeup(sk);
+          break;
+        }
+        // orphaned: tcp_fin_time()
+        const tmo = tcpFinTime(k, sk);
+        const hasFin = !!(skb.flags & TH_FIN);
+        if (tmo > TCP_TIMEWAIT_LEN_S * k.HZ) {
+          inetCskResetKeepaliveTimer(k, sk, tmo - TCP_TIMEWAIT_LEN_S * k.HZ);
+        } else if (hasFin) {
+          inetCskResetKeepaliveTimer(k, sk, tmo);
+        } else {
+          tcpTimeWait(k, sk, TCP_FIN_WAIT2, tmo);
+          return false;
+        }
+      }
+      break;
+    case TCP_CLOSING:
+      if (finAcked) {
+        tcpTimeWait(k, sk, TCP_TIME_WAIT, 0);
+        return false;
+      }
+      break;
+    case TCP_LAST_ACK:
+      if (finAcked) {
+        tcpDone(k, sk);
+        return false;
+      }
+      break;
+  }
+  // step 7: process the segment text
+  switch (sk.state) {
+    case TCP_CLOSE_WAIT:
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+      if (!before(skb.seq, sk.rcvNxt)) break; // data after FIN: ignored
+    // fallthrough
+    case TCP_FIN_WAIT1:
+    case TCP_FIN_WAIT2:
+      if (sk.skShutdown & RCV_SHUTDOWN && skb.payload.length && after(u32(skb.seq + skb.payload.length), sk.rcvNxt)) {
+        // RFC 793: data after the user closed → reset
+        mibInc(k, 'TCPAbortOnData');
+        tcpReset(k, sk);
+        return true;
+      }
+    // fallthrough
+    case TCP_ESTABLISHED:
+      tcpDataQueue(k, sk, skb);
+      break;
+  }
+  return false;
+}
+
+/** tcp_data_queue() + tcp_fin() + __tcp_ack_snd_check() for in-order segments. */
+export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
+  if ((skb.seq | 0) !== sk.rcvNxt) {
+    if (skb.payload.length || skb.flags & TH_FIN) tcpSendDupack(k, sk);
+    return;
+  }
+  let queued = false;
+  if (skb.payload.length) {
+    sk.rcvQueue = append(sk.rcvQueue, skb.payload);
+    sk.rcvNxt = (sk.rcvNxt + skb.payload.length) | 0;
+    queued = true;
+  }
+  if (skb.flags & TH_FIN) {
+    sk.rcvNxt = (sk.rcvNxt + 1) | 0;
+    tcpFin(k, sk);
+    queued = true;
+  }
+  if (queued) {
+    traceQueues(k, sk);
+    sockDefWakeup(sk);
+    if (skb.flags & TH_FIN && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
+    if (skb.payload.length) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+    else tcpSendDelayedAck(k, sk);
+  }
+}
+
+/** tcp_fin(): the peer closed its side. */
+function tcpFin(k: Kernel, sk: TcpSock): void {
+  sk.skShutdown |= RCV_SHUTDOWN;
+  sk.finQueued = true;
+  sk.done = true;
+  switch (sk.state) {
+    case TCP_SYN_RECV:
+    case TCP_ESTABLISHED:
+      tcpSetState(k, sk, TCP_CLOSE_WAIT);
+      sk.pingpong = true; // "Move to CLOSE_WAIT" ... icsk_ack.pingpong = 1
+      break;
+    case TCP_FIN_WAIT1:
+      // simultaneous close: ACK the FIN now, move to CLOSING
+      tcpSendAck(k, sk);
+      tcpSetState(k, sk, TCP_CLOSING);
+      break;
+    case TCP_FIN_WAIT2:
+      // received a FIN: send the ACK now and enter TIME-WAIT
+      tcpSendAck(k, sk);
+      tcpTimeWait(k, sk, TCP_TIME_WAIT, 0);
+      break;
+  }
+}
+
+/** tcp_send_dupack() with tcp_oow_rate_limited() */
+function tcpSendDupack(k: Kernel, sk: TcpSock): void {
+  if (tcpOowRateLimited(k, sk, 'TCPACKSkippedSeq')) return;
+  later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+}
+
+/** __tcp_oow_rate_limited(): at most one out-of-window ACK per tcp_invalid_ratelimit. */
+export function tcpOowRateLimited(k: Kernel, s: { lastOowAckTime: number }, mib: string): boolean {
+  const now = u32(jiffies(k));
+  if (s.lastOowAckTime) {
+    const elapsed = (now - s.lastOowAckTime) | 0;
+    if (elapsed >= 0 && elapsed < msecsToJiffies(k, k.sysctl['net.ipv4.tcp_invalid_ratelimit'])) {
+      mibInc(k, mib);
+      return true;
+    }
+  }
+  s.lastOowAckTime = now || 1;
+  return false;
+}
+
+/**
+ * tcp_validate_incoming(): PAWS, RFC 793 step 1 (sequence), step 2 (RST, RFC 5961 §3.2)
+ * and step 4 (SYN, RFC 5961 §4: challenge ACK). Returns false when the segment is consumed.
+ */
+export function tcpValidateIncoming(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  const opt = parseOptions(skb.options);
+  const isSyn = !!(skb.flags & TH_SYN);
+  const isRst = !!(skb.flags & TH_RST);
+  // PAWS (tcp_paws_discard)
+  if (opt.ts && sk.tstampOk && sk.tsRecent && ((sk.tsRecent - opt.ts.val) | 0) > 0 && !isRst) {
+    if (isSyn && k.profile.behaviour.pawsSynChallenge) return synChallenge(k, sk, skb);
+    mibInc(k, 'PAWSEstabRejected');
+    rcvVerdict(k, skb, sk.id, 'dropped', 'paws');
+    tcpSendDupack(k, sk);
+    return false;
+  }
+  // Step 1: check sequence number (tcp_sequence)
+  const endSeq = u32(skb.seq + skb.payload.length + (isSyn ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
+  const rcvWnd = Math.max(0, u32(sk.rcvWup + sk.rcvWnd - sk.rcvNxt) | 0);
+  if (before(endSeq, sk.rcvWup) || after(skb.seq, u32(sk.rcvNxt + rcvWnd))) {
+    if (isRst) {
+      rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
+      return false;
+    }
+    if (isSyn) return synChallenge(k, sk, skb);
+    rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
+    tcpSendDupack(k, sk);
+    return false;
+  }
+  // Step 2: check RST bit (RFC 5961 3.2: only an exact match resets)
+  if (isRst) {
+    if ((skb.seq | 0) === sk.rcvNxt) {
+      rcvVerdict(k, skb, sk.id, 'accepted');
+      tcpReset(k, sk);
+    } else {
+      rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
+      tcpSendChallengeAck(k, sk);
+    }
+    return false;
+  }
+  // Step 4: RFC 5961 4.2: send a challenge ACK to any SYN
+  if (isSyn) return synChallenge(k, sk, skb);
+  return true;
+}
+
+/** tcp_validate_incoming()'s `syn_challenge:` label. */
+function synChallenge(k: Kernel, sk: TcpSock, skb: Segment): false {
+  mibInc(k, 'TCPSYNChallenge');
+  const sent = tcpSendChallengeAck(k, sk);
+  rcvVerdict(k, skb, sk.id, 'dropped', sent ? 'syn-challenge' : 'challenge-ack-ratelimited');
+  return false;
+}
+
+/**
+ * tcp_send_challenge_ack(): per-socket rate limit (083ae308280d, 4.7; in 4.4.155), then the
+ * global budget: ~limit per second randomised (75ff39ccc1bd) on 4.4, per-netns and off by
+ * default since 79e3602caa6f (6.0). The ACK itself is a plain tcp_send_ack().
+ */
+export function tcpSendChallengeAck(k: Kernel, sk: TcpSock): boolean {
+  if (tcpOowRateLimited(k, sk, 'TCPACKSkippedChallenge')) return false;
+  const limit = k.sysctl['net.ipv4.tcp_challenge_ack_limit'];
+  if (k.profile.behaviour.challengeAckGlobal === 'per-second-random' || limit < 2147483647) {
+    const nowSec = Math.floor(jiffies(k) / k.HZ);
+    if (nowSec !== k.challengeTimestamp) {
+      const half = (limit + 1) >> 1;
+      k.challengeTimestamp = nowSec;
+      k.challengeCount = half + k.rng.below(limit);
+    }
+    if (k.challengeCount <= 0) {
+      mibInc(k, 'TCPChallengeACKLimited');
+      return false;
+    }
+    k.challengeCount--;
+  }
+  mibInc(k, 'TCPChallengeACK');
+  later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+  return true;
+}
+
+/** tcp_rcv_synsent_state_process() */
+function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  if (skb.flags & TH_ACK) {
+    // "If SEG.ACK =< ISS, or SEG.ACK > SND.NXT, send a reset" (RFC 793)
+    if (!after(skb.ack, sk.sndUna) || after(skb.ack, sk.sndNxt)) {
+      // 9603d47bad46 (5.6): "Previous FIN/ACK or RST/ACK might be ignored."
+      if (k.profile.behaviour.fastSynResendOnBadAck && sk.retransmits === 0)
+        inetCskResetXmitTimer(k, sk, TCP_TIMEOUT_MIN);
+      rcvVerdict(k, skb, sk.id, 'dropped', 'bad-ack');
+      return true; // reset_and_undo
+    }
+    if (skb.flags & TH_RST) {
+      rcvVerdict(k, skb, sk.id, 'accepted');
+      tcpReset(k, sk);
+      return false;
+    }
+    if (!(skb.flags & TH_SYN)) {
+      rcvVerdict(k, skb, sk.id, 'dropped', 'filtered');
+      return false;
+    }
+    // SYN-ACK: the connection is established
+    rcvVerdict(k, skb, sk.id, 'accepted');
+    const opt = parseOptions(skb.options);
+    sk.tstampOk = !!opt.ts && !!k.sysctl['net.ipv4.tcp_timestamps'];
+    sk.tsRecent = (opt.ts?.val ?? 0) | 0;
+    sk.tsRecentStamp = jiffies(k);
+    sk.sackOk = !!opt.sackOK && !!k.sysctl['net.ipv4.tcp_sack'];
+    sk.wscaleOk = opt.wscale !== undefined && !!k.sysctl['net.ipv4.tcp_window_scaling'];
+    sk.sndWscale = sk.wscaleOk ? opt.wscale! : 0;
+    if (!sk.wscaleOk) sk.rcvWscale = 0;
+    sk.rcvNxt = (skb.seq + 1) | 0;
+    sk.copiedSeq = sk.rcvNxt;
+    sk.rcvWup = sk.rcvNxt;
+    sk.sndUna = skb.ack | 0;
+    sk.sndWnd = skb.window;
+    inetCskClearXmitTimer(k, sk, 'retrans');
+    sk.retransmits = 0;
+    sk.backoff = 0;
+    sk.rto = k.HZ / 5;
+    tcpSetState(k, sk, TCP_ESTABLISHED);
+    traceQueues(k, sk);
+    sockDefWakeup(sk);
+    later(k, k.profile.costs.handshakeAckNs, sendAckEv, sk);
+    return false;
+  }
+  if (skb.flags & TH_RST) {
+    rcvVerdict(k, skb, sk.id, 'dropped', 'rst-ignored');
+    return false;
+  }
+  // a SYN without ACK would be a simultaneous open: not modelled, dropped
+  rcvVerdict(k, skb, sk.id, 'dropped', 'filtered');
+  return false;
+}
+
+/** tcp_reset(): the peer reset us; sk_err depends on the state (EPIPE in CLOSE-WAIT). */
+export function tcpReset(k: Kernel, sk: TcpSock): void {
+  switch (sk.state) {
+    case TCP_SYN_SENT:
+      sk.skErr = ECONNREFUSED;
+      break;
+    case TCP_CLOSE_WAIT:
+      sk.skErr = EPIPE;
+      break;
+    case TCP_CLOSE:
+      return;
+    default:
+      sk.skErr = ECONNRESET;
+  }
+  mibInc(k, 'EstabResets', sk.state === TCP_ESTABLISHED || sk.state === TCP_CLOSE_WAIT ? 1 : 0);
+  tcpDone(k, sk);
+}

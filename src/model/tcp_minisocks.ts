@@ -1,0 +1,184 @@
+/**
+ * net/ipv4/tcp_minisocks.c (Linux 4.4 and 6.18): the timewait mini-socket (tcp_time_wait,
+ * tcp_timewait_state_process) and the request sock's handling of the handshake's last ACK
+ * (tcp_check_req).
+ *
+ * Deliberate differences: no TCP_TW_RECYCLE/tw_reuse for outgoing connections; tcp_check_req()
+ * does not rate-limit SYN-ACK retransmissions for retransmitted SYNs (tcp_oow_rate_limited)
+ * and has no TCP_DEFER_ACCEPT.
+ */
+import type { Kernel } from './kernel.ts';
+import { inetCskClearXmitTimer, inetCskCompleteHashdance, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskReqskQueueDrop } from './inet_connection_sock.ts';
+import { inetTwskHashdance, inetTwskKill, inetTwskSchedule } from './inet_timewait_sock.ts';
+import { later } from './loopback.ts';
+import { after, before, u32 } from './seq.ts';
+import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
+import { tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { parseOptions, tcpDataQueue, tcpOowRateLimited } from './tcp_input.ts';
+import { sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
+import { jiffies } from './time.ts';
+import { mibInc, rcvVerdict } from './trace.ts';
+import { TCP_CLOSE, TCP_FIN_WAIT2, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpState } from './types.ts';
+
+/**
+ * tcp_time_wait(): replace a full socket by a timewait mini-socket (substate FIN_WAIT2 or
+ * TIME_WAIT) that keeps the 4-tuple in ehash and the port in its bind bucket.
+ */
+export function tcpTimeWait(k: Kernel, sk: TcpSock, state: TcpState, timeo: number): void {
+  const tw = new TimewaitSock(k.nextId++, state);
+  tw.saddr = sk.saddr;
+  tw.sport = sk.sport;
+  tw.daddr = sk.daddr;
+  tw.dport = sk.dport;
+  tw.rcvNxt = sk.rcvNxt;
+  tw.sndNxt = sk.sndNxt;
+  tw.rcvWnd = sk.rcvWnd;
+  tw.rcvWscale = sk.rcvWscale;
+  tw.tsRecent = sk.tsRecent;
+  tw.tsRecentStamp = sk.tsRecentStamp;
+  tw.tsOffset = sk.tsOffset;
+  tw.tstampOk = sk.tstampOk;
+  tw.reuse = sk.reuse;
+  tw.reuseport = sk.reuseport;
+  const rto35 = (sk.rto << 2) - (sk.rto >> 1);
+  if (timeo < rto35) timeo = rto35;
+  if (state === TCP_TIME_WAIT) timeo = TCP_TIMEWAIT_LEN_S * k.HZ;
+  if (k.sim.traceDetail)
+    k.sim.emit({ type: 'sock-new', t: k.now, sock: tw.id, kind: 'timewait', state, saddr: tw.saddr, sport: tw.sport, daddr: tw.daddr, dport: tw.dport, inode: 0 });
+  inetTwskHashdance(k, tw, sk);
+  inetTwskSchedule(k, tw, timeo);
+  mibInc(k, state === TCP_TIME_WAIT ? 'TW' : 'TCPFinWait2', 0);
+  // tcp_done(sk) for the full socket; it is orphaned, so it is destroyed
+  sk.hashed = false;
+  tcpSetState(k, sk, TCP_CLOSE);
+  inetCskDeleteKeepaliveTimer(k, sk);
+  inetCskClearXmitTimer(k, sk, 'retrans');
+  inetCskClearXmitTimer(k, sk, 'delack');
+  sk.skShutdown = SHUTDOWN_MASK;
+  if (sk.dead) inetCskDestroySock(k, sk);
+  else sockDefWakeup(sk);
+}
+
+export type TwVerdict = { kind: 'success' | 'ack' | 'rst' } | { kind: 'syn'; isn: number };
+
+/** tcp_timewait_state_process(): TCP_TW_SUCCESS, TCP_TW_ACK, TCP_TW_RST or TCP_TW_SYN (with the new ISN). */
+export function tcpTimewaitStateProcess(k: Kernel, tw: TimewaitSock, skb: Segment): TwVerdict {
+  const opt = parseOptions(skb.options);
+  const isSyn = !!(skb.flags & TH_SYN);
+  const endSeq = u32(skb.seq + skb.payload.length + (isSyn ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
+  const pawsReject = !!(opt.ts && tw.tstampOk && tw.tsRecent && ((tw.tsRecent - opt.ts.val) | 0) > 0 && !(skb.flags & TH_RST));
+  if (tw.substate === TCP_FIN_WAIT2) {
+    const inWindow = !before(endSeq, tw.rcvNxt) && !after(skb.seq, u32(tw.rcvNxt + tw.rcvWnd));
+    if (pawsReject || !inWindow) {
+      rcvVerdict(k, skb, tw.id, 'dropped', pawsReject ? 'paws' : 'out-of-window');
+      return tcpTimewaitCheckOowRateLimit(k, tw, 'TCPACKSkippedFinWait2');
+    }
+    if (skb.flags & TH_RST) {
+      rcvVerdict(k, skb, tw.id, 'accepted');
+      inetTwskKill(k, tw);
+      return { kind: 'success' };
+    }
+    if (isSyn && !before(skb.seq, tw.rcvNxt)) {
+      rcvVerdict(k, skb, tw.id, 'dropped', 'timewait');
+      return { kind: 'rst' };
+    }
+    if (!(skb.flags & TH_ACK) || !after(endSeq, tw.rcvNxt) || endSeq === skb.seq) {
+      rcvVerdict(k, skb, tw.id, 'dropped', 'dup-ack');
+      return { kind: 'success' };
+    }
+    if (!(skb.flags & TH_FIN) || endSeq !== u32(tw.rcvNxt + 1)) {
+      rcvVerdict(k, skb, tw.id, 'dropped', 'timewait');
+      return { kind: 'rst' };
+    }
+    // FIN arrived: enter the true TIME-WAIT
+    rcvVerdict(k, skb, tw.id, 'accepted');
+    const from = tw.substate;
+    tw.substate = TCP_TIME_WAIT;
+    if (k.sim.traceDetail) k.sim.emit({ type: 'state', t: k.now, sock: tw.id, from, to: TCP_TIME_WAIT });
+    tw.rcvNxt = endSeq | 0;
+    if (opt.ts) {
+      tw.tsRecent = opt.ts.val | 0;
+      tw.tsRecentStamp = jiffies(k);
+    }
+    inetTwskSchedule(k, tw, TCP_TIMEWAIT_LEN_S * k.HZ);
+    return { kind: 'ack' };
+  }
+  // Real TIME_WAIT
+  if (!pawsReject && (skb.seq | 0) === tw.rcvNxt && (skb.seq === endSeq || skb.flags & TH_RST)) {
+    if (skb.flags & TH_RST) {
+      if (!k.sysctl['net.ipv4.tcp_rfc1337']) {
+        rcvVerdict(k, skb, tw.id, 'accepted');
+        inetTwskKill(k, tw);
+        return { kind: 'success' };
+      }
+    } else {
+      inetTwskSchedule(k, tw, TCP_TIMEWAIT_LEN_S * k.HZ);
+    }
+    rcvVerdict(k, skb, tw.id, 'dropped', 'timewait');
+    return { kind: 'success' };
+  }
+  if (isSyn && !(skb.flags & TH_RST) && !(skb.flags & TH_ACK) && !pawsReject &&
+    (after(skb.seq, tw.rcvNxt) || (opt.ts && tw.tstampOk && ((tw.tsRecent - opt.ts.val) | 0) < 0))) {
+    // "a new connection": the listener gets it with ISN = tw_snd_nxt + 65535 + 2
+    let isn = u32(tw.sndNxt + 65535 + 2);
+    if (isn === 0) isn++;
+    rcvVerdict(k, skb, tw.id, 'accepted');
+    return { kind: 'syn', isn };
+  }
+  if (pawsReject) mibInc(k, 'PAWSEstabRejected');
+  if (!(skb.flags & TH_RST)) {
+    if (pawsReject || skb.flags & TH_ACK) inetTwskSchedule(k, tw, TCP_TIMEWAIT_LEN_S * k.HZ);
+    rcvVerdict(k, skb, tw.id, 'dropped', 'timewait');
+    return tcpTimewaitCheckOowRateLimit(k, tw, 'TCPACKSkippedTimeWait');
+  }
+  rcvVerdict(k, skb, tw.id, 'dropped', 'timewait');
+  return { kind: 'success' };
+}
+
+/** tcp_timewait_check_oow_rate_limit() */
+function tcpTimewaitCheckOowRateLimit(k: Kernel, tw: TimewaitSock, mib: string): { kind: 'success' | 'ack' } {
+  return tcpOowRateLimited(k, tw, mib) ? { kind: 'success' } : { kind: 'ack' };
+}
+
+/** tcp_check_req(): a segment for a request sock (NEW_SYN_RECV). */
+export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
+  const l = req.listener;
+  if (skb.flags & TH_SYN && !(skb.flags & TH_ACK) && (skb.seq | 0) === req.rcvIsn) {
+    // a retransmitted SYN: resend the SYN-ACK (rate limited by tcp_oow_rate_limited)
+    rcvVerdict(k, skb, req.id, 'accepted');
+    later(k, k.profile.costs.synAckNs, sendSynackEv, req);
+    return;
+  }
+  if (skb.flags & TH_ACK && skb.ack !== u32(req.sntIsn + 1)) {
+    // "Reset" the embryonic connection: the listener answers with a RST
+    rcvVerdict(k, skb, req.id, 'dropped', 'bad-ack');
+    later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
+    return;
+  }
+  if (skb.flags & TH_RST) {
+    rcvVerdict(k, skb, req.id, 'accepted');
+    inetCskReqskQueueDrop(k, l, req);
+    return;
+  }
+  if (!(skb.flags & TH_ACK)) return rcvVerdict(k, skb, req.id, 'dropped', 'filtered');
+  const opt = parseOptions(skb.options);
+  if (opt.ts) req.tsRecent = opt.ts.val | 0;
+  const child = tcpV4SynRecvSock(k, l, skb, req);
+  if (!child) {
+    // listen_overflow:
+    if (!k.sysctl['net.ipv4.tcp_abort_on_overflow']) {
+      req.acked = true;
+      return rcvVerdict(k, skb, req.id, 'dropped', 'listen-overflow');
+    }
+    // embryonic_reset:
+    rcvVerdict(k, skb, req.id, 'dropped', 'listen-overflow');
+    mibInc(k, 'EmbryonicRsts');
+    later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
+    inetCskReqskQueueDrop(k, l, req);
+    return;
+  }
+  rcvVerdict(k, skb, child.id, 'accepted');
+  inetCskCompleteHashdance(k, l, req, child);
+  // tcp_child_process(): the ACK may carry data or a FIN
+  if (skb.payload.length || skb.flags & TH_FIN) tcpDataQueue(k, child, skb);
+}

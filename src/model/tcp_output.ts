@@ -1,0 +1,192 @@
+/**
+ * net/ipv4/tcp_output.c (Linux 4.4 and 6.18): building and sending segments of a socket
+ * (tcp_transmit_skb and its options), the SYN of tcp_connect(), ACKs (immediate and delayed),
+ * the FIN and the active RST.
+ *
+ * Deliberate differences: no send queue (a segment is built and sent at once, its sequence
+ * space recorded in snd_nxt/write_seq); no TSO/GSO, no pacing, no congestion window; a SYN
+ * may be refilled from the pool of an unobserved run (refillSyn).
+ */
+import type { Kernel } from './kernel.ts';
+import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { ipOutput } from './loopback.ts';
+import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
+import type { TcpSock } from './sock.ts';
+import { tcpTimeStamp } from './tcp.ts';
+import { tcpDelackTimer } from './tcp_timer.ts';
+import { jiffies, timerFireTime } from './time.ts';
+import { mibInc, traceQueues, traceTimer } from './trace.ts';
+import { TCP_CLOSE, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
+
+/**
+ * Option objects without a value are shared by every segment (options are never mutated,
+ * except the TS option of a SYN that kfreeSkb() recycled, which is that SYN's own).
+ */
+export const OPT_NOP: TcpOption = { kind: 'nop' };
+const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
+
+/** tcp_select_window(): the raw 16-bit window field of a non-SYN segment. */
+export function tcpSelectWindow(sk: { rcvWnd: number; rcvWscale: number }): number {
+  return Math.min(0xffff, Math.ceil(sk.rcvWnd / (1 << sk.rcvWscale)));
+}
+
+/** tcp_syn_options() / tcp_synack_options() as tcp_options_write() lays them out. */
+export function synOptions(k: Kernel, mss: number, ts: boolean, tsVal: number, tsEcr: number, sack: boolean, wscale: number | null): TcpOption[] {
+  if (tsEcr >>> 0 !== tsEcr) throw new Error(`TS ecr must be unsigned 32-bit, got ${tsEcr}`);
+  // tcp_options_write(): MSS | SACK_PERM+TS (or NOP NOP TS) | NOP+WSCALE
+  let mssOpt = k.mssOpt;
+  if (mssOpt === null || mssOpt.value !== mss) k.mssOpt = mssOpt = { kind: 'mss', value: mss };
+  // one exact-size array literal per layout (push() would reallocate with spare capacity)
+  if (wscale === null) {
+    if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+    if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }];
+    if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK];
+    return [mssOpt];
+  }
+  let wsOpt = k.wscaleOpt;
+  if (wsOpt === null || wsOpt.shift !== wscale) k.wscaleOpt = wsOpt = { kind: 'wscale', shift: wscale };
+  if (sack && ts) return [mssOpt, OPT_SACK_OK, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+  if (ts) return [mssOpt, OPT_NOP, OPT_NOP, { kind: 'ts', val: tsVal, ecr: tsEcr }, OPT_NOP, wsOpt];
+  if (sack) return [mssOpt, OPT_NOP, OPT_NOP, OPT_SACK_OK, OPT_NOP, wsOpt];
+  return [mssOpt, OPT_NOP, wsOpt];
+}
+
+/** tcp_established_options(): NOP NOP TS on a connection that agreed on timestamps. */
+export function tsOpts(k: Kernel, sk: { tstampOk: boolean; tsOffset: number; tsRecent: number }): TcpOption[] {
+  if (!sk.tstampOk) return [];
+  return [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, sk.tsOffset), ecr: sk.tsRecent >>> 0 }];
+}
+
+/** tcp_transmit_skb() for a full socket. */
+export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array): void {
+  const seg = mkSeg(k, {
+    saddr: sk.saddr,
+    daddr: sk.daddr,
+    sport: sk.sport,
+    dport: sk.dport,
+    seq: seq >>> 0,
+    ack: flags & TH_ACK ? sk.rcvNxt >>> 0 : 0,
+    flags,
+    window: tcpSelectWindow(sk),
+    options: tsOpts(k, sk),
+    ipId: sk.inetId,
+    csum: 'partial',
+    payload,
+  });
+  sk.inetId = (sk.inetId + 1) & 0xffff;
+  sk.rcvWup = sk.rcvNxt;
+  if (flags & TH_ACK) inetCskClearXmitTimer(k, sk, 'delack');
+  ipOutput(k, seg, sk.id);
+}
+
+/** tcp_send_ack() */
+export function tcpSendAck(k: Kernel, sk: TcpSock): void {
+  if (sk.state === TCP_CLOSE) return;
+  tcpTransmitSkb(k, sk, TH_ACK, sk.sndNxt);
+}
+
+/** tcp_send_ack() as a shared event function (a reply of the receive path, see later()). */
+export function sendAckEv(k: Kernel, sk: TcpSock): void {
+  if (!sk.freed) tcpSendAck(k, sk);
+}
+
+/** tcp_send_active_reset(): RST|ACK from a full socket (listener close, abort). */
+export function tcpSendActiveReset(k: Kernel, sk: TcpSock): void {
+  mibInc(k, 'OutRsts');
+  tcpTransmitSkb(k, sk, TH_RST | TH_ACK, sk.sndNxt);
+}
+
+/**
+ * tcp_send_delayed_ack(). A zero ato (a fresh child, or a FIN that is not data) makes the
+ * timer due at once: it runs on the next tick, which is what the capture shows (the
+ * CLOSE-WAIT child ACKs the FIN within one jiffy).
+ */
+export function tcpSendDelayedAck(k: Kernel, sk: TcpSock): void {
+  sk.ackPending = true;
+  if (sk.delackTimer) return;
+  sk.delackExpires = jiffies(k) + sk.ato;
+  sk.delackTimer = k.sim.call(timerFireTime(k, sk.delackExpires), tcpDelackTimer, k, sk);
+  traceTimer(k, sk.id, 'delack', 'armed', sk.delackExpires, sk.delackTimer.t);
+}
+
+/**
+ * tcp_connect_init() and tcp_connect(): the connection's initial state, the SYN, and its
+ * retransmit timer (the ISN and IP id were chosen by tcp_v4_connect()).
+ */
+export function tcpConnect(k: Kernel, sk: TcpSock, isn: number): void {
+  // tcp_connect_init()
+  const b = k.profile.behaviour;
+  sk.rcvWscale = b.rcvWscale;
+  sk.rcvWnd = b.rcvWnd;
+  sk.sndUna = isn | 0;
+  sk.sndNxt = (isn + 1) | 0;
+  sk.writeSeq = (isn + 1) | 0;
+  sk.rcvNxt = 0;
+  sk.rto = k.HZ; // TCP_TIMEOUT_INIT
+  sk.retransmits = 0;
+  sk.totalRto = 0;
+  sk.backoff = 0;
+  sk.retransStamp = jiffies(k);
+  tcpSendSyn(k, sk);
+  traceQueues(k, sk);
+  inetCskResetXmitTimer(k, sk, sk.rto);
+}
+
+/** The SYN of tcp_connect() (and of its retransmissions), through tcp_transmit_skb(). */
+export function tcpSendSyn(k: Kernel, sk: TcpSock): void {
+  const sys = k.sysctl;
+  const b = k.profile.behaviour;
+  const ts = !!sys['net.ipv4.tcp_timestamps'];
+  const tsVal = ts ? tcpTimeStamp(k, sk.tsOffset) : 0;
+  const sack = !!sys['net.ipv4.tcp_sack'];
+  const wscale = sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null;
+  // a SYN freed by the last drop of a SYN flood is refilled instead of allocating one
+  let seg = k.skbPool.length ? refillSyn(k, k.skbPool.pop()!, sk, ts, tsVal, sack, wscale) : null;
+  if (seg !== null) k.stats.skbRecycled++;
+  else seg = newSeg(k, sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn >>> 0, 0, TH_SYN, b.synWindow, synOptions(k, b.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
+  sk.inetId = (sk.inetId + 1) & 0xffff;
+  ipOutput(k, seg, sk.id);
+}
+
+/**
+ * Rewrite a pooled SYN as the SYN tcpSendSyn() would build for sk, keeping its options
+ * array when it has the layout this SYN needs (only the TS value changes between two SYNs
+ * of the same settings); null when it does not fit (the caller allocates).
+ */
+function refillSyn(k: Kernel, seg: Segment, sk: TcpSock, ts: boolean, tsVal: number, sack: boolean, wscale: number | null): Segment | null {
+  const b = k.profile.behaviour;
+  const o = seg.options;
+  // the layout synOptions() gives for MSS, SACK_PERM, TS, NOP, WSCALE (the Linux default)
+  if (!(ts && sack && wscale !== null && o.length === 5)) return null;
+  const mss = o[0], t = o[2], ws = o[4];
+  if (mss.kind !== 'mss' || mss.value !== b.advmss || t.kind !== 'ts' || ws.kind !== 'wscale' || ws.shift !== wscale || o[1] !== OPT_SACK_OK || o[3] !== OPT_NOP) return null;
+  t.val = tsVal;
+  t.ecr = 0;
+  seg.id = k.nextSegId++;
+  seg.saddr = sk.saddr;
+  seg.daddr = sk.daddr;
+  seg.sport = sk.sport;
+  seg.dport = sk.dport;
+  seg.seq = sk.isn >>> 0;
+  seg.ack = 0;
+  seg.flags = TH_SYN;
+  seg.window = b.synWindow;
+  seg.urgent = 0;
+  seg.payload = EMPTY;
+  seg.ipId = sk.inetId;
+  seg.ttl = 64;
+  seg.df = true;
+  seg.tos = 0;
+  seg.csum = 'partial';
+  return seg;
+}
+
+/** tcp_send_fin() */
+export function tcpSendFin(k: Kernel, sk: TcpSock): void {
+  const seq = sk.writeSeq;
+  sk.writeSeq = (sk.writeSeq + 1) | 0;
+  sk.sndNxt = sk.writeSeq;
+  tcpTransmitSkb(k, sk, TH_FIN | TH_ACK, seq);
+  traceQueues(k, sk);
+  inetCskResetXmitTimer(k, sk, sk.rto || k.HZ / 5);
+}

@@ -1,0 +1,80 @@
+/**
+ * net/ipv4/tcp_timer.c (Linux 4.4 and 6.18): the retransmit timer and its give-up rule
+ * (tcp_write_timeout), the delayed-ACK timer and the keepalive timer of an orphaned
+ * FIN-WAIT-2 socket.
+ *
+ * Deliberate differences: only the SYN and the FIN are ever outstanding (no data
+ * retransmission, no RTT samples: the RTO is TCP_TIMEOUT_INIT, then TCP_RTO_MIN on lo); the
+ * retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls;
+ * no zero-window probes or keepalive probes.
+ */
+import { ETIMEDOUT } from './errno.ts';
+import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import type { Kernel } from './kernel.ts';
+import { u32 } from './seq.ts';
+import type { TcpSock } from './sock.ts';
+import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpTimeWait } from './tcp_minisocks.ts';
+import { tcpSendAck, tcpSendSyn, tcpTransmitSkb } from './tcp_output.ts';
+import { traceTimer } from './trace.ts';
+import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT, TH_ACK, TH_FIN } from './types.ts';
+
+/** tcp_retransmit_timer() / tcp_write_timeout() (the socket's embedded timer runs it as fn(k, sk)). */
+export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
+  sk.retransTimer = null;
+  sk.pending = 'none';
+  traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
+  if (sk.freed || sk.state === TCP_CLOSE) return;
+  if (sk.sndUna === sk.sndNxt) return; // nothing outstanding
+  if (tcpWriteTimeout(k, sk)) return;
+  const linear = sk.state === TCP_SYN_SENT ? k.sysctl['net.ipv4.tcp_syn_linear_timeouts'] : 0;
+  // retransmit the head of the write queue: the SYN or the FIN
+  if (sk.state === TCP_SYN_SENT) tcpSendSyn(k, sk);
+  else if (sk.state === TCP_FIN_WAIT1 || sk.state === TCP_LAST_ACK || sk.state === TCP_CLOSING)
+    tcpTransmitSkb(k, sk, TH_FIN | TH_ACK, u32(sk.sndNxt - 1));
+  // mibInc('TCPTimeouts') with a literal key (a named property access on the hot path)
+  const mib = k.mib;
+  mib['TCPTimeouts'] = (mib['TCPTimeouts'] ?? 0) + 1;
+  if (k.sim.traceDetail) k.sim.emit({ type: 'mib', t: k.now, counter: 'TCPTimeouts', delta: 1 });
+  sk.retransmits++;
+  sk.totalRto++;
+  sk.backoff++;
+  // ccce324dabfe (6.5): while total_rto <= tcp_syn_linear_timeouts the RTO is not doubled.
+  if (!(sk.state === TCP_SYN_SENT && sk.totalRto <= linear)) sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX_S * k.HZ);
+  inetCskResetXmitTimer(k, sk, sk.rto);
+}
+
+/** tcp_write_timeout(): give up after tcp_syn_retries (+ the linear ones on 6.5+). */
+function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
+  let limit: number;
+  if (sk.state === TCP_SYN_SENT) {
+    limit = k.sysctl['net.ipv4.tcp_syn_retries'] + k.sysctl['net.ipv4.tcp_syn_linear_timeouts'];
+  } else if (sk.dead) {
+    limit = 8; // tcp_orphan_retries 0 means 8
+  } else {
+    limit = 15; // tcp_retries2
+  }
+  if (sk.retransmits < limit) return false;
+  // tcp_write_err(): sk_err = sk_err_soft ?: ETIMEDOUT; tcp_done()
+  sk.skErr = ETIMEDOUT;
+  tcpDone(k, sk);
+  return true;
+}
+
+/** tcp_delack_timer(): send the ACK still pending. */
+export function tcpDelackTimer(k: Kernel, sk: TcpSock): void {
+  sk.delackTimer = null;
+  traceTimer(k, sk.id, 'delack', 'fired');
+  if (sk.ackPending && sk.state !== TCP_CLOSE && !sk.freed) tcpSendAck(k, sk);
+}
+
+/** tcp_keepalive_timer() for an orphaned FIN_WAIT2: move to the timewait socket or die. */
+export function tcpKeepaliveTimer(k: Kernel, sk: TcpSock): void {
+  sk.keepaliveTimer = null;
+  traceTimer(k, sk.id, 'keepalive', 'fired');
+  if (sk.state === TCP_FIN_WAIT2 && sk.dead) {
+    const tmo = tcpFinTime(k, sk) - TCP_TIMEWAIT_LEN_S * k.HZ;
+    if (tmo > 0) tcpTimeWait(k, sk, TCP_FIN_WAIT2, tmo);
+    else tcpDone(k, sk);
+  }
+}
