@@ -32,6 +32,8 @@ export interface Word {
   col: number;
   /** Whether any part of it was quoted or escaped (bash's "quoted" for reserved words). */
   quoted: boolean;
+  /** The word as typed, quotes included (bash shows jobs this way: `[1]+  Running  echo 'a b' &`). */
+  raw?: string;
 }
 
 /** One program with its arguments: `argv[0]` is the command name. */
@@ -153,7 +155,7 @@ function tokenize(line: string): Token[] | CmdlineError {
       text += d;
       i++;
     }
-    out.push({ t: 'word', w: { text, col: start, quoted }, end: i });
+    out.push({ t: 'word', w: { text, col: start, quoted, raw: line.slice(start, i) }, end: i });
   }
   return out;
 }

@@ -47,12 +47,12 @@ describe('bash', () => {
     const screen = k.sim.trace.flatMap((e) => (e.type === 'output' && e.tty === 't' ? [e.text] : [])).join('');
     expect(screen).toBe('[#1#root@box ~]$foo --bar\nbash: foo: command not found\n[#2#root@box ~]$echo hi\nhi\n[#3#root@box ~]$');
   });
-  it('^Z stops the foreground job, fg resumes it, kill -9 %1 reports Killed', () => {
-    const { a } = session('1 a $ nc -l 12345\n2 a ^Z\n3 a $ fg\n4 a ^Z\n5 a $ kill -9 %1');
+  it('^Z stops the foreground job, fg resumes it; kill -9 %1 shows it Stopped again at once and Killed at the next prompt (bash 5.2 in a pty)', () => {
+    const { a } = session('1 a $ nc -l 12345\n2 a ^Z\n3 a $ fg\n4 a ^Z\n5 a $ kill -9 %1\n6 a $');
     expect(a).toBe(
       '[#1#root@box ~]$nc -l 12345\n^Z\n[1]+  Stopped                 nc -l 12345\n' +
         '[#2#root@box ~]$fg\nnc -l 12345\n^Z\n[1]+  Stopped                 nc -l 12345\n' +
-        '[#3#root@box ~]$kill -9 %1\n[1]+  Killed                  nc -l 12345\n[#4#root@box ~]$',
+        '[#3#root@box ~]$kill -9 %1\n\n[1]+  Stopped                 nc -l 12345\n[#4#root@box ~]$\n[1]+  Killed                  nc -l 12345\n[#4#root@box ~]$',
     );
   });
   it('^C at an empty prompt just gives a new prompt', () => {
