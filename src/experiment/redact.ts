@@ -52,6 +52,8 @@ export function redactTcpdumpLine(line: string, o: RedactOptions): string {
 /** A terminal screen: prompts, program messages, `ss` lines. */
 export function redactTerminalLine(line: string, o: RedactOptions): string {
   let l = line.replace(/\bpid=\d+/g, 'pid=[PID]');
+  // bash's line for a job started with `&`: `[1] 4242`
+  l = l.replace(/^\[(\d+)\] \d+$/, '[$1] [PID]');
   // ip:port and ip.port pairs (ss, tcpdump lines inside a terminal), and netcat's
   // "Connection received on localhost 43242"
   l = l.replace(/(\d+\.\d+\.\d+\.\d+)([:.])(\d{4,5})\b/g, (m, a: string, sep: string, p: string) => (isKept(p, o) ? m : `${a}${sep}[PORT]`));

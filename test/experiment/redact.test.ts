@@ -55,6 +55,8 @@ describe('redacting terminal screens', () => {
       'ESTAB 0 0 127.0.0.1:[PORT] 127.0.0.1:12345 users:(("nc",pid=[PID],fd=3))',
     );
     expect(redactTerminalLine('[1]+  Killed                  nc -l 12345', keep)).toBe('[1]+  Killed                  nc -l 12345');
+    // `nc -l 12345 &`: bash's job number stays, the pid is chance
+    expect(redactTerminalLine('[1] 4242', keep)).toBe('[1] [PID]');
   });
 });
 
