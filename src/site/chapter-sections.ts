@@ -12,16 +12,16 @@
 //   --tcp-lines  lines its prose blocks start (a paragraph: one; a list: one per item)
 //   --tcp-rem    everything else, in rem: headings, gaps, transcripts (from their line
 //                counts, as Transcript.astro renders them), widgets, diagrams
-//   --tcp-sl<i>, --tcp-sn<i>  the lengths of its transcripts' lines that may wrap, and how many
-//                lines have each (wrapBuckets() in transcripts.ts), which the stylesheet turns
-//                into the rows they add at the reader's width
+//   --tcp-sp, --tcp-sd  the rows its transcripts' lines add by wrapping in a phone's and a
+//                desktop's text column (wrapStyle() in transcripts.ts), from which the stylesheet
+//                estimates the rows at the reader's width
 //
 // It is a Markdown (hast) plugin of Astro's processor (Sätteri, which also compiles MDX),
 // registered by chapterSectionsIntegration() in astro.config.mjs, for the chapters only.
 import type { AstroIntegration } from 'astro';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { foldTranscript, loadTranscript, wrapBuckets, wrapStyle } from './transcripts.ts';
+import { commandsOf, foldTranscript, loadTranscript, wrapStyle } from './transcripts.ts';
 import { cjkBreaks, isChapter } from './cjk-breaks.ts';
 
 /** Class of a section. */
@@ -76,8 +76,8 @@ export interface Estimate {
   chars: number;
   lines: number;
   rem: number;
-  /** Text of its transcripts' frames (their lines wrap at the reader's width). */
-  frames: string[];
+  /** Its transcripts' and code frames' text (their lines wrap at the reader's width). */
+  frames: Array<{ text: string; copyButton: boolean }>;
 }
 
 function textOf(node: HNode): string {
@@ -157,7 +157,7 @@ export function estimateNode(node: HNode): Estimate {
         const text = transcriptFrameText(attr(node, 'experiment') ?? '', attr(node, 'block') ?? '', attr(node, 'profile'));
         const lines = text ? text.split('\n').length : 0;
         e.rem += lines * REM.transcriptPerLine + REM.transcript;
-        if (text) e.frames.push(text);
+        if (text) e.frames.push({ text, copyButton: commandsOf(text).length > 0 });
         break;
       }
       case 'SimWidget': {
@@ -177,7 +177,7 @@ export function estimateNode(node: HNode): Estimate {
         // a repository file in a code frame (src/components/SourceFile.astro): its lines, wrapped like a transcript's
         const text = readSource(attr(node, 'path') ?? '');
         e.rem += (text ? text.split('\n').length : 0) * REM.transcriptPerLine + REM.sourceFile;
-        if (text) e.frames.push(text);
+        if (text) e.frames.push({ text, copyButton: true });
         break;
       }
       default:
@@ -200,7 +200,7 @@ export function estimateSection(nodes: HNode[]): Estimate {
 }
 
 export function sectionStyle(e: Estimate): string {
-  const wrap = wrapStyle('tcp-s', wrapBuckets(e.frames));
+  const wrap = wrapStyle('tcp-s', e.frames);
   return `--tcp-chars:${e.chars};--tcp-lines:${e.lines};--tcp-rem:${Math.round(e.rem * 10) / 10}` + (wrap ? `;${wrap}` : '');
 }
 

@@ -238,54 +238,83 @@ export function fullOutputFiles(root: string = process.cwd()): FullOutputFile[] 
 }
 
 // ---- wrapped lines ----
-// Transcripts wrap at the reader's width (ec.config.mjs: wrap; site.css: a continuation line is
-// indented WRAP_HANG characters), so no column of an ss line or a Wireshark field is hidden to the
-// right. While the browser skips a transcript or a section off screen, the stylesheet estimates
-// the rows its lines wrap into from their widths, grouped here into at most WRAP_BUCKETS lengths
-// (each length rounded up to a multiple of WRAP_QUANTUM, a bucket of few lines merged into the
-// next longer one): `--<prefix>l<i>` is a length in character cells and `--<prefix>n<i>` its
-// number of lines (site.css, "wrapped rows").
+// Transcripts wrap at the reader's width (ec.config.mjs: wrap; site.css: a continuation row is
+// indented WRAP_HANG cells past its line's own indentation; the first two lines of a frame with a
+// copy button leave it COPY_CELLS), so no column of an ss line or a Wireshark field is hidden to the
+// right. While the browser skips a transcript or a section off screen, the stylesheet estimates the
+// rows its lines wrap into: the build lays the lines out as the browser does (wrapRows) in frames
+// of WRAP_CELLS[0] cells (the text column of a 412 px phone) and WRAP_CELLS[1] (a 1350 px desktop),
+// and the stylesheet goes from one to the other as 1/cells (site.css, "wrapped lines").
 
-/** Characters a continuation line is indented by (site.css --tcp-hang). */
+/** Cells a continuation row is indented by (site.css --tcp-hang). */
 export const WRAP_HANG = 4;
-export const WRAP_BUCKETS = 6;
-const WRAP_QUANTUM = 4;
-/** No window is narrower than this many monospace cells (320 px): shorter lines never wrap. */
-const WRAP_MIN = 28;
+/** Cells of a frame's line at the two reference widths (412 px and 1350 px windows). */
+export const WRAP_CELLS = [39, 76] as const;
+/** Cells the copy button takes from the first two lines of a frame (2.5rem of 0.525rem cells). */
+const COPY_CELLS = 5;
 
 const WIDE_CHAR = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
 
-/** Width of a line of a terminal in monospace cells (a CJK character takes two, a tab up to the next multiple of 8). */
-export function cellWidth(line: string): number {
+/** Width of a string in monospace cells (a CJK character takes two). */
+export function cellWidth(text: string): number {
   let n = 0;
-  for (const ch of line) n = ch === '\t' ? n + 8 - (n % 8) : n + (WIDE_CHAR.test(ch) ? 2 : 1);
+  for (const ch of text) n += WIDE_CHAR.test(ch) ? 2 : 1;
   return n;
 }
 
-/** [length, lines] pairs, longest first: the lines of a text (or several) that may wrap, grouped. */
-export function wrapBuckets(texts: readonly string[], max = WRAP_BUCKETS): Array<[number, number]> {
-  const counts = new Map<number, number>();
-  for (const text of texts) {
-    for (const line of text.replace(/\n+$/, '').split('\n')) {
-      const w = cellWidth(line.trimEnd());
-      if (w <= WRAP_MIN) continue;
-      const q = Math.ceil(w / WRAP_QUANTUM) * WRAP_QUANTUM;
-      counts.set(q, (counts.get(q) ?? 0) + 1);
+/**
+ * Rows one line takes in a frame `cells` wide, wrapped as `white-space: pre-wrap` with
+ * `overflow-wrap: break-word` does: breaks after a run of spaces (which may hang past the edge) or
+ * after a hyphen before a letter, a word wider than a row broken anywhere; continuation rows are
+ * `indent + WRAP_HANG` cells narrower; `reserve` cells are kept free on every row.
+ */
+export function lineRows(line: string, cells: number, reserve = 0): number {
+  const text = line.replace(/\t/g, '        ').trimEnd();
+  if (!text) return 1;
+  const indent = /^ */.exec(text)![0].length;
+  const first = Math.max(1, cells - reserve);
+  const cont = Math.max(1, cells - reserve - indent - WRAP_HANG);
+  // words: what lies between two break opportunities, with the spaces after it
+  const words = text.match(/ +|[^ ]*?-(?=\p{L})|[^ ]+?(?= |$)|[^ ]+/gu) ?? [];
+  let rows = 1;
+  let cap = first;
+  let x = 0;
+  for (const word of words) {
+    if (/^ +$/.test(word)) {
+      x += word.length; // spaces hang: they never start a row
+      continue;
     }
+    let w = cellWidth(word);
+    if (x > 0 && x + w > cap) {
+      rows++;
+      cap = cont;
+      x = 0;
+    }
+    while (w > cap) {
+      // a word wider than the row: broken anywhere
+      w -= cap;
+      rows++;
+      cap = cont;
+    }
+    x += w;
   }
-  const buckets = [...counts].sort((a, b) => b[0] - a[0]);
-  // too many lengths: the bucket of fewest lines goes into the next longer one (never shorter,
-  // so the estimate errs on the long side, as a skipped block that turns out shorter moves less)
-  while (buckets.length > max) {
-    let k = 1;
-    for (let i = 2; i < buckets.length; i++) if (buckets[i][1] < buckets[k][1]) k = i;
-    buckets[k - 1][1] += buckets[k][1];
-    buckets.splice(k, 1);
-  }
-  return buckets;
+  return rows;
 }
 
-/** The custom properties of wrapBuckets() for an element's style attribute ('' when none). */
-export function wrapStyle(prefix: string, buckets: ReadonlyArray<readonly [number, number]>): string {
-  return buckets.map(([len, n], i) => `--${prefix}l${i + 1}:${len};--${prefix}n${i + 1}:${n}`).join(';');
+/** Rows a frame's lines take beyond one each, in a frame `cells` wide. */
+export function extraRows(text: string, cells: number, copyButton: boolean): number {
+  let extra = 0;
+  text.replace(/\n+$/, '').split('\n').forEach((line, i) => {
+    extra += lineRows(line, cells, copyButton && i < 2 ? COPY_CELLS : 0) - 1;
+  });
+  return extra;
+}
+
+/**
+ * The custom properties an element's style gives the stylesheet for the frames it holds:
+ * `--<prefix>p` and `--<prefix>d`, the rows their lines add at WRAP_CELLS[0] and [1] ('' if none).
+ */
+export function wrapStyle(prefix: string, frames: ReadonlyArray<{ text: string; copyButton: boolean }>): string {
+  const [p, d] = WRAP_CELLS.map((c) => frames.reduce((n, f) => n + extraRows(f.text, c, f.copyButton), 0));
+  return p || d ? `--${prefix}p:${p};--${prefix}d:${d}` : '';
 }

@@ -51,19 +51,19 @@ describe('estimates', () => {
     // a block that cannot be read still gets the frame's own height
     expect(estimateNode(jsx('Transcript', { experiment: 'seed-collision', block: 'no-such-block' })).rem).toBe(REM.transcript);
   });
-  test("a section lists the lengths of its transcripts' lines that may wrap, for the stylesheet", () => {
+  test("a section gives the rows its transcripts' lines add by wrapping, in a phone's and a desktop's column", () => {
     const watch = jsx('Transcript', { experiment: 'seed-collision', block: 'watch-states', profile: 'linux-4.4' });
     const e = estimateSection([el('h2', text('T')), watch, jsx('Transcript', { experiment: 'seed-collision', block: 'server-listen', profile: 'linux-4.4' })]);
     expect(e.frames.length).toBe(2);
     const style = sectionStyle(e);
-    // the LISTEN/CLOSE-WAIT rows of ss -natp -o (over 100 cells) are the longest bucket; '---' lines do not wrap
-    const len = Number(/--tcp-sl1:(\d+)/.exec(style)?.[1]);
-    const n = Number(/--tcp-sn1:(\d+)/.exec(style)?.[1]);
-    expect(len).toBeGreaterThan(100);
-    expect(n).toBeGreaterThan(0);
-    expect(style).not.toMatch(/--tcp-sl7/);
-    expect(sectionStyle(estimateSection([el('p', text('abc'))]))).not.toMatch(/--tcp-sl/);
+    // every LISTEN/CLOSE-WAIT row of ss -natp -o (over 100 cells) wraps, more often in a narrow column
+    const phone = Number(/--tcp-sp:(\d+)/.exec(style)?.[1]);
+    const desktop = Number(/--tcp-sd:(\d+)/.exec(style)?.[1]);
+    expect(desktop).toBeGreaterThan(10);
+    expect(phone).toBeGreaterThan(desktop * 1.5);
+    expect(sectionStyle(estimateSection([el('p', text('abc'))]))).not.toMatch(/--tcp-s[pd]/);
   });
+
   test('a widget with and without its sandbox terminal, a table by rows, anything else a guess', () => {
     expect(estimateNode(jsx('SimWidget', { experiment: 'seed-collision' })).rem).toBe(REM.sim + REM.sandbox);
     expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'false' } })).rem).toBe(REM.sim);
