@@ -1,0 +1,220 @@
+/**
+ * The socket system calls: net/socket.c (__sys_socket, __sys_bind, __sys_listen,
+ * __sys_connect, __sys_accept4, __sys_getpeername, __sys_shutdown, setsockopt/getsockopt)
+ * with the inet_* operations of net/ipv4/af_inet.c they call (inet_bind, inet_listen,
+ * inet_stream_connect, inet_accept, inet_getname, inet_shutdown), and a socket's read and
+ * write (sock_read_iter/sock_write_iter → tcp_recvmsg/tcp_sendmsg's checks, net/ipv4/tcp.c).
+ * Linux 4.4 and 6.18 alike for what the model covers.
+ *
+ * Deliberate differences: AF_INET/SOCK_STREAM only, two socket options each way; a read
+ * returns every queued byte as text; the netlink inet_diag dump (`ss`) and the packet socket
+ * of tcpdump (`pcap_open`) are system calls of their own.
+ */
+import { inetCreate } from './af_inet.ts';
+import { EAGAIN, EALREADY, EBADF, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
+import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
+import { openTap } from './loopback.ts';
+import type { ProcessTable, SysOf, Task } from './process.ts';
+import { sendSignal } from './signal.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, type TcpSock } from './sock.ts';
+import { tcpSendmsg, tcpShutdown } from './tcp.ts';
+import { tcpV4Connect } from './tcp_ipv4.ts';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
+
+/** What connect() returns when the handshake failed without an sk_err (never seen: a fallback). */
+const ECONNREFUSED_FALLBACK = 111;
+
+/** sockfd_lookup(): the socket behind fd, or -EBADF / -ENOTSOCK. */
+function sockOf(task: Task, fd: number): TcpSock | number {
+  const f = task.fds.get(fd);
+  if (!f) return -EBADF;
+  if (f.kind !== 'sock') return -ENOTSOCK;
+  return f.sk;
+}
+
+/** __sys_socket() */
+export function sysSocket(pt: ProcessTable, task: Task): void {
+  const sk = inetCreate(pt.k);
+  const fd = pt.allocFd(task, { kind: 'sock', sk, refs: 0 });
+  sk.fileRefs = 1;
+  return pt.complete(task, fd);
+}
+
+/** setsockopt(SOL_SOCKET, SO_REUSEADDR | SO_REUSEPORT) (sk_setsockopt) */
+export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  if (s.opt === 'SO_REUSEADDR') sk.reuse = !!s.val;
+  else sk.reuseport = !!s.val;
+  return pt.complete(task, 0);
+}
+
+/** getsockopt(SOL_SOCKET, SO_ERROR) (sk_getsockopt: sock_error() reads and clears sk_err) */
+export function sysGetsockopt(pt: ProcessTable, task: Task, s: SysOf<'getsockopt'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  const err = sk.skErr;
+  sk.skErr = 0;
+  return pt.complete(task, err);
+}
+
+/** __sys_bind() → inet_bind() */
+export function sysBind(pt: ProcessTable, task: Task, s: SysOf<'bind'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  // inet_bind(): "Check these errors (active socket, double bind)."
+  if (sk.state !== TCP_CLOSE || sk.sport) return pt.complete(task, -EINVAL);
+  sk.saddr = s.addr;
+  const err = inetCskGetPort(pt.k, sk, s.port);
+  if (err) sk.saddr = 0;
+  return pt.complete(task, err);
+}
+
+/** __sys_listen() → inet_listen() */
+export function sysListen(pt: ProcessTable, task: Task, s: SysOf<'listen'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  if (sk.ss !== 'unconnected' || (sk.state !== TCP_CLOSE && sk.state !== TCP_LISTEN)) return pt.complete(task, -EINVAL);
+  // __sys_listen(): "if ((unsigned int)backlog > somaxconn) backlog = somaxconn"
+  const somaxconn = pt.k.sysctl['net.core.somaxconn'];
+  const backlog = s.backlog < 0 || s.backlog > somaxconn ? somaxconn : s.backlog;
+  if (sk.state === TCP_LISTEN) {
+    sk.maxAckBacklog = backlog;
+    return pt.complete(task, 0);
+  }
+  return pt.complete(task, inetCskListenStart(pt.k, sk, backlog));
+}
+
+/** __sys_connect() → inet_stream_connect(): blocks until the handshake ends (inet_wait_for_connect). */
+export function sysConnect(pt: ProcessTable, task: Task, s: SysOf<'connect'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  if (sk.ss === 'connecting') {
+    if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) {
+      if (!task.rerun) return pt.complete(task, -EALREADY);
+      return pt.blockOn(task, sk.waiters);
+    }
+    // the handshake finished (or failed) while we slept: inet_wait_for_connect() returns
+    if (sk.state === TCP_CLOSE) {
+      sk.ss = 'unconnected';
+      const err = sk.skErr;
+      sk.skErr = 0;
+      return pt.complete(task, -(err || ECONNREFUSED_FALLBACK));
+    }
+    sk.ss = 'connected';
+    return pt.complete(task, 0);
+  }
+  if (sk.ss === 'connected') return pt.complete(task, -EISCONN);
+  if (sk.state !== TCP_CLOSE) return pt.complete(task, -EISCONN);
+  const err = tcpV4Connect(pt.k, sk, s.addr, s.port);
+  if (err) return pt.complete(task, err);
+  sk.ss = 'connecting';
+  return pt.blockOn(task, sk.waiters);
+}
+
+/** __sys_accept4() → inet_accept() → inet_csk_accept() */
+export function sysAccept(pt: ProcessTable, task: Task, s: SysOf<'accept'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  if (sk.state !== TCP_LISTEN) return pt.complete(task, -EINVAL);
+  const child = inetCskAcceptDequeue(pt.k, sk);
+  if (!child) {
+    if (s.nonblock) return pt.complete(task, -EAGAIN);
+    return pt.blockOn(task, sk.waiters);
+  }
+  child.fileRefs = 1;
+  const fd = pt.allocFd(task, { kind: 'sock', sk: child, refs: 0 });
+  return pt.complete(task, fd);
+}
+
+/** __sys_getpeername() → inet_getname(peer = 1) */
+export function sysGetpeername(pt: ProcessTable, task: Task, s: SysOf<'getpeername'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  if (!sk.dport || sk.state === TCP_CLOSE || sk.state === TCP_SYN_SENT) return pt.complete(task, -ENOTCONN);
+  return pt.complete(task, 0);
+}
+
+/** __sys_shutdown() → inet_shutdown() */
+export function sysShutdown(pt: ProcessTable, task: Task, s: SysOf<'shutdown'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  const how = s.how + 1; // SHUT_RD=0 → RCV_SHUTDOWN=1 ...
+  if (sk.state === TCP_CLOSE || sk.state === TCP_LISTEN || sk.state === TCP_SYN_SENT) return pt.complete(task, -ENOTCONN);
+  sk.skShutdown |= how;
+  tcpShutdown(pt.k, sk, how);
+  sockDefWakeup(sk);
+  return pt.complete(task, 0);
+}
+
+/** The netlink inet_diag dump plus the /proc fd scan of `ss -p`. */
+export function sysInetDiag(pt: ProcessTable, task: Task): void {
+  return pt.complete(task, pt.socketTable());
+}
+
+/** socket(AF_PACKET) with a BPF filter and a TPACKET_V3 ring (tcpdump's capture). */
+export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>): void {
+  const tap = openTap(pt.k, s.filter);
+  return pt.complete(task, tap);
+}
+
+/** tcp_recvmsg(): queued data first, then the FIN (0 = EOF), then sk_err. */
+export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock): void {
+  if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
+  if (sk.rcvQueue.length) {
+    const parts = sk.rcvQueue;
+    sk.rcvQueue = [];
+    let n = 0;
+    for (const p of parts) n += p.length;
+    sk.copiedSeq = (sk.copiedSeq + n) | 0;
+    return pt.complete(task, new TextDecoder().decode(concat(parts)));
+  }
+  if (sk.finQueued) {
+    sk.finQueued = false;
+    sk.copiedSeq = (sk.copiedSeq + 1) | 0; // found_fin_ok: ++*seq
+    return pt.complete(task, '');
+  }
+  if (sk.done) return pt.complete(task, '');
+  if (sk.skErr) {
+    const e = sk.skErr;
+    sk.skErr = 0;
+    return pt.complete(task, -e);
+  }
+  if (sk.skShutdown & RCV_SHUTDOWN) return pt.complete(task, '');
+  if (sk.state === TCP_CLOSE) return pt.complete(task, -ENOTCONN);
+  return pt.blockOn(task, sk.waiters);
+}
+
+/** tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE. */
+export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string): void {
+  if (sk.state !== TCP_ESTABLISHED && sk.state !== TCP_CLOSE_WAIT) {
+    if (sk.state === TCP_SYN_SENT) return pt.blockOn(task, sk.waiters);
+    let err = EPIPE;
+    if (sk.skErr) {
+      err = sk.skErr;
+      sk.skErr = 0;
+    }
+    if (err === EPIPE) sendSignal(pt, task, 'SIGPIPE');
+    if (task.state === 'zombie') return;
+    return pt.complete(task, -err);
+  }
+  if (sk.skShutdown & SEND_SHUTDOWN) {
+    sendSignal(pt, task, 'SIGPIPE');
+    if (task.state === 'zombie') return;
+    return pt.complete(task, -EPIPE);
+  }
+  tcpSendmsg(pt.k, sk, new TextEncoder().encode(data));
+  return pt.complete(task, data.length);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
