@@ -172,7 +172,10 @@ export function narrateFacts(trace: readonly TraceEvent[], moments: readonly Nar
             else if (!QUIET.has(e.comm)) lastExec = (e.argv ?? [e.comm]).join(' ');
           } else if (e.action === 'stop' && !QUIET.has(e.comm)) facts.push({ k: 'stopped', comm: e.comm, t: e.t - t0 });
           else if (e.action === 'cont' && !QUIET.has(e.comm)) facts.push({ k: 'resumed', comm: e.comm });
-          else if (e.action === 'exit' && e.comm === 'tcpdump') facts.push({ k: 'capture', start: false, t: e.t - t0 });
+          else if (e.action === 'exit' && e.comm === 'tcpdump') {
+            facts.push({ k: 'capture', start: false, t: e.t - t0 });
+            if (sigint === 'tcpdump') sigint = null;
+          }
           break;
         }
         case 'signal':
@@ -396,7 +399,7 @@ function sentenceEn(f: Fact): string {
     case 'interrupted':
       return `Ctrl-C interrupts ${f.comm}`;
     case 'capture':
-      return `At ${secs(f.t, 'en')} tcpdump ${f.start ? 'starts capturing on lo' : 'stops and writes its capture'}`;
+      return `At ${secs(f.t, 'en')} tcpdump ${f.start ? 'starts capturing on lo' : 'stops (Ctrl-C) and writes its capture file'}`;
     case 'syn':
       return `the client picks port ${f.port} and sends a SYN to :${f.dport} (connect())`;
     case 'syn-retrans':
@@ -480,7 +483,7 @@ function sentenceZh(f: Fact): string {
     case 'interrupted':
       return `Ctrl-C 中断了 ${f.comm}`;
     case 'capture':
-      return `${secs(f.t, 'zh')}时 tcpdump ${f.start ? '开始在 lo 上抓包' : '停止并写出抓包文件'}`;
+      return `${secs(f.t, 'zh')}时 tcpdump ${f.start ? '开始在 lo 上抓包' : '停止（Ctrl-C）并写出抓包文件'}`;
     case 'syn':
       return `客户端选用端口 ${f.port}，向 :${f.dport} 发送 SYN（connect()）`;
     case 'syn-retrans':

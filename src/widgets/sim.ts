@@ -1,21 +1,34 @@
 /**
  * <tcp-lab-sim>: the experiment re-run in the browser by the same model that produced the
  * page's transcripts. A timeline (play, pause, step, scrub; ←/→/Home/End on the slider) drives,
- * in sync, the `ss -natp -o` table in the profile's format, the packet ladder with the current
- * packet highlighted and the listener's accept queue. A profile switch and two knobs re-run the
- * simulation; the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
+ * in sync, a caption of the moment (narrated from the trace at build time, src/render/narrate.ts),
+ * the `ss -natp -o` table in the profile's format, the packet ladder with the current packet
+ * highlighted and the challenge ACK marked, and the listener's accept queue. The pictures are
+ * laid out for the widget's width (text never below 12 px). A profile switch and two knobs re-run
+ * the simulation; the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
+ * It opens on the moment the build chose (`start`: the first challenge ACK, else the fullest queue).
  */
 import { runExperiment, type Moment, type RunResult } from '../experiment/run.ts';
 import type { Experiment } from '../experiment/types.ts';
 import { renderSs } from '../render/ss.ts';
-import { renderLadder } from '../render/svg-ladder.ts';
-import { renderQueue } from '../render/svg-queue.ts';
+import { renderLadder, LADDER_CSS } from '../render/svg-ladder.ts';
+import { renderQueue, QUEUE_CSS } from '../render/svg-queue.ts';
+import { packetMarks, type PacketMark } from '../render/narrate.ts';
 import { writePcap } from '../render/pcap.ts';
 import { PROFILES } from '../model/profiles.ts';
 import type { CapturedFrame, ProfileName } from '../model/types.ts';
 import { strings, type Strings } from './strings.ts';
 
 const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as const };
+
+/** What the build puts in the widget's <script type="application/json"> (src/site/sim-data.ts). */
+export interface SimPageData {
+  exp: Experiment;
+  /** Per profile, one caption per moment of the run with the experiment's own settings. */
+  captions: Partial<Record<ProfileName, string[]>>;
+  /** The moment to open on, ns since the start. */
+  start: number;
+}
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -26,14 +39,25 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 export class TcpLabSim extends HTMLElement {
   private exp!: Experiment;
+  private captions: SimPageData['captions'] = {};
   private s!: Strings;
+  private marks: PacketMark[] = [];
+  /** Whether this run uses the experiment's own settings (the captions narrate those). */
+  private narrated = false;
+  private width = 0;
+  private resize: ResizeObserver | null = null;
+  /** The ladder of the whole run, drawn once per run and width; a scrub only shows and hides rows. */
+  private rows: SVGGElement[] = [];
+  private drawn = '';
+  private shown = -1;
+  private queueKey = '';
   private res: RunResult | null = null;
   private frames: { t: number; frame: CapturedFrame }[] = [];
   private idx = 0;
   private timer: number | null = null;
   private ui!: {
     profile: HTMLSelectElement; fin: HTMLInputElement; backlog: HTMLInputElement; play: HTMLButtonElement;
-    slider: HTMLInputElement; time: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
+    slider: HTMLInputElement; time: HTMLElement; caption: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
   };
 
   private observer: IntersectionObserver | null = null;
@@ -59,18 +83,21 @@ export class TcpLabSim extends HTMLElement {
     if (this.dataset.ready) return;
     const json = this.querySelector('script[type="application/json"]');
     if (!json?.textContent) return;
-    this.exp = JSON.parse(json.textContent) as Experiment;
+    const data = JSON.parse(json.textContent) as SimPageData;
+    this.exp = data.exp;
+    this.captions = data.captions;
     this.s = strings(document.documentElement.lang);
     this.build();
     this.dataset.ready = 'true';
     this.rerun();
     const m = /#t=([\d.]+)/.exec(location.hash);
-    if (m) this.seekTime(Number(m[1]) * 1e9);
+    this.seekTime(m ? Number(m[1]) * 1e9 : data.start);
   }
 
   disconnectedCallback(): void {
     this.observer?.disconnect();
     this.observer = null;
+    this.resize?.disconnect();
     this.stop();
   }
 
@@ -101,6 +128,8 @@ export class TcpLabSim extends HTMLElement {
     const next = el('button', { type: 'button', 'aria-label': s.next, 'data-testid': 'next' }, '»');
     const slider = el('input', { type: 'range', min: '0', max: '0', value: '0', step: '1', 'aria-label': s.timeline, 'data-testid': 'timeline' });
     const time = el('output', { 'data-testid': 'time', 'aria-live': 'off' });
+    // read out when the reader steps (not while playing: see play())
+    const caption = el('p', { class: 'tcp-sim__caption', 'data-testid': 'caption', 'aria-live': 'polite', 'aria-label': s.caption });
     prev.addEventListener('click', () => this.seek(this.idx - 1));
     next.addEventListener('click', () => this.seek(this.idx + 1));
     play.addEventListener('click', () => (this.timer === null ? this.play() : this.stop()));
@@ -110,12 +139,14 @@ export class TcpLabSim extends HTMLElement {
     const panes = el('div', { class: 'tcp-sim__panes' });
     const ssBox = el('figure', { class: 'tcp-sim__ss' });
     ssBox.append(el('figcaption', {}, s.ss));
-    const ss = el('pre', { 'data-testid': 'ss', tabindex: '0' });
+    // focusable so that a keyboard can scroll its long lines; a named region says what it is
+    const ss = el('pre', { 'data-testid': 'ss', tabindex: '0', role: 'region', 'aria-label': s.ss });
     ssBox.append(ss);
     const queue = el('div', { class: 'tcp-sim__queue', 'data-testid': 'queue' });
     const ladderBox = el('figure', { class: 'tcp-sim__ladder' });
     ladderBox.append(el('figcaption', {}, s.ladder));
-    const ladder = el('div', { 'data-testid': 'ladder', tabindex: '0' });
+    // laid out for its width: nothing to scroll, so not focusable
+    const ladder = el('div', { 'data-testid': 'ladder' });
     ladderBox.append(ladder);
     panes.append(ssBox, queue, ladderBox);
 
@@ -124,9 +155,23 @@ export class TcpLabSim extends HTMLElement {
     pcap.addEventListener('click', () => this.download());
     const link = el('a', { href: '#', 'data-testid': 'permalink' }, s.permalink);
     foot.append(pcap, link);
-    root.append(controls, tl, panes, foot);
+    // the pictures' rules, once (an SVG's own <style> would restyle the whole page on every scrub)
+    const css = el('style', {}, LADDER_CSS + QUEUE_CSS);
+    root.append(css, controls, tl, caption, panes, foot);
     this.append(root);
-    this.ui = { profile, fin, backlog, play, slider, time, ss, queue, ladder, pcap, link };
+    this.ui = { profile, fin, backlog, play, slider, time, caption, ss, queue, ladder, pcap, link };
+    // redraw the pictures for the width they get (a phone: 300 to 340 px; never scaled down)
+    this.width = panes.clientWidth;
+    if (typeof ResizeObserver !== 'undefined') {
+      this.resize = new ResizeObserver((entries) => {
+        const w = Math.floor(entries[0].contentRect.width);
+        if (w && w !== this.width) {
+          this.width = w;
+          this.render();
+        }
+      });
+      this.resize.observe(panes);
+    }
   }
 
   /** Run the model with the chosen profile and knobs, keeping the moment in time if possible. */
@@ -135,11 +180,15 @@ export class TcpLabSim extends HTMLElement {
     const fin = Math.max(1, Math.min(120, Number(this.ui.fin.value) || 60));
     const exp: Experiment = { ...this.exp, sysctl: { ...this.exp.sysctl, 'net.ipv4.tcp_fin_timeout': fin } };
     const profile = this.ui.profile.value as ProfileName;
-    this.res = runExperiment(exp, profile, { observe: true, env: { ncBacklog: Math.max(0, Number(this.ui.backlog.value) || 0) } });
+    const ncBacklog = Math.max(0, Number(this.ui.backlog.value) || 0);
+    this.res = runExperiment(exp, profile, { observe: true, env: { ncBacklog } });
     const t0 = this.res.t0;
     this.frames = this.res.trace.flatMap((e) =>
       e.type === 'xmit' ? [{ t: e.t - t0, frame: { realtimeNs: (this.res!.k.realtimeBaseUs + Math.floor(e.t / 1000)) * 1000, seg: e.seg } }] : [],
     );
+    this.marks = packetMarks(this.res.trace);
+    this.drawn = this.queueKey = '';
+    this.narrated = fin === (this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && ncBacklog === 1 && this.captions[profile]?.length === this.res.moments.length;
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
     this.dataset.profile = profile;
     this.dataset.moments = String(this.res.moments.length);
@@ -176,20 +225,58 @@ export class TcpLabSim extends HTMLElement {
     const pk = this.frames.filter((f) => f.t <= m.t);
     const last = pk.at(-1);
     const what = last ? `${last.frame.seg.sport} → ${last.frame.seg.dport}` : s.nothing;
-    u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${what}`);
     u.time.textContent = `t = ${secs} s`;
-    u.ss.textContent = renderSs(m.table, NATPO, { iproute2: prof.tools.iproute2, columns: null });
+    const ss = renderSs(m.table, NATPO, { iproute2: prof.tools.iproute2, columns: null });
+    if (u.ss.textContent !== ss) u.ss.textContent = ss;
     const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
-    u.queue.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq });
-    u.ladder.innerHTML = renderLadder(pk.map((f) => ({ t: f.t, seg: f.frame.seg })), { title: s.ladder, description: s.ladderDesc, highlight: pk.length - 1 });
+    const caption = this.narrated ? this.captions[this.res.profile]![this.idx] : s.captionsOff;
+    u.caption.textContent = caption;
+    u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${this.narrated ? caption : what}`);
+    const width = this.width || 640;
+    // Only what changed is touched: a scrub costs a few class changes, not new SVG to lay out.
+    const queueKey = `${width}${JSON.stringify(q)}`;
+    if (queueKey !== this.queueKey) {
+      this.queueKey = queueKey;
+      u.queue.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
+    }
+    const drawn = String(width);
+    if (drawn !== this.drawn) {
+      this.drawn = drawn;
+      this.shown = -1;
+      u.ladder.innerHTML = renderLadder(
+        this.frames.map((f) => ({ t: f.t, seg: f.frame.seg })),
+        { title: s.ladder, description: s.ladderDesc, width, marks: this.marks, markLabels: { challenge: s.markChallenge, retrans: s.markRetrans }, id: `${this.id || this.dataset.experiment}-ladder`, style: false },
+      );
+      this.rows = [...u.ladder.querySelectorAll<SVGGElement>('g.pkt')];
+      for (const g of this.rows) g.classList.add('later');
+    }
+    this.showPackets(pk.length);
     u.link.href = `#t=${(m.t / 1e9).toFixed(6)}`;
     this.dataset.t = secs;
+  }
+
+  /** Packets 1..n visible, the n-th highlighted; the rest keep their room, hidden. */
+  private showPackets(n: number): void {
+    const was = this.shown;
+    if (n === was) return;
+    const cur = (i: number, on: boolean) => {
+      const g = this.rows[i - 1];
+      if (!g) return;
+      g.classList.toggle('cur', on);
+      if (on) g.setAttribute('aria-current', 'true');
+      else g.removeAttribute('aria-current');
+    };
+    cur(was, false);
+    for (let i = Math.min(n, Math.max(was, 0)); i < Math.max(n, was); i++) this.rows[i]?.classList.toggle('later', i >= n);
+    cur(n, true);
+    this.shown = n;
   }
 
   private play(): void {
     const reduce = matchMedia('(prefers-reduced-motion: reduce)').matches;
     this.ui.play.textContent = '||';
     this.ui.play.setAttribute('aria-label', this.s.pause);
+    this.ui.caption.setAttribute('aria-live', 'off');
     this.timer = window.setInterval(() => {
       if (!this.res || this.idx >= this.res.moments.length - 1) return this.stop();
       this.seek(this.idx + 1);
@@ -202,6 +289,7 @@ export class TcpLabSim extends HTMLElement {
     if (this.ui) {
       this.ui.play.textContent = '▶';
       this.ui.play.setAttribute('aria-label', this.s.play);
+      this.ui.caption.setAttribute('aria-live', 'polite');
     }
   }
 

@@ -50,6 +50,10 @@ const en = {
   simTime: 'simulated time',
   event: 'event',
   nothing: 'before the first event',
+  markChallenge: 'challenge ACK',
+  markRetrans: 'retransmission',
+  caption: 'What happens at this moment',
+  captionsOff: 'The captions narrate the chapter’s settings; with these, follow the ladder, the table and the queue.',
 };
 type Strings = typeof en;
 const zh: Strings = {
@@ -103,6 +107,10 @@ const zh: Strings = {
   simTime: '模拟时间',
   event: '事件',
   nothing: '第一个事件之前',
+  markChallenge: 'challenge ACK',
+  markRetrans: '重传',
+  caption: '此刻发生了什么',
+  captionsOff: '说明文字讲的是本章的设置；改了设置之后，请看报文图、套接字表和队列。',
 };
 
 export function strings(lang: string | null | undefined): Strings {
