@@ -4,7 +4,7 @@
  * plus the clocks and the devices' state the model keeps beside it.
  *
  * The functions live in modules named after the kernel files that hold them (see the table
- * in ARCHITECTURE.md, "The kernel's files and the model's modules"): free functions taking
+ * in ARCHITECTURE.md, section 1, "Kernel"): free functions taking
  * the Kernel as their first argument, under the kernel's names in camelCase, e.g.
  * `tcpV4Rcv(k, skb)` in tcp_ipv4.ts. Behaviour that differs between kernels is selected by
  * the profile, never by `if (version > ...)` scattered around: see profiles.ts for each
