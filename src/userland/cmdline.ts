@@ -396,8 +396,10 @@ function checkNc(w: Word[]): CmdlineError | null {
   return portWord(port, true);
 }
 
-const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4']);
-const SS_STATES = new Set(['all', 'connected', 'established', 'syn-sent', 'syn-recv', 'fin-wait-1', 'fin-wait-2', 'time-wait', 'closed', 'close-wait', 'last-ack', 'listening', 'closing']);
+/** ss: short options (bundled), long options and `state NAME`. */
+export const SS_SHORT = 'natlpo4';
+export const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4']);
+export const SS_STATES = new Set(['all', 'connected', 'established', 'syn-sent', 'syn-recv', 'fin-wait-1', 'fin-wait-2', 'time-wait', 'closed', 'close-wait', 'last-ack', 'listening', 'closing']);
 
 function checkSs(w: Word[]): CmdlineError | null {
   for (let i = 1; i < w.length; i++) {
@@ -413,8 +415,11 @@ function checkSs(w: Word[]): CmdlineError | null {
       continue;
     }
     if (a.text.startsWith('-') && a.text.length > 1) {
-      for (let j = 1; j < a.text.length; j++)
-        if (!'natlpo4'.includes(a.text[j])) return { col: a.col + j, message: `unknown ss option -${a.text[j]}, expected -n -a -t -l -p -o -4` };
+      for (let j = 1; j < a.text.length; j++) {
+        const c = a.text[j];
+        // a real option (iproute2 6.1's getopt string "dhaletuwxnro460spTbEf:mMiA:D:F:vVzZN:KHSO") is not modelled; others do not exist
+        if (!'natlpo4'.includes(c)) return { col: a.col + j, message: `${'dhleuwxr60sTbEfmMiADFvVzZNKHSO'.includes(c) ? `ss option -${c} is not modelled` : `unknown ss option -${c}`}, expected -n -a -t -l -p -o -4` };
+      }
       continue;
     }
     return { col: a.col, message: `ss filter expressions are not modelled (\`${a.text}\`), expected options and \`state NAME\`` };
@@ -443,9 +448,9 @@ function checkTcpdump(w: Word[]): CmdlineError | null {
     else filter.push(a);
   }
   const f = filter.map((x) => x.text).join(' ');
-  const m = /^(?:tcp|(?:tcp\s+)?port\s+([1-9][0-9]{0,4}))$/.exec(f);
-  if (filter.length && (!m || Number(m[1] ?? 0) > 65535))
-    return { col: filter[0].col, message: `tcpdump filter \`${f}\` is not modelled, expected \`tcp\`, \`port N\` or \`tcp port N\`` };
+  const m = /^(?:tcp|(?:tcp\s+)?port\s+([1-9][0-9]{0,4})|(?:tcp\s+)?portrange\s+([1-9][0-9]{0,4})-([1-9][0-9]{0,4}))$/.exec(f);
+  if (filter.length && (!m || [m[1], m[2], m[3]].some((p) => p !== undefined && Number(p) > 65535)))
+    return { col: filter[0].col, message: `tcpdump filter \`${f}\` is not modelled, expected \`tcp\`, \`port N\`, \`tcp port N\` or \`tcp portrange A-B\`` };
   return null;
 }
 
@@ -455,12 +460,15 @@ function checkSleep(w: Word[]): CmdlineError | null {
   return null;
 }
 
+/** grep's flags the model implements (src/userland/regex.ts). */
+export const GREP_FLAGS = 'vEFGiwx';
+
 function checkGrep(w: Word[]): CmdlineError | null {
   let pattern: Word | null = null;
   for (let i = 1; i < w.length; i++) {
     const a = w[i];
     if (!pattern && a.text.startsWith('-') && a.text.length > 1) {
-      if (!/^-[vEFGiwx]+$/.test(a.text)) return { col: a.col, message: `unknown grep option ${a.text}, expected -v -E -F -G -i -w -x` };
+      if (!new RegExp(`^-[${GREP_FLAGS}]+$`).test(a.text)) return { col: a.col, message: `unknown grep option ${a.text}, expected -v -E -F -G -i -w -x` };
       continue;
     }
     if (pattern) return { col: a.col, message: 'grep reads its input from the pipe; file operands are not modelled, expected `grep [-vEFGiwx] PATTERN`' };

@@ -160,7 +160,7 @@ export const grep: Program = function* (ctx) {
   return matched ? 0 : 1;
 };
 
-/** A BPF-like filter: `tcp port N`, `port N`, `tcp`, or nothing. */
+/** A BPF-like filter: `tcp port N`, `port N`, `tcp portrange A-B`, `portrange A-B`, `tcp`, or nothing. */
 export function parseFilter(words: string[]): ((s: Segment) => boolean) | string {
   const w = words.join(' ').trim();
   if (!w || w === 'tcp') return () => true;
@@ -168,6 +168,13 @@ export function parseFilter(words: string[]): ((s: Segment) => boolean) | string
   if (m) {
     const p = Number(m[1]);
     return (s) => s.sport === p || s.dport === p;
+  }
+  const r = /^(?:tcp\s+)?portrange\s+(\d+)-(\d+)$/.exec(w);
+  if (r) {
+    // libpcap's gen_portrange(): the ends in either order, inclusive
+    const lo = Math.min(Number(r[1]), Number(r[2]));
+    const hi = Math.max(Number(r[1]), Number(r[2]));
+    return (s) => (s.sport >= lo && s.sport <= hi) || (s.dport >= lo && s.dport <= hi);
   }
   return `tcpdump: syntax error in filter expression: ${w}`;
 }

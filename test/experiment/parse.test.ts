@@ -106,6 +106,7 @@ describe('parseExperiment', () => {
     ['unknown command in a pipeline', '$ nc -l 12345   {pid=100}', '$ ss -nt | awk 1   {pid=100}', 'x/experiment.md:24:29: unknown command `awk`'],
     ['unknown nc option', '$ nc -v -p 40000', '$ nc -vy -p 40000', 'x/experiment.md:26:25: unknown nc option -y'],
     ['nc option not modelled', '$ nc -v -p 40000', '$ nc -vu -p 40000', 'x/experiment.md:26:25: nc option -u: UDP (-u) is not modelled'],
+    ['tcpdump filter not modelled', '$ nc -v -p 40000', '$ tcpdump -i lo udp port 1', 'x/experiment.md:26:34: tcpdump filter `udp port 1 localhost 12345` is not modelled'],
     ['bad nc timeout', '$ nc -v -p 40000', '$ nc -vw x -p 40000', 'x/experiment.md:26:27: bad timeout `x` for nc -w'],
     ['bad pin', '{pid=100}', '{pid=abc}', 'x/experiment.md:24:35: bad pid `abc`'],
     ['unknown pin', '{pid=100}', '{uid=0}', 'x/experiment.md:24:35: unknown pin `uid`'],

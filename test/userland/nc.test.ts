@@ -122,6 +122,15 @@ describe('-z, port ranges and -v (1.219 as observed)', () => {
   });
 });
 
+describe('a port range on the wire', () => {
+  it('tcpdump portrange A-B captures every probe of nc -z LO-HI, in order', () => {
+    const steps = '0.1 a $ tcpdump -i lo tcp portrange 12346-12344 -w p.pcap\n0.3 b $ nc -z localhost 12344-12346\n2.5 a ^C';
+    const r = runExperiment(parseExperiment(experimentText(steps, { blocks: 'p tcpdump p.pcap' }), 't.md'), 'linux-6.x', { tailNs: 3e9 });
+    const syns = r.blocks.get('p')!.split('\n').filter((l) => / Flags \[S\],/.test(l)).map((l) => /> 127\.0\.0\.1\.(\d+):/.exec(l)![1]);
+    expect(syns).toEqual(['12344', '12345', '12346']);
+  });
+});
+
 describe('-w (1.219 as observed)', () => {
   it('an idle connection is closed -w seconds after the last activity; both sides exit 0', () => {
     const { exits } = run('0.1 a $ nc -l 12345\n0.3 b $ nc -w 2 localhost 12345\n1.3 b > x');

@@ -22,7 +22,7 @@ const LINES: string[] = [
   'echo hello | nc localhost 12345', 'echo hello | nc -N localhost 12345', 'nc -l 12346 &', 'sleep 1 &', 'echo hi &', 'ss -nat | grep 12345 &', 'sleep 1; nc -z localhost 12345 &',
   ...['-n', '-a', '-t', '-l', '-p', '-o', '-4', '-natp', '-natpo4', '-ltn', '--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4'].map((o) => `ss ${o}`),
   ...['all', 'connected', 'established', 'syn-sent', 'syn-recv', 'fin-wait-1', 'fin-wait-2', 'time-wait', 'closed', 'close-wait', 'last-ack', 'listening', 'closing'].map((s) => `ss -nt state ${s}`),
-  ...['', ' -n', ' -nn', ' -U', ' -s 0', ' -s 96', ' -w t.pcap', ' tcp', ' port 12345', ' tcp port 12345', ' -nn -U -s 0 -w u.pcap tcp port 12345'].map((o) => `tcpdump -i lo${o}`),
+  ...['', ' -n', ' -nn', ' -U', ' -s 0', ' -s 96', ' -w t.pcap', ' tcp', ' port 12345', ' tcp port 12345', ' portrange 12344-12346', ' tcp portrange 12346-12344', ' -nn -U -s 0 -w u.pcap tcp port 12345'].map((o) => `tcpdump -i lo${o}`),
   'sleep 0.25', 'sleep 1',
   'ss -nat | grep 12345', 'ss -nat | grep -v 12345', "ss -nat | grep -E 'LISTEN|ESTAB'", 'ss -nat | grep -v -E x', 'ss -nat | grep -i listen', 'ss -nat | grep -F 0.0.0.0', 'ss -nat | grep -w 12345', 'ss -nat | grep -x x', 'ss -nat | grep -viG x',
   'echo', 'echo hi there', 'echo hi | grep hi', 'true', 'true | grep x', 'jobs', 'exit', 'exit 3',
