@@ -1,78 +1,98 @@
 /**
- * <tcp-lab-terminal>: a sandbox bash on a simulated Linux host (the same model). Each command
- * advances simulated time until the shell prompts again (so `sleep 61` lets a FIN-WAIT-2
- * timewait socket expire), or until nothing is left to happen for a foreground job that waits
- * on the network. Ctrl-C / Ctrl-Z / Ctrl-D (or typing ^C, ^Z, ^D) go to the foreground job.
+ * <tcp-lab-terminal>: the sandbox, a lab on one simulated Linux host (the same model). Up to four
+ * terminals (tabs, or side by side), each with its own bash, share the host; its simulated time
+ * follows the wall clock at 1× or 10× (a watch loop prints a line a second and ^C stops it), and
+ * Skip jumps to the next event. Goals are checked by the model (the socket table, not the text),
+ * and a live view shows the host's `ss -natp -o`, accept queue and packets as the timeline does.
+ * Ctrl-C / Ctrl-Z / Ctrl-D (or typing ^C, ^Z, ^D) go to the foreground job, Ctrl-L clears the
+ * screen, Up/Down walk the history, Tab completes; `help`, `clear` and `reset` at the prompt.
  *
- * The host runs in a Web Worker (sandbox-worker.ts) in slices of a few ms (sandbox-engine.ts),
- * so a runaway `while true; do ss; done` never blocks the page and ^C reaches it between two
- * slices. This element only appends the output it is sent (the screen keeps its last
- * SCROLLBACK_LINES lines). Where no worker can be made, the same engine runs here, on the main
- * thread, in setTimeout slices of the same budget. A model exception ends that host with an error
- * line and boots a new one; so does a worker that stops answering. `exit` (or ^D at the prompt)
- * ends the shell as bash does, and Enter or the "New shell" button starts another.
+ * The host runs in a Web Worker (sandbox-worker.ts, sandbox-engine.ts); this element only shows
+ * what it is sent (each screen keeps its last SCROLLBACK_LINES lines) and says what happened in a
+ * polite live region, a summary per command line rather than every line of a loop. Where no
+ * worker can be started, the worker's own script runs on this thread (loaded by a <script>). A
+ * model exception ends that host with an error line and boots a new one; so does a worker that
+ * stops answering. `exit` (or ^D at the prompt) ends a shell as bash does; Enter or "New shell"
+ * starts another on the same host.
  */
 import type { ProfileName } from '../model/types.ts';
-import { COMMANDS } from '../userland/index.ts';
-import { SandboxDriver, SandboxEngine, SLICE_MS, keepTail, shortName, type FromWorker, type Input, type Key, type ToWorker, type Update } from './sandbox-engine.ts';
-import SandboxWorker from './sandbox-worker.ts?worker';
+import workerUrl from './sandbox-worker.ts?worker&url';
+import { keepTail, MAX_TERMINALS, SPEEDS, type FromWorker, type Goal, type Input, type Key, type ToWorker, type TtyState, type Update } from './sandbox-protocol.ts';
 import { strings, type Strings } from './strings.ts';
 
-/** Lines the screen keeps (it is trimmed back to this when it holds twice as many). */
+/** Lines a screen keeps (it is trimmed back to this when it holds twice as many). */
 export const SCROLLBACK_LINES = 2000;
-/** Characters the screen keeps (a few very long lines). */
+/** Characters a screen keeps (a few very long lines). */
 const SCROLLBACK_CHARS = 512 * 1024;
-/** A worker that sends nothing for this long while busy is stuck inside one model step. */
+/** A worker that sends nothing for this long is stuck inside one model step (it reports every 100 ms). */
 const HANG_MS = 3000;
-/** Lines per block of the screen. */
+/** Lines per block of a screen. */
 const BLOCK_LINES = 50;
 
+type G = typeof globalThis & { TCP_LAB_SANDBOX_WORKER?: unknown; TCP_LAB_SANDBOX_CONNECT?: (post: (m: FromWorker) => void) => (m: ToWorker) => void };
+
 interface Runner {
-  send(x: Input): void;
+  send(m: ToWorker): void;
   stop(): void;
   readonly inWorker: boolean;
 }
 
-/** The worker's script: offline, the export embeds it (file:// cannot start a worker from a file). */
-function makeWorker(): Worker | null {
+/** The worker: offline, from the script the export embeds (file:// cannot start a worker from a file). */
+function workerRunner(onMsg: (m: FromWorker) => void, onError: (message: string) => void): Runner | null {
   if (typeof Worker === 'undefined') return null;
+  let w: Worker;
   try {
-    const embedded = (globalThis as { TCP_LAB_SANDBOX_WORKER?: unknown }).TCP_LAB_SANDBOX_WORKER;
+    const embedded = (globalThis as G).TCP_LAB_SANDBOX_WORKER;
     if (typeof embedded === 'string') {
       const url = URL.createObjectURL(new Blob(['URL.revokeObjectURL(self.location.href);\n', embedded], { type: 'text/javascript' }));
-      return new Worker(url, { name: 'tcp-lab-sandbox' });
-    }
-    if (location.protocol === 'file:') return null;
-    return new SandboxWorker({ name: 'tcp-lab-sandbox' });
+      w = new Worker(url, { name: 'tcp-lab-sandbox' });
+    } else if (location.protocol === 'file:') return null;
+    else w = new Worker(workerUrl, { name: 'tcp-lab-sandbox' });
   } catch {
     return null;
   }
-}
-
-function workerRunner(profile: ProfileName, onUpdate: (u: Update) => void, onError: (message: string) => void): Runner | null {
-  const w = makeWorker();
-  if (!w) return null;
-  w.onmessage = (e: MessageEvent<FromWorker>) => onUpdate(e.data.update);
+  w.onmessage = (e: MessageEvent<FromWorker>) => onMsg(e.data);
   w.onerror = (e) => {
     e.preventDefault();
     onError(e.message || 'worker error');
   };
-  const post = (m: ToWorker) => w.postMessage(m);
-  post({ type: 'boot', profile });
-  return { send: (input) => post({ type: 'input', input }), stop: () => w.terminate(), inWorker: true };
+  return { send: (m) => w.postMessage(m), stop: () => w.terminate(), inWorker: true };
 }
 
-/** The same engine on this thread, a slice per setTimeout task. */
-function localRunner(profile: ProfileName, onUpdate: (u: Update) => void): Runner {
+let loading: Promise<unknown> | null = null;
+
+/** The worker's script on this thread (a <script> element: it defines TCP_LAB_SANDBOX_CONNECT). */
+function pageRunner(onMsg: (m: FromWorker) => void, onError: (message: string) => void): Runner {
+  const g = globalThis as G;
+  let handle: ((m: ToWorker) => void) | null = null;
   let stopped = false;
-  const driver = new SandboxDriver(
-    new SandboxEngine(profile),
-    (u) => stopped || onUpdate(u),
-    () => performance.now(),
-    (fn) => setTimeout(() => stopped || fn(), 0),
-    SLICE_MS,
+  const waiting: ToWorker[] = [];
+  loading ??= new Promise((ok, fail) => {
+    const s = document.createElement('script');
+    s.src = workerUrl;
+    s.onload = ok;
+    s.onerror = () => {
+      loading = null;
+      fail(new Error(workerUrl));
+    };
+    document.head.append(s);
+  });
+  loading.then(
+    () => {
+      if (stopped || !g.TCP_LAB_SANDBOX_CONNECT) return stopped || onError('no sandbox script');
+      handle = g.TCP_LAB_SANDBOX_CONNECT((m) => stopped || onMsg(m));
+      for (const m of waiting) handle(m);
+    },
+    (e: Error) => stopped || onError(e.message),
   );
-  return { send: (x) => stopped || driver.input(x), stop: () => (stopped = true), inWorker: false };
+  return {
+    send: (m) => (handle ? handle(m) : waiting.push(m)),
+    stop: () => {
+      handle?.({ type: 'stop' });
+      stopped = true;
+    },
+    inWorker: false,
+  };
 }
 
 function countLines(text: string): number {
@@ -89,35 +109,54 @@ function lastLines(text: string, n: number): string {
   return i < 0 ? text : text.slice(i + 2);
 }
 
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  e.className = cls;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** One terminal: its tab, screen, input line, note and history. */
+interface Pane {
+  i: number;
+  root: HTMLElement;
+  tab: HTMLButtonElement;
+  screen: HTMLPreElement;
+  partial: HTMLElement;
+  input: HTMLInputElement;
+  note: HTMLElement;
+  newShell: HTMLButtonElement;
+  blocks: Array<{ el: HTMLElement; lines: number; chars: number }>;
+  lines: number;
+  chars: number;
+  partialText: string;
+  scrollQueued: boolean;
+  history: string[];
+  hpos: number;
+  state: TtyState;
+}
+
 export class TcpLabTerminal extends HTMLElement {
   private s!: Strings;
   private profile: ProfileName = 'linux-4.4';
-  private screen!: HTMLPreElement;
-  private input!: HTMLInputElement;
-  private clock!: HTMLElement;
-  private note!: HTMLElement;
-  private newShellButton!: HTMLButtonElement;
-  private history: string[] = [];
-  private hpos = 0;
+  private panes: Pane[] = [];
+  private active = 0;
+  private ui!: {
+    tabs: HTMLElement; add: HTMLButtonElement; split: HTMLButtonElement; speeds: HTMLButtonElement[]; clock: HTMLElement;
+    panes: HTMLElement; say: HTMLElement; goals: HTMLElement; goalsTitle: HTMLElement; live: HTMLDetailsElement; liveSs: HTMLElement; liveQueue: HTMLElement; liveLadder: HTMLElement;
+  };
+  /** The reader asked for a new terminal: focus its input line when it comes. */
+  private focusNew = false;
+  private completionId = 0;
 
   private runner: Runner | null = null;
   /** Inputs sent to the current runner, and how many it has taken. */
   private sent = 0;
   private taken = 0;
-  private running = false;
-  private ended = false;
-  private noteFor: string | null = null;
-  /** The screen's blocks of complete lines, their lines and characters; its unfinished last line. */
-  private blocks: Array<{ el: HTMLElement; lines: number; chars: number }> = [];
-  private lines = 0;
-  private chars = 0;
-  private partial!: HTMLElement;
-  private partialText = '';
-  private atLineStart = true;
-  private scrollQueued = false;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
-  /** Inputs sent before a new worker first answered (replayed on this thread if it never does). */
-  private early: Input[] | null = null;
+  /** Messages sent before a new worker first answered (replayed on this thread if it never does). */
+  private early: ToWorker[] | null = null;
 
   private observer: IntersectionObserver | null = null;
 
@@ -151,88 +190,169 @@ export class TcpLabTerminal extends HTMLElement {
 
   private build(): void {
     const s = this.s;
+    const id = this.id || 'tcp-term';
     this.replaceChildren();
-    const help = document.createElement('p');
-    help.className = 'tcp-term__help';
-    help.id = `${this.id || 'tcp-term'}-help`;
-    help.textContent = s.terminalHelp;
-    this.screen = document.createElement('pre');
-    this.screen.className = 'tcp-term__screen';
-    this.screen.setAttribute('data-testid', 'screen');
-    this.screen.setAttribute('role', 'log');
-    this.screen.setAttribute('aria-live', 'polite');
-    this.screen.setAttribute('aria-label', s.terminal);
-    this.screen.tabIndex = 0;
-    this.partial = document.createElement('span');
-    this.partial.className = 'tcp-term__partial';
-    this.screen.append(this.partial);
-    const form = document.createElement('form');
-    form.className = 'tcp-term__form';
-    this.input = document.createElement('input');
-    this.input.setAttribute('data-testid', 'command');
-    this.input.setAttribute('aria-label', s.command);
-    this.input.setAttribute('aria-describedby', help.id);
-    this.input.autocomplete = 'off';
-    this.input.spellcheck = false;
-    this.newShellButton = document.createElement('button');
-    this.newShellButton.type = 'button';
-    this.newShellButton.className = 'tcp-term__new';
-    this.newShellButton.setAttribute('data-testid', 'new-shell');
-    this.newShellButton.textContent = s.newShell;
-    this.newShellButton.hidden = true;
-    this.newShellButton.addEventListener('click', () => {
-      this.newShell();
-      this.input.focus();
-    });
-    this.clock = document.createElement('span');
-    this.clock.className = 'tcp-term__clock';
-    this.clock.setAttribute('data-testid', 'clock');
-    form.append(this.input, this.newShellButton, this.clock);
-    // a hint outside the screen (which stays exactly what bash prints) when a command is unknown
-    // or the shell has exited
-    this.note = document.createElement('p');
-    this.note.className = 'tcp-term__note';
-    this.note.setAttribute('data-testid', 'note');
-    this.note.setAttribute('role', 'status');
-    this.note.hidden = true;
-    form.addEventListener('submit', (e) => {
+    const help = el('p', 'tcp-term__help', { id: `${id}-help` }, s.terminalHelp);
+    const bar = el('div', 'tcp-term__bar');
+    const tabs = el('div', 'tcp-term__tabs', { role: 'tablist', 'aria-label': s.terminals });
+    tabs.addEventListener('keydown', (e) => {
+      const n = this.panes.length;
+      const to = { ArrowRight: this.active + 1, ArrowLeft: this.active - 1 + n, Home: 0, End: n - 1 }[e.key];
+      if (to === undefined) return;
       e.preventDefault();
-      const v = this.input.value;
-      this.input.value = '';
-      if (v.trim()) this.history.push(v);
-      this.hpos = this.history.length;
-      this.submit(v);
+      this.select(to % n, 'tab');
     });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.ctrlKey && ['c', 'z', 'd', '\\'].includes(e.key.toLowerCase())) {
-        e.preventDefault();
-        this.key(`^${e.key.toUpperCase()}` as Key);
-      } else if (e.key === 'ArrowUp' && this.hpos > 0) {
-        e.preventDefault();
-        this.input.value = this.history[--this.hpos];
-      } else if (e.key === 'ArrowDown' && this.hpos < this.history.length) {
-        e.preventDefault();
-        this.hpos++;
-        this.input.value = this.history[this.hpos] ?? '';
-      }
+    const add = el('button', 'tcp-term__btn', { type: 'button', 'aria-label': s.newTerminal, title: s.newTerminal, 'data-testid': 'new-terminal' }, '+');
+    add.addEventListener('click', () => {
+      this.focusNew = true;
+      this.send({ kind: 'open' });
     });
-    this.append(help, this.screen, form, this.note);
-    this.clock.textContent = `${s.simTime}: ${(0).toFixed(3)} s`;
+    const split = el('button', 'tcp-term__btn', { type: 'button', 'aria-pressed': 'false', 'data-testid': 'split' }, s.split);
+    split.addEventListener('click', () => this.setSplit(split.getAttribute('aria-pressed') !== 'true'));
+    const speedBox = el('span', 'tcp-term__speed', { role: 'group', 'aria-label': s.speed });
+    const speeds = SPEEDS.map((v) => {
+      const b = el('button', 'tcp-term__btn', { type: 'button', 'aria-pressed': String(v === 1), 'data-speed': String(v) }, `${v}×`);
+      b.addEventListener('click', () => this.send({ kind: 'speed', speed: v }));
+      return b;
+    });
+    const skip = el('button', 'tcp-term__btn', { type: 'button', 'data-testid': 'skip' }, s.skip);
+    skip.addEventListener('click', () => this.send({ kind: 'skip' }));
+    speedBox.append(...speeds, skip);
+    const reset = el('button', 'tcp-term__btn', { type: 'button', 'data-testid': 'reset', title: s.resetTitle }, s.reset);
+    reset.addEventListener('click', () => this.send({ kind: 'reset' }));
+    const clock = el('span', 'tcp-term__clock', { 'data-testid': 'clock' });
+    bar.append(tabs, add, split, speedBox, reset, clock);
+
+    const goals = el('details', 'tcp-term__goals', { open: '' });
+    const goalsTitle = el('summary', '', {}, s.goals);
+    const goalList = el('ol', '', { 'data-testid': 'goals' });
+    goals.append(goalsTitle, goalList);
+
+    const panes = el('div', 'tcp-term__panes');
+    const say = el('p', 'tcp-term__say', { role: 'status', 'data-testid': 'say' });
+
+    const live = el('details', 'tcp-term__live', { open: '', 'data-testid': 'live' });
+    live.append(el('summary', '', {}, s.live));
+    const liveSs = el('pre', 'tcp-term__live-ss', { 'data-testid': 'live-ss', tabindex: '0', role: 'region', 'aria-label': s.ss });
+    const liveQueue = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-queue' });
+    const liveLadder = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-ladder', tabindex: '0', role: 'region', 'aria-label': s.ladder });
+    live.append(liveSs, liveQueue, liveLadder);
+    live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open }));
+
+    this.append(help, goals, bar, panes, say, live);
+    this.ui = { tabs, add, split, speeds, clock, panes, say, goals: goalList, goalsTitle, live, liveSs, liveQueue, liveLadder };
+    this.panes = [];
+    this.addPane();
+    this.setClock(0, false);
   }
 
-  /** A new host (in a worker when one can be made). */
+  private addPane(): void {
+    const s = this.s;
+    const i = this.panes.length;
+    const id = `${this.id || 'tcp-term'}-${i + 1}`;
+    const name = s.terminalN(i + 1);
+    const tab = el('button', 'tcp-term__tab', { type: 'button', role: 'tab', id: `${id}-tab`, 'aria-controls': id, 'data-testid': 'tab' }, String(i + 1));
+    tab.setAttribute('aria-label', name);
+    tab.addEventListener('click', () => this.select(i, 'input'));
+    this.ui.tabs.append(tab);
+    const root = el('div', 'tcp-term__pane', { id, 'data-testid': 'pane', 'data-tty': String(i) });
+    const title = el('span', 'tcp-term__name', { 'aria-hidden': 'true' }, name);
+    // the screen is a log the reader can scroll and read, not a live region: a loop's hundreds of
+    // lines are summarised in the element's status line instead (say())
+    const screen = el('pre', 'tcp-term__screen', { 'data-testid': 'screen', role: 'log', 'aria-live': 'off', 'aria-label': s.screenOf(name), tabindex: '0' });
+    const partial = el('span', 'tcp-term__partial');
+    screen.append(partial);
+    const form = el('form', 'tcp-term__form');
+    const input = el('input', '', {
+      'data-testid': 'command', 'aria-label': s.commandIn(name), 'aria-describedby': `${this.id || 'tcp-term'}-help`,
+      autocomplete: 'off', autocapitalize: 'off', autocorrect: 'off', spellcheck: 'false', enterkeyhint: 'send',
+    });
+    const newShell = el('button', 'tcp-term__new', { type: 'button', 'data-testid': 'new-shell', hidden: '' }, s.newShell);
+    newShell.addEventListener('click', () => {
+      this.newShell(p);
+      input.focus();
+    });
+    form.append(input, newShell);
+    // a hint outside the screen (which stays what the simulated programs print)
+    const note = el('p', 'tcp-term__note', { 'data-testid': 'note', role: 'status', hidden: '' });
+    root.append(title, screen, form, note);
+    this.ui.panes.append(root);
+    const p: Pane = {
+      i, root, tab, screen, partial, input, note, newShell, blocks: [], lines: 0, chars: 0, partialText: '', scrollQueued: false,
+      history: [], hpos: 0, state: { ended: false, prompt: false, unknown: null, refused: null, note: '' },
+    };
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const v = input.value;
+      input.value = '';
+      if (v.trim() && v !== p.history.at(-1)) p.history.push(v);
+      p.hpos = p.history.length;
+      this.submit(v, i);
+    });
+    input.addEventListener('keydown', (e) => this.keydown(e, p));
+    input.addEventListener('focus', () => this.active !== i && this.select(i, null));
+    this.panes.push(p);
+    this.setSplit(this.ui.split.getAttribute('aria-pressed') === 'true');
+    this.ui.add.disabled = this.panes.length >= MAX_TERMINALS;
+    this.select(i, null);
+  }
+
+  private keydown(e: KeyboardEvent, p: Pane): void {
+    const input = p.input;
+    const k = e.key;
+    if (e.ctrlKey && !e.altKey && !e.metaKey && ['c', 'z', 'd', '\\', 'l'].includes(k.toLowerCase())) {
+      e.preventDefault();
+      if (k.toLowerCase() === 'l') this.clearScreen(p, false);
+      else this.key(`^${k.toUpperCase()}` as Key, p.i);
+    } else if (k === 'ArrowUp' && p.hpos > 0) {
+      e.preventDefault();
+      input.value = p.history[--p.hpos];
+    } else if (k === 'ArrowDown' && p.hpos < p.history.length) {
+      e.preventDefault();
+      p.hpos++;
+      input.value = p.history[p.hpos] ?? '';
+    } else if (k === 'Tab' && !e.shiftKey && input.value.trim() && !p.state.ended) {
+      // with something typed, Tab completes (an empty line lets Tab move the focus on)
+      e.preventDefault();
+      this.send({ kind: 'complete', tty: p.i, text: input.value, id: ++this.completionId });
+    }
+  }
+
+  /** Show terminal `i`; focus its tab or its input line. */
+  private select(i: number, focus: 'tab' | 'input' | null): void {
+    this.active = i;
+    const split = this.ui.split.getAttribute('aria-pressed') === 'true';
+    for (const p of this.panes) {
+      const on = p.i === i;
+      p.tab.setAttribute('aria-selected', String(on));
+      p.tab.tabIndex = on ? 0 : -1;
+      p.root.hidden = !on && !split;
+    }
+    if (focus) this.panes[i][focus].focus();
+  }
+
+  private setSplit(on: boolean): void {
+    this.ui.split.setAttribute('aria-pressed', String(on));
+    this.ui.panes.classList.toggle('tcp-term__panes--split', on);
+    this.ui.tabs.hidden = on;
+    for (const p of this.panes) {
+      // side by side, each terminal is a group named by its title; as tabs, a tab panel
+      p.root.setAttribute('role', on ? 'group' : 'tabpanel');
+      p.root.setAttribute('aria-label', this.s.terminalN(p.i + 1));
+    }
+    this.select(this.active, null);
+  }
+
+  /** A new host (in a worker when one can be started). */
   private start(): void {
     this.runner?.stop();
-    this.sent = 0;
-    this.taken = 0;
-    this.running = true;
-    this.setEnded(false);
-    const onUpdate = (u: Update) => this.update(u);
+    this.sent = this.taken = 0;
+    const onMsg = (m: FromWorker) => this.update(m.update);
     const runner = workerRunner(
-      this.profile,
-      (u) => {
-        if (this.runner === runner) this.early = null;
-        onUpdate(u);
+      (m) => {
+        if (this.runner !== runner) return;
+        this.early = null;
+        onMsg(m);
       },
       (message) => {
         if (this.runner !== runner) return;
@@ -241,55 +361,73 @@ export class TcpLabTerminal extends HTMLElement {
       },
     );
     this.early = runner ? [] : null;
-    this.useRunner(runner ?? localRunner(this.profile, onUpdate));
+    this.useRunner(runner ?? this.pageRunner());
+    const boot: ToWorker = { type: 'boot', profile: this.profile, lang: document.documentElement.lang, goals: this.dataset.goals ?? '' };
+    this.early?.push(boot);
+    this.runner!.send(boot);
+    for (let i = 1; i < this.panes.length; i++) this.send({ kind: 'open' });
+    if (this.ui.live.open) this.send({ kind: 'live', on: true });
   }
 
-  /** A worker that could not start at all: the same engine on this thread, given what was typed. */
+  private pageRunner(): Runner {
+    const r: Runner = pageRunner(
+      (m) => this.runner === r && this.update(m.update),
+      () => this.runner === r && this.print(this.s.noWorker),
+    );
+    return r;
+  }
+
+  /** A worker that could not start at all: its script on this thread, given what was sent. */
   private fallBack(): void {
     this.runner?.stop();
-    const local = localRunner(this.profile, (u) => this.update(u));
-    for (const x of this.early ?? []) local.send(x);
+    const early = this.early ?? [];
     this.early = null;
-    this.useRunner(local);
+    this.useRunner(this.pageRunner());
+    for (const m of early) this.runner!.send(m);
   }
 
   private useRunner(r: Runner): void {
     this.runner = r;
     this.dataset.mode = r.inWorker ? 'worker' : 'main-thread';
-    this.setBusy();
+    this.heartbeat();
   }
 
   private restart(line: string): void {
-    this.print(line);
+    for (const p of this.panes) this.print(line, p);
     this.start();
   }
 
   private send(x: Input): void {
     if (!this.runner) return;
+    const m: ToWorker = { type: 'input', input: x };
     this.sent++;
-    this.early?.push(x);
-    this.runner.send(x);
-    this.setBusy();
+    this.dataset.busy = 'true';
+    this.early?.push(m);
+    this.runner.send(m);
   }
 
-  /** Type a line (or a ^X key written out) into the terminal. */
-  submit(line: string): void {
-    if (this.ended) return this.newShell();
+  /** Type a line (or a ^X key written out) into terminal `tty` (the active one). */
+  submit(line: string, tty = this.active): void {
+    const p = this.panes[tty];
+    if (!p) return;
+    if (p.state.ended) return this.newShell(p);
     const t = line.trim();
-    if (/^\^[CZD\\]$/i.test(t)) return this.key(t.toUpperCase() as Key);
-    this.send({ kind: 'line', text: line });
+    if (/^\^[CZD\\]$/i.test(t)) return this.key(t.toUpperCase() as Key, tty);
+    p.state.prompt = false;
+    p.root.dataset.prompt = 'false';
+    this.send({ kind: 'line', tty, text: line });
   }
 
-  key(k: Key): void {
-    if (this.ended) return;
-    this.send({ kind: 'key', key: k });
+  key(k: Key, tty = this.active): void {
+    if (this.panes[tty]?.state.ended) return;
+    this.send({ kind: 'key', tty, key: k });
   }
 
-  /** A new shell on the same host, after the last one exited. */
-  newShell(): void {
-    if (!this.ended) return;
-    this.setEnded(false);
-    this.send({ kind: 'new-shell' });
+  /** A new shell on a terminal whose shell exited. */
+  private newShell(p: Pane): void {
+    if (!p.state.ended) return;
+    p.state.ended = false;
+    this.send({ kind: 'new-shell', tty: p.i });
   }
 
   /**
@@ -300,112 +438,170 @@ export class TcpLabTerminal extends HTMLElement {
     this.send({ kind: 'fault', message, hang });
   }
 
-  private update(u: Update): void {
-    for (const it of u.items) {
-      if (it.kind === 'out') this.output(it.text);
-      else if (it.kind === 'crash') {
-        this.print(this.s.hostCrashed(it.message));
-        this.setEnded(false);
-      } else this.setEnded(true);
-    }
-    // (an update sent before the worker took our last input may still say the shell has ended)
-    if (u.seq >= this.sent && u.ended !== this.ended) this.setEnded(u.ended);
-    this.taken = u.seq;
-    this.running = u.busy;
-    this.clock.textContent = `${this.s.simTime}: ${(Math.max(0, u.simNs) / 1e9).toFixed(3)} s`;
-    this.dataset.simTime = String(u.simNs);
-    if (!this.ended && u.unknown !== this.noteFor) {
-      this.noteFor = u.unknown;
-      this.note.hidden = u.unknown === null;
-      this.note.textContent = u.unknown === null ? '' : this.s.unknownCommand(shortName(u.unknown), COMMANDS.join(', '));
-    }
-    this.setBusy();
-  }
-
-  private setBusy(): void {
-    const busy = this.running || this.taken < this.sent;
-    this.dataset.busy = String(busy);
+  /** A worker that stops answering (it reports every 100 ms) is stuck inside one model step. */
+  private heartbeat(): void {
     if (this.watchdog !== null) clearTimeout(this.watchdog);
-    this.watchdog = null;
-    // A worker that stops answering is stuck inside one model step: only terminate() ends that.
-    if (busy && this.runner?.inWorker) {
-      const runner = this.runner;
-      this.watchdog = setTimeout(() => {
-        if (this.runner !== runner) return;
-        if (this.early) this.fallBack();
-        else this.restart(this.s.hostHung);
-      }, HANG_MS);
+    const runner = this.runner;
+    if (!runner?.inWorker) return;
+    this.watchdog = setTimeout(() => {
+      if (this.runner !== runner) return;
+      // a hidden page's timers run late: look again when it is shown
+      if (document.hidden) return this.heartbeat();
+      if (this.early) this.fallBack();
+      else this.restart(this.s.hostHung);
+    }, HANG_MS);
+  }
+
+  private update(u: Update): void {
+    const s = this.s;
+    this.heartbeat();
+    for (const it of u.items) {
+      if (it.kind === 'out') this.output(this.panes[it.tty], it.text);
+      else if (it.kind === 'crash') for (const p of this.panes) this.print(s.hostCrashed(it.message), p);
+      else if (it.kind === 'clear') this.clearScreen(this.panes[it.tty], true);
+      else for (const p of this.panes) this.clearScreen(p, true);
+    }
+    while (this.panes.length < u.ttys.length) this.addPane();
+    if (this.focusNew && this.panes.length === u.ttys.length && u.seq >= this.sent) {
+      this.focusNew = false;
+      this.select(this.panes.length - 1, 'input');
+    }
+    this.taken = u.seq;
+    const settled = u.seq >= this.sent;
+    this.dataset.busy = String(!settled);
+    this.dataset.speed = String(u.speed);
+    this.dataset.simTime = String(u.simNs);
+    this.setClock(u.simNs, u.behind);
+    for (const b of this.ui.speeds) b.setAttribute('aria-pressed', String(Number(b.dataset.speed) === u.speed));
+    u.ttys.forEach((st, i) => this.setState(this.panes[i], st, settled));
+    if (u.goals) this.setGoals(u.goals);
+    if (u.say) this.say(u.say);
+    if (u.live) {
+      const l = this.ui;
+      if (u.live.ss !== undefined) l.liveSs.textContent = u.live.ss;
+      if (u.live.queue !== undefined) l.liveQueue.innerHTML = u.live.queue;
+      if (u.live.ladder !== undefined) l.liveLadder.innerHTML = u.live.ladder;
+    }
+    const c = u.completion;
+    if (c && c.id === this.completionId) {
+      const p = this.panes[c.tty];
+      if (c.candidates.length) this.lines(p, `${p.partialText}${p.input.value}\n${c.candidates.join('  ')}\n`);
+      p.input.value = c.text;
     }
   }
 
-  private setEnded(ended: boolean): void {
-    this.ended = ended;
-    this.newShellButton.hidden = !ended;
-    this.dataset.ended = String(ended);
-    if (ended) {
-      this.noteFor = null;
-      this.note.hidden = false;
-      this.note.textContent = this.s.shellExited;
-    } else if (this.noteFor === null) this.note.hidden = true;
+  private setClock(ns: number, behind: boolean): void {
+    this.ui.clock.textContent = `${this.s.simTime}: ${(ns / 1e9).toFixed(1)} s${behind ? ` (${this.s.behind})` : ''}`;
   }
 
-  /** A line of the widget's own (an error), on a line of its own. */
-  private print(line: string): void {
-    this.output(`${this.atLineStart ? '' : '\n'}${line}\n`);
+  private setState(p: Pane, st: TtyState, settled: boolean): void {
+    const was = p.state;
+    // (an update sent before the worker took our last input may still say the shell has ended)
+    if (!settled && was.ended !== st.ended) st = { ...st, ended: was.ended };
+    p.state = st;
+    const prompt = st.prompt && settled;
+    p.root.dataset.prompt = String(prompt);
+    p.root.dataset.ended = String(st.ended);
+    p.newShell.hidden = !st.ended;
+    if (p.note.textContent !== st.note) p.note.textContent = st.note;
+    p.note.hidden = !st.note;
+    // what the worker sums up of a command's output, for the terminal on show
+    if (st.say && p.i === this.active) this.say(st.say);
+  }
+
+  private setGoals(goals: Goal[]): void {
+    const s = this.s;
+    this.ui.goals.replaceChildren(
+      ...goals.map((g) => {
+        const li = el('li', '', { 'data-done': String(g.done), 'data-goal': g.id });
+        li.append(el('span', 'tcp-term__mark', {}, g.done ? s.goalDone : s.goalTodo));
+        // `code` in the goal's text
+        g.text.split('`').forEach((part, j) => li.append(j % 2 ? el('code', '', {}, part) : part));
+        return li;
+      }),
+    );
+    const n = goals.filter((g) => g.done).length;
+    this.ui.goalsTitle.textContent = `${s.goals} (${n}/${goals.length})`;
+    this.dataset.goalsDone = String(n);
+  }
+
+  /** Say something in the element's polite live region. */
+  private say(text: string): void {
+    this.ui.say.textContent = text.length > 300 ? text.slice(0, 300) + '…' : text;
+  }
+
+  /** Ctrl-L keeps the line being typed at (the prompt); `clear` and reset empty the screen. */
+  private clearScreen(p: Pane | undefined, all: boolean): void {
+    if (!p) return;
+    for (const b of p.blocks) b.el.remove();
+    p.blocks = [];
+    p.lines = p.chars = 0;
+    if (all) p.partial.textContent = p.partialText = '';
+  }
+
+  /** A line of the element's own (an error), on a line of its own. */
+  private print(line: string, p = this.panes[this.active]): void {
+    this.output(p, `${p.partialText === '' ? '' : '\n'}${line}\n`);
   }
 
   /**
-   * Append output to the screen. Complete lines go into blocks of their own (<span>s shown as
+   * Append output to a screen. Complete lines go into blocks of their own (<span>s shown as
    * blocks, skipped by the browser while out of view), so the browser lays out only the new
    * lines in view, not the whole screen; the unfinished last line (the prompt, say) is the last
-   * block, rewritten as it grows. The oldest blocks are
-   * dropped once the screen holds more than SCROLLBACK_LINES lines.
+   * block, rewritten as it grows.
    */
-  private output(text: string): void {
-    if (!text) return;
-    const all = this.partialText + text;
+  private output(p: Pane | undefined, text: string): void {
+    if (!p || !text) return;
+    const all = p.partialText + text;
     const cut = all.lastIndexOf('\n') + 1;
-    if (cut > 0) {
-      let done = all.slice(0, cut);
-      if (done.length > SCROLLBACK_CHARS) done = keepTail(done, SCROLLBACK_CHARS);
-      let lines = countLines(done);
-      if (lines > SCROLLBACK_LINES) {
-        done = lastLines(done, SCROLLBACK_LINES);
-        lines = SCROLLBACK_LINES;
-      }
-      // blocks of at most BLOCK_LINES lines: the browser skips those out of view (site.css)
-      for (let from = 0; from < done.length; ) {
-        let to = from;
-        for (let k = 0; k < BLOCK_LINES && to < done.length; k++) to = done.indexOf('\n', to) + 1 || done.length;
-        const piece = done.slice(from, to);
-        const n = countLines(piece);
-        const el = document.createElement('span');
-        el.className = 'tcp-term__lines';
-        el.style.containIntrinsicBlockSize = `auto ${n}lh`;
-        el.textContent = piece;
-        this.screen.insertBefore(el, this.partial);
-        this.blocks.push({ el, lines: n, chars: piece.length });
-        from = to;
-      }
-      this.lines += lines;
-      this.chars += done.length;
-      while (this.blocks.length > 1 && (this.lines - this.blocks[0].lines >= SCROLLBACK_LINES || this.chars > SCROLLBACK_CHARS)) {
-        const b = this.blocks.shift()!;
-        b.el.remove();
-        this.lines -= b.lines;
-        this.chars -= b.chars;
-      }
-    }
+    if (cut > 0) this.lines(p, all.slice(0, cut));
     const rest = all.slice(cut);
-    this.partialText = rest.length > SCROLLBACK_CHARS ? rest.slice(-SCROLLBACK_CHARS) : rest;
-    if (this.partial.textContent !== this.partialText) this.partial.textContent = this.partialText;
-    this.atLineStart = this.partialText === '';
-    if (!this.scrollQueued) {
-      this.scrollQueued = true;
-      requestAnimationFrame(() => {
-        this.scrollQueued = false;
-        this.screen.scrollTop = this.screen.scrollHeight;
-      });
+    p.partialText = rest.length > SCROLLBACK_CHARS ? rest.slice(-SCROLLBACK_CHARS) : rest;
+    if (p.partial.textContent !== p.partialText) p.partial.textContent = p.partialText;
+    this.scrollEnd(p);
+  }
+
+  /** Keep a screen scrolled to its end (once a frame). */
+  private scrollEnd(p: Pane): void {
+    if (p.scrollQueued) return;
+    p.scrollQueued = true;
+    requestAnimationFrame(() => {
+      p.scrollQueued = false;
+      p.screen.scrollTop = p.screen.scrollHeight;
+    });
+  }
+
+  /**
+   * Complete lines, before the unfinished last one, in blocks of at most BLOCK_LINES lines (the
+   * browser skips those out of view); the oldest blocks are dropped once the screen holds more
+   * than SCROLLBACK_LINES lines.
+   */
+  private lines(p: Pane, done: string): void {
+    if (done.length > SCROLLBACK_CHARS) done = keepTail(done, SCROLLBACK_CHARS);
+    let lines = countLines(done);
+    if (lines > SCROLLBACK_LINES) {
+      done = lastLines(done, SCROLLBACK_LINES);
+      lines = SCROLLBACK_LINES;
     }
+    for (let from = 0; from < done.length; ) {
+      let to = from;
+      for (let k = 0; k < BLOCK_LINES && to < done.length; k++) to = done.indexOf('\n', to) + 1 || done.length;
+      const piece = done.slice(from, to);
+      const n = countLines(piece);
+      const b = el('span', 'tcp-term__lines', {}, piece);
+      b.style.containIntrinsicBlockSize = `auto ${n}lh`;
+      p.screen.insertBefore(b, p.partial);
+      p.blocks.push({ el: b, lines: n, chars: piece.length });
+      from = to;
+    }
+    p.lines += lines;
+    p.chars += done.length;
+    while (p.blocks.length > 1 && (p.lines - p.blocks[0].lines >= SCROLLBACK_LINES || p.chars > SCROLLBACK_CHARS)) {
+      const b = p.blocks.shift()!;
+      b.el.remove();
+      p.lines -= b.lines;
+      p.chars -= b.chars;
+    }
+    this.scrollEnd(p);
   }
 }

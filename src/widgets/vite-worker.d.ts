@@ -1,6 +1,6 @@
-// Vite's worker import (https://vite.dev/guide/features#import-with-query-suffixes): the default
-// export constructs the module's worker.
-declare module '*?worker' {
-  const SandboxWorker: new (options?: { name?: string }) => Worker;
-  export default SandboxWorker;
+// Vite's worker import (https://vite.dev/guide/features#import-with-query-suffixes): with `&url`,
+// the default export is the URL of the worker's script (a classic script: worker.format 'iife').
+declare module '*?worker&url' {
+  const url: string;
+  export default url;
 }

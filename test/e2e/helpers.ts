@@ -1,8 +1,11 @@
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../src/site/chromium.ts';
+import { startStaticServer } from '../../src/site/static-server.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = resolve(ROOT, 'dist');
@@ -63,4 +66,35 @@ export async function watchedPage(browser: Browser, opts: { javaScriptEnabled?: 
   });
   page.on('request', (r) => requests.push(r.url()));
   return { page, errors, requests };
+}
+
+/**
+ * What an e2e file tests against: the browser, dist/ over a local http server (`httpBase`) and
+ * dist-offline/ from disk (`fileBase`), built if missing. Registers the file's beforeAll and
+ * afterAll; read the fields inside tests.
+ */
+export function browserAndSite(): { readonly browser: Browser; readonly httpBase: string; readonly fileBase: string } {
+  let browser: Browser | undefined;
+  let httpBase = '';
+  let close = () => {};
+  beforeAll(async () => {
+    ensureBuilt();
+    browser = await launch();
+    const { server, url } = await startStaticServer({ root: DIST });
+    httpBase = url;
+    close = () => server.close();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    close();
+  });
+  return {
+    get browser() {
+      return browser!;
+    },
+    get httpBase() {
+      return httpBase;
+    },
+    fileBase: pathToFileURL(OFFLINE).href + '/',
+  };
 }
