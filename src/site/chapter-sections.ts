@@ -45,7 +45,8 @@ export const REM = {
   conformance: 9,
   /** A SourceFile's frame less its lines: title bar, padding, margins. */
   sourceFile: 5.5,
-  diagram: 24,
+  /** The overview picture (StoryDiagram.astro): 47-55rem wide, 66-69rem on a phone. */
+  diagram: 58,
   other: 4,
   tableRow: 1,
   /** Table text fills more lines than prose: each column wraps on its own. */
