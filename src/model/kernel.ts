@@ -1,5 +1,6 @@
 /**
- * The shared state of the TCP/IPv4 stack of one network namespace with only `lo`: the
+ * The shared state of the TCP/IPv4 stack of one network namespace (`lo`, and the tun devices a
+ * scripted peer adds, route.ts and tun.ts): the
  * kernel's `struct net` (its hash tables, SNMP counters, sysctls via the profile, secrets)
  * plus the clocks and the devices' state the model keeps beside it.
  *
@@ -22,6 +23,8 @@ import type { Ns, Segment, SockDiag } from './types.ts';
 import { Ehash, pinEphemeralPort, type BindBucket } from './inet_hashtables.ts';
 import { inject, onXmit, type CaptureTap } from './loopback.ts';
 import { inetDiagDump } from './inet_diag.ts';
+import { LO_DEV, type FibRoute, type NetDevice } from './route.ts';
+import { tunCreate, tunGetUser, type TunOptions } from './tun.ts';
 
 // The names other directories import from here.
 export * from './errno.ts';
@@ -48,6 +51,8 @@ export interface SentCookie {
   sack: boolean;
   tsOk: boolean;
   tsOff: number;
+  /** The MSS the cookie encodes (msstab: 536, 1300, 1440 or 1460). */
+  mss: number;
 }
 
 export class Kernel {
@@ -89,8 +94,11 @@ export class Kernel {
    * the receive path (and any reply chain) runs before the sending syscall returns.
    */
   softirqUntil = 0;
-  /** Remote addresses whose segments are not delivered locally (scripted peers). */
+  /** Remote addresses whose segments on lo are not delivered locally (scripted peers on lo). */
   readonly remotePeers = new Set<number>();
+  /** The namespace's network devices, lo first (route.ts), and the main routing table. */
+  readonly devs: NetDevice[] = [LO_DEV];
+  readonly routes: FibRoute[] = [];
   /** jiffies(k) computed at one instant (a handler reads it several times). */
   jiffiesAt = -1;
   jiffiesThen = 0;
@@ -130,7 +138,15 @@ export class Kernel {
   inject(seg: Omit<Segment, 'id'>): Segment {
     return inject(this, seg);
   }
-  /** loopback.ts onXmit(): observe what the stack sends. */
+  /** tun.ts tunCreate(): a tun device with its address and routes (packetdrill's tun0). */
+  tunCreate(o: TunOptions): NetDevice {
+    return tunCreate(this, o);
+  }
+  /** tun.ts tunGetUser(): a remote peer's segment written to a tun device. */
+  tunWrite(seg: Omit<Segment, 'id'>): Segment {
+    return tunGetUser(this, seg);
+  }
+  /** loopback.ts onXmit(): observe what the stack sends (on lo, and out of tun devices). */
   onXmit(h: (seg: Segment) => void): void {
     onXmit(this, h);
   }

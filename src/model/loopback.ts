@@ -6,10 +6,13 @@
  * Deliberate differences: no IP layer (no routing, fragmentation or netfilter: every segment
  * of lo is 127.0.0.1-local, MTU 65536), the receive softirq is a delay from the profile's
  * costs (`loRxNs`), and a tap is tcpdump's packet socket with its BPF filter as a function.
- * `inject` and `onXmit` stand for a remote peer (packetdrill's tun device).
+ * `inject` and `onXmit` stand for a remote peer on lo; a peer behind a tun device (packetdrill)
+ * uses tun.ts, which ipOutput() hands the segments routed out of it.
  */
 import type { Kernel } from './kernel.ts';
+import { outputDev } from './route.ts';
 import { tcpV4Rcv } from './tcp_ipv4.ts';
+import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
 import type { CapturedFrame, Segment } from './types.ts';
 
@@ -58,8 +61,12 @@ function devQueueXmitNit(k: Kernel, seg: Segment): void {
   }
 }
 
-/** Put a segment on lo: every tap sees it, then it is delivered after loRxNs. */
+/**
+ * ip_queue_xmit() → dev_queue_xmit(): put a segment on the device its route leaves by. On lo
+ * every tap sees it, then it is delivered after loRxNs; a tun device hands it to its reader.
+ */
 export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
+  if (k.devs.length > 1 && outputDev(k, seg.daddr).kind === 'tun') return tunNetXmit(k, seg, sock);
   k.stats.xmit++;
   if (k.sim.observed) k.sim.emit({ type: 'xmit', t: k.now, seg, sock });
   if (k.taps.size) devQueueXmitNit(k, seg);

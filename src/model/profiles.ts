@@ -23,6 +23,10 @@ export interface Sysctls {
   'net.ipv4.tcp_sack': number;
   'net.ipv4.tcp_rfc1337': number;
   'net.ipv4.tcp_tw_reuse': number;
+  /** min, default (sk_rcvbuf of a new socket), max; bytes. */
+  'net.ipv4.tcp_rmem': [number, number, number];
+  /** min, default (sk_sndbuf of a new socket), max; bytes. */
+  'net.ipv4.tcp_wmem': [number, number, number];
 }
 
 export interface Behaviour {
@@ -42,12 +46,19 @@ export interface Behaviour {
   challengeAckGlobal: 'per-second-random' | 'per-netns';
   /** RFC 5961 SYN handling: PAWS failure on a SYN goes to syn_challenge (6.x) or a dupack (4.4). */
   pawsSynChallenge: boolean;
-  /** Segment windows as Linux sends them on lo. */
-  synWindow: number;
-  synAckWindow: number;
-  rcvWnd: number;
-  rcvWscale: number;
-  advmss: number;
+  /**
+   * tcp_select_initial_window() (tcp_output.c): '4.4' caps the initial window at
+   * TCP_DEFAULT_INIT_RCVWND (10) segments of up to 1460 bytes and lets it exceed 64 KB;
+   * 'u16-max' is a337531b942b (v4.19, "tcp: up initial rmem to 128KB and SYN rwin to around
+   * 64KB"): no segment cap, the window at most U16_MAX, the scale from ilog2(space) - 15.
+   */
+  initialWindow: '4.4' | 'u16-max';
+  /**
+   * net.core.rmem_max (sysctl_rmem_max, net/core/sock.c), which bounds the window scale from
+   * below: SK_RMEM_MAX (212992) on 4.4; 4194304 on the 6.18 kernel measured (a fresh
+   * network namespace reads 4194304 there, with no sysctl.d override).
+   */
+  rmemMax: number;
   /** ephemeral port search: 4.4 (hint + offset, even first) or 4.6+ (all even first, then odd). */
   ephemeralSearch: '4.4' | '4.6+';
 }
@@ -116,6 +127,9 @@ export const LINUX_4_4: Profile = {
     'net.ipv4.tcp_challenge_ack_limit': 1000,
     'net.ipv4.tcp_max_syn_backlog': 128,
     'net.ipv4.tcp_tw_reuse': 0,
+    // tcp_init() (net/ipv4/tcp.c, 4.4): tcp_rmem[1] 87380, tcp_rmem[2] max(87380, min(6 MB, limit))
+    'net.ipv4.tcp_rmem': [4096, 87380, 6291456],
+    'net.ipv4.tcp_wmem': [4096, 16384, 4194304],
   },
   behaviour: {
     synDropOnFullAcceptQueue: false,
@@ -126,11 +140,8 @@ export const LINUX_4_4: Profile = {
     inetIdInit: 'xor-jiffies',
     challengeAckGlobal: 'per-second-random',
     pawsSynChallenge: false,
-    synWindow: 43690,
-    synAckWindow: 43690,
-    rcvWnd: 43690,
-    rcvWscale: 7,
-    advmss: 65495,
+    initialWindow: '4.4',
+    rmemMax: 212992,
     ephemeralSearch: '4.4',
   },
   costs: {
@@ -161,6 +172,10 @@ export const LINUX_6_X: Profile = {
     'net.ipv4.tcp_challenge_ack_limit': 2147483647,
     'net.ipv4.tcp_max_syn_backlog': 2048,
     'net.ipv4.tcp_tw_reuse': 2,
+    // as read on 6.18.44 (24 GB): tcp_rmem[1] 131072 since a337531b942b (v4.19), tcp_rmem[2]
+    // min(32 MB, a share of memory)
+    'net.ipv4.tcp_rmem': [4096, 131072, 33554432],
+    'net.ipv4.tcp_wmem': [4096, 16384, 4194304],
   },
   behaviour: {
     synDropOnFullAcceptQueue: true,
@@ -171,11 +186,8 @@ export const LINUX_6_X: Profile = {
     inetIdInit: 'random',
     challengeAckGlobal: 'per-netns',
     pawsSynChallenge: true,
-    synWindow: 65495,
-    synAckWindow: 65483,
-    rcvWnd: 65483,
-    rcvWscale: 10,
-    advmss: 65495,
+    initialWindow: 'u16-max',
+    rmemMax: 4194304,
     ephemeralSearch: '4.6+',
   },
   costs: {
@@ -211,6 +223,20 @@ export class SysctlError extends Error {
   }
 }
 
+/**
+ * CONFIG_HZ choices the model can run: those whose tick is a whole number of ns (HZ_300's is
+ * not). The profiles are HZ=250, as the kernels measured; the kernel's packetdrill selftests
+ * ask for CONFIG_HZ=1000 (their `config`), where a 40 ms delayed ACK is 40 jiffies.
+ */
+export const HZ_CHOICES = [100, 250, 1000] as const;
+
+/** A profile on a kernel built with another CONFIG_HZ. */
+export function withHz(base: Profile, hz: number): Profile {
+  if (!(HZ_CHOICES as readonly number[]).includes(hz)) throw new SysctlError(-22, 'HZ', `${hz} is not a CONFIG_HZ the model runs, expected one of ${HZ_CHOICES.join(', ')}`);
+  if (hz === base.HZ) return base;
+  return { ...base, HZ: hz, description: base.description.replace(/HZ=\d+/, `HZ=${hz}`) };
+}
+
 export const COST_NAMES = Object.keys(LINUX_6_X.costs) as (keyof Costs)[];
 /** A machine cost override: whole ns, at most 1 s; a syscall and a fork+exec always take time. */
 export const MAX_COST_NS = 1_000_000_000;
@@ -239,7 +265,8 @@ export function withOverrides(
   for (const [k, v] of Object.entries(sysctl)) {
     const w = sysctlWrite(base.name, base.HZ, k, v);
     if (w.err) throw new SysctlError(w.err, k, (w as { message: string }).message);
-    merged[k] = Array.isArray(v) ? [v[0], v[1]] : v;
+    // a vector sysctl written with fewer values keeps the rest (proc_dointvec writes what it reads)
+    merged[k] = Array.isArray(v) ? (merged[k] as number[]).map((old, i) => (i < v.length ? v[i] : old)) : v;
   }
   for (const [k, v] of Object.entries(costs)) {
     const why = checkCost(k, v);

@@ -183,7 +183,14 @@ export interface TcpSock extends SockCommon, SimEvent {
   rcvWup: number;
   rcvWnd: number;
   sndWnd: number;
+  /** The largest window the peer has offered (tp->max_window), and bytes it has acked in all. */
+  maxWindow: number;
+  bytesAcked: number;
   mss: number;
+  /** The MSS this socket advertises (tp->advmss: its route's ipv4_default_advmss()). */
+  advmss: number;
+  /** sk_rcvbuf: tcp_rmem[1] when created (tcp_init_sock()), inherited by a child. */
+  rcvbuf: number;
   tstampOk: boolean;
   sackOk: boolean;
   wscaleOk: boolean;
@@ -298,7 +305,11 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     rcvWup: 0,
     rcvWnd: 0,
     sndWnd: 0,
+    maxWindow: 0,
+    bytesAcked: 0,
     mss: 65483,
+    advmss: 65495,
+    rcvbuf: 0,
     tstampOk: false,
     sackOk: false,
     wscaleOk: false,
@@ -345,6 +356,11 @@ export class RequestSock implements SockCommon {
   sndWscale = 0;
   rcvWscale = 0;
   mss = 0;
+  /** The MSS of the SYN-ACK (the route's advmss) and its window (rsk_rcv_wnd, tcp_openreq_init_rwin()). */
+  advmss = 65495;
+  rcvWnd = 0;
+  /** tcp_oow_rate_limited() state of the request's challenge ACKs. */
+  lastOowAckTime = 0;
   tsOffset = 0;
   numRetrans = 0;
   numTimeout = 0;

@@ -13,9 +13,22 @@ import { ehashInsert, key } from './inet_hashtables.ts';
 import { jhash3 } from './rng.ts';
 import { u32 } from './seq.ts';
 import { RequestSock, type TcpSock } from './sock.ts';
+import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
+import { tcpFullSpace } from './tcp.ts';
 import { tcpV4SynRecvSock } from './tcp_ipv4.ts';
+import { tcpSelectInitialWindow } from './tcp_output.ts';
 import { mibInc, rcvVerdict } from './trace.ts';
 import { TH_SYN, type Segment } from './types.ts';
+
+/** msstab (4.4 and 6.18): the MSS values a cookie can encode. */
+const MSSTAB = [536, 1300, 1440, 1460];
+
+/** __cookie_v4_init_sequence()'s MSS index: the largest msstab entry the SYN's MSS allows. */
+export function cookieMss(mss: number): number {
+  let i = MSSTAB.length - 1;
+  while (i && mss < MSSTAB[i]) i--;
+  return MSSTAB[i];
+}
 
 /** __cookie_v4_init_sequence(): the cookie ISN of a SYN. */
 export function cookieV4InitSequence(k: Kernel, skb: Segment): number {
@@ -37,8 +50,12 @@ export function cookieV4Check(k: Kernel, l: TcpSock, skb: Segment): 'discard' | 
   req.sackOk = c.sack;
   req.wscaleOk = c.wscale !== null;
   req.sndWscale = c.wscale ?? 0;
-  req.rcvWscale = req.wscaleOk ? k.profile.behaviour.rcvWscale : 0;
   req.tsOffset = c.tsOff;
+  // cookie_v4_check(): the window from the listener's buffer and the MSS the cookie encodes
+  req.advmss = ipv4DefaultAdvmss(ipRouteOutputKey(k, skb.saddr));
+  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, l), c.mss, req.wscaleOk);
+  req.rcvWnd = w.rcvWnd;
+  req.rcvWscale = w.rcvWscale;
   const child = tcpV4SynRecvSock(k, l, skb, req);
   if (!child) {
     rcvVerdict(k, skb, l.id, 'dropped', 'listen-overflow');

@@ -19,6 +19,8 @@
  *    exists since v6.5, ccce324dabfe); ipv4_local_port_range() also refuses a low end below
  *    net.ipv4.ip_unprivileged_port_start (1024 by default, 4548b683b781, v4.11).
  *    net/core/sysctl_net_core.c: somaxconn is proc_dointvec_minmax with extra1 = SYSCTL_ZERO.
+ *  - tcp_rmem and tcp_wmem (both versions): three ints through proc_dointvec_minmax with
+ *    extra1 = 1 (SYSCTL_ONE; &one in 4.4); the packetdrill selftests write them.
  *  - kernel/sysctl.c: proc_dointvec refuses what does not fit in an int (do_proc_dointvec_conv);
  *    proc_dointvec_jiffies takes seconds with |v| <= INT_MAX / HZ, negative values included
  *    (do_proc_dointvec_jiffies_conv); proc_dou8vec_minmax refuses negative strings and values
@@ -46,8 +48,11 @@ const ENOENT = 2;
 export type ProcHandler =
   /** One int, INT_MIN..INT_MAX. */
   | { handler: 'proc_dointvec' }
-  /** One int within [min, max] (extra1/extra2; a missing bound is the int's own). */
-  | { handler: 'proc_dointvec_minmax'; min: number; max: number; extra: string }
+  /**
+   * One int within [min, max] (extra1/extra2; a missing bound is the int's own); with `count`,
+   * a vector of up to `count` ints each within [min, max] (a shorter write keeps the rest).
+   */
+  | { handler: 'proc_dointvec_minmax'; min: number; max: number; extra: string; count?: number }
   /** One u8 within [min, max] (0..255 when extra1/extra2 are absent); no negative strings. */
   | { handler: 'proc_dou8vec_minmax'; min: number; max: number; extra: string }
   /** Seconds, stored as seconds * HZ in an int: |v| <= INT_MAX / HZ. */
@@ -67,6 +72,8 @@ export interface SysctlSpec {
 
 const dointvec: SysctlSpec = { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec' } };
 const u8 = (min = 0, max = 255, extra = 'no extra1/extra2'): SysctlSpec => ({ file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dou8vec_minmax', min, max, extra } });
+/** tcp_rmem / tcp_wmem: three ints (min, default, max), each at least 1. */
+const bufVector: SysctlSpec = { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_minmax', min: 1, max: INT_MAX, extra: 'extra1 = SYSCTL_ONE (4.4: &one), each of min default max', count: 3 } };
 const synRetries: ProcHandler = { handler: 'proc_dointvec_minmax', min: 1, max: MAX_TCP_SYNCNT, extra: 'extra1 = tcp_syn_retries_min (1), extra2 = tcp_syn_retries_max (MAX_TCP_SYNCNT)' };
 
 /** The table: every sysctl the model knows, per profile; null where the kernel has no such file. */
@@ -88,6 +95,8 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_sack': dointvec,
     'net.ipv4.tcp_rfc1337': dointvec,
     'net.ipv4.tcp_tw_reuse': dointvec,
+    'net.ipv4.tcp_rmem': bufVector,
+    'net.ipv4.tcp_wmem': bufVector,
   },
   'linux-6.x': {
     'net.core.somaxconn': { file: 'net/core/sysctl_net_core.c', proc: { handler: 'proc_dointvec_minmax', min: 0, max: INT_MAX, extra: 'extra1 = SYSCTL_ZERO' } },
@@ -106,6 +115,8 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_sack': u8(),
     'net.ipv4.tcp_rfc1337': u8(),
     'net.ipv4.tcp_tw_reuse': u8(0, 2, 'extra1 = SYSCTL_ZERO, extra2 = SYSCTL_TWO'),
+    'net.ipv4.tcp_rmem': bufVector,
+    'net.ipv4.tcp_wmem': bufVector,
   },
 };
 
@@ -135,6 +146,11 @@ export function sysctlWrite(profile: ProfileName, hz: number, name: string, valu
     if (lo < Math.max(1, p.minLow) || hi < 1 || lo > 65535 || hi > 65535 || hi < lo)
       return bad(`two ports low <= high within ${p.minLow}..65535${p.minLow > 1 ? ' (the low end at or above net.ipv4.ip_unprivileged_port_start, 1024)' : ''}`);
     return { err: 0 };
+  }
+  if (p.handler === 'proc_dointvec_minmax' && p.count) {
+    const v = Array.isArray(value) ? value : [value];
+    if (!v.length || v.length > p.count || !v.every(isInt)) return { err: -EINVAL, message: `${show(value)} is not 1 to ${p.count} integers (${where})` };
+    return v.some((x) => x < p.min || x > p.max) ? bad(`each within ${p.min}..${p.max}, ${p.extra}`) : { err: 0 };
   }
   if (!isInt(value)) return { err: -EINVAL, message: `${show(value)} is not an integer, expected one integer (${where})` };
   switch (p.handler) {

@@ -30,6 +30,23 @@ export function tcpTimeStamp(k: Kernel, tsOffset: number): number {
   return u32(Math.floor(k.sim.now / 1_000_000) + tsOffset);
 }
 
+/**
+ * tcp_win_from_space() (include/net/tcp.h): how much of a receive buffer may be offered as
+ * window. 4.4: space - (space >> tcp_adv_win_scale), adv_win_scale 1; 6.18: space *
+ * scaling_ratio >> TCP_RMEM_TO_WIN_SCALE (8), the ratio starting at TCP_DEFAULT_SCALING_RATIO
+ * (128, a half) until the first received skb measures it (dfa2f0483360, v6.5; the model keeps
+ * the default).
+ */
+export function tcpWinFromSpace(k: Kernel, space: number): number {
+  if (k.profile.behaviour.initialWindow === '4.4') return space - (space >> 1);
+  return Math.floor((space * 128) / 256);
+}
+
+/** tcp_full_space() (include/net/tcp.h): the window the whole receive buffer allows. */
+export function tcpFullSpace(k: Kernel, sk: { rcvbuf: number }): number {
+  return tcpWinFromSpace(k, sk.rcvbuf);
+}
+
 /** tcp_fin_time(): linger2 ?: tcp_fin_timeout, at least 3.5 RTO. */
 export function tcpFinTime(k: Kernel, sk: TcpSock): number {
   const finTimeout = k.sysctl['net.ipv4.tcp_fin_timeout'] * k.HZ;

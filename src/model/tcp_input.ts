@@ -15,12 +15,13 @@ import { key } from './inet_hashtables.ts';
 import { later } from './loopback.ts';
 import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
+import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
 import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, sockDefWakeup, type TcpSock } from './sock.ts';
-import { cookieV4InitSequence } from './syncookies.ts';
+import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
-import { tcpTimeWait } from './tcp_minisocks.ts';
+import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { sendAckEv, tcpSendAck, tcpSendDelayedAck } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
@@ -77,14 +78,16 @@ export function tcpConnRequest(k: Kernel, sk: TcpSock, skb: Segment, twIsn = 0):
   req.sackOk = opt.sackOK && !!k.sysctl['net.ipv4.tcp_sack'];
   req.wscaleOk = opt.wscale !== undefined && !!k.sysctl['net.ipv4.tcp_window_scaling'];
   req.sndWscale = opt.wscale ?? 0;
-  req.rcvWscale = req.wscaleOk ? k.profile.behaviour.rcvWscale : 0;
-  req.mss = Math.min(opt.mss ?? 536, k.profile.behaviour.advmss);
+  // the route back to the client (inet_csk_route_req()) gives the MSS; tcp_openreq_init_rwin() the window
+  req.advmss = ipv4DefaultAdvmss(ipRouteOutputKey(k, skb.saddr));
+  req.mss = Math.min(opt.mss ?? 536, req.advmss);
+  tcpOpenreqInitRwin(k, req, sk);
   req.sntIsn = (twIsn || (wantCookie ? cookieV4InitSequence(k, skb) : secureTcpSeq(k, skb.daddr, skb.saddr, skb.dport, skb.sport))) | 0;
   req.tsOffset = secureTcpTsOff(k, skb.daddr, skb.saddr, skb.dport, skb.sport) | 0;
   if (wantCookie) {
     k.sentCookies.set(key(req.saddr, req.sport, req.daddr, req.dport), {
       isn: req.sntIsn, rcvIsn: req.rcvIsn, ts: req.tsRecent, wscale: req.wscaleOk ? req.sndWscale : null,
-      sack: req.sackOk, tsOk: req.tstampOk, tsOff: req.tsOffset,
+      sack: req.sackOk, tsOk: req.tstampOk, tsOff: req.tsOffset, mss: cookieMss(req.mss),
     });
     mibInc(k, 'SyncookiesSent');
     later(k, k.profile.costs.synAckNs, sendSynackEv, req);

@@ -6,13 +6,13 @@
  * (tcp_v4_send_synack) and the timewait ACK (tcp_v4_timewait_ack).
  *
  * Deliberate differences: no checksum verification, no socket backlog (a user holding the
- * socket lock), no MD5/AO signatures; the source address of connect() is 127.0.0.1 or the
- * loopback destination itself (the route's preferred source on lo).
+ * socket lock), no MD5/AO signatures.
  */
 import type { Kernel } from './kernel.ts';
 import { inetBindHash, inetHashConnect, inetLookupListener } from './inet_hashtables.ts';
 import { inetTwskKill } from './inet_timewait_sock.ts';
 import { ipOutput, later } from './loopback.ts';
+import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { u32 } from './seq.ts';
 import { mkSeg } from './skbuff.ts';
@@ -30,7 +30,10 @@ import { TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT, TH_ACK, TH_FIN, T
 export function tcpV4Connect(k: Kernel, sk: TcpSock, daddr: number, dport: number): number {
   sk.daddr = daddr;
   sk.dport = dport;
-  if (!sk.saddr) sk.saddr = daddr >>> 24 === 127 ? daddr : 0x7f000001;
+  // ip_route_connect(): the route gives the source address (inet_select_addr()) and the MSS
+  const rt = ipRouteOutputKey(k, daddr);
+  if (!sk.saddr) sk.saddr = rt.src;
+  sk.advmss = ipv4DefaultAdvmss(rt);
   tcpSetState(k, sk, TCP_SYN_SENT);
   const err = inetHashConnect(k, sk);
   if (err) {
@@ -186,8 +189,12 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.wscaleOk = req.wscaleOk;
   child.sndWscale = req.sndWscale;
   child.rcvWscale = req.rcvWscale;
-  child.rcvWnd = k.profile.behaviour.rcvWnd;
+  // tcp_create_openreq_child(): rcv_wnd from the request, max_window = the first snd_wnd
+  child.rcvWnd = req.rcvWnd;
   child.sndWnd = skb.window << child.sndWscale;
+  child.maxWindow = child.sndWnd;
+  child.advmss = req.advmss;
+  child.rcvbuf = l.rcvbuf;
   child.rto = k.HZ / 5; // TCP_RTO_MIN on lo
   child.ss = 'connected';
   child.inetId = initialInetId(k, child);
@@ -217,8 +224,9 @@ export function tcpV4SendSynack(k: Kernel, req: RequestSock): void {
     seq: req.sntIsn >>> 0,
     ack: u32(req.rcvIsn + 1),
     flags: TH_SYN | TH_ACK,
-    window: k.profile.behaviour.synAckWindow,
-    options: synOptions(k, k.profile.behaviour.advmss, ts, tsVal, ts ? req.tsRecent >>> 0 : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
+    // tcp_make_synack(): RFC 1323, the window of a SYN-ACK is never scaled
+    window: Math.min(req.rcvWnd, 0xffff),
+    options: synOptions(k, req.advmss, ts, tsVal, ts ? req.tsRecent >>> 0 : 0, req.sackOk, req.wscaleOk ? req.rcvWscale : null),
     ipId: 0,
     csum: 'partial',
   });

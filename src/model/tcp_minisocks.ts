@@ -13,7 +13,8 @@ import { inetTwskHashdance, inetTwskKill, inetTwskSchedule } from './inet_timewa
 import { later } from './loopback.ts';
 import { after, before, u32 } from './seq.ts';
 import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
-import { tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpSelectInitialWindow } from './tcp_output.ts';
 import { parseOptions, tcpDataQueue, tcpOowRateLimited } from './tcp_input.ts';
 import { sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { jiffies } from './time.ts';
@@ -139,6 +140,19 @@ export function tcpTimewaitStateProcess(k: Kernel, tw: TimewaitSock, skb: Segmen
 function tcpTimewaitCheckOowRateLimit(k: Kernel, tw: TimewaitSock, mib: string): { kind: 'success' | 'ack' } {
   return tcpOowRateLimited(k, tw, mib) ? { kind: 'success' } : { kind: 'ack' };
 }
+
+/**
+ * tcp_openreq_init_rwin(): the window and scale a SYN-ACK offers, from the listener's receive
+ * buffer and the request's MSS less the timestamp option when the client sent one.
+ */
+export function tcpOpenreqInitRwin(k: Kernel, req: RequestSock, l: TcpSock): void {
+  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, l), req.advmss - (req.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0), req.wscaleOk);
+  req.rcvWnd = w.rcvWnd;
+  req.rcvWscale = w.rcvWscale;
+}
+
+/** TCPOLEN_TSTAMP_ALIGNED: NOP NOP TS (12 bytes). */
+const TCPOLEN_TSTAMP_ALIGNED = 12;
 
 /** tcp_check_req(): a segment for a request sock (NEW_SYN_RECV). */
 export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {

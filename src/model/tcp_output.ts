@@ -12,7 +12,7 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { ipOutput } from './loopback.ts';
 import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
 import type { TcpSock } from './sock.ts';
-import { tcpTimeStamp } from './tcp.ts';
+import { tcpFullSpace, tcpTimeStamp } from './tcp.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
 import { jiffies, timerFireTime } from './time.ts';
 import { mibInc, traceQueues, traceTimer } from './trace.ts';
@@ -24,6 +24,51 @@ import { TCP_CLOSE, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption
  */
 export const OPT_NOP: TcpOption = { kind: 'nop' };
 const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
+
+/**
+ * tcp_select_initial_window(): the window of a SYN or SYN-ACK (rcv_wnd), the window scale to
+ * offer and the clamp, from the space the receive buffer allows and the MSS. `mss` is the one
+ * the caller passes (the route's advmss, less the timestamp option when it will be used).
+ * Both versions quantise the space to whole segments; '4.4' then caps the window at
+ * TCP_DEFAULT_INIT_RCVWND (10) segments (2 when the MSS is over 1460) and computes the scale
+ * by halving max(tcp_rmem[2], rmem_max) until it fits 16 bits; 'u16-max' (a337531b942b,
+ * v4.19) caps the window at U16_MAX and takes the scale as ilog2 of max(space, tcp_rmem[2],
+ * rmem_max) less 15. No RTAX_INITRWND or RTAX_WINDOW metric, no TCP_WINDOW_CLAMP, and
+ * tcp_workaround_signed_windows 0. Checked against 6.18.44 with tcp_rmem "4096 8000 8000":
+ * SYN win 2920 and SYN-ACK (timestamps) win 2896, wscale 7 from rmem_max 4 MB.
+ */
+export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number, wscaleOk: boolean): { rcvWnd: number; rcvWscale: number; windowClamp: number } {
+  const TCP_MAX_WSCALE = 14;
+  let windowClamp = 0xffff * 2 ** TCP_MAX_WSCALE; // no clamp set: the largest scaled window
+  let space = Math.min(Math.max(fullSpace, 0), windowClamp);
+  if (space > mss) space = Math.floor(space / mss) * mss;
+  const rmem2 = k.sysctl['net.ipv4.tcp_rmem'][2];
+  const rmemMax = k.profile.behaviour.rmemMax;
+  let rcvWnd: number;
+  let rcvWscale = 0;
+  if (k.profile.behaviour.initialWindow === '4.4') {
+    rcvWnd = space;
+    if (wscaleOk) {
+      let s = Math.min(Math.max(rmem2, rmemMax), windowClamp);
+      while (s > 65535 && rcvWscale < TCP_MAX_WSCALE) {
+        s = Math.floor(s / 2);
+        rcvWscale++;
+      }
+    }
+    if (mss > 1 << rcvWscale) {
+      const initCwnd = mss > 1460 ? Math.max(Math.floor((1460 * 10) / mss), 2) : 10;
+      rcvWnd = Math.min(rcvWnd, initCwnd * mss);
+    }
+  } else {
+    rcvWnd = Math.min(space, 0xffff);
+    if (wscaleOk) {
+      const s = Math.min(Math.max(space, rmem2, rmemMax), windowClamp);
+      rcvWscale = Math.min(Math.max(Math.floor(Math.log2(s)) - 15, 0), TCP_MAX_WSCALE);
+    }
+  }
+  windowClamp = Math.min(0xffff * 2 ** rcvWscale, windowClamp);
+  return { rcvWnd, rcvWscale, windowClamp };
+}
 
 /** tcp_select_window(): the raw 16-bit window field of a non-SYN segment. */
 export function tcpSelectWindow(sk: { rcvWnd: number; rcvWscale: number }): number {
@@ -114,10 +159,10 @@ export function tcpSendDelayedAck(k: Kernel, sk: TcpSock): void {
  * retransmit timer (the ISN and IP id were chosen by tcp_v4_connect()).
  */
 export function tcpConnect(k: Kernel, sk: TcpSock, isn: number): void {
-  // tcp_connect_init()
-  const b = k.profile.behaviour;
-  sk.rcvWscale = b.rcvWscale;
-  sk.rcvWnd = b.rcvWnd;
+  // tcp_connect_init(): the window of the SYN (no TS deduction: ts_recent_stamp is 0 on a new socket)
+  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, sk), sk.advmss, !!k.sysctl['net.ipv4.tcp_window_scaling']);
+  sk.rcvWscale = w.rcvWscale;
+  sk.rcvWnd = w.rcvWnd;
   sk.sndUna = isn | 0;
   sk.sndNxt = (isn + 1) | 0;
   sk.writeSeq = (isn + 1) | 0;
@@ -135,15 +180,15 @@ export function tcpConnect(k: Kernel, sk: TcpSock, isn: number): void {
 /** The SYN of tcp_connect() (and of its retransmissions), through tcp_transmit_skb(). */
 export function tcpSendSyn(k: Kernel, sk: TcpSock): void {
   const sys = k.sysctl;
-  const b = k.profile.behaviour;
   const ts = !!sys['net.ipv4.tcp_timestamps'];
   const tsVal = ts ? tcpTimeStamp(k, sk.tsOffset) : 0;
   const sack = !!sys['net.ipv4.tcp_sack'];
-  const wscale = sys['net.ipv4.tcp_window_scaling'] ? b.rcvWscale : null;
+  const wscale = sys['net.ipv4.tcp_window_scaling'] ? sk.rcvWscale : null;
   // a SYN freed by the last drop of a SYN flood is refilled instead of allocating one
   let seg = k.skbPool.length ? refillSyn(k, k.skbPool.pop()!, sk, ts, tsVal, sack, wscale) : null;
   if (seg !== null) k.stats.skbRecycled++;
-  else seg = newSeg(k, sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn >>> 0, 0, TH_SYN, b.synWindow, synOptions(k, b.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
+  // RFC 1323: the window of a SYN is never scaled (tcp_transmit_skb: min(rcv_wnd, 65535))
+  else seg = newSeg(k, sk.saddr, sk.daddr, sk.sport, sk.dport, sk.isn >>> 0, 0, TH_SYN, Math.min(sk.rcvWnd, 0xffff), synOptions(k, sk.advmss, ts, tsVal, 0, sack, wscale), EMPTY, sk.inetId, 'partial');
   sk.inetId = (sk.inetId + 1) & 0xffff;
   ipOutput(k, seg, sk.id);
 }
@@ -154,12 +199,11 @@ export function tcpSendSyn(k: Kernel, sk: TcpSock): void {
  * of the same settings); null when it does not fit (the caller allocates).
  */
 function refillSyn(k: Kernel, seg: Segment, sk: TcpSock, ts: boolean, tsVal: number, sack: boolean, wscale: number | null): Segment | null {
-  const b = k.profile.behaviour;
   const o = seg.options;
   // the layout synOptions() gives for MSS, SACK_PERM, TS, NOP, WSCALE (the Linux default)
   if (!(ts && sack && wscale !== null && o.length === 5)) return null;
   const mss = o[0], t = o[2], ws = o[4];
-  if (mss.kind !== 'mss' || mss.value !== b.advmss || t.kind !== 'ts' || ws.kind !== 'wscale' || ws.shift !== wscale || o[1] !== OPT_SACK_OK || o[3] !== OPT_NOP) return null;
+  if (mss.kind !== 'mss' || mss.value !== sk.advmss || t.kind !== 'ts' || ws.kind !== 'wscale' || ws.shift !== wscale || o[1] !== OPT_SACK_OK || o[3] !== OPT_NOP) return null;
   t.val = tsVal;
   t.ecr = 0;
   seg.id = k.nextSegId++;
@@ -170,7 +214,7 @@ function refillSyn(k: Kernel, seg: Segment, sk: TcpSock, ts: boolean, tsVal: num
   seg.seq = sk.isn >>> 0;
   seg.ack = 0;
   seg.flags = TH_SYN;
-  seg.window = b.synWindow;
+  seg.window = Math.min(sk.rcvWnd, 0xffff);
   seg.urgent = 0;
   seg.payload = EMPTY;
   seg.ipId = sk.inetId;

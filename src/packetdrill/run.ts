@@ -11,7 +11,7 @@
  *
  * Pure: no Node APIs; files (the script, defaults.sh) come in as text.
  */
-import { createHost, type Kernel, type Segment } from '../model/index.ts';
+import { createHost, PROFILES, type Kernel, type Segment } from '../model/index.ts';
 import type { ProcessTable, Program, Sys, Task } from '../model/process.ts';
 import { SysctlError } from '../model/profiles.ts';
 import type { ProfileName, Signal } from '../model/types.ts';
@@ -85,7 +85,12 @@ export interface RunOptions {
   /** Called with each event as it is handled (--verbose). */
   log?: (line: string) => void;
   seed?: number;
+  /** CONFIG_HZ of the simulated kernel (default: the selftests' config, 1000). */
+  hz?: number;
 }
+
+/** The kernel's packetdrill selftests ask for CONFIG_HZ=1000 (tools/testing/selftests/net/packetdrill/config). */
+export const SELFTESTS_HZ = 1000;
 
 // ─────────────────────────── what the model has ───────────────────────────
 
@@ -95,8 +100,6 @@ export interface RunOptions {
  * (a TCP option, a flag, a system call) that skips it. Values are packetdrill's defaults.sh.
  */
 const INERT_SYSCTLS: Record<string, string> = {
-  'net.ipv4.tcp_rmem': 'receive buffer sizes (the model advertises a fixed window; outbound win/wscale checks are needs)',
-  'net.ipv4.tcp_wmem': 'send buffer sizes (the model has no send-buffer limit)',
   'net.ipv4.tcp_frto': 'F-RTO (no loss recovery in the model)',
   'net.ipv4.tcp_fack': 'FACK (removed in Linux 4.15)',
   'net.ipv4.tcp_dsack': 'DSACK (the model sends no SACK blocks)',
@@ -121,17 +124,14 @@ const INERT_COMMANDS = [/^ip tcp_metrics flush all\b/, /^tc qdisc add dev tun0 r
 const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown']);
 
 interface ModelFacts {
-  advmss: number;
-  rcvWscale: number;
-  synAckWindow: number;
-  synWindow: number;
   sysctls: Set<string>;
 }
 
+const FACTS = new Map<ProfileName, ModelFacts>();
 function modelFacts(profile: ProfileName): ModelFacts {
-  const { k } = createHost({ profile });
-  const b = k.profile.behaviour;
-  return { advmss: b.advmss, rcvWscale: b.rcvWscale, synAckWindow: b.synAckWindow, synWindow: b.synWindow, sysctls: new Set(Object.keys(k.profile.sysctl)) };
+  let f = FACTS.get(profile);
+  if (!f) FACTS.set(profile, (f = { sysctls: new Set(Object.keys(PROFILES[profile].sysctl)) }));
+  return f;
 }
 
 /** Sysctl writes (`sysctl -q k=v`, set_sysctls.py) and other commands of a shell line. */
@@ -241,17 +241,9 @@ function packetNeed(p: PacketSpec, f: ModelFacts): { need: string; detail: strin
     if (o.kind === 'sack') return { need: p.direction === 'inbound' ? 'SACK processing (scoreboard)' : 'SACK generation (out-of-order queue)', detail: `sack option` };
   }
   if (p.direction === 'outbound') {
-    const syn = t.flags.includes('S');
-    for (const o of t.options ?? []) {
-      if (o.kind === 'mss' && o.value !== f.advmss)
-        return { need: 'second interface with MTU 1500 (MSS 1460)', detail: `advertised mss ${o.value} (the model has only lo: mss ${f.advmss})` };
-      if (o.kind === 'wscale' && o.shift !== f.rcvWscale) return { need: 'window scale from tcp_rmem', detail: `wscale ${o.shift} (model: ${f.rcvWscale})` };
-    }
-    if (t.win !== null) {
-      const modelWin = syn ? (t.flags.includes('.') ? f.synAckWindow : f.synWindow) : null;
-      if (modelWin === null || modelWin !== t.win) return { need: 'receive window from tcp_rmem and the MSS', detail: `win ${t.win}` };
-    }
-    if (t.len > f.advmss) return { need: 'TSO/GSO segment sizes', detail: `${t.len}-byte segment` };
+    // the window of a SYN or SYN-ACK is tcp_select_initial_window()'s; later ones come from
+    // tcp_select_window()'s growth of rcv_ssthresh, which the model does not have
+    if (t.win !== null && !t.flags.includes('S')) return { need: 'receive window after the handshake (tcp_select_window)', detail: `win ${t.win}` };
   }
   return null;
 }
@@ -421,10 +413,12 @@ class Runner {
       if (!c) continue;
       for (const [name, v] of shellCommands(c, this.o.defaultsSh).sysctls) if (known.has(name)) sysctl[name] = v.includes(' ') ? v.split(/\s+/).map(Number) : Number(v);
     }
-    const h = createHost({ profile: this.o.profile ?? 'linux-6.x', seed: this.o.seed ?? 1, sysctl });
+    const h = createHost({ profile: this.o.profile ?? 'linux-6.x', seed: this.o.seed ?? 1, sysctl, hz: this.o.hz ?? SELFTESTS_HZ });
     this.k = h.k;
     this.procs = h.procs;
-    this.k.remotePeers.add(REMOTE_IP);
+    // packetdrill's netdev.c: tun0 with --local_ip/--netmask_ip, MTU 1500, and the route
+    // `ip route add <remote_ip> dev tun0 via <gateway_ip>`
+    this.k.tunCreate({ name: 'tun0', addr: LOCAL_IP, prefixLen: 16, mtu: 1500, routes: [{ dst: REMOTE_IP, prefixLen: 32, gateway: LOCAL_IP }] });
     this.k.onXmit((seg) => {
       if (seg.daddr === REMOTE_IP) this.out.push({ usecs: this.nowUsecs, seg });
     });
@@ -521,7 +515,7 @@ class Runner {
       payload: new Uint8Array(t.len), ipId: 0, ttl: 64, df: true, tos: 0, csum: 'full',
     };
     this.log(`${(this.nowUsecs / 1e6).toFixed(6)} inbound injected: ${scriptText(t)}`);
-    this.k.inject(seg);
+    this.k.tunWrite(seg);
   }
 
   /** Whether a live segment belongs to the socket under test (learning its tuple on the first SYN). */
