@@ -13,6 +13,12 @@
  *     pass/fail, exit code, seconds and the first error line; and compares the pass set with
  *     the shared Linux 6.18 verdicts.
  *
+ * npm run packetdrill:real -- --probes
+ *   runs the model's probes (test/packetdrill/probes/*.pkt: small scripts that pin down one
+ *   kernel behaviour each) on this kernel and writes reports/packetdrill-real-probes-linux-<release>.tsv;
+ *   test/packetdrill/probes.test.ts runs the same probes on the model and requires each to have
+ *   passed here.
+ *
  * npm run packetdrill:real -- --malformed
  *   runs the real tool on each malformed script of test/packetdrill/malformed.json (in a
  *   scratch folder, as t.pkt, in its own netns) and records the first line it prints as the
@@ -98,7 +104,11 @@ if (process.argv.includes('--malformed')) {
 rmSync(SUITE, { recursive: true, force: true });
 cpSync(SUITE_SRC, SUITE, { recursive: true });
 
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const PROBES = join(ROOT, 'test/packetdrill/probes');
+const probes = process.argv.includes('--probes');
+const args = probes ? readdirSync(PROBES).filter((f) => f.endsWith('.pkt')).sort().map((f) => join(PROBES, f)) : process.argv.slice(2).filter((a) => !a.startsWith('--'));
+// a script given by path (a probe) runs beside the selftests, where ./defaults.sh is
+for (const a of args) if (existsSync(a) && resolve(a) !== join(SUITE, basename(a))) cpSync(a, join(SUITE, basename(a)));
 const scripts = args.length ? args.map((a) => basename(a)) : readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort();
 
 const original = readFileSync(CC_KEY, 'utf8').trim();
@@ -173,7 +183,7 @@ const runsText = (s: string) => {
   return `${RECHECKS} more runs here: ${r.filter((v) => v === 'pass').length} pass, ${r.filter((v) => v !== 'pass').length} fail`;
 };
 mkdirSync(join(ROOT, 'reports'), { recursive: true });
-const out = join(ROOT, 'reports', `packetdrill-real-linux-${release}.tsv`);
+const out = join(ROOT, 'reports', probes ? `packetdrill-real-probes-linux-${release}.tsv` : `packetdrill-real-linux-${release}.tsv`);
 const header = [
   `# packetdrill (google/packetdrill @ 2c4001c, ../shared/peer-suites/packetdrill-tool) on this machine, IPv4, each script in its own netns`,
   `# kernel\t${release}`,
@@ -187,9 +197,9 @@ const header = [
   ...HZ_FLAKY.filter((s) => verdict.has(s)).map((s) => `#   ${s}\there ${verdict.get(s)}, shared ${shared.get(s)}; ${runsText(s)}`),
   ['script', 'verdict', 'exit_code', 'seconds', 'first_error'].join('\t'),
 ];
-if (!args.length) writeFileSync(out, `${[...header, ...rows].join('\n')}\n`);
+if (!args.length || probes) writeFileSync(out, `${[...header, ...rows].join('\n')}\n`);
 
 // compare with the shared verdicts on Linux 6.18.44
 const count = (v: string) => [...verdict.values()].filter((x) => x === v).length;
-console.log(`\npacketdrill:real: ${count('pass')} pass, ${count('fail')} fail, ${count('skip')} skip on Linux ${release} (HZ ${hz}) in ${total} s${args.length ? '' : `; wrote ${out}`}`);
+console.log(`\npacketdrill:real: ${count('pass')} pass, ${count('fail')} fail, ${count('skip')} skip on Linux ${release} (HZ ${hz}) in ${total} s${args.length && !probes ? '' : `; wrote ${out}`}`);
 console.log(`differences from the shared Linux 6.18.44 verdicts: ${diffs.length ? diffs.map(([s, v]) => `${s} (here ${v}, shared ${shared.get(s)}; ${runsText(s)})`).join(', ') : 'none'}`);

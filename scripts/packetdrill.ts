@@ -71,8 +71,9 @@ for (const file of files) {
     v = { outcome: 'fail', reason: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, line: null, needs: [] };
   }
   if (text !== null) {
-    const defaultsPath = join(dirname(resolve(file)), 'defaults.sh');
-    const defaultsSh = existsSync(defaultsPath) ? readFileSync(defaultsPath, 'utf8') : undefined;
+    // ./defaults.sh beside the script, else the selftests' own (a probe of test/packetdrill/probes)
+    const defaultsPath = [join(dirname(resolve(file)), 'defaults.sh'), join(SUITE, 'defaults.sh')].find((p) => existsSync(p));
+    const defaultsSh = defaultsPath ? readFileSync(defaultsPath, 'utf8') : undefined;
     v = runSuiteScript({ name, text }, { profile, defaultsSh, force, log: verbose ? (_, s) => console.log(`  ${s}`) : undefined });
   }
   results.set(name, v!);

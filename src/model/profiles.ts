@@ -44,6 +44,19 @@ export interface Behaviour {
   inetIdInit: 'xor-jiffies' | 'random';
   /** 79e3602caa6f (v6.0): the global challenge-ACK limit is per-netns and off by default. */
   challengeAckGlobal: 'per-second-random' | 'per-netns';
+  /**
+   * tcp_ack(): an ACK below snd_una - max_window gets a challenge ACK (RFC 5961 5.2, both);
+   * 3d501dd326fb (v6.7, "tcp: do not accept ACK of bytes we never sent", CVE-2023-52881;
+   * backported to stable 4.19.302 and later, never to 4.4) takes min(max_window, bytes_acked).
+   */
+  oldAckBytesAcked: boolean;
+  /**
+   * tcp_check_req(): a RST in SYN-RECEIVED is validated as RFC 5961 3.2 asks, before the ACK:
+   * only one at rcv_nxt resets the request, others in the window get a challenge ACK (6.18:
+   * tcp_rfc5961_rst-syn-recv.pkt passes on 6.18.44). 4.4 resets the request on any RST in the
+   * window, after the ACK check.
+   */
+  rstChallengeSynRecv: boolean;
   /** RFC 5961 SYN handling: PAWS failure on a SYN goes to syn_challenge (6.x) or a dupack (4.4). */
   pawsSynChallenge: boolean;
   /**
@@ -139,6 +152,8 @@ export const LINUX_4_4: Profile = {
     tsClock: 'jiffies',
     inetIdInit: 'xor-jiffies',
     challengeAckGlobal: 'per-second-random',
+    oldAckBytesAcked: false,
+    rstChallengeSynRecv: false,
     pawsSynChallenge: false,
     initialWindow: '4.4',
     rmemMax: 212992,
@@ -185,6 +200,8 @@ export const LINUX_6_X: Profile = {
     tsClock: 'ms-offset',
     inetIdInit: 'random',
     challengeAckGlobal: 'per-netns',
+    oldAckBytesAcked: true,
+    rstChallengeSynRecv: true,
     pawsSynChallenge: true,
     initialWindow: 'u16-max',
     rmemMax: 4194304,

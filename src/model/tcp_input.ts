@@ -117,6 +117,18 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     rcvVerdict(k, skb, sk.id, 'dropped', 'filtered');
     return false;
   }
+  if (before(skb.ack, sk.sndUna)) {
+    // tcp_ack(): an ACK older than snd_una - max_window (RFC 5961 5.2, "Blind Data Injection
+    // Attack"): dropped with a challenge ACK. 3d501dd326fb (v6.7) bounds the window by the
+    // bytes ever acked ("do not accept ACK of bytes we never sent"); older ACKs within it are
+    // `old_ack`, which changes nothing the model keeps.
+    const maxWindow = k.profile.behaviour.oldAckBytesAcked ? Math.min(sk.maxWindow, sk.bytesAcked) : sk.maxWindow;
+    if (before(skb.ack, u32(sk.sndUna - maxWindow))) {
+      rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window'); // SKB_DROP_REASON_TCP_TOO_OLD_ACK
+      tcpSendChallengeAck(k, sk);
+      return false;
+    }
+  }
   if (after(skb.ack, sk.sndNxt)) {
     // ACK of something we never sent: tcp_ack() returns -1; send a dupack (rate-limited)
     rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
@@ -131,6 +143,8 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.tsRecentStamp = jiffies(k);
   }
   if (after(skb.ack, sk.sndUna)) {
+    // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
+    sk.bytesAcked += u32(skb.ack - sk.sndUna);
     sk.sndUna = skb.ack | 0;
     if (sk.sndUna === sk.sndNxt) {
       inetCskClearXmitTimer(k, sk, 'retrans');
@@ -140,6 +154,8 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     traceQueues(k, sk);
   }
   sk.sndWnd = skb.window << sk.sndWscale;
+  // tcp_ack_update_window(): the largest window ever offered
+  if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
   const finAcked = sk.sndUna === sk.sndNxt;
   switch (sk.state) {
     case TCP_FIN_WAIT1:
@@ -256,12 +272,12 @@ function tcpSendDupack(k: Kernel, sk: TcpSock): void {
 }
 
 /** __tcp_oow_rate_limited(): at most one out-of-window ACK per tcp_invalid_ratelimit. */
-export function tcpOowRateLimited(k: Kernel, s: { lastOowAckTime: number }, mib: string): boolean {
+export function tcpOowRateLimited(k: Kernel, s: { lastOowAckTime: number }, mib: string | null): boolean {
   const now = u32(jiffies(k));
   if (s.lastOowAckTime) {
     const elapsed = (now - s.lastOowAckTime) | 0;
     if (elapsed >= 0 && elapsed < msecsToJiffies(k, k.sysctl['net.ipv4.tcp_invalid_ratelimit'])) {
-      mibInc(k, mib);
+      if (mib) mibInc(k, mib);
       return true;
     }
   }
@@ -383,6 +399,7 @@ function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.rcvWup = sk.rcvNxt;
     sk.sndUna = skb.ack | 0;
     sk.sndWnd = skb.window;
+    sk.maxWindow = sk.sndWnd;
     inetCskClearXmitTimer(k, sk, 'retrans');
     sk.retransmits = 0;
     sk.backoff = 0;

@@ -102,6 +102,9 @@ export function sendResetEv(k: Kernel, skb: Segment): void {
 export function sendSynackEv(k: Kernel, req: RequestSock): void {
   tcpV4SendSynack(k, req);
 }
+export function reqskSendAckEv(k: Kernel, req: RequestSock): void {
+  if (req.hashed) tcpV4ReqskSendAck(k, req);
+}
 function timewaitAckEv(k: Kernel, tw: TimewaitSock): void {
   tcpV4TimewaitAck(k, tw);
 }
@@ -231,6 +234,27 @@ export function tcpV4SendSynack(k: Kernel, req: RequestSock): void {
     csum: 'partial',
   });
   ipOutput(k, seg, req.id);
+}
+
+/**
+ * tcp_v4_reqsk_send_ack(): a request sock's ACK (out of window, or a challenge), via the control
+ * socket: <SEQ=snt_isn+1><ACK=rcv_nxt>, the window rsk_rcv_wnd >> rcv_wscale, TS ts_recent.
+ */
+function tcpV4ReqskSendAck(k: Kernel, req: RequestSock): void {
+  const seg = mkSeg(k, {
+    saddr: req.saddr,
+    daddr: req.daddr,
+    sport: req.sport,
+    dport: req.dport,
+    seq: u32(req.sntIsn + 1),
+    ack: u32(req.rcvIsn + 1),
+    flags: TH_ACK,
+    window: tcpSelectWindow(req),
+    options: req.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, req.tsOffset), ecr: req.tsRecent >>> 0 }] : [],
+    ipId: 0,
+    csum: 'full',
+  });
+  ipOutput(k, seg, null);
 }
 
 /** tcp_v4_timewait_ack(): via the control socket (IP id 0, software checksum). */

@@ -16,7 +16,7 @@ import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpS
 import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpSelectInitialWindow } from './tcp_output.ts';
 import { parseOptions, tcpDataQueue, tcpOowRateLimited } from './tcp_input.ts';
-import { sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
+import { reqskSendAckEv, sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { jiffies } from './time.ts';
 import { mibInc, rcvVerdict } from './trace.ts';
 import { TCP_CLOSE, TCP_FIN_WAIT2, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpState } from './types.ts';
@@ -154,7 +154,37 @@ export function tcpOpenreqInitRwin(k: Kernel, req: RequestSock, l: TcpSock): voi
 /** TCPOLEN_TSTAMP_ALIGNED: NOP NOP TS (12 bytes). */
 const TCPOLEN_TSTAMP_ALIGNED = 12;
 
-/** tcp_check_req(): a segment for a request sock (NEW_SYN_RECV). */
+/** tcp_in_window() (tcp_minisocks.c): whether [seq, end_seq) touches the window [s_win, e_win]. */
+function tcpInWindow(seq: number, endSeq: number, sWin: number, eWin: number): boolean {
+  if (seq === sWin) return true;
+  if (after(endSeq, sWin) && before(seq, eWin)) return true;
+  return seq === eWin && seq === endSeq;
+}
+
+/** tcp_check_req()'s embryonic_reset: the request goes; a RST is answered by nothing, anything else by a RST. */
+function embryonicReset(k: Kernel, req: RequestSock, skb: Segment): void {
+  mibInc(k, 'AttemptFails');
+  if (!(skb.flags & TH_RST)) later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
+  inetCskReqskQueueDrop(k, req.listener, req);
+  mibInc(k, 'EmbryonicRsts');
+}
+
+/**
+ * tcp_check_req(): a segment for a request sock (NEW_SYN_RECV). After a retransmitted SYN
+ * (answered with the SYN-ACK again) come RFC 793's checks in SYN-RECEIVED: an ACK of anything
+ * but our SYN makes the listener answer with a RST; a segment outside the window
+ * [rcv_nxt, rcv_nxt + rsk_rcv_wnd] is dropped with an ACK (none for a RST; rate-limited by
+ * tcp_oow_rate_limited(), TCPACKSkippedSynRecv); an in-window RST or SYN resets the request
+ * (embryonic_reset: TcpAttemptFails, TcpExtEmbryonicRsts).
+ * RFC 5961 in SYN-RECEIVED (`rstChallengeSynRecv`, 6.18): the RST is validated first, before
+ * the ACK — out of the window it is dropped silently, exactly at rcv_nxt it resets the request,
+ * anywhere else in the window it gets a challenge ACK (<SEQ=snt_isn+1><ACK=rcv_nxt>, at most
+ * one per tcp_invalid_ratelimit, no SNMP counter) and the request survives. As
+ * tools/testing/selftests/net/packetdrill/tcp_rfc5961_rst-syn-recv.pkt checks, which passes on
+ * 6.18.44; also measured there: an exact RST|ACK with an unacceptable ACK resets the request, a
+ * RST at rcv_nxt + rsk_rcv_wnd is in the window and one past it is not, a second challenge within
+ * 500 ms is not sent, and the counters are TcpAttemptFails and TcpExtEmbryonicRsts only.
+ */
 export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
   const l = req.listener;
   if (skb.flags & TH_SYN && !(skb.flags & TH_ACK) && (skb.seq | 0) === req.rcvIsn) {
@@ -163,16 +193,34 @@ export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
     later(k, k.profile.costs.synAckNs, sendSynackEv, req);
     return;
   }
+  const rcvNxt = u32(req.rcvIsn + 1);
+  const endSeq = u32(skb.seq + skb.payload.length + (skb.flags & TH_SYN ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
+  const inWindow = tcpInWindow(skb.seq, endSeq, rcvNxt, u32(rcvNxt + req.rcvWnd));
+  if (skb.flags & TH_RST && k.profile.behaviour.rstChallengeSynRecv) {
+    if (!inWindow) return rcvVerdict(k, skb, req.id, 'dropped', 'out-of-window');
+    if (skb.seq !== rcvNxt) {
+      rcvVerdict(k, skb, req.id, 'dropped', 'out-of-window');
+      if (!tcpOowRateLimited(k, req, null)) later(k, k.profile.costs.ackReplyNs, reqskSendAckEv, req);
+      return;
+    }
+    rcvVerdict(k, skb, req.id, 'accepted');
+    return embryonicReset(k, req, skb);
+  }
   if (skb.flags & TH_ACK && skb.ack !== u32(req.sntIsn + 1)) {
     // "Reset" the embryonic connection: the listener answers with a RST
     rcvVerdict(k, skb, req.id, 'dropped', 'bad-ack');
     later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
     return;
   }
-  if (skb.flags & TH_RST) {
-    rcvVerdict(k, skb, req.id, 'accepted');
-    inetCskReqskQueueDrop(k, l, req);
+  if (!inWindow) {
+    // "Out of window: send ACK and drop" (never to a RST)
+    rcvVerdict(k, skb, req.id, 'dropped', 'out-of-window');
+    if (!(skb.flags & TH_RST) && !tcpOowRateLimited(k, req, 'TCPACKSkippedSynRecv')) later(k, k.profile.costs.ackReplyNs, reqskSendAckEv, req);
     return;
+  }
+  if (skb.flags & (TH_RST | TH_SYN)) {
+    rcvVerdict(k, skb, req.id, 'accepted');
+    return embryonicReset(k, req, skb);
   }
   if (!(skb.flags & TH_ACK)) return rcvVerdict(k, skb, req.id, 'dropped', 'filtered');
   const opt = parseOptions(skb.options);
