@@ -36,6 +36,12 @@ export interface LadderOptions {
   id?: string;
   /** Include the <style> element (default true). The live widget styles from the page instead. */
   style?: boolean;
+  /**
+   * For the live widget: the rows sit under a clip rectangle and a highlight band, so that
+   * showing packets 1..n and marking the n-th changes two attributes (see src/widgets/sim.ts),
+   * not the style of every row. Each row carries its top and bottom (data-y0, data-y1).
+   */
+  clip?: boolean;
 }
 
 /** Font size of every label, px. */
@@ -83,7 +89,7 @@ function relative(pkts: readonly LadderPacket[]): { seq: number; ack: number | n
 
 /** The ladder's rules, for a page stylesheet (the live widget) or the SVG's own <style>. */
 export const LADDER_CSS =
-  `.tcp-ladder{font:${LADDER_FONT_PX}px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--tcp-fg,currentColor)}.tcp-ladder .axis{stroke:var(--tcp-muted,#888);stroke-dasharray:3 3}.tcp-ladder .arrow{stroke:currentColor;fill:none}.tcp-ladder .head{fill:currentColor}.tcp-ladder .rst{stroke:var(--tcp-bad,#c0392b)}.tcp-ladder .rst+.head{fill:var(--tcp-bad,#c0392b)}.tcp-ladder .cur .arrow{stroke-width:2.5}.tcp-ladder .cur{color:var(--tcp-accent,#1565c0)}.tcp-ladder .later{visibility:hidden}.tcp-ladder text{fill:currentColor;paint-order:stroke;stroke:var(--tcp-bg,#fff);stroke-width:4px;stroke-linejoin:round}.tcp-ladder .t{fill:var(--tcp-muted,#777)}.tcp-ladder .cur .t{fill:currentColor}.tcp-ladder .mark{fill:var(--tcp-bad,#c0392b);font-weight:700}`;
+  `.tcp-ladder{font:${LADDER_FONT_PX}px ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--tcp-fg,currentColor)}.tcp-ladder .axis{stroke:var(--tcp-muted,#888);stroke-dasharray:3 3}.tcp-ladder .arrow{stroke:currentColor;fill:none}.tcp-ladder .head{fill:currentColor}.tcp-ladder .rst{stroke:var(--tcp-bad,#c0392b)}.tcp-ladder .rst+.head{fill:var(--tcp-bad,#c0392b)}.tcp-ladder .cur .arrow{stroke-width:2.5}.tcp-ladder .cur{color:var(--tcp-accent,#1565c0)}.tcp-ladder .band{fill:var(--tcp-accent,#1565c0)}.tcp-ladder text{fill:currentColor;paint-order:stroke;stroke:var(--tcp-bg,#fff);stroke-width:4px;stroke-linejoin:round}.tcp-ladder .t{fill:var(--tcp-muted,#777)}.tcp-ladder .cur .t{fill:currentColor}.tcp-ladder .mark{fill:var(--tcp-bad,#c0392b);font-weight:700}`;
 
 export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): string {
   const px = LADDER_FONT_PX;
@@ -119,8 +125,8 @@ export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): s
     const head = `${first + i}${SP}${times[i]}`;
     const tail = markText(i) ? `${labels[i]} · ${markText(i)}` : labels[i];
     if (!narrow) return { lines: 1, head, tail };
-    const oneLine = textWidth(`${head}${SP}${tail}`, px) <= W - 8;
-    const twoLines = textWidth(tail, px) <= W - 8;
+    const oneLine = textWidth(`${head}${SP}${tail}`, px) <= W - 12;
+    const twoLines = textWidth(tail, px) <= W - 12;
     return { lines: oneLine ? 1 : twoLines ? 2 : 3, head, tail };
   });
   const rowH = (r: { lines: number }) => (narrow ? r.lines * line + 14 : Math.max(28, r.lines * line + 12));
@@ -137,30 +143,31 @@ export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): s
     parts.push(`<text x="${x(p)}" y="${px + 2}" text-anchor="middle">${esc(name(p))}</text>`);
     parts.push(`<line class="axis" x1="${x(p)}" y1="${px + 8}" x2="${x(p)}" y2="${height - 4}"/>`);
   }
+  if (o.clip) parts.push(`<defs><clipPath id="${id}-clip"><rect class="shown" width="${W}" height="0"/></clipPath></defs><rect class="band" x="0" width="4" y="0" height="0"/><g clip-path="url(#${id}-clip)">`);
   let y = top;
   pkts.forEach(({ seg }, i) => {
     const r = rows[i];
     const cur = i === o.highlight;
-    parts.push(`<g class="pkt${cur ? ' cur' : ''}" data-packet="${first + i}"${o.marks?.[i] ? ` data-mark="${o.marks[i]}"` : ''}${cur ? ' aria-current="true"' : ''}>`);
+    parts.push(`<g class="pkt${cur ? ' cur' : ''}" data-packet="${first + i}"${o.marks?.[i] ? ` data-mark="${o.marks[i]}"` : ''}${cur ? ' aria-current="true"' : ''}${o.clip ? ` data-y0="${y}" data-y1="${y + rowH(r)}"` : ''}>`);
     const mark = markText(i) ? `<tspan class="mark"> · ${esc(markText(i))}</tspan>` : '';
     let ay: number;
     if (narrow) {
       let ty = y + px;
-      if (r.lines === 1) parts.push(`<text x="4" y="${ty}"><tspan class="t">${esc(r.head)}</tspan>${SP}${esc(labels[i])}${mark}</text>`);
+      if (r.lines === 1) parts.push(`<text x="8" y="${ty}"><tspan class="t">${esc(r.head)}</tspan>${SP}${esc(labels[i])}${mark}</text>`);
       else {
-        parts.push(`<text class="t" x="4" y="${ty}">${esc(r.head)}</text>`);
+        parts.push(`<text class="t" x="8" y="${ty}">${esc(r.head)}</text>`);
         ty += line;
-        if (r.lines === 2) parts.push(`<text x="4" y="${ty}">${esc(labels[i])}${mark}</text>`);
+        if (r.lines === 2) parts.push(`<text x="8" y="${ty}">${esc(labels[i])}${mark}</text>`);
         else {
-          parts.push(`<text x="4" y="${ty}">${esc(labels[i])}</text>`);
+          parts.push(`<text x="8" y="${ty}">${esc(labels[i])}</text>`);
           ty += line;
-          parts.push(`<text x="4" y="${ty}" class="mark">${esc(markText(i))}</text>`);
+          parts.push(`<text x="8" y="${ty}" class="mark">${esc(markText(i))}</text>`);
         }
       }
       ay = ty + 9;
     } else {
       ay = y + px + 6;
-      parts.push(`<text class="t" x="4" y="${ay + 4}">${esc(r.head)}</text>`);
+      parts.push(`<text class="t" x="8" y="${ay + 4}">${esc(r.head)}</text>`);
     }
     const xa = x(seg.sport);
     const xb = x(seg.dport);
@@ -176,6 +183,6 @@ export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): s
     parts.push('</g>');
     y += rowH(r);
   });
-  parts.push('</svg>');
+  parts.push(o.clip ? '</g></svg>' : '</svg>');
   return parts.join('');
 }

@@ -46,11 +46,16 @@ export class TcpLabSim extends HTMLElement {
   private narrated = false;
   private width = 0;
   private resize: ResizeObserver | null = null;
-  /** The ladder of the whole run, drawn once per run and width; a scrub only shows and hides rows. */
-  private rows: SVGGElement[] = [];
+  /**
+   * The ladder of the whole run, drawn once per run and width, under a clip rectangle: a scrub
+   * moves the clip's bottom and the highlight band (two attributes), not the style of each row.
+   */
+  private rows: { y0: number; y1: number }[] = [];
+  private clip: SVGRectElement | null = null;
+  private band: SVGRectElement | null = null;
   private drawn = '';
-  private shown = -1;
-  private queueKey = '';
+  /** Accept-queue pictures by state, parsed once each (a scrub swaps them in, no HTML parsing). */
+  private queues = new Map<string, Element>();
   private res: RunResult | null = null;
   private frames: { t: number; frame: CapturedFrame }[] = [];
   private idx = 0;
@@ -187,7 +192,8 @@ export class TcpLabSim extends HTMLElement {
       e.type === 'xmit' ? [{ t: e.t - t0, frame: { realtimeNs: (this.res!.k.realtimeBaseUs + Math.floor(e.t / 1000)) * 1000, seg: e.seg } }] : [],
     );
     this.marks = packetMarks(this.res.trace);
-    this.drawn = this.queueKey = '';
+    this.drawn = '';
+    this.queues.clear();
     this.narrated = fin === (this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && ncBacklog === 1 && this.captions[profile]?.length === this.res.moments.length;
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
     this.dataset.profile = profile;
@@ -235,41 +241,32 @@ export class TcpLabSim extends HTMLElement {
     const width = this.width || 640;
     // Only what changed is touched: a scrub costs a few class changes, not new SVG to lay out.
     const queueKey = `${width}${JSON.stringify(q)}`;
-    if (queueKey !== this.queueKey) {
-      this.queueKey = queueKey;
-      u.queue.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
+    let pic = this.queues.get(queueKey);
+    if (!pic) {
+      const box = el('div');
+      box.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
+      this.queues.set(queueKey, (pic = box.firstElementChild!));
     }
-    const drawn = String(width);
-    if (drawn !== this.drawn) {
-      this.drawn = drawn;
-      this.shown = -1;
+    if (u.queue.firstElementChild !== pic) u.queue.replaceChildren(pic);
+    if (String(width) !== this.drawn) {
+      this.drawn = String(width);
       u.ladder.innerHTML = renderLadder(
         this.frames.map((f) => ({ t: f.t, seg: f.frame.seg })),
-        { title: s.ladder, description: s.ladderDesc, width, marks: this.marks, markLabels: { challenge: s.markChallenge, retrans: s.markRetrans }, id: `${this.id || this.dataset.experiment}-ladder`, style: false },
+        { title: s.ladder, description: s.ladderDesc, width, marks: this.marks, markLabels: { challenge: s.markChallenge, retrans: s.markRetrans }, id: `${this.id || this.dataset.experiment}-ladder`, style: false, clip: true },
       );
-      this.rows = [...u.ladder.querySelectorAll<SVGGElement>('g.pkt')];
-      for (const g of this.rows) g.classList.add('later');
+      this.rows = [...u.ladder.querySelectorAll<SVGGElement>('g.pkt')].map((g) => ({ y0: Number(g.dataset.y0), y1: Number(g.dataset.y1) }));
+      this.clip = u.ladder.querySelector('rect.shown');
+      this.band = u.ladder.querySelector('rect.band');
     }
-    this.showPackets(pk.length);
+    // packets 1..n shown, the n-th on the band; the rest keep their room
+    const n = pk.length;
+    const row = this.rows[n - 1];
+    this.clip?.setAttribute('height', String(row?.y1 ?? 0));
+    this.band?.setAttribute('y', String(row?.y0 ?? 0));
+    this.band?.setAttribute('height', String(row ? row.y1 - row.y0 : 0));
+    u.ladder.dataset.shown = String(n);
     u.link.href = `#t=${(m.t / 1e9).toFixed(6)}`;
     this.dataset.t = secs;
-  }
-
-  /** Packets 1..n visible, the n-th highlighted; the rest keep their room, hidden. */
-  private showPackets(n: number): void {
-    const was = this.shown;
-    if (n === was) return;
-    const cur = (i: number, on: boolean) => {
-      const g = this.rows[i - 1];
-      if (!g) return;
-      g.classList.toggle('cur', on);
-      if (on) g.setAttribute('aria-current', 'true');
-      else g.removeAttribute('aria-current');
-    };
-    cur(was, false);
-    for (let i = Math.min(n, Math.max(was, 0)); i < Math.max(n, was); i++) this.rows[i]?.classList.toggle('later', i >= n);
-    cur(n, true);
-    this.shown = n;
   }
 
   private play(): void {

@@ -128,13 +128,22 @@ for (const mode of modes) {
             expect(await caption.getAttribute('aria-live')).toBe('polite');
             expect(await w.locator('[data-testid="ss"]').textContent()).toMatch(/^CLOSE-WAIT +1 +0 /m);
             // the challenge ACK marked in the live ladder, and highlighted as the current packet
-            const mark = w.locator('[data-testid="ladder"] g.pkt[data-mark="challenge"]');
+            const ladder = w.locator('[data-testid="ladder"]');
+            const mark = ladder.locator('g.pkt[data-mark="challenge"]');
             expect(await mark.count()).toBe(1);
-            expect(await mark.getAttribute('aria-current')).toBe('true');
+            expect(await mark.getAttribute('data-packet')).toBe('7');
             expect(await mark.textContent()).toContain('challenge ACK');
-            expect(await mark.evaluate((g) => getComputedStyle(g).visibility)).toBe('visible');
-            // packets after this moment keep their room but are not shown
-            expect(await w.locator('[data-testid="ladder"] g.pkt[data-packet="8"]').evaluate((g) => getComputedStyle(g).visibility)).toBe('hidden');
+            // packets 1–7 shown, the 7th on the highlight band; the later ones keep their room, clipped away
+            expect(await ladder.getAttribute('data-shown')).toBe('7');
+            const geo = await ladder.evaluate((d) => {
+              // in the SVG's own units: the clip ends where row 7 ends, the band covers row 7
+              const row = (n: number) => (d.querySelector(`g.pkt[data-packet="${n}"]`) as SVGGElement).dataset;
+              const clip = Number(d.querySelector('rect.shown')!.getAttribute('height'));
+              const band = d.querySelector('rect.band')!;
+              const [y, h] = [Number(band.getAttribute('y')), Number(band.getAttribute('height'))];
+              return { seven: Number(row(7).y1) === clip, eight: Number(row(8).y0) >= clip, band: y === Number(row(7).y0) && y + h === Number(row(7).y1) };
+            });
+            expect(geo).toEqual({ seven: true, eight: true, band: true });
             // nothing clipped, nothing below 12 px (the queue's title and the ladder's right label included)
             expectReadable(await svgTexts(page, 'tcp-lab-sim'), `${lang} ${viewport} widget`);
             const ladderBox = await w.locator('[data-testid="ladder"]').evaluate((d) => ({ sw: d.scrollWidth, cw: d.clientWidth }));
@@ -207,7 +216,7 @@ for (const mode of modes) {
         expect(await radios.nth(1).isChecked()).toBe(true);
         const caption = nine.locator('.tcp-step__frame:visible [data-testid="step-caption"]');
         expect(await caption.textContent()).toContain(T[lang].frame7);
-        expect(await nine.locator('.tcp-step__frame:visible g.pkt[data-mark="challenge"]').count()).toBe(1);
+        expect(await nine.locator('.tcp-step__frame:visible g.pkt[data-mark="challenge"][aria-current="true"]').count()).toBe(1);
         // its link replays that moment in the simulator
         expect(await nine.locator('.tcp-step__frame:visible a.tcp-step__replay').getAttribute('href')).toBe('#t=238.851441');
         // step 7: the last moment shows Recv-Q 2 and the reset child ss cannot list

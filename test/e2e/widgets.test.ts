@@ -47,10 +47,14 @@ async function sim(page: Page) {
 
 /** The ladder's packets with their times (seconds) and labels. */
 async function packets(page: Page) {
-  // the ladder holds the whole run; the packets after the moment are drawn hidden (class later)
-  return page.locator('tcp-lab-sim [data-testid="ladder"] g.pkt:not(.later)').evaluateAll((gs) =>
-    gs.map((g) => ({ t: Number(g.querySelector('text.t')?.textContent?.split(/\s+/).pop()), label: g.querySelectorAll('text')[1]?.textContent ?? '' })),
-  );
+  // the ladder holds the whole run; the packets after the moment (past data-shown) are clipped away
+  const ladder = page.locator('tcp-lab-sim [data-testid="ladder"]');
+  const shown = Number(await ladder.getAttribute('data-shown'));
+  return (
+    await ladder.locator('g.pkt').evaluateAll((gs) =>
+      gs.map((g) => ({ t: Number(g.querySelector('text.t')?.textContent?.split(/\s+/).pop()), label: g.querySelectorAll('text')[1]?.textContent ?? '' })),
+    )
+  ).slice(0, shown);
 }
 
 for (const mode of modes) {
