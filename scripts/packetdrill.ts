@@ -1,11 +1,12 @@
 /**
- * npm run packetdrill -- [FILE.pkt...] [--profile linux-6.x] [--verbose] [--force] [--needs]
+ * npm run packetdrill -- [FILE.pkt...] [--profile linux-6.x] [--hz 1000] [--verbose] [--force] [--needs] [--write]
  *
  * Runs packetdrill scripts against the model (src/packetdrill) and compares each outcome with
  * the real packetdrill on Linux 6.18 (../shared/peer-suites/...verdicts-linux-6.18.44-ipv4.tsv).
  * With no FILE it runs the kernel's 160 selftest scripts. One line per script:
  *   <script>: pass|fail|skip — <first mismatch or reason>
  * then `packetdrill: N/M scripts agree with Linux 6.18 (P pass, F fail, S skip)`.
+ * --hz sets the simulated kernel's CONFIG_HZ (default 1000, as the selftests' config asks).
  * --needs adds the model gaps ranked by how many scripts each one alone blocks.
  * --write (with no FILE) also writes reports/packetdrill-model-linux-6.x.tsv, the per-script
  * results the chapter's table is built from (test/packetdrill/selftests.test.ts checks it).
@@ -20,7 +21,7 @@ import { MODEL_REPORT, reportRows, reportText } from '../src/packetdrill/areas.t
 import { loadSelftests, modelReportComments, ROOT, SUITE, VERDICTS } from './packetdrill-suite.ts';
 
 function usage(msg: string): never {
-  console.error(`packetdrill: ${msg}\nusage: npm run packetdrill -- [FILE.pkt...] [--profile linux-4.4|linux-6.x] [--verbose] [--force] [--needs]`);
+  console.error(`packetdrill: ${msg}\nusage: npm run packetdrill -- [FILE.pkt...] [--profile linux-4.4|linux-6.x] [--hz 100|250|1000] [--verbose] [--force] [--needs] [--write]`);
   process.exit(2);
 }
 
@@ -30,6 +31,7 @@ let verbose = false;
 let force = false;
 let showNeeds = false;
 let write = false;
+let hz: number | undefined;
 const files: string[] = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -45,10 +47,15 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--force') force = true;
   else if (a === '--needs') showNeeds = true;
   else if (a === '--write') write = true;
+  else if (a === '--hz' || a.startsWith('--hz=')) {
+    const v = a === '--hz' ? args[++i] : a.slice(5);
+    if (!['100', '250', '1000'].includes(v)) usage(`--hz takes 100, 250 or 1000, not '${v}'`);
+    hz = Number(v);
+  }
   else if (a.startsWith('-')) usage(`unknown option '${a}'`);
   else files.push(a);
 }
-if (write && (files.length || profile !== 'linux-6.x' || force)) usage('--write runs the whole suite with linux-6.x, without FILEs or --force');
+if (write && (files.length || profile !== 'linux-6.x' || force || hz !== undefined)) usage('--write runs the whole suite with linux-6.x, without FILEs or --force');
 if (!files.length) {
   if (!existsSync(SUITE)) usage(`no FILE given and ${SUITE} is missing`);
   files.push(...readdirSync(SUITE).filter((f) => f.endsWith('.pkt')).sort().map((f) => join(SUITE, f)));
@@ -74,7 +81,7 @@ for (const file of files) {
     // ./defaults.sh beside the script, else the selftests' own (a probe of test/packetdrill/probes)
     const defaultsPath = [join(dirname(resolve(file)), 'defaults.sh'), join(SUITE, 'defaults.sh')].find((p) => existsSync(p));
     const defaultsSh = defaultsPath ? readFileSync(defaultsPath, 'utf8') : undefined;
-    v = runSuiteScript({ name, text }, { profile, defaultsSh, force, log: verbose ? (_, s) => console.log(`  ${s}`) : undefined });
+    v = runSuiteScript({ name, text }, { profile, hz, defaultsSh, force, log: verbose ? (_, s) => console.log(`  ${s}`) : undefined });
   }
   results.set(name, v!);
   const kinds = [...new Set(v!.needs.map((n) => n.need))];

@@ -215,16 +215,27 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
   return false;
 }
 
-/** tcp_data_queue() + tcp_fin() + __tcp_ack_snd_check() for in-order segments. */
+/**
+ * tcp_data_queue() + tcp_fin() + __tcp_ack_snd_check() for in-order segments, and for a
+ * segment that starts before rcv_nxt and ends after it ("Partial packet, seq < rcv_next <
+ * end_seq": the old head is dropped, the rest queued; Linux 6.18 sends no D-SACK for it, as
+ * tcp_close_no_rst.pkt shows).
+ */
 export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
+  let payload = skb.payload;
   if ((skb.seq | 0) !== sk.rcvNxt) {
-    if (skb.payload.length || skb.flags & TH_FIN) tcpSendDupack(k, sk);
-    return;
+    const endSeq = u32(skb.seq + payload.length + (skb.flags & TH_FIN ? 1 : 0));
+    if (!(before(skb.seq, sk.rcvNxt) && after(endSeq, sk.rcvNxt))) {
+      if (payload.length || skb.flags & TH_FIN) tcpSendDupack(k, sk);
+      return;
+    }
+    payload = payload.subarray(Math.min(payload.length, u32(sk.rcvNxt - skb.seq)));
   }
   let queued = false;
-  if (skb.payload.length) {
-    sk.rcvQueue = append(sk.rcvQueue, skb.payload);
-    sk.rcvNxt = (sk.rcvNxt + skb.payload.length) | 0;
+  if (skb.payload.length) tcpEventDataRecv(k, sk);
+  if (payload.length) {
+    sk.rcvQueue = append(sk.rcvQueue, payload);
+    sk.rcvNxt = (sk.rcvNxt + payload.length) | 0;
     queued = true;
   }
   if (skb.flags & TH_FIN) {
@@ -236,9 +247,20 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     traceQueues(k, sk);
     sockDefWakeup(sk);
     if (skb.flags & TH_FIN && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
-    if (skb.payload.length) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+    // __tcp_ack_snd_check(): data in quickack mode (the model stays in it) is acked at once; a
+    // FIN put the socket in pingpong mode, so its ACK waits for the delayed-ACK timer
+    if (payload.length && !sk.pingpong) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
     else tcpSendDelayedAck(k, sk);
   }
+}
+
+/**
+ * tcp_event_data_recv(): the first data segment starts the delayed-ACK engine, quickack mode
+ * with ato = TCP_ATO_MIN (HZ/25, 40 ms); the model leaves ato there (no adaptation to the
+ * inter-arrival time) and its quickack mode never runs out.
+ */
+function tcpEventDataRecv(k: Kernel, sk: TcpSock): void {
+  if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
 }
 
 /** tcp_fin(): the peer closed its side. */

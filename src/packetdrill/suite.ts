@@ -20,6 +20,8 @@ export interface SuiteOptions {
   /** The text of the suite's defaults.sh. */
   defaultsSh?: string;
   seed?: number;
+  /** CONFIG_HZ (default: the selftests' 1000). */
+  hz?: number;
   force?: boolean;
   /** Per-script log lines (--verbose). */
   log?: (name: string, line: string) => void;
@@ -30,7 +32,7 @@ export function runSuiteScript(s: SuiteScript, o: SuiteOptions = {}): Verdict {
   try {
     const script = parseScript(s.text, s.name, { defines: KSFT_IPV4_DEFINES });
     const log = o.log;
-    return runScript(script, { profile: o.profile ?? 'linux-6.x', defaultsSh: o.defaultsSh, seed: o.seed, force: o.force, log: log && ((l) => log(s.name, l)) });
+    return runScript(script, { profile: o.profile ?? 'linux-6.x', defaultsSh: o.defaultsSh, seed: o.seed, hz: o.hz, force: o.force, log: log && ((l) => log(s.name, l)) });
   } catch (e) {
     const msg = e instanceof PacketdrillError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
     return { outcome: 'fail', reason: msg, line: null, needs: [] };
