@@ -1,6 +1,7 @@
 // npm run report — project report on the built site (dist/, from `npm run build`):
 //   1. page weight, with the JavaScript budgets (text-only pages ≤ 10 KB gzip, widget pages ≤ 60 KB);
-//   2. scrub timing of the seed-collision timeline in Chromium (budget: < 16 ms to any moment);
+//   2. scrub timing of the seed-collision timeline in Chromium (budget: < 16 ms to any moment, also
+//      under a 4× CPU slowdown as in Lighthouse's mobile run);
 //   3. Lighthouse scores (performance, accessibility, best practices, SEO) of the collision chapter.
 // Prints markdown and writes it to reports/report.md. Exits 1 only when a budget is exceeded; a
 // part that cannot run here (no build, no browser, no Lighthouse) says why and is skipped.
@@ -90,11 +91,15 @@ function pageWeightSection(): void {
 
 async function browserSections(): Promise<void> {
   const scrubName = `scrub the seed timeline to any moment < ${SCRUB_BUDGET_MS} ms`;
+  const slowName = `scrub the seed timeline to any moment < ${SCRUB_BUDGET_MS} ms under a 4× CPU slowdown`;
+  const unmeasured = (why: string) => {
+    for (const name of [scrubName, slowName]) if (!budgets.some((b) => b.name === name)) budgets.push({ name, ok: null, detail: why });
+  };
   const page = join(dist, CHAPTER, 'index.html');
   const skip = (why: string, lighthouseToo = true) => {
     say('## Scrub timing\n');
     say(`Not measured: ${why}\n`);
-    budgets.push({ name: scrubName, ok: null, detail: why });
+    unmeasured(why);
     if (lighthouseToo) {
       say(`## Lighthouse\n\nNot run: ${why}\n`);
       budgets.push({ name: LIGHTHOUSE_BUDGET, ok: null, detail: why });
@@ -120,7 +125,7 @@ async function browserSections(): Promise<void> {
     } catch (e) {
       const why = `Chromium did not start: ${(e as Error).message.split('\n')[0]}`;
       say(`Not measured: ${why}\n`);
-      budgets.push({ name: scrubName, ok: null, detail: why });
+      unmeasured(why);
       return;
     }
     try {
@@ -150,14 +155,19 @@ async function browserSections(): Promise<void> {
       const b = { name: scrubName, ok: Math.max(...s.layout) < SCRUB_BUDGET_MS, detail: `max ${ms(Math.max(...s.layout))} ms (moment ${worstIdx}), p95 ${ms(percentile(s.layout, 95))}, median ${ms(median(s.layout))}; sync update + style/layout` };
       budgets.push(b);
       say(budgetLine(b));
-      // For perspective: the same on a slower device (Chromium's CPU throttling, as Lighthouse's mobile run).
+      // The same on a slower device: Chromium's CPU throttling at 4×, as in Lighthouse's mobile run.
       const slow = await measureScrub(browser, `${url}${CHAPTER}`, 3, 4, false);
-      say(`\nInformation, not a budget: with a 4× CPU slowdown (as in Lighthouse's mobile run), 3 rounds, sync update +`);
-      say(`style/layout: max ${ms(Math.max(...slow.layout))} ms, p95 ${ms(percentile(slow.layout, 95))} ms, median ${ms(median(slow.layout))} ms.\n`);
+      const slowMax = Math.max(...slow.layout);
+      say(`\nWith a 4× CPU slowdown (Chromium's CPU throttling, as in Lighthouse's mobile run), 3 rounds, sync update +`);
+      say(`style/layout: max ${ms(slowMax)} ms, p95 ${ms(percentile(slow.layout, 95))} ms, median ${ms(median(slow.layout))} ms.`);
+      const b4 = { name: slowName, ok: slowMax < SCRUB_BUDGET_MS, detail: `max ${ms(slowMax)} ms (moment ${slow.layout.indexOf(slowMax)}), p95 ${ms(percentile(slow.layout, 95))}, median ${ms(median(slow.layout))}; sync update + style/layout, 3 rounds` };
+      budgets.push(b4);
+      say(budgetLine(b4));
+      say('');
     } catch (e) {
       const why = `measurement failed: ${(e as Error).message.split('\n')[0]}`;
       say(`Not measured: ${why}\n`);
-      if (!budgets.some((b) => b.name === scrubName)) budgets.push({ name: scrubName, ok: null, detail: why });
+      unmeasured(why);
     } finally {
       await browser.close();
     }
