@@ -4,6 +4,7 @@
  */
 export const EPERM = 1;
 export const EINTR = 4;
+export const EIO = 5;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const EFAULT = 14;
@@ -22,13 +23,13 @@ export const EALREADY = 114;
 export const EINPROGRESS = 115;
 
 export const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 14: 'EFAULT', 22: 'EINVAL', 32: 'EPIPE', 88: 'ENOTSOCK',
+  1: 'EPERM', 4: 'EINTR', 5: 'EIO', 9: 'EBADF', 11: 'EAGAIN', 14: 'EFAULT', 22: 'EINVAL', 32: 'EPIPE', 88: 'ENOTSOCK',
   95: 'EOPNOTSUPP', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 104: 'ECONNRESET', 106: 'EISCONN', 107: 'ENOTCONN',
   110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 114: 'EALREADY', 115: 'EINPROGRESS',
 };
 /** strerror() texts glibc prints. */
 export const STRERROR: Record<number, string> = {
-  4: 'Interrupted system call', 9: 'Bad file descriptor', 11: 'Resource temporarily unavailable',
+  4: 'Interrupted system call', 5: 'Input/output error', 9: 'Bad file descriptor', 11: 'Resource temporarily unavailable',
   22: 'Invalid argument', 32: 'Broken pipe', 98: 'Address already in use', 99: 'Cannot assign requested address',
   104: 'Connection reset by peer', 106: 'Transport endpoint is already connected',
   107: 'Transport endpoint is not connected', 110: 'Connection timed out', 111: 'Connection refused',

@@ -36,7 +36,7 @@ export { Pipe } from './pipe.ts';
 export { Tty } from './tty.ts';
 
 export const SIGNUM: Record<Signal, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20,
+  SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
 };
 
 export type Sys =
@@ -45,7 +45,8 @@ export type Sys =
   | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' }
   | { op: 'bind'; fd: number; addr: number; port: number }
   | { op: 'listen'; fd: number; backlog: number }
-  | { op: 'connect'; fd: number; addr: number; port: number }
+  /** With `nonblock` (O_NONBLOCK): -EINPROGRESS while the handshake runs; poll() for POLLOUT, then SO_ERROR. */
+  | { op: 'connect'; fd: number; addr: number; port: number; nonblock?: boolean }
   | { op: 'accept'; fd: number; nonblock?: boolean }
   | { op: 'getpeername'; fd: number }
   | { op: 'poll'; fds: { fd: number; events: number }[]; timeoutMs: number }

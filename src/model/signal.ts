@@ -4,12 +4,20 @@
  *
  * Deliberate differences: a signal is handled when it is sent, not on the way back to user
  * space; a program that catches a signal finds it in ctx.pendingSignals (no handler frames);
- * no signal masks, queues or siginfo.
+ * no signal masks, queues or siginfo. A stopped task keeps what it is sent (but SIGKILL and
+ * SIGCONT) pending until SIGCONT, as a task in TASK_STOPPED does: it only acts on its
+ * signals once it runs again.
  */
 import { doExit, reportStatus } from './exit.ts';
 import type { ProcessTable, SysOf, Task, TaskState } from './process.ts';
 import { append } from './sock.ts';
 import type { Signal } from './types.ts';
+
+/** The stop signals (sig_kernel_stop(): SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU). */
+const STOP_SIGNALS: ReadonlySet<Signal> = new Set<Signal>(['SIGSTOP', 'SIGTSTP', 'SIGTTIN']);
+
+/** Signals sent to a task while it was stopped, delivered when SIGCONT wakes it. */
+const heldWhileStopped = new WeakMap<Task, Signal[]>();
 
 /** Deliver a signal with its default action unless the program catches it. */
 export function sendSignal(pt: ProcessTable, task: Task, sig: Signal): void {
@@ -17,6 +25,12 @@ export function sendSignal(pt: ProcessTable, task: Task, sig: Signal): void {
   const k = pt.k;
   k.sim.emit({ type: 'signal', t: k.now, pid: task.pid, sig });
   if (task.ctx.ignores.has(sig) && sig !== 'SIGKILL' && sig !== 'SIGSTOP') return;
+  // a stopped task does not run: what it is sent waits (kernel/signal.c: only SIGKILL and
+  // SIGCONT wake a TASK_STOPPED task; a stop signal to a stopped task changes nothing)
+  if (task.state === 'stopped' && sig !== 'SIGKILL' && sig !== 'SIGCONT') {
+    if (!STOP_SIGNALS.has(sig)) heldWhileStopped.set(task, [...(heldWhileStopped.get(task) ?? []), sig]);
+    return;
+  }
   if (sig === 'SIGCONT') {
     if (task.state === 'stopped') {
       k.sim.emit({ type: 'proc', t: k.now, pid: task.pid, comm: task.comm, action: 'cont' });
@@ -30,6 +44,12 @@ export function sendSignal(pt: ProcessTable, task: Task, sig: Signal): void {
         task.rerun = true;
         k.sim.after(0, () => pt.execute(task));
       }
+      // prepare_signal(SIGCONT) then the woken task's get_signal(): what was sent meanwhile acts now
+      const held = heldWhileStopped.get(task);
+      if (held) {
+        heldWhileStopped.delete(task);
+        for (const h of held) sendSignal(pt, task, h);
+      }
     }
     return;
   }
@@ -38,7 +58,7 @@ export function sendSignal(pt: ProcessTable, task: Task, sig: Signal): void {
     if (task.state === 'blocked') pt.wakeTask(task);
     return;
   }
-  if (sig === 'SIGSTOP' || sig === 'SIGTSTP') {
+  if (STOP_SIGNALS.has(sig)) {
     if (task.state === 'stopped') return;
     if (task.state === 'blocked') {
       pt.unwait(task);

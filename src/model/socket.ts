@@ -11,7 +11,7 @@
  * of tcpdump (`pcap_open`) are system calls of their own.
  */
 import { inetCreate } from './af_inet.ts';
-import { EAGAIN, EALREADY, EBADF, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
+import { EAGAIN, EALREADY, EBADF, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
 import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
 import { openTap } from './loopback.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
@@ -85,13 +85,17 @@ export function sysListen(pt: ProcessTable, task: Task, s: SysOf<'listen'>): voi
   return pt.complete(task, inetCskListenStart(pt.k, sk, backlog));
 }
 
-/** __sys_connect() → inet_stream_connect(): blocks until the handshake ends (inet_wait_for_connect). */
+/**
+ * __sys_connect() → __inet_stream_connect(): blocks until the handshake ends
+ * (inet_wait_for_connect), or with O_NONBLOCK returns -EINPROGRESS once the SYN is out (the
+ * caller polls for POLLOUT and reads SO_ERROR); a second call while it runs is -EALREADY.
+ */
 export function sysConnect(pt: ProcessTable, task: Task, s: SysOf<'connect'>): void {
   const sk = sockOf(task, s.fd);
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (sk.ss === 'connecting') {
     if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) {
-      if (!task.rerun) return pt.complete(task, -EALREADY);
+      if (!task.rerun || s.nonblock) return pt.complete(task, -EALREADY);
       return pt.blockOn(task, sk.waiters);
     }
     // the handshake finished (or failed) while we slept: inet_wait_for_connect() returns
@@ -109,6 +113,7 @@ export function sysConnect(pt: ProcessTable, task: Task, s: SysOf<'connect'>): v
   const err = tcpV4Connect(pt.k, sk, s.addr, s.port);
   if (err) return pt.complete(task, err);
   sk.ss = 'connecting';
+  if (s.nonblock) return pt.complete(task, -EINPROGRESS);
   return pt.blockOn(task, sk.waiters);
 }
 

@@ -11,6 +11,7 @@ import type { ProcessTable, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
 import type { Waiter } from './sock.ts';
 import type { Signal } from './types.ts';
+import { EIO } from './errno.ts';
 
 /** A terminal: output goes to the trace; keys go to the foreground process group. */
 export class Tty {
@@ -42,11 +43,19 @@ export function ttyWrite(pt: ProcessTable, tty: Tty | null, pid: number, stream:
   pt.k.sim.emit({ type: 'output', t: pt.k.now, pid, tty: tty?.name ?? null, stream, text });
 }
 
-/** Characters typed on a terminal: echoed, then queued for the reader (canonical mode). */
+/**
+ * Characters typed on a terminal: echoed, then queued for the reader (canonical mode). The
+ * foreground process group's readers are woken first: what is typed at a prompt is read by the
+ * shell that waits in read(), before a background job polling the terminal can try to read it
+ * (on a real terminal bash's readline has the characters as they are typed).
+ */
 export function ttyType(pt: ProcessTable, tty: Tty, text: string): void {
   ttyWrite(pt, tty, 0, 'echo', text);
   tty.input.push(text);
-  for (const w of [...tty.waiters]) w.wake();
+  const ws = [...tty.waiters];
+  const fg = (w: Waiter) => (w as Partial<Task>).pgid === tty.fgPgid;
+  for (const w of ws) if (fg(w)) w.wake();
+  for (const w of ws) if (!fg(w)) w.wake();
 }
 
 /** A control key: ECHOCTL echo, then the signal to the foreground process group (isig()). */
@@ -63,8 +72,19 @@ export function ttyKey(pt: ProcessTable, tty: Tty, keyName: '^C' | '^Z' | '^D' |
   for (const t of [...pt.tasks.values()]) if (t.pgid === tty.fgPgid && t.state !== 'zombie') sendSignal(pt, t, sig);
 }
 
-/** n_tty_read(): the next typed line, '' once for ^D, else sleep. */
+/**
+ * n_tty_read(): the next typed line, '' once for ^D, else sleep. A reader outside the
+ * terminal's foreground process group first meets job_control() → __tty_check_change(tty,
+ * SIGTTIN): its whole process group gets SIGTTIN and the read is restarted (-ERESTARTSYS) when
+ * the task is continued; with SIGTTIN ignored the read fails with -EIO. (4.4: tty_io.c; 6.x:
+ * tty_jobctrl.c; orphaned process groups, which also get -EIO, do not occur here.)
+ */
 export function ttyRead(pt: ProcessTable, task: Task, tty: Tty): void {
+  if (tty.fgPgid && task.pgid !== tty.fgPgid) {
+    if (task.ctx.ignores.has('SIGTTIN')) return pt.complete(task, -EIO);
+    for (const t of [...pt.tasks.values()]) if (t.pgid === task.pgid && t.state !== 'zombie') sendSignal(pt, t, 'SIGTTIN');
+    return;
+  }
   if (tty.input.length) return pt.complete(task, tty.input.shift()!);
   if (tty.eof) {
     tty.eof = false;

@@ -171,7 +171,7 @@ export type TraceEvent =
   | { type: 'note'; t: Ns; text: string };
 
 export type TimerKind = 'retrans' | 'delack' | 'keepalive' | 'synack' | 'timewait' | 'probe';
-export type Signal = 'SIGSTOP' | 'SIGTSTP' | 'SIGCONT' | 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGPIPE' | 'SIGHUP';
+export type Signal = 'SIGSTOP' | 'SIGTSTP' | 'SIGTTIN' | 'SIGCONT' | 'SIGINT' | 'SIGTERM' | 'SIGKILL' | 'SIGPIPE' | 'SIGHUP';
 
 /** A captured frame: what tcpdump's packet socket sees (one per xmit on lo). */
 export interface CapturedFrame {

@@ -40,7 +40,7 @@ export interface Job {
 /** strsignal() on Linux, for the signals the model delivers. */
 export const SIGNAL_TEXT: Record<Signal, string> = {
   SIGHUP: 'Hangup', SIGINT: 'Interrupt', SIGKILL: 'Killed', SIGPIPE: 'Broken pipe', SIGTERM: 'Terminated', SIGCONT: 'Continued',
-  SIGSTOP: 'Stopped (signal)', SIGTSTP: 'Stopped',
+  SIGSTOP: 'Stopped (signal)', SIGTSTP: 'Stopped', SIGTTIN: 'Stopped (tty input)',
 };
 /** LONGEST_SIGNAL_DESC: the status column of `jobs` is this wide. */
 const STATUS_WIDTH = 24;
@@ -360,6 +360,8 @@ export function* startJob(sh: JobShell, job: Job, foreground: boolean): Generato
     job.foreground = true;
   }
   yield { op: 'write', fd: 1, data: foreground ? `${sh.jobs.commandText(job, false)}\n` : `[${job.index + 1}]${sh.jobs.mark(job)} ${sh.jobs.commandText(job, false)} &\n` };
+  // the terminal first, then SIGCONT: a job that reads it must not wake up in the background
+  if (foreground) yield { op: 'tcsetpgrp', pgid: job.pgid };
   if (!wasRunning) {
     sh.jobs.setRunning(job);
     job.notified = true;

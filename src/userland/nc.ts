@@ -7,13 +7,14 @@
  * messages and exit statuses were checked against the real 1.219 on Linux 6.18 (notes in
  * test/userland/nc.test.ts), 1.105's against its source with Debian's patches.
  *
- * Where the model differs: connect() without -w is a blocking connect (1.219 makes it
+ * Where the model differs: connect() without -w is a blocking connect (nc makes it
  * non-blocking and select()s without a timeout: the same packets and results); resolution
  * knows localhost (127.0.0.1, from /etc/hosts), dotted quads, and the reverse name of
  * 127.0.0.1 only.
  */
 import { STRERROR } from '../model/kernel.ts';
-import type { Program, ProgramCtx, Sys } from '../model/process.ts';
+import { POLLOUT, type PollResult, type Program, type ProgramCtx, type Sys } from '../model/process.ts';
+import { EINPROGRESS } from '../model/errno.ts';
 import { ip4str } from '../model/seq.ts';
 import { NC_NOT_MODELLED } from './cmdline.ts';
 import { readwrite105, readwrite219, type RwOptions } from './nc-readwrite.ts';
@@ -400,6 +401,20 @@ function* connectMain(ctx: ProgramCtx, a: NcArgs, version: NcVersion): Generator
 }
 
 /**
+ * connect_with_timeout() (Debian's connect-timeout patch, both versions): O_NONBLOCK, connect()
+ * (-EINPROGRESS), select() for writing with the -w timeout, then SO_ERROR.
+ */
+function* connectWithTimeout(s: number, addr: number, port: number, ms: number): Generator<Sys, number | 'timeout', any> {
+  const c: number = yield { op: 'connect', fd: s, addr, port, nonblock: true };
+  if (c !== -EINPROGRESS) return c;
+  const p: PollResult | number = yield { op: 'poll', fds: [{ fd: s, events: POLLOUT }], timeoutMs: ms };
+  if (typeof p === 'number') return p;
+  if (p.ready === 0) return 'timeout';
+  const err: number = yield { op: 'getsockopt', fd: s, opt: 'SO_ERROR' };
+  return err ? -err : 0;
+}
+
+/**
  * remote_connect(): a socket, bind() when -s or -p, connect() (with -w, a timeout); -1 when
  * this port failed (reported with -v), -2 when nc exits (errx), else the fd.
  */
@@ -424,11 +439,12 @@ function* remoteConnect(ctx: ProgramCtx, a: NcArgs, version: NcVersion, host: st
       return -2;
     }
   }
-  const c: number = yield { op: 'connect', fd: s, addr: r.addr, port: portNo };
+  const c = a.timeoutMs > 0 ? yield* connectWithTimeout(s, r.addr, portNo, a.timeoutMs) : ((yield { op: 'connect', fd: s, addr: r.addr, port: portNo }) as number);
   if (c === 0) return s;
   if (a.verbose) {
     const shown = version === '1.105' || a.numeric || host === ip4str(r.addr) ? host : `${host} (${ip4str(r.addr)})`;
-    yield errln(`nc: connect to ${shown} port ${port} (tcp) failed: ${strerror(c)}\n`);
+    // warn() appends strerror(errno): after a timeout errno is still connect()'s EINPROGRESS
+    yield errln(`nc: connect to ${shown} port ${port} (tcp) ${c === 'timeout' ? `timed out: ${strerror(-EINPROGRESS)}` : `failed: ${strerror(c)}`}\n`);
   }
   yield { op: 'close', fd: s };
   return -1;

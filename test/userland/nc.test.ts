@@ -132,6 +132,16 @@ describe('a port range on the wire', () => {
 });
 
 describe('-w (1.219 as observed)', () => {
+  it('connect() gives up after -w seconds when the SYN is not answered (a full accept queue drops it): two SYNs, the message, status 1', () => {
+    // observed: SYNs at 0 and 1.0 s, `timed out: Operation now in progress` at 2.0 s, exit 1
+    const steps = '0.1 a $ nc -l 12345\n0.3 b $ nc localhost 12345\n0.5 c $ nc localhost 12345\n0.7 d $ nc localhost 12345\n1.0 e $ tcpdump -i lo -w w.pcap tcp port 12345\n1.5 f $ nc -v -w 2 localhost 12345\n5 e ^C';
+    const r = runExperiment(parseExperiment(experimentText(steps, { terminals: ['a', 'b', 'c', 'd', 'e', 'f'], blocks: 'f terminal f from start to end\np tcpdump w.pcap' }), 't.md'), 'linux-6.x', { tailNs: 2e9 });
+    expect(r.blocks.get('f')).toBe('[#1#root@box ~]$nc -v -w 2 localhost 12345\nnc: connect to localhost (127.0.0.1) port 12345 (tcp) timed out: Operation now in progress\n[#2#root@box ~]$');
+    expect(r.blocks.get('p')!.split('\n').filter((l) => / Flags \[S\],/.test(l))).toHaveLength(2);
+    const exit = r.trace.find((e) => e.type === 'proc' && e.action === 'exit' && e.comm === 'nc')!;
+    expect(((exit.t - r.t0) / 1e9).toFixed(2)).toBe('3.50');
+    expect((exit as { status: number }).status).toBe(1);
+  });
   it('an idle connection is closed -w seconds after the last activity; both sides exit 0', () => {
     const { exits } = run('0.1 a $ nc -l 12345\n0.3 b $ nc -w 2 localhost 12345\n1.3 b > x');
     expect(exits.map((e) => e.status)).toEqual([0, 0]);
