@@ -43,7 +43,7 @@ export const SLICE_MS = 8;
 /** How often a running host reports its output, ms of wall clock. */
 export const REPORT_MS = 40;
 /** How often an idle host reports its clock, ms of wall clock. */
-export const TICK_MS = 100;
+export const TICK_MS = 250;
 /** The live view is rendered at most this often, ms of wall clock. */
 export const LIVE_MS = 200;
 /** Output kept while waiting to be reported (a flood keeps its tail), characters. */
@@ -141,6 +141,8 @@ export class SandboxEngine {
   private goalsChanged = true;
   private tableDirty = true;
   private liveOn = false;
+  /** The element is on screen (the clock is worth reporting, the live view worth rendering). */
+  seen = true;
   private liveDirty = true;
   private lastLive = -Infinity;
   private sentLive: Live = { ss: '', queue: '', ladder: '', packets: 0 };
@@ -400,6 +402,10 @@ export class SandboxEngine {
         this.liveOn = x.on;
         this.liveDirty = true;
         return;
+      case 'seen':
+        this.seen = x.on;
+        this.liveDirty = true;
+        return;
       case 'complete':
         this.completion = { id: x.id, tty: x.tty, ...complete(x.text, COMMANDS) };
         return;
@@ -541,7 +547,7 @@ export class SandboxEngine {
       this.completion = undefined;
     }
     const now = this.clock();
-    if (this.liveOn && !this.ffUntil && now - this.lastLive >= LIVE_MS && (this.liveDirty || this.sentLive.ss.includes('timer:('))) {
+    if (this.liveOn && this.seen && !this.ffUntil && now - this.lastLive >= LIVE_MS && (this.liveDirty || this.sentLive.ss.includes('timer:('))) {
       this.lastLive = now;
       this.liveDirty = false;
       const live = this.live();
@@ -598,7 +604,8 @@ export class SandboxEngine {
 /**
  * Runs an engine: a slice of SLICE_MS whenever it is catching up, else a wake-up when its next
  * event is due (or at the clock's next tick); an update at once when it has taken an input, at
- * least every REPORT_MS while output flows, and every TICK_MS otherwise (the clock). The worker
+ * least every REPORT_MS while output flows, and every TICK_MS otherwise (the clock) while the
+ * element is seen; an unseen host with nothing scheduled sleeps until an input comes. The worker
  * uses it, and so does the worker's script when it runs on the page's thread.
  */
 export class SandboxDriver {
@@ -651,17 +658,19 @@ export class SandboxDriver {
     const e = this.engine;
     const busy = e.step(this.clock() + this.sliceMs);
     const since = this.clock() - this.lastReport;
-    if (this.inputs !== this.reported || since >= TICK_MS || (e.hasNews && since >= REPORT_MS)) {
+    if (this.inputs !== this.reported || (e.seen && since >= TICK_MS) || (e.hasNews && since >= REPORT_MS)) {
       this.lastReport = this.clock();
       this.reported = this.inputs;
       this.report(e.drain());
     }
     if (busy) return this.kick();
     const gone = this.clock() - this.lastReport;
-    const wait = Math.min(e.nextWakeMs(), TICK_MS - gone, e.hasNews ? REPORT_MS - gone : Infinity);
+    const wait = Math.min(e.nextWakeMs(), e.seen ? TICK_MS - gone : Infinity, e.hasNews ? REPORT_MS - gone : Infinity);
+    // nothing scheduled and nobody looking: sleep until an input comes
+    if (wait === Infinity) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.kick();
-    }, Math.max(1, Math.ceil(wait)));
+    }, Math.max(1, Math.min(2 ** 31 - 1, Math.ceil(wait))));
   }
 }

@@ -32,6 +32,8 @@ export type Input =
   | { kind: 'complete'; tty: number; text: string; id: number }
   /** Whether the element shows the live view (the worker renders it only then). */
   | { kind: 'live'; on: boolean }
+  /** Whether the element is on screen in a visible page (else the clock is not reported every 250 ms, nor the live view rendered). */
+  | { kind: 'seen'; on: boolean }
   /** For tests: an exception from inside the model's event loop, or a step that never returns. */
   | { kind: 'fault'; message: string; hang?: boolean };
 

@@ -24,7 +24,7 @@ import { strings, type Strings } from './strings.ts';
 export const SCROLLBACK_LINES = 2000;
 /** Characters a screen keeps (a few very long lines). */
 const SCROLLBACK_CHARS = 512 * 1024;
-/** A worker that sends nothing for this long is stuck inside one model step (it reports every 100 ms). */
+/** A worker that sends nothing for this long is stuck inside one model step (it reports every 250 ms). */
 const HANG_MS = 3000;
 /** Lines per block of a screen. */
 const BLOCK_LINES = 50;
@@ -109,6 +109,11 @@ function lastLines(text: string, n: number): string {
   return i < 0 ? text : text.slice(i + 2);
 }
 
+/** Set an attribute only when it changes (an idle host reports 4 times a second: no needless style work). */
+function attr(e: Element, name: string, value: string): void {
+  if (e.getAttribute(name) !== value) e.setAttribute(name, value);
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   e.className = cls;
@@ -159,6 +164,9 @@ export class TcpLabTerminal extends HTMLElement {
   private early: ToWorker[] | null = null;
 
   private observer: IntersectionObserver | null = null;
+  /** On screen in a visible page (the worker then reports its clock and renders the live view). */
+  private seen = true;
+  private onScreen = true;
 
   /**
    * The host boots (a simulated 10 s of a Linux machine, then the first prompt) when the terminal
@@ -186,6 +194,17 @@ export class TcpLabTerminal extends HTMLElement {
     this.build();
     this.start();
     this.dataset.ready = 'true';
+    const look = () => {
+      const on = this.onScreen && !document.hidden;
+      if (on === this.seen) return;
+      this.seen = on;
+      this.send({ kind: 'seen', on });
+    };
+    new IntersectionObserver((entries) => {
+      this.onScreen = entries.some((e) => e.isIntersecting);
+      look();
+    }).observe(this);
+    document.addEventListener('visibilitychange', look);
   }
 
   private build(): void {
@@ -234,7 +253,7 @@ export class TcpLabTerminal extends HTMLElement {
     const live = el('details', 'tcp-term__live', { open: '', 'data-testid': 'live' });
     live.append(el('summary', '', {}, s.live));
     const liveSs = el('pre', 'tcp-term__live-ss', { 'data-testid': 'live-ss', tabindex: '0', role: 'region', 'aria-label': s.ss });
-    const liveQueue = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-queue' });
+    const liveQueue = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-queue', tabindex: '0', role: 'region', 'aria-label': s.queue });
     const liveLadder = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-ladder', tabindex: '0', role: 'region', 'aria-label': s.ladder });
     live.append(liveSs, liveQueue, liveLadder);
     live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open }));
@@ -367,6 +386,7 @@ export class TcpLabTerminal extends HTMLElement {
     this.runner!.send(boot);
     for (let i = 1; i < this.panes.length; i++) this.send({ kind: 'open' });
     if (this.ui.live.open) this.send({ kind: 'live', on: true });
+    if (!this.seen) this.send({ kind: 'seen', on: false });
   }
 
   private pageRunner(): Runner {
@@ -438,15 +458,15 @@ export class TcpLabTerminal extends HTMLElement {
     this.send({ kind: 'fault', message, hang });
   }
 
-  /** A worker that stops answering (it reports every 100 ms) is stuck inside one model step. */
+  /** A worker that stops answering (it reports every 250 ms while seen) is stuck inside one model step. */
   private heartbeat(): void {
     if (this.watchdog !== null) clearTimeout(this.watchdog);
     const runner = this.runner;
     if (!runner?.inWorker) return;
     this.watchdog = setTimeout(() => {
       if (this.runner !== runner) return;
-      // a hidden page's timers run late: look again when it is shown
-      if (document.hidden) return this.heartbeat();
+      // unseen, the worker reports only what happens (and a hidden page's timers run late): look again later
+      if (!this.seen) return this.heartbeat();
       if (this.early) this.fallBack();
       else this.restart(this.s.hostHung);
     }, HANG_MS);
@@ -468,11 +488,13 @@ export class TcpLabTerminal extends HTMLElement {
     }
     this.taken = u.seq;
     const settled = u.seq >= this.sent;
-    this.dataset.busy = String(!settled);
-    this.dataset.speed = String(u.speed);
-    this.dataset.simTime = String(u.simNs);
+    attr(this, 'data-busy', String(!settled));
+    attr(this, 'data-sim-time', String(u.simNs));
     this.setClock(u.simNs, u.behind);
-    for (const b of this.ui.speeds) b.setAttribute('aria-pressed', String(Number(b.dataset.speed) === u.speed));
+    if (this.dataset.speed !== String(u.speed)) {
+      this.dataset.speed = String(u.speed);
+      for (const b of this.ui.speeds) b.setAttribute('aria-pressed', String(Number(b.dataset.speed) === u.speed));
+    }
     u.ttys.forEach((st, i) => this.setState(this.panes[i], st, settled));
     if (u.goals) this.setGoals(u.goals);
     if (u.say) this.say(u.say);
@@ -491,7 +513,8 @@ export class TcpLabTerminal extends HTMLElement {
   }
 
   private setClock(ns: number, behind: boolean): void {
-    this.ui.clock.textContent = `${this.s.simTime}: ${(ns / 1e9).toFixed(1)} s${behind ? ` (${this.s.behind})` : ''}`;
+    const text = `${this.s.simTime}: ${(ns / 1e9).toFixed(1)} s${behind ? ` (${this.s.behind})` : ''}`;
+    if (this.ui.clock.textContent !== text) this.ui.clock.textContent = text;
   }
 
   private setState(p: Pane, st: TtyState, settled: boolean): void {
@@ -500,11 +523,11 @@ export class TcpLabTerminal extends HTMLElement {
     if (!settled && was.ended !== st.ended) st = { ...st, ended: was.ended };
     p.state = st;
     const prompt = st.prompt && settled;
-    p.root.dataset.prompt = String(prompt);
-    p.root.dataset.ended = String(st.ended);
-    p.newShell.hidden = !st.ended;
+    attr(p.root, 'data-prompt', String(prompt));
+    attr(p.root, 'data-ended', String(st.ended));
+    if (p.newShell.hidden === st.ended) p.newShell.hidden = !st.ended;
     if (p.note.textContent !== st.note) p.note.textContent = st.note;
-    p.note.hidden = !st.note;
+    if (p.note.hidden === !!st.note) p.note.hidden = !st.note;
     // what the worker sums up of a command's output, for the terminal on show
     if (st.say && p.i === this.active) this.say(st.say);
   }

@@ -333,6 +333,27 @@ for (const mode of modes) {
         await w.page.context().close();
       });
 
+    test('off screen the worker stops reporting its clock, while simulated time runs on', async () => {
+      const w = await newPage({ lang: 'en', url: mode.url('en/collision') });
+      const term = await sandbox(w.page);
+      const simTime = async () => Number(await term.getAttribute('data-sim-time'));
+      // (the sections above may have moved it since it started)
+      await term.locator('[data-testid="clock"]').scrollIntoViewIfNeeded();
+      await w.page.waitForTimeout(300);
+      const t0 = await simTime();
+      await w.page.waitForTimeout(600);
+      expect(await simTime()).toBeGreaterThan(t0); // ticks every 250 ms while seen
+      await w.page.evaluate(() => window.scrollTo(0, 0));
+      await w.page.waitForTimeout(400);
+      const away = await simTime();
+      await w.page.waitForTimeout(1000);
+      expect(await simTime()).toBe(away);
+      await term.locator('[data-testid="clock"]').scrollIntoViewIfNeeded();
+      await w.page.waitForFunction(([el, t]) => Number((el as HTMLElement).dataset.simTime) > (t as number) + 0.9e9, [await term.elementHandle(), away] as const, { timeout: 5000 });
+      expect(w.errors).toEqual([]);
+      await w.page.context().close();
+    });
+
     test('a 100 KB unknown command: the note cuts the name, the page stays responsive', async () => {
       const w = await newPage({ lang: 'en', url: mode.url('en/collision') });
       const term = await sandbox(w.page);
@@ -380,27 +401,26 @@ for (const mode of modes) {
 }
 
 describe('accessibility of the sandbox (axe-core)', () => {
-  for (const lang of ['en', 'zh-cn'] as const)
-    for (const scheme of ['light', 'dark'] as const)
-      test(`${lang}, ${scheme}: no serious or critical violation in the sandbox, with two terminals, the goals and the live view`, async () => {
-        const context = await site.browser.newContext({ bypassCSP: true, viewport: DESKTOP, colorScheme: scheme });
-        const page = await context.newPage();
-        await page.goto(`${site.httpBase}${lang}/collision/`);
-        const term = await sandbox(page);
-        await type(pane(term, 0), 'nc -l 12345');
-        await until(term.locator('[data-testid="live-ss"]'), /LISTEN/);
-        await term.locator('[data-testid="new-terminal"]').click();
-        await prompt(pane(term, 1));
-        await type(pane(term, 1), 'nc localhost 12345');
-        await until(term.locator('[data-testid="live-ladder"]'), /SYN/);
-        const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-        await page.addScriptTag({ content: axe });
-        const violations = await page.evaluate(async () => {
-          const r = await (window as unknown as { axe: { run(c: unknown): Promise<{ passes: unknown[]; violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({ include: [['tcp-lab-terminal']] });
-          return { passes: r.passes.length, bad: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) };
-        });
-        expect(violations.bad).toEqual([]);
-        expect(violations.passes).toBeGreaterThan(10); // it did look at the sandbox
-        await context.close();
+  for (const [lang, scheme, size, dims] of [['en', 'light', 'desktop', DESKTOP], ['en', 'dark', 'phone', PHONE], ['zh-cn', 'light', 'phone', PHONE], ['zh-cn', 'dark', 'desktop', DESKTOP]] as const)
+    test(`${lang}, ${scheme}, ${size}: no serious or critical violation in the sandbox, with two terminals, the goals and the live view`, async () => {
+      const context = await site.browser.newContext({ bypassCSP: true, viewport: dims, colorScheme: scheme });
+      const page = await context.newPage();
+      await page.goto(`${site.httpBase}${lang}/collision/`);
+      const term = await sandbox(page);
+      await type(pane(term, 0), 'nc -l 12345');
+      await until(term.locator('[data-testid="live-ss"]'), /LISTEN/);
+      await term.locator('[data-testid="new-terminal"]').click();
+      await prompt(pane(term, 1));
+      await type(pane(term, 1), 'nc localhost 12345');
+      await until(term.locator('[data-testid="live-ladder"]'), /SYN/);
+      const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+      await page.addScriptTag({ content: axe });
+      const violations = await page.evaluate(async () => {
+        const r = await (window as unknown as { axe: { run(c: unknown): Promise<{ passes: unknown[]; violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run({ include: [['tcp-lab-terminal']] });
+        return { passes: r.passes.length, bad: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) };
       });
+      expect(violations.bad).toEqual([]);
+      expect(violations.passes).toBeGreaterThan(10); // it did look at the sandbox
+      await context.close();
+    });
 });

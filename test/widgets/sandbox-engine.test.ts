@@ -471,16 +471,16 @@ describe('hostile input', () => {
 });
 
 describe('sandbox driver', () => {
-  test('an update at once after an input, every 100 ms while idle (the clock), and a watch loop on the real clock', async () => {
+  test('an update at once after an input, every 250 ms while idle (the clock), and a watch loop on the real clock', async () => {
     const updates: Array<Update & { at: number }> = [];
     const clock = () => performance.now();
     const d = new SandboxDriver(new SandboxEngine({ profile: 'linux-4.4' }, clock), (u) => updates.push({ ...u, at: clock() }), clock, (fn) => setTimeout(fn, 0));
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await sleep(450);
+    await sleep(1100);
     expect(updates.map((u) => u.items.map((i) => (i.kind === 'out' ? i.text : '')).join('')).join('')).toBe('[#1#root@lab ~]$');
-    // idle: ticks of the clock, about 10 a second
+    // idle: ticks of the clock, 4 a second
     expect(updates.length).toBeGreaterThanOrEqual(3);
-    expect(updates.length).toBeLessThanOrEqual(8);
+    expect(updates.length).toBeLessThanOrEqual(7);
     const n = updates.length;
     const t0 = clock();
     d.input({ kind: 'line', tty: 0, text: 'while true; do echo tick; sleep 0.2; done' });
@@ -493,6 +493,15 @@ describe('sandbox driver', () => {
     d.input({ kind: 'key', tty: 0, key: '^C' });
     await sleep(100);
     expect(updates.at(-1)!.ttys[0].prompt).toBe(true);
+    // off screen: no ticks of the clock, only what happens (here nothing); seen again: ticks
+    d.input({ kind: 'seen', on: false });
+    await sleep(50);
+    const unseen = updates.length;
+    await sleep(400);
+    expect(updates.length).toBe(unseen);
+    d.input({ kind: 'seen', on: true });
+    await sleep(800);
+    expect(updates.length - unseen).toBeGreaterThanOrEqual(3);
     d.stop();
     const stopped = updates.length;
     await sleep(250);
