@@ -22,10 +22,11 @@ Setup, in this order:
 Protocol: one JSON object per line. In (stdin): {"op":"key"|"type", "term", "data", "id",
 "guard"?, "pid"?} writes data to the terminal (for "type" with guard, only when bash is not the
 terminal's foreground process group; with pid, the next pid of the namespace is set first),
-{"op":"end"} ends every process and exits; end of stdin does the same. Out (stdout):
+{"op":"sample","ms"} dumps the namespace's TCP sockets every ms milliseconds (0: stop), {"op":"end"}
+ends every process and exits; end of stdin does the same. Out (stdout):
 {"e":"ready"}, {"e":"out","term","t","text"}, {"e":"typed","id","t","ok","fg"?},
 {"e":"exec","t","pid","nspid","ppid","term","argv"}, {"e":"exit","t","pid","status"},
-{"e":"closed","term","t"}, {"e":"lost","t"} (process events the kernel dropped). Times are
+{"e":"closed","term","t"}, {"e":"sample","t","end","text"}, {"e":"lost","t"} (process events the kernel dropped). Times are
 CLOCK_MONOTONIC ns, like the recorder's process.hrtime.
 """
 import codecs
@@ -85,6 +86,9 @@ hostproc = os.open('/proc', os.O_RDONLY | os.O_DIRECTORY)  # the host's /proc, b
 netns = os.open(f"/run/netns/{cfg['netns']}", os.O_RDONLY)
 check(libc.setns(netns, CLONE_NEWNET), 'setns')
 os.close(netns)
+# the socket table is read from inside the namespace (a netlink socket belongs to the namespace it
+# was made in)
+diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
 check(libc.unshare(CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID), 'unshare')
 socket.sethostname(cfg['hostname'])
 
@@ -186,7 +190,7 @@ for t in cfg['terminals']:
             os._exit(127)
     # the slave stays open here: its input queue tells whether typed text is still unread
     os.set_blocking(master, False)
-    terms[t['name']] = {'master': master, 'slave': slave, 'bash': pid, 'dec': codecs.getincrementaldecoder('utf-8')('replace'), 'cr': False, 'open': True, 'guard': None}
+    terms[t['name']] = {'master': master, 'slave': slave, 'bash': pid, 'dec': codecs.getincrementaldecoder('utf-8')('replace'), 'cr': False, 'open': True, 'guard': None, 'echo': '', 'echoed': False, 'seen': ''}
 # which terminal each process descends from (host pid -> terminal name)
 tracked = {v['bash']: k for k, v in terms.items()}
 by_master = {v['master']: k for k, v in terms.items()}
@@ -203,7 +207,47 @@ def on_output(name, data):
     if term['cr']:
         text = text[:-1]
     if text:
-        emit({'e': 'out', 'term': name, 't': time.monotonic_ns(), 'text': text.replace('\r\n', '\n')})
+        text = text.replace('\r\n', '\n')
+        if term['guard'] is not None and not term['echoed']:
+            term['seen'] = (term['seen'] + text)[-2 * len(term['echo']):]
+            term['echoed'] = term['echo'] in term['seen']
+        emit({'e': 'out', 'term': name, 't': time.monotonic_ns(), 'text': text})
+
+
+SS_STATES = {1: 'ESTAB', 2: 'SYN-SENT', 3: 'SYN-RECV', 4: 'FIN-WAIT-1', 5: 'FIN-WAIT-2', 6: 'TIME-WAIT', 7: 'UNCONN',
+             8: 'CLOSE-WAIT', 9: 'LAST-ACK', 10: 'LISTEN', 11: 'CLOSING', 12: 'SYN-RECV'}
+SS_TIMERS = {1: 'on', 2: 'keepalive', 3: 'timewait', 4: 'persist'}
+
+
+def tcp_sockets():
+    """Every TCP socket of the namespace, as `ss -tan -o` names them, one row each: the inet_diag
+    dump ss itself reads (SOCK_DIAG_BY_FAMILY, all states), without starting a program, so that
+    the dump's time is known to a fraction of a millisecond."""
+    req = struct.pack('=BBBBI', socket.AF_INET, socket.IPPROTO_TCP, 0, 0, 0xffffffff) + bytes(48)
+    diag.send(struct.pack('=IHHII', 16 + len(req), 20, 0x301, 0, 0) + req)  # NLM_F_REQUEST|NLM_F_DUMP
+    rows = ['State Recv-Q Send-Q Local Address:Port Peer Address:Port']
+    while True:
+        buf = diag.recv(1 << 16)
+        off = 0
+        while off + 16 <= len(buf):
+            length, typ = struct.unpack_from('=IH', buf, off)
+            if typ == 3 or typ == 2 or length < 16:  # NLMSG_DONE, NLMSG_ERROR
+                return '\n'.join(rows) + '\n'
+            m = off + 16
+            _fam, state, timer, retrans = struct.unpack_from('=BBBB', buf, m)
+            sport, dport = struct.unpack_from('>HH', buf, m + 4)
+            src = socket.inet_ntoa(buf[m + 8:m + 12])
+            dst = socket.inet_ntoa(buf[m + 24:m + 28])
+            expires, rq, wq = struct.unpack_from('=III', buf, m + 52)
+            t = f' timer:({SS_TIMERS[timer]},{expires}ms,{retrans})' if timer in SS_TIMERS else ''
+            rows.append(f"{SS_STATES.get(state, state)} {rq} {wq} {src}:{sport} {dst}:{dport if dport else '*'}{t}")
+            off += (length + 3) & ~3
+
+
+def sample():
+    t = time.monotonic_ns()
+    text = tcp_sockets()
+    emit({'e': 'sample', 't': t, 'end': time.monotonic_ns(), 'text': text})
 
 
 def drain(name):
@@ -277,9 +321,12 @@ def unread(name):
 def watch_guard(name):
     """Typed text that is not a command line went to a foreground job while its bash is stopped
     (SIGSTOP, from this host), so bash cannot read it. Once the job has read it, bash goes on;
-    if the job stops or ends first, the text is discarded and the recorder is told."""
+    if the job stops or ends first, the text is discarded (TCIFLUSH drops it from the line
+    discipline and from the tty's buffer) and the recorder is told. What is written to the master
+    reaches the line discipline later, from a workqueue: the input queue says the job read the
+    text only once the line discipline has echoed it (the echo comes after the text is queued)."""
     term = terms[name]
-    if unread(name) == 0:
+    if term['echoed'] and unread(name) == 0:
         term['guard'] = None
         os.kill(term['bash'], signal.SIGCONT)
         return
@@ -292,9 +339,16 @@ def watch_guard(name):
     emit({'e': 'unread', 'term': name, 't': time.monotonic_ns()})
 
 
+sampling = {'every': 0, 'next': 0}
+
+
 def handle(cmd):
     if cmd['op'] == 'end':
         return False
+    if cmd['op'] == 'sample':
+        sampling['every'] = int(cmd['ms']) * 1_000_000
+        sampling['next'] = time.monotonic_ns()
+        return True
     name = cmd['term']
     term = terms[name]
     if not term['open']:
@@ -316,6 +370,10 @@ def handle(cmd):
                 os.kill(term['bash'], signal.SIGCONT)
             else:
                 term['guard'] = os.tcgetpgrp(term['master'])
+                term['echo'] = cmd['data'].replace('\r', '\n')
+                term['echoed'] = False
+                term['seen'] = ''
+
         if refused:
             emit({'e': 'typed', 'id': cmd['id'], 't': time.monotonic_ns(), 'ok': False})
             return True
@@ -361,9 +419,16 @@ running = True
 while running:
     fds = [0, nl] + [v['master'] for v in terms.values() if v['open']]
     guarded = [k for k, v in terms.items() if v['guard'] is not None]
-    r, _, _ = select.select(fds, [], [], 0.001 if guarded else None)
+    timeout = 0.001 if guarded else None
+    if sampling['every']:
+        wait = max(0, sampling['next'] - time.monotonic_ns()) / 1e9
+        timeout = wait if timeout is None else min(timeout, wait)
+    r, _, _ = select.select(fds, [], [], timeout)
     for name in guarded:
         watch_guard(name)
+    if sampling['every'] and time.monotonic_ns() >= sampling['next']:
+        sample()
+        sampling['next'] += sampling['every']
     for fd in r:
         if fd == 0:
             chunk = os.read(0, 1 << 16)

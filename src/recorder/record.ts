@@ -26,10 +26,10 @@
  */
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { availableParallelism, constants, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { acceptCommandLine, isCmdlineError, linePipelines, PLAIN_FILE, type CommandLine } from '../userland/cmdline.ts';
-import { KNOWN_SYSCTLS } from '../experiment/parse.ts';
+import { ExperimentError, KNOWN_SYSCTLS } from '../experiment/parse.ts';
 import { experimentPorts, redactText } from '../experiment/redact.ts';
 import { join, resolve } from 'node:path';
 import type { Experiment, Step } from '../experiment/types.ts';
@@ -40,7 +40,7 @@ export interface RecordOptions {
   /** The --max-gap used (ns), stored so the conformance check compresses the model run alike. */
   maxGapNs?: number;
   sysctl: Record<string, string>;
-  /** Sample `ss -natp -o` this often (ms). */
+  /** Dump the socket table this often (ms). */
   sampleMs?: number;
   log?: (line: string) => void;
 }
@@ -83,7 +83,14 @@ export interface Recording {
   pids?: Record<string, number>;
   processes: ProcRecord[];
   terminals: Record<string, ScreenChunk[]>;
-  samples: { t: number; text: string }[];
+  /** The namespace's TCP sockets every sampleMs, in `ss -tan -o`'s words (the inet_diag dump ss
+   * reads), dumped between t and `end` (a dump is not atomic: one that overlaps a packet may mix
+   * the sockets before and after it). */
+  samples: { t: number; end?: number; text: string }[];
+  /** The 1-minute load average when the experiment started, and the CPUs it shared. */
+  load?: { loadavg1: number; cpus: number };
+  /** CLOCK_REALTIME at the experiment's t=0 (ns since the epoch, ±1 ms), to place packets on its clock. */
+  epochT0Ns?: number;
   packets: { t: number; src: string; sport: number; dst: string; dport: number; flags: string; seq: number; ack: number; win: number; len: number; options: string }[];
 }
 
@@ -116,7 +123,8 @@ function onlyProgram(step: Step | undefined): string[] | null {
   return stages.length === 1 ? stages[0].words.map((w) => w.text) : null;
 }
 
-const located = (step: Step, col: number, message: string) => new Error(`${step.loc.file}:${step.loc.line}:${col}: ${message}`);
+/** An error of the experiment's input, at a column of a step's line (printed as one located line). */
+const located = (step: Step, col: number, message: string) => new ExperimentError({ ...step.loc, col }, message);
 
 /**
  * Every command line of the experiment, accepted by the shared grammar, or an error naming the
@@ -200,6 +208,7 @@ type HostEvent =
   | { e: 'exit'; t: number; pid: number; status: number }
   | { e: 'closed'; term: string; t: number }
   | { e: 'unread'; term: string; t: number }
+  | { e: 'sample'; t: number; end: number; text: string }
   | { e: 'lost'; t: number }
   | { e: 'done' };
 
@@ -306,7 +315,8 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
         failure ??= step && isCmdlineError(refusal)
           ? located(step, step.loc.col + 2 + refusal.col, `the typed text was not read by the foreground program of terminal ${step.terminal}, which stopped or ended first; bash would have read it as a command line, and the grammar refuses it (${refusal.message}): the recording stops here`)
           : new Error(`terminal ${ev.term}: typed text was left unread`);
-      } else if (ev.e === 'lost') log('  warning: the kernel dropped process events (the host was busy); some processes may lack their end');
+      } else if (ev.e === 'sample') rec.samples.push({ t: rel(ev.t), end: rel(ev.end), text: ev.text });
+      else if (ev.e === 'lost') log('  warning: the kernel dropped process events (the host was busy); some processes may lack their end');
       else if (ev.e === 'done') hostDone = true;
     };
     host.stdout!.on('data', (d: Buffer) => {
@@ -329,19 +339,14 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       return new Promise((res) => replies.set(id, res));
     };
     await sleep(100);
+    // a busy machine delays programs and the recorder itself: say so, and keep the figure
+    rec.load = { loadavg1: loadavg()[0], cpus: availableParallelism() };
+    if (rec.load.loadavg1 > 1.5 * rec.load.cpus) log(`  warning: load average ${rec.load.loadavg1.toFixed(1)} on ${rec.load.cpus} CPUs: program start-up and exit times may be off by hundreds of ms`);
     t0 = mono(); // the experiment's clock starts now; the first prompts are at t=0
+    rec.epochT0Ns = Math.round((performance.timeOrigin + performance.now()) * 1e6);
     for (const chunks of screens.values()) for (const c of chunks) c.t = 0;
-    // the ss sampler (in the namespace, from the host's pid namespace: it sees every socket)
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const t = now();
-        const text = await new Promise<string | null>((res) => execFile('ip', ['netns', 'exec', ns, 'ss', '-natp', '-o'], { encoding: 'utf8' }, (err, so) => res(err ? null : so)));
-        if (text !== null) rec.samples.push({ t, text });
-        await sleep(opts.sampleMs ?? 100);
-      }
-    })();
-
+    // the socket table every sampleMs, dumped by the host (inet_diag, what ss reads)
+    send({ op: 'sample', ms: opts.sampleMs ?? 100 });
     /** The first program started on a terminal at or after a time (the step's job). */
     const startedBy = async (term: string, from: number): Promise<ProcRecord | undefined> => {
       let p: ProcRecord | undefined;
@@ -354,6 +359,30 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       for (const [pinned, real] of [...Object.entries(rec.ports), ...Object.entries(rec.pids ?? {})]) l = l.replace(new RegExp(`\\b${pinned}\\b`, 'g'), String(real));
       return l;
     };
+    const ss = () => new Promise<string>((res) => execFile('ip', ['netns', 'exec', ns, 'ss', '-natp'], { encoding: 'utf8' }, (err, so) => res(err ? '' : so)));
+    /**
+     * What a step's pins stand for on this kernel, learnt while the experiment goes on: the pid
+     * its program got (when the pinned one was taken) and the local port of its connection (ss -p
+     * shows the program's host pid), as long as the program runs.
+     */
+    const learnPins = async (step: Step, from: number) => {
+      const p = await startedBy(step.terminal, from);
+      if (!p) return;
+      if (step.pins.pid !== undefined && p.pid !== step.pins.pid) {
+        rec.pids![step.pins.pid] = p.pid;
+        log(`  pid ${step.pins.pid} was taken: the process got ${p.pid}, later lines use that`);
+      }
+      const pinned = step.pins.ephemeralPort;
+      if (pinned === undefined || !p.hostPid) return;
+      for (let i = 0; i < 200 && rec.ports[pinned] === undefined && !p.exit; i++) {
+        const row = (await ss()).split('\n').find((l) => l.includes(`pid=${p.hostPid},`));
+        const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
+        if (m) rec.ports[pinned] = Number(m[1]);
+        else await sleep(5);
+      }
+      log(`  port ${pinned} of the experiment is ${rec.ports[pinned] ?? 'unknown (the program had no connection to show)'} on this kernel`);
+    };
+    const learning: Promise<void>[] = [];
     for (const step of exp.steps) {
       const wait = step.at / 1e6 - now() / 1e6;
       if (wait > 0) await sleepUnless(wait, () => failure !== null);
@@ -387,30 +416,12 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       }
       entry.actualNs = rel(reply.t);
       if (a.kind !== 'command') continue;
-      if (step.pins.pid !== undefined || step.pins.ephemeralPort !== undefined) {
-        const p = await startedBy(step.terminal, entry.actualNs);
-        if (step.pins.pid !== undefined && p && p.pid !== step.pins.pid) {
-          rec.pids![step.pins.pid] = p.pid;
-          log(`  pid ${step.pins.pid} was taken: the process got ${p.pid}, later lines use that`);
-        }
-        const pinned = step.pins.ephemeralPort;
-        if (pinned !== undefined && p?.hostPid) {
-          // the local port of this program's connection, from ss (-p shows its host pid)
-          for (let i = 0; i < 100 && rec.ports[pinned] === undefined; i++) {
-            const text = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-natp'], { encoding: 'utf8' });
-            const row = text.split('\n').find((l) => l.includes(`pid=${p!.hostPid},`));
-            const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
-            if (m) rec.ports[pinned] = Number(m[1]);
-            else await sleep(10);
-          }
-          log(`  port ${pinned} of the experiment is ${rec.ports[pinned] ?? 'unknown'} on this kernel`);
-        }
-      }
+      if (step.pins.pid !== undefined || step.pins.ephemeralPort !== undefined) learning.push(learnPins(step, entry.actualNs));
     }
     await sleepUnless((exp.inputs.tailNs ?? 3e9) / 1e6, () => failure !== null);
     if (failure) throw failure;
-    sampling = false;
-    await sampler;
+    await Promise.all(learning);
+    send({ op: 'sample', ms: 0 });
     // end: what still runs is terminated by the host (the conformance check treats these as
     // still running)
     for (const p of rec.processes)
@@ -421,10 +432,11 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
           if (m) p.uid = Number(m[1]);
         } catch { /* already gone */ }
       }
-    host.stdin!.write('{"op":"end"}\n');
-    await waitFor(() => hostDone || hostExited, 10_000);
+    // the capture ends with the experiment: what the teardown sends is not part of it
     try { process.kill(-cap.pid!, 'SIGINT'); } catch { /* gone */ }
     await waitFor(() => cap.exitCode !== null || cap.signalCode !== null, 5000);
+    host.stdin!.write('{"op":"end"}\n');
+    await waitFor(() => hostDone || hostExited, 10_000);
     for (const [name, chunks] of screens) rec.terminals[name] = chunks;
     // the capture files the experiment named, from the scratch folder into --out (regular
     // files only: never a link a program may have left there)
