@@ -16,6 +16,7 @@ import type { ProcessTable, Program, Sys, Task } from '../model/process.ts';
 import { SysctlError } from '../model/profiles.ts';
 import type { ProfileName, Signal } from '../model/types.ts';
 import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.ts';
+import { INERT_SYSCTLS, shellSteps, sysctlRefused, sysctlValue } from './shell.ts';
 import {
   adjustTimes,
   DEFAULT_TOLERANCE,
@@ -94,32 +95,6 @@ export const SELFTESTS_HZ = 1000;
 
 // ─────────────────────────── what the model has ───────────────────────────
 
-/**
- * Sysctls the scripts set whose features the model does not have at all, so that their value
- * changes nothing the model does; a script that exercises the feature has another need
- * (a TCP option, a flag, a system call) that skips it. Values are packetdrill's defaults.sh.
- */
-const INERT_SYSCTLS: Record<string, string> = {
-  'net.ipv4.tcp_frto': 'F-RTO (no loss recovery in the model)',
-  'net.ipv4.tcp_fack': 'FACK (removed in Linux 4.15)',
-  'net.ipv4.tcp_dsack': 'DSACK (the model sends no SACK blocks)',
-  'net.ipv4.tcp_reordering': 'reordering threshold (no fast retransmit in the model)',
-  'net.ipv4.tcp_congestion_control': 'congestion control (the model has no cwnd)',
-  'net.ipv4.tcp_slow_start_after_idle': 'slow start after idle (no cwnd)',
-  'net.ipv4.tcp_early_retrans': 'TLP (no loss probes in the model)',
-  'net.ipv4.tcp_recovery': 'RACK (no loss recovery in the model)',
-  'net.ipv4.tcp_tso_win_divisor': 'TSO deferral (no TSO autosizing)',
-  'net.ipv4.tcp_ecn': 'ECN (the model sends no ECN; ECN flags in a script are needs)',
-  'net.ipv4.tcp_pacing_ss_ratio': 'pacing (no pacing)',
-  'net.ipv4.tcp_pacing_ca_ratio': 'pacing (no pacing)',
-  'net.ipv4.tcp_notsent_lowat': 'TCP_NOTSENT_LOWAT (no send queue limit)',
-  'net.ipv4.tcp_fastopen': 'TFO (FO options in a script are needs)',
-  'net.ipv4.tcp_fastopen_key': 'TFO key (FO options in a script are needs)',
-};
-
-/** defaults.sh's other commands that have nothing to act on in the model. */
-const INERT_COMMANDS = [/^ip tcp_metrics flush all\b/, /^tc qdisc add dev tun0 root pfifo$/];
-
 /** System calls the scripted task can make, with the argument forms the model accepts. */
 const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown']);
 
@@ -132,39 +107,6 @@ function modelFacts(profile: ProfileName): ModelFacts {
   let f = FACTS.get(profile);
   if (!f) FACTS.set(profile, (f = { sysctls: new Set(Object.keys(PROFILES[profile].sysctl)) }));
   return f;
-}
-
-/** Sysctl writes (`sysctl -q k=v`, set_sysctls.py) and other commands of a shell line. */
-export function shellCommands(cmd: string, defaultsSh: string | undefined): { sysctls: [string, string][]; others: string[] } {
-  const sysctls: [string, string][] = [];
-  const others: string[] = [];
-  const lines = cmd.replace(/\\\n/g, ' ').split(/\n|;|&&/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (let line of lines) {
-    line = line.replace(/\s+#.*$/, '').replace(/\s*>\s*\/dev\/null(\s+2>&1)?/, '').trim();
-    line = line.replace(/\$\(\(([0-9*+ ]+)\)\)/g, (_, e: string) => String(e.split('+').reduce((s, t) => s + t.split('*').reduce((p, f) => p * Number(f), 1), 0)));
-    if (line === './defaults.sh') {
-      if (defaultsSh === undefined) others.push('./defaults.sh (its text was not given)');
-      else {
-        const d = shellCommands(defaultsSh.split('\n').filter((l) => !l.startsWith('#')).join('\n'), undefined);
-        sysctls.push(...d.sysctls);
-        others.push(...d.others);
-      }
-      continue;
-    }
-    const sy = /^sysctl\s+(?:-[qe]\s+)*(.*)$/.exec(line);
-    if (sy) {
-      for (const m of sy[1].matchAll(/([\w./]+)=("([^"]*)"|\S+)/g)) sysctls.push([m[1].replace(/\//g, '.'), m[3] ?? m[2]]);
-      continue;
-    }
-    const py = /^\.\/set_sysctls\.py\s+(.*)$/.exec(line);
-    if (py) {
-      for (const m of py[1].matchAll(/\/proc\/sys\/([\w/]+)=(\S+)/g)) sysctls.push([m[1].replace(/\//g, '.'), m[2]]);
-      continue;
-    }
-    if (INERT_COMMANDS.some((r) => r.test(line))) continue;
-    others.push(line);
-  }
-  return { sysctls, others };
 }
 
 function exprText(e: Expr): string {
@@ -257,11 +199,10 @@ export function analyze(script: Script, o: RunOptions = {}): Need[] {
     if (['send_omit_free', 'so_filename', 'wire_client', 'wire_server'].includes(opt.name)) needs.push({ line: opt.line, need: `--${opt.name}`, detail: `--${opt.name}` });
   }
   const command = (cmd: string, line: number) => {
-    const c = shellCommands(cmd, o.defaultsSh);
-    for (const other of c.others) needs.push({ line, need: `shell command ${other.split(/\s+/)[0]}`, detail: `\`${other}\`` });
-    for (const [name, value] of c.sysctls) {
-      if (f.sysctls.has(name) || INERT_SYSCTLS[name]) continue;
-      needs.push({ line, need: `sysctl ${name}`, detail: `sysctl ${name}=${value}` });
+    for (const st of shellSteps(cmd, o.defaultsSh)) {
+      if (st.kind === 'other') needs.push({ line, need: `shell command ${st.text.split(/\s+/)[0]}`, detail: `\`${st.text}\`` });
+      else if (st.kind === 'sysctl' && !f.sysctls.has(st.name) && !INERT_SYSCTLS[st.name])
+        needs.push({ line, need: `sysctl ${st.name}`, detail: `sysctl ${st.name}=${st.value}` });
     }
   };
   if (script.initCommand) command(script.initCommand.command, script.initCommand.line);
@@ -353,8 +294,41 @@ class ScriptTask {
   }
 }
 
+/**
+ * The sysctl writes of every shell line, applied before the script starts (the model's own
+ * sysctls; a write the kernel refuses leaves the value), and each line's status: that of its
+ * last command, as system(3) returns it. `failed`: the failing command lines by script line.
+ */
+function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, number | number[]>; failed: Map<number, string> } {
+  const profile = o.profile ?? 'linux-6.x';
+  const hz = o.hz ?? SELFTESTS_HZ;
+  const sysctl: Record<string, number | number[]> = {};
+  const failed = new Map<number, string>();
+  const known = modelFacts(profile).sysctls;
+  const lines: [string, number][] = [];
+  if (script.initCommand) lines.push([script.initCommand.command, script.initCommand.line]);
+  for (const e of script.events) if (e.action.kind === 'command') lines.push([e.action.command, e.line]);
+  for (const [cmd, line] of lines) {
+    let last: string | null = null;
+    for (const st of shellSteps(cmd, o.defaultsSh)) {
+      last = null;
+      if (st.kind !== 'sysctl') continue;
+      const why = sysctlRefused(profile, hz, st.name, st.value);
+      if (why) last = `sysctl ${st.name}=${st.value}: ${why}`;
+      else if (known.has(st.name)) sysctl[st.name] = sysctlValue(st.value); // a vector written in part: withOverrides() merges
+    }
+    if (last) failed.set(line, last);
+  }
+  return { sysctl, failed };
+}
+
 export function runScript(script: Script, o: RunOptions = {}): Verdict {
   const needs = analyze(script, o);
+  // a refused sysctl at the end of the init command fails the script before anything runs,
+  // whatever else it needs
+  const init = script.initCommand;
+  const initFailed = init ? scriptSysctls(script, o).failed.get(init.line) : undefined;
+  if (init && initFailed) return { outcome: 'fail', reason: `line ${init.line}: error executing init command: non-zero status 1 (${initFailed})`, line: init.line, needs };
   if (needs.length && !o.force) {
     const n = needs[0];
     return { outcome: 'skip', reason: `needs ${n.need} at line ${n.line} (${n.detail})`, line: n.line, needs };
@@ -364,7 +338,7 @@ export function runScript(script: Script, o: RunOptions = {}): Verdict {
     return { outcome: 'pass', reason: '', line: null, needs };
   } catch (e) {
     if (e instanceof ScriptFailure) return { outcome: 'fail', reason: `line ${e.line}: ${e.message}`, line: e.line, needs };
-    if (e instanceof SysctlError) return { outcome: 'skip', reason: `the model refuses sysctl ${e.message}`, line: null, needs };
+    if (e instanceof SysctlError) return { outcome: 'fail', reason: `error executing init command: the kernel refuses sysctl ${e.message}`, line: null, needs };
     const msg = e instanceof Error ? e.message : String(e);
     return { outcome: 'fail', reason: `internal error: ${msg.split('\n')[0]}`, line: null, needs };
   }
@@ -384,6 +358,7 @@ class Runner {
   private last: { usecs: number; inbound: boolean } | null = null;
   private blocking: { ev: ScriptEvent; times: EventTimes; sc: SyscallSpec; done: boolean } | null = null;
   private pendingError: ScriptFailure | null = null;
+  private failedCommands = new Map<number, string>();
   private readonly script: Script;
   private readonly o: RunOptions;
 
@@ -406,14 +381,11 @@ class Runner {
   }
 
   run(): void {
-    const sysctl: Record<string, number | number[]> = {};
-    const cmds = [this.script.initCommand?.command, ...this.script.events.map((e) => (e.action.kind === 'command' ? e.action.command : undefined))];
-    const known = modelFacts(this.o.profile ?? 'linux-6.x').sysctls;
-    for (const c of cmds) {
-      if (!c) continue;
-      for (const [name, v] of shellCommands(c, this.o.defaultsSh).sysctls) if (known.has(name)) sysctl[name] = v.includes(' ') ? v.split(/\s+/).map(Number) : Number(v);
-    }
-    const h = createHost({ profile: this.o.profile ?? 'linux-6.x', seed: this.o.seed ?? 1, sysctl, hz: this.o.hz ?? SELFTESTS_HZ });
+    const profile = this.o.profile ?? 'linux-6.x';
+    const hz = this.o.hz ?? SELFTESTS_HZ;
+    const { sysctl, failed } = scriptSysctls(this.script, this.o);
+    this.failedCommands = failed;
+    const h = createHost({ profile, seed: this.o.seed ?? 1, sysctl, hz });
     this.k = h.k;
     this.procs = h.procs;
     // packetdrill's netdev.c: tun0 with --local_ip/--netmask_ip, MTU 1500, and the route
@@ -475,6 +447,8 @@ class Runner {
     else {
       // commands ran before the script (sysctls); code blocks are needs
       this.waitFor(ev, times, lastUsecs, a.kind === 'command' ? 'command' : 'data collection for code');
+      const why = a.kind === 'command' ? this.failedCommands.get(ev.line) : undefined;
+      if (a.kind === 'command' && why) throw new ScriptFailure(ev.line, `error executing command '${a.command}': non-zero status 1 (${why})`);
     }
     this.last = { usecs: times.usecs, inbound };
   }

@@ -19,7 +19,8 @@ import {
   type LiveSegment,
 } from '../../src/packetdrill/match.ts';
 import { KSFT_IPV4_DEFINES, parseScript } from '../../src/packetdrill/parse.ts';
-import { runScript, shellCommands } from '../../src/packetdrill/run.ts';
+import { runScript } from '../../src/packetdrill/run.ts';
+import { shellCommands, shellSteps } from '../../src/packetdrill/shell.ts';
 
 const SUITE = new URL('../../../shared/peer-suites/linux-selftests-packetdrill/', import.meta.url).pathname;
 const HAVE_SUITE = existsSync(SUITE);
@@ -123,6 +124,22 @@ describe('shell lines', () => {
     expect(c.sysctls).toEqual([['net.ipv4.tcp_rmem', '4096 131072 33554432']]);
     expect(c.others).toEqual(['nstat -n']);
     expect(shellCommands('./set_sysctls.py /proc/sys/net/ipv4/tcp_timestamps=0', undefined).sysctls).toEqual([['net.ipv4.tcp_timestamps', '0']]);
+  });
+  it('steps keep their order, defaults.sh expanded in place, its known no-ops marked inert', () => {
+    expect(shellSteps('./defaults.sh\nsysctl -q net.ipv4.tcp_ecn=5', 'sysctl -q net.ipv4.tcp_sack=1\ntc qdisc add dev tun0 root pfifo')).toEqual([
+      { kind: 'sysctl', name: 'net.ipv4.tcp_sack', value: '1' },
+      { kind: 'inert', text: 'tc qdisc add dev tun0 root pfifo' },
+      { kind: 'sysctl', name: 'net.ipv4.tcp_ecn', value: '5' },
+    ]);
+  });
+  it("a line's status is its last command's, as system(3) gives it: a refused sysctl at the end fails the script as on Linux 6.18", () => {
+    const init = (cmd: string) => runScript(parseScript(`\`${cmd}\`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`, 't.pkt'), { profile: 'linux-6.x', defaultsSh: '' });
+    expect(init('sysctl -q net.ipv4.tcp_ecn=5')).toMatchObject({
+      outcome: 'fail', line: 1, reason: 'line 1: error executing init command: non-zero status 1 (sysctl net.ipv4.tcp_ecn=5: 5 is out of range (0..2 on Linux 6.18))',
+    });
+    expect(init('sysctl -q net.ipv4.tcp_rmem="0 1 2"').reason).toMatch(/^line 1: error executing init command: non-zero status 1 \(sysctl net\.ipv4\.tcp_rmem=0 1 2: \[0, 1, 2\] is out of range, expected each within 1\.\./);
+    // a refused write followed by another command: the line succeeds, the value stays
+    expect(init('sysctl -q net.ipv4.tcp_ecn=5\nsysctl -q net.ipv4.tcp_sack=1').outcome).toBe('pass');
   });
 });
 
