@@ -3,7 +3,7 @@
 // watch loop; several terminals share one host; goals are predicates over the socket table;
 // help, clear and reset at the prompt; input reaches whatever reads the terminal; a model
 // exception boots a new host; exit and a new shell; the same output however finely it is sliced.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { BOOT_NS, LADDER_PACKETS, SandboxDriver, SandboxEngine, type EngineOptions } from '../../src/widgets/sandbox-engine.ts';
 import { keepTail, MAX_TERMINALS, shortName, type Input, type Update } from '../../src/widgets/sandbox-protocol.ts';
@@ -471,41 +471,47 @@ describe('hostile input', () => {
 });
 
 describe('sandbox driver', () => {
-  test('an update at once after an input, every 250 ms while idle (the clock), and a watch loop on the real clock', async () => {
-    const updates: Array<Update & { at: number }> = [];
-    const clock = () => performance.now();
-    const d = new SandboxDriver(new SandboxEngine({ profile: 'linux-4.4' }, clock), (u) => updates.push({ ...u, at: clock() }), clock, (fn) => setTimeout(fn, 0));
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    await sleep(1100);
-    expect(updates.map((u) => u.items.map((i) => (i.kind === 'out' ? i.text : '')).join('')).join('')).toBe('[#1#root@lab ~]$');
-    // idle: ticks of the clock, 4 a second
-    expect(updates.length).toBeGreaterThanOrEqual(3);
-    expect(updates.length).toBeLessThanOrEqual(7);
-    const n = updates.length;
-    const t0 = clock();
-    d.input({ kind: 'line', tty: 0, text: 'while true; do echo tick; sleep 0.2; done' });
-    await sleep(1100);
-    expect(updates[n].seq).toBe(1);
-    expect(updates[n].at - t0).toBeLessThan(50);
-    const ticks = count(updates.map((u) => u.items.map((i) => (i.kind === 'out' ? i.text : '')).join('')).join(''), /^tick$/gm);
-    expect(ticks).toBeGreaterThanOrEqual(4);
-    expect(ticks).toBeLessThanOrEqual(6);
-    d.input({ kind: 'key', tty: 0, key: '^C' });
-    await sleep(100);
-    expect(updates.at(-1)!.ttys[0].prompt).toBe(true);
-    // off screen: no ticks of the clock, only what happens (here nothing); seen again: ticks
-    d.input({ kind: 'seen', on: false });
-    await sleep(50);
-    const unseen = updates.length;
-    await sleep(400);
-    expect(updates.length).toBe(unseen);
-    d.input({ kind: 'seen', on: true });
-    await sleep(800);
-    expect(updates.length - unseen).toBeGreaterThanOrEqual(3);
-    d.stop();
-    const stopped = updates.length;
-    await sleep(250);
-    expect(updates.length).toBe(stopped);
-    expect(BOOT_NS).toBe(10e9);
+  test('an update at once after an input, every 250 ms while seen and idle (the clock), none while unseen, and a watch loop on the clock', async () => {
+    // fake timers and a fake performance.now(): the driver's waits and slices run in no real time
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const updates: Array<Update & { at: number }> = [];
+      const clock = () => globalThis.performance.now(); // (the faked one, not node:perf_hooks')
+      const d = new SandboxDriver(new SandboxEngine({ profile: 'linux-4.4' }, clock), (u) => updates.push({ ...u, at: clock() }), clock, (fn) => setTimeout(fn, 0));
+      const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+      const out = () => updates.map((u) => u.items.map((i) => (i.kind === 'out' ? i.text : '')).join('')).join('');
+      await sleep(1010);
+      expect(out()).toBe('[#1#root@lab ~]$');
+      // idle: the boot's update, then a tick of the clock every 250 ms
+      expect(updates.length).toBe(5);
+      const n = updates.length;
+      const t0 = clock();
+      d.input({ kind: 'line', tty: 0, text: 'while true; do echo tick; sleep 0.2; done' });
+      await sleep(1000);
+      expect(updates[n].seq).toBe(1);
+      expect(updates[n].at - t0).toBeLessThan(5);
+      expect(count(out(), /^tick$/gm)).toBe(5); // at 0 s, then after each 0.2 s sleep (and its few ms)
+      d.input({ kind: 'key', tty: 0, key: '^C' });
+      await sleep(60); // the prompt comes a few simulated µs later, reported within REPORT_MS
+      expect(updates.at(-1)!.ttys[0].prompt).toBe(true);
+      // off screen: no ticks of the clock, only what happens (here nothing); seen again: ticks
+      d.input({ kind: 'seen', on: false });
+      await sleep(10);
+      const unseen = updates.length;
+      await sleep(5000);
+      expect(updates.length).toBe(unseen);
+      expect(vi.getTimerCount()).toBe(0); // nothing scheduled: it sleeps until an input
+      d.input({ kind: 'seen', on: true });
+      await sleep(1010);
+      expect(updates.length - unseen).toBe(5);
+      expect(updates.at(-1)!.simNs / 1e9).toBeGreaterThan(7); // time ran on meanwhile
+      d.stop();
+      const stopped = updates.length;
+      await sleep(1000);
+      expect(updates.length).toBe(stopped);
+      expect(BOOT_NS).toBe(10e9);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
