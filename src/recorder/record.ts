@@ -137,6 +137,11 @@ export function validateForRecording(exp: Experiment, sysctl: Record<string, str
   for (const [what, v] of [['host.hostname', exp.host.hostname], ['host.user', exp.host.user]])
     if (!PROMPT_NAME.test(v)) throw new Error(`${exp.file}: ${what} ${JSON.stringify(v)} cannot be recorded: the prompt and the UTS namespace take letters, digits, '.', '_' and '-' (at most 63)`);
   for (const step of exp.steps) {
+    // typed text is typed as it is: a control character in it would be a key (^C, ^Z, ^D, ^U...)
+    if (step.action.kind === 'type') {
+      const c = /[\x00-\x1f\x7f]/.exec(step.action.line);
+      if (c) throw located(step, step.loc.col + 2 + c.index, `control character U+${c[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} in typed text, expected printable text (keys are steps of their own: ^C ^Z ^D ^\\)`);
+    }
     if (step.action.kind !== 'command') continue;
     const cl = acceptCommandLine(step.action.line);
     if (isCmdlineError(cl)) throw located(step, step.loc.col + 2 + cl.col, cl.message);

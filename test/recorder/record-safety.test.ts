@@ -33,6 +33,11 @@ describe('refused before anything starts', () => {
   ])('%s', (line, message) => {
     expect(() => validateForRecording(forged(line))).toThrow(message);
   });
+  it('typed text with a control character in it (it would be a key)', () => {
+    const exp = parseExperiment(experiment('0.1 a > hello'), 'x/experiment.md');
+    exp.steps[0].action = { kind: 'type', line: 'hel\x03lo' };
+    expect(() => validateForRecording(exp)).toThrow('x/experiment.md:13:12: control character U+0003 in typed text');
+  });
   it('the parser refuses the same lines, at the same place', () => {
     expect(() => parseExperiment(experiment('0.1 a $ ss | grep -v x && id > /tmp/y'), 'x/experiment.md')).toThrow('x/experiment.md:13:24: `&&` lists are not modelled');
   });
