@@ -300,7 +300,10 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
     const onEvent = (ev: HostEvent) => {
       if (ev.e === 'ready') ready = true;
       else if (ev.e === 'out') screens.get(ev.term)?.push({ t: rel(ev.t), text: ev.text });
-      else if (ev.e === 'typed') replies.get(ev.id)?.(ev);
+      else if (ev.e === 'typed') {
+        replies.get(ev.id)?.(ev);
+        replies.delete(ev.id);
+      }
       else if (ev.e === 'exec') {
         const t = rel(ev.t);
         let step = -1;
@@ -334,12 +337,19 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       }
     });
     let hostExited = false;
-    host.on('exit', () => { hostExited = true; });
+    host.on('exit', () => {
+      hostExited = true;
+      // the terminals are gone: nothing more can be typed (what waits for an answer gets one)
+      if (!hostDone) failure ??= new Error(`the terminal host (src/recorder/pty-host.py) ended during the recording: ${stderr.trim().split('\n').at(-1) || 'no message'}`);
+      for (const r of replies.values()) r({ e: 'typed', id: 0, t: Number(mono()), ok: true });
+    });
     await waitFor(() => hostExited || (ready && [...screens.values()].every((c) => c.length > 0)), 10_000);
     if (!ready || hostExited) throw new Error(`the terminal host did not start: ${stderr.trim() || 'no prompt within 10 s'}`);
     let nextId = 0;
+    host.stdin!.on('error', () => { /* the host ended: the exit handler says so */ });
     const send = (op: Record<string, unknown>): Promise<Extract<HostEvent, { e: 'typed' }>> => {
       const id = ++nextId;
+      if (hostExited) return Promise.resolve({ e: 'typed', id, t: Number(mono()), ok: true });
       host.stdin!.write(JSON.stringify({ ...op, id }) + '\n');
       return new Promise((res) => replies.set(id, res));
     };
@@ -419,6 +429,7 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
         if (!reply.ok && guard)
           throw located(step, step.loc.col + 2 + refusal.col, `bash is reading terminal ${step.terminal} (no program runs in the foreground), so it would run this typed text as a command line, and the grammar refuses it: ${refusal.message}`);
       }
+      if (failure) throw failure;
       entry.actualNs = rel(reply.t);
       if (a.kind !== 'command') continue;
       if (step.pins.pid !== undefined || step.pins.ephemeralPort !== undefined) learning.push(learnPins(step, entry.actualNs));
@@ -440,7 +451,7 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
     // the capture ends with the experiment: what the teardown sends is not part of it
     try { process.kill(-cap.pid!, 'SIGINT'); } catch { /* gone */ }
     await waitFor(() => cap.exitCode !== null || cap.signalCode !== null, 5000);
-    host.stdin!.write('{"op":"end"}\n');
+    if (!hostExited) host.stdin!.write('{"op":"end"}\n');
     await waitFor(() => hostDone || hostExited, 10_000);
     for (const [name, chunks] of screens) rec.terminals[name] = chunks;
     // the capture files the experiment named, from the scratch folder into --out (regular
