@@ -252,9 +252,12 @@ export class TcpLabTerminal extends HTMLElement {
 
     const live = el('details', 'tcp-term__live', { open: '', 'data-testid': 'live' });
     live.append(el('summary', '', {}, s.live));
-    const liveSs = el('pre', 'tcp-term__live-ss', { 'data-testid': 'live-ss', tabindex: '0', role: 'region', 'aria-label': s.ss });
-    const liveQueue = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-queue', tabindex: '0', role: 'region', 'aria-label': s.queue });
-    const liveLadder = el('div', 'tcp-term__live-fig', { 'data-testid': 'live-ladder', tabindex: '0', role: 'region', 'aria-label': s.ladder });
+    // focusable (they scroll sideways on a phone), named, and groups rather than landmarks: the
+    // timeline beside it shows figures of the same names
+    const fig = (tag: 'pre' | 'div', testid: string, name: string) => el(tag, tag === 'pre' ? 'tcp-term__live-ss' : 'tcp-term__live-fig', { 'data-testid': testid, tabindex: '0', role: 'group', 'aria-label': name });
+    const liveSs = fig('pre', 'live-ss', s.ss);
+    const liveQueue = fig('div', 'live-queue', s.queue);
+    const liveLadder = fig('div', 'live-ladder', s.ladder);
     live.append(liveSs, liveQueue, liveLadder);
     live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open }));
 
