@@ -33,7 +33,7 @@ export function inetDiagDump(k: Kernel): SockDiag[] {
       rows.push({ state: TCP_LISTEN, saddr: l.saddr, sport: l.sport, daddr: 0, dport: 0, ...q, timer: DIAG_TIMER_OFF, expiresMs: 0, retrans: 0, inode: l.inode, uid: l.uid, sockId: l.id });
     }
   }
-  const entries = [...k.ehash.values()].map((s) => ({ s, b: inetEhashfn(k, s.saddr, s.sport, s.daddr, s.dport) }));
+  const entries = [...k.ehash.values()].map((s) => ({ s, b: inetEhashfn(k, s.saddr, s.sport, s.daddr, s.dport) & k.ehashMask }));
   entries.sort((x, y) => x.b - y.b || y.s.hashSeq - x.s.hashSeq);
   for (const { s } of entries) {
     if (s.kind === 'timewait') {

@@ -92,9 +92,13 @@ export class Ehash {
   }
 }
 
-/** inet_ehashfn(): the bucket an entry lives in; dump order follows bucket index. */
+/**
+ * inet_ehashfn(): the hash of a 4-tuple under the boot's secret; its low bits
+ * (& ehash_mask, inet_ehash_bucket()) are the bucket an entry lives in, and dump order follows
+ * bucket index; SO_REUSEPORT picks a listener with all of it.
+ */
 export function inetEhashfn(k: Kernel, laddr: number, lport: number, faddr: number, fport: number): number {
-  return jhash3(laddr, faddr, fport, u32(k.ehashSecret + lport)) & k.ehashMask;
+  return jhash3(laddr, faddr, fport, u32(k.ehashSecret + lport));
 }
 
 /** inet_ehash_insert(sk, NULL) */
@@ -118,9 +122,43 @@ export function ehashReplace(k: Kernel, old: AnySock, s: AnySock): void {
   ehashInsert(k, s);
 }
 
-/** __inet_hash() of a listener: into the listening hash. */
+/**
+ * sk_reuseport_cb (6.x): a listener's reuseport group, struct sock_reuseport's socks[] in the
+ * order the sockets joined; one array shared by the members.
+ */
+const reuseportCb = new WeakMap<TcpSock, TcpSock[]>();
+
+/**
+ * inet_reuseport_add_sock() (6.x): a listener with SO_REUSEPORT joins the group of one already
+ * listening on the same port and address with it, by the same user (reuseport_add_sock appends
+ * it), or starts its own (reuseport_alloc).
+ */
+function inetReuseportAddSock(k: Kernel, sk: TcpSock, arr: TcpSock[]): void {
+  const sk2 = arr.find((o) => o !== sk && o.reuseport && o.uid === sk.uid && o.saddr === sk.saddr && reuseportCb.has(o));
+  const group = sk2 ? reuseportCb.get(sk2)! : [];
+  group.push(sk);
+  reuseportCb.set(sk, group);
+}
+
+/** reuseport_detach_sock() (6.x): the group's last socket takes the leaving one's place. */
+function reuseportDetachSock(sk: TcpSock): void {
+  const group = reuseportCb.get(sk);
+  if (!group) return;
+  reuseportCb.delete(sk);
+  const last = group.pop()!;
+  if (last !== sk) group[group.indexOf(sk)] = last;
+}
+
+/** reciprocal_scale(): val scaled to [0, n) by its high bits. */
+const reciprocalScale = (val: number, n: number): number => Math.floor(((val >>> 0) * n) / 0x100000000);
+
+/** next_pseudo_random32(): the LCG 4.4's listener lookup steps its hash with. */
+const nextPseudoRandom32 = (seed: number): number => u32(Math.imul(seed, 1664525) + 1013904223);
+
+/** __inet_hash() of a listener: into the listening hash (and its reuseport group, 6.x). */
 export function inetHash(k: Kernel, sk: TcpSock): void {
   const arr = k.listening.get(sk.sport) ?? [];
+  if (sk.reuseport && k.profile.behaviour.reuseport === 'groups') inetReuseportAddSock(k, sk, arr);
   arr.push(sk);
   k.listening.set(sk.sport, arr);
   sk.hashed = true;
@@ -133,6 +171,7 @@ export function listenUnhash(k: Kernel, sk: TcpSock): void {
   const arr = k.listening.get(sk.sport);
   if (!arr) return;
   remove(arr, sk);
+  reuseportDetachSock(sk);
   if (!arr.length) k.listening.delete(sk.sport);
   if (sk.hashed && k.sim.traceDetail) k.sim.emit({ type: 'hash', t: k.now, sock: sk.id, hashed: false });
   sk.hashed = false;
@@ -201,15 +240,47 @@ export function inetHashConnect(k: Kernel, sk: TcpSock): number {
   return -EADDRNOTAVAIL;
 }
 
-/** __inet_lookup_listener() */
-export function inetLookupListener(k: Kernel, daddr: number, dport: number): TcpSock | null {
+/**
+ * __inet_lookup_listener(): the listener with the best compute_score() (an exact address beats
+ * the wildcard). Among SO_REUSEPORT listeners the hash of the 4-tuple (inet_ehashfn(daddr,
+ * hnum, saddr, sport)) chooses: 6.x, reuseport_select_sock() → socks[reciprocal_scale(hash,
+ * n)] of the first best listener's group (join order); 4.4, the walk of the listening chain
+ * (newest first) replaces its pick by the m-th equal match when reciprocal_scale(phash, m) is
+ * 0, stepping phash with next_pseudo_random32().
+ */
+export function inetLookupListener(k: Kernel, saddr: number, sport: number, daddr: number, dport: number): TcpSock | null {
   const arr = k.listening.get(dport);
   if (!arr) return null;
-  // compute_score(): an exact address beats the wildcard; with SO_REUSEPORT the first wins here.
-  let best: TcpSock | null = null;
-  for (const l of arr) {
-    if (l.saddr === daddr) return l;
-    if (!l.saddr && !best) best = l;
+  const score = (l: TcpSock): number => (l.saddr ? (l.saddr === daddr ? 2 : -1) : 1);
+  if (k.profile.behaviour.reuseport === 'chain') {
+    let result: TcpSock | null = null;
+    let hiscore = 0;
+    let reuseport = false;
+    let phash = 0;
+    let matches = 0;
+    for (let i = arr.length - 1; i >= 0; i--) {
+      const l = arr[i];
+      const s = score(l);
+      if (s > hiscore) {
+        result = l;
+        hiscore = s;
+        reuseport = l.reuseport;
+        if (reuseport) {
+          phash = inetEhashfn(k, daddr, dport, saddr, sport);
+          matches = 1;
+        }
+      } else if (s === hiscore && reuseport) {
+        matches++;
+        if (reciprocalScale(phash, matches) === 0) result = l;
+        phash = nextPseudoRandom32(phash);
+      }
+    }
+    return result;
   }
-  return best;
+  let best: TcpSock | null = null;
+  for (let i = arr.length - 1; i >= 0; i--) if (score(arr[i]) > (best ? score(best) : 0)) best = arr[i];
+  const group = best && best.reuseport ? reuseportCb.get(best) : undefined;
+  if (!group || !group.length) return best;
+  // reuseport_select_sock_by_hash(): listeners only here, none is ESTABLISHED
+  return group[reciprocalScale(inetEhashfn(k, daddr, dport, saddr, sport), group.length)];
 }

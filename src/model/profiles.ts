@@ -30,6 +30,13 @@ export interface Sysctls {
 }
 
 export interface Behaviour {
+  /**
+   * SO_REUSEPORT listeners: 'groups' is ef456144da8e (v4.5, "soreuseport: define reuseport
+   * groups"): a struct sock_reuseport per group, reuseport_select_sock() picks
+   * socks[reciprocal_scale(hash, n)] in join order; 4.4's __inet_lookup_listener() walks the
+   * listening chain (newest first) and keeps a match with chance 1/matches.
+   */
+  reuseport: 'chain' | 'groups';
   /** 5ea8ea2cb7f1 (v4.10): tcp_conn_request() drops the SYN when the accept queue is full. */
   synDropOnFullAcceptQueue: boolean;
   /** 9603d47bad46 (v5.6): a suspicious ACK in SYN-SENT re-arms the SYN timer to TCP_TIMEOUT_MIN. */
@@ -145,6 +152,7 @@ export const LINUX_4_4: Profile = {
     'net.ipv4.tcp_wmem': [4096, 16384, 4194304],
   },
   behaviour: {
+    reuseport: 'chain',
     synDropOnFullAcceptQueue: false,
     fastSynResendOnBadAck: false,
     reqskQueueFullGe: true,
@@ -193,6 +201,7 @@ export const LINUX_6_X: Profile = {
     'net.ipv4.tcp_wmem': [4096, 16384, 4194304],
   },
   behaviour: {
+    reuseport: 'groups',
     synDropOnFullAcceptQueue: true,
     fastSynResendOnBadAck: true,
     reqskQueueFullGe: false,

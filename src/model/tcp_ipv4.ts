@@ -117,7 +117,7 @@ export function tcpV4Rcv(k: Kernel, skb: Segment): void {
     if (est.kind === 'request') return tcpCheckReq(k, est, skb);
     return tcpV4DoRcv(k, est, skb);
   }
-  const l = inetLookupListener(k, skb.daddr, skb.dport);
+  const l = inetLookupListener(k, skb.saddr, skb.sport, skb.daddr, skb.dport);
   if (l) return tcpV4DoRcv(k, l, skb);
   // no socket: "reset" (tcp_v4_send_reset with sk == NULL)
   rcvVerdict(k, skb, null, 'dropped', 'no-socket');
@@ -149,7 +149,7 @@ function tcpV4DoRcv(k: Kernel, sk: TcpSock, skb: Segment): void {
 function tcpV4TimewaitRcv(k: Kernel, tw: TimewaitSock, skb: Segment): void {
   const res = tcpTimewaitStateProcess(k, tw, skb);
   if (res.kind === 'syn') {
-    const l = inetLookupListener(k, skb.daddr, skb.dport);
+    const l = inetLookupListener(k, skb.saddr, skb.sport, skb.daddr, skb.dport);
     if (l) {
       inetTwskKill(k, tw);
       tcpConnRequest(k, l, skb, res.isn);

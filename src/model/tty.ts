@@ -44,18 +44,19 @@ export function ttyWrite(pt: ProcessTable, tty: Tty | null, pid: number, stream:
 }
 
 /**
- * Characters typed on a terminal: echoed, then queued for the reader (canonical mode). The
- * foreground process group's readers are woken first: what is typed at a prompt is read by the
- * shell that waits in read(), before a background job polling the terminal can try to read it
- * (on a real terminal bash's readline has the characters as they are typed).
+ * Characters typed on a terminal: echoed, then queued for the reader (canonical mode). Every
+ * waiter sees them arrive: a background job polling the terminal finds it readable even when
+ * the shell at its prompt reads the line at the same moment, and its read() then meets
+ * SIGTTIN (as recorded on 6.18: `kill %2` typed at the prompt stopped a background `nc` that
+ * was polling the terminal, and bash ran the line). So background waiters are woken first.
  */
 export function ttyType(pt: ProcessTable, tty: Tty, text: string): void {
   ttyWrite(pt, tty, 0, 'echo', text);
   tty.input.push(text);
   const ws = [...tty.waiters];
   const fg = (w: Waiter) => (w as Partial<Task>).pgid === tty.fgPgid;
-  for (const w of ws) if (fg(w)) w.wake();
   for (const w of ws) if (!fg(w)) w.wake();
+  for (const w of ws) if (fg(w)) w.wake();
 }
 
 /** A control key: ECHOCTL echo, then the signal to the foreground process group (isig()). */

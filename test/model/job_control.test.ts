@@ -56,7 +56,7 @@ describe.each(PROFILES)('job control in the kernel (%s)', (profile) => {
     k.sim.runUntil(k.now + 1e9);
     expect(got).toEqual([-EIO]);
   });
-  it('a line typed at the prompt goes to the foreground reader first, not to a background job polling the terminal', () => {
+  it('a line typed at the prompt is read by the shell, and a background job polling the terminal sees it arrive: its read meets SIGTTIN', () => {
     const { k, procs } = createHost({ profile, seed: 1 });
     const order: string[] = [];
     procs.programs.set('poller', function* () {
@@ -77,8 +77,9 @@ describe.each(PROFILES)('job control in the kernel (%s)', (profile) => {
     k.sim.runUntil(k.now + 1e6);
     procs.ttyType(tty, 'jobs\n');
     k.sim.runUntil(k.now + 1e9);
-    expect(order).toEqual(['shell jobs\n']);
-    expect(bg.state).toBe('blocked');
+    expect(order).toEqual(['poll 1', 'shell jobs\n']);
+    expect(bg.state).toBe('stopped');
+    expect(bg.reports).toEqual([{ kind: 'stopped', sig: 'SIGTTIN' }]);
   });
   it('a signal sent to a stopped task waits for SIGCONT; SIGKILL does not (kernel/signal.c)', () => {
     const { k, procs } = createHost({ profile, seed: 1 });
