@@ -217,6 +217,9 @@ describe('several terminals on one host', () => {
     expect(lab.screen(1)).toBe('[#1#root@lab ~]$nc localhost 12345\nhelp\necho hi\n');
     lab.type('^C', 1);
     expect(lab.screen(1)).toMatch(PROMPT_END(2));
+    // a listener in the background does not read the terminal: the next lines are bash's
+    lab.type('nc -l 12346 &', 1).type('echo hi | grep hi', 1).type('jobs', 1);
+    expect(lab.screen(1)).toMatch(/\$nc -l 12346 &\n\[1\] \d+\n\[#3#root@lab ~\]\$echo hi \| grep hi\nhi\n\[#4#root@lab ~\]\$jobs\n\[1\]\+  Running {17}nc -l 12346 &\n\[#5#root@lab ~\]\$$/);
   });
 
   test('a ^C that lands between two jobs of a loop, then a line typed at once: the loop ends, then the line runs', () => {
