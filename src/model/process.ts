@@ -24,7 +24,9 @@ import { sysPoll } from './select.ts';
 import { sendSignal, sysKill, sysPause } from './signal.ts';
 import type { SimEvent } from './sim.ts';
 import { fewAdd, type Few, type TcpSock, type Waiter, type WaitQueue } from './sock.ts';
-import { sysAccept, sysBind, sysConnect, sysGetpeername, sysGetsockopt, sysInetDiag, sysListen, sysPcapOpen, sysSetsockopt, sysShutdown, sysSocket } from './socket.ts';
+import { sysAccept, sysBind, sysConnect, sysGetpeername, sysGetsockopt, sysInetDiag, sysIoctl, sysListen, sysPcapOpen, sysSetsockopt, sysShutdown, sysSocket } from './socket.ts';
+import { sysFcntl } from './fcntl.ts';
+import type { TcpInfo } from './tcp.ts';
 import { sysTcsetpgrp, ttyKey, ttyOpen, ttyType, type Tty } from './tty.ts';
 import type { Segment, Signal, SocketTable } from './types.ts';
 
@@ -40,9 +42,15 @@ export const SIGNUM: Record<Signal, number> = {
 };
 
 export type Sys =
-  | { op: 'socket' }
+  /** `nonblock`: SOCK_NONBLOCK (the file gets O_NONBLOCK). */
+  | { op: 'socket'; nonblock?: boolean }
   | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT'; val: number }
-  | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' }
+  /** SO_ERROR (reads and clears sk_err), TCP_MAXSEG (mss_cache), TCP_INFO (a TcpInfo snapshot). */
+  | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'TCP_MAXSEG' | 'TCP_INFO' }
+  /** fcntl(F_GETFL) returns the file's flags; fcntl(F_SETFL, flags) sets O_NONBLOCK from them. */
+  | { op: 'fcntl'; fd: number; cmd: 'F_GETFL' | 'F_SETFL'; arg?: number }
+  /** ioctl(SIOCINQ): bytes waiting to be read (tcp_ioctl()). */
+  | { op: 'ioctl'; fd: number; req: 'SIOCINQ' }
   | { op: 'bind'; fd: number; addr: number; port: number }
   | { op: 'listen'; fd: number; backlog: number }
   /** With `nonblock` (O_NONBLOCK): -EINPROGRESS while the handshake runs; poll() for POLLOUT, then SO_ERROR. */
@@ -50,7 +58,8 @@ export type Sys =
   | { op: 'accept'; fd: number; nonblock?: boolean }
   | { op: 'getpeername'; fd: number }
   | { op: 'poll'; fds: { fd: number; events: number }[]; timeoutMs: number }
-  | { op: 'read'; fd: number }
+  /** `count`: read at most that many bytes (every queued byte without it). */
+  | { op: 'read'; fd: number; count?: number }
   | { op: 'write'; fd: number; data: string }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
@@ -75,7 +84,7 @@ export type Sys =
 /** The request of one system call. */
 export type SysOf<O extends Sys['op']> = Extract<Sys, { op: O }>;
 
-export type SysResult = number | { fd: number } | SocketTable | string | null | PollResult | WaitStatus | CaptureTap | PipeFds;
+export type SysResult = number | { fd: number } | SocketTable | string | null | PollResult | WaitStatus | CaptureTap | PipeFds | TcpInfo;
 export interface PollResult {
   ready: number;
   revents: number[];
@@ -123,7 +132,7 @@ export function newCtx(pid: number, argv: string[], k: Kernel, procs: ProcessTab
 
 /** An open file: a socket, a terminal, or one end of a pipe. */
 export type FileRef =
-  | { kind: 'sock'; sk: TcpSock; refs: number }
+  | { kind: 'sock'; sk: TcpSock; refs: number; /** f_flags: O_RDWR, O_NONBLOCK (fcntl.ts) */ flags: number }
   | { kind: 'tty'; tty: Tty; refs: number }
   | { kind: 'pipe'; pipe: Pipe; end: 'r' | 'w'; refs: number };
 
@@ -413,11 +422,15 @@ export class ProcessTable {
     }
     switch (s.op) {
       case 'socket':
-        return sysSocket(this, task);
+        return sysSocket(this, task, s);
       case 'setsockopt':
         return sysSetsockopt(this, task, s);
       case 'getsockopt':
         return sysGetsockopt(this, task, s);
+      case 'fcntl':
+        return sysFcntl(this, task, s);
+      case 'ioctl':
+        return sysIoctl(this, task, s);
       case 'bind':
         return sysBind(this, task, s);
       case 'listen':

@@ -4,13 +4,13 @@
  * socket), and the release of a file when its last descriptor closes (fput → sock_close →
  * tcp_close).
  *
- * Deliberate differences: data is text, read whole (no counts or partial reads); files the
+ * Deliberate differences: data is text, read whole unless the call gives a count; files the
  * programs write (tcpdump -w) go to ProcessTable.vfs with one vfs_write call.
  */
 import { EBADF } from './errno.ts';
 import { pipeRead, pipeRelease, pipeWrite } from './pipe.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
-import { sockRecv, sockSend } from './socket.ts';
+import { O_NONBLOCK, sockRecv, sockSend } from './socket.ts';
 import { tcpClose } from './tcp.ts';
 import { ttyRead, ttyWrite } from './tty.ts';
 
@@ -20,7 +20,7 @@ export function sysRead(pt: ProcessTable, task: Task, s: SysOf<'read'>): void {
   if (!f) return pt.complete(task, -EBADF);
   if (f.kind === 'tty') return ttyRead(pt, task, f.tty);
   if (f.kind === 'pipe') return pipeRead(pt, task, f.pipe);
-  return sockRecv(pt, task, f.sk);
+  return sockRecv(pt, task, f.sk, s.count, (f.flags & O_NONBLOCK) !== 0);
 }
 
 /** write(fd, data) */

@@ -307,7 +307,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     sndWnd: 0,
     maxWindow: 0,
     bytesAcked: 0,
-    mss: 65483,
+    mss: 536, // mss_cache: TCP_MSS_DEFAULT until tcp_sync_mss()
     advmss: 65495,
     rcvbuf: 0,
     tstampOk: false,

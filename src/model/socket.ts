@@ -6,8 +6,9 @@
  * write (sock_read_iter/sock_write_iter → tcp_recvmsg/tcp_sendmsg's checks, net/ipv4/tcp.c).
  * Linux 4.4 and 6.18 alike for what the model covers.
  *
- * Deliberate differences: AF_INET/SOCK_STREAM only, two socket options each way; a read
- * returns every queued byte as text; the netlink inet_diag dump (`ss`) and the packet socket
+ * Deliberate differences: AF_INET/SOCK_STREAM only, two socket options to set, three to get
+ * (SO_ERROR, TCP_MAXSEG, TCP_INFO); a read returns the queued bytes as text, all of them
+ * unless it gives a count; the netlink inet_diag dump (`ss`) and the packet socket
  * of tcpdump (`pcap_open`) are system calls of their own.
  */
 import { inetCreate } from './af_inet.ts';
@@ -17,7 +18,7 @@ import { openTap } from './loopback.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, type TcpSock } from './sock.ts';
-import { tcpSendmsg, tcpShutdown } from './tcp.ts';
+import { tcpGetInfo, tcpIoctl, tcpSendmsg, tcpShutdown } from './tcp.ts';
 import { tcpV4Connect } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
 
@@ -32,10 +33,21 @@ function sockOf(task: Task, fd: number): TcpSock | number {
   return f.sk;
 }
 
-/** __sys_socket() */
-export function sysSocket(pt: ProcessTable, task: Task): void {
+/** O_RDWR and O_NONBLOCK (include/uapi/asm-generic/fcntl.h): a socket's file is O_RDWR. */
+export const O_RDWR = 0o2;
+export const O_NONBLOCK = 0o4000;
+
+/** Whether the call does not wait: a per-call flag (MSG_DONTWAIT-like) or the file's O_NONBLOCK. */
+function nonblocking(task: Task, fd: number, callFlag: boolean | undefined): boolean {
+  if (callFlag) return true;
+  const f = task.fds.get(fd);
+  return !!f && f.kind === 'sock' && (f.flags & O_NONBLOCK) !== 0;
+}
+
+/** __sys_socket(): SOCK_NONBLOCK sets O_NONBLOCK on the new file (sock_alloc_file()). */
+export function sysSocket(pt: ProcessTable, task: Task, s: SysOf<'socket'>): void {
   const sk = inetCreate(pt.k);
-  const fd = pt.allocFd(task, { kind: 'sock', sk, refs: 0 });
+  const fd = pt.allocFd(task, { kind: 'sock', sk, refs: 0, flags: O_RDWR | (s.nonblock ? O_NONBLOCK : 0) });
   sk.fileRefs = 1;
   return pt.complete(task, fd);
 }
@@ -49,10 +61,15 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
   return pt.complete(task, 0);
 }
 
-/** getsockopt(SOL_SOCKET, SO_ERROR) (sk_getsockopt: sock_error() reads and clears sk_err) */
+/**
+ * getsockopt(): SOL_SOCKET SO_ERROR (sk_getsockopt(): sock_error() reads and clears sk_err),
+ * SOL_TCP TCP_MAXSEG and TCP_INFO (do_tcp_getsockopt(): mss_cache; tcp_get_info()).
+ */
 export function sysGetsockopt(pt: ProcessTable, task: Task, s: SysOf<'getsockopt'>): void {
   const sk = sockOf(task, s.fd);
   if (typeof sk === 'number') return pt.complete(task, sk);
+  if (s.opt === 'TCP_MAXSEG') return pt.complete(task, sk.mss);
+  if (s.opt === 'TCP_INFO') return pt.complete(task, tcpGetInfo(pt.k, sk));
   const err = sk.skErr;
   sk.skErr = 0;
   return pt.complete(task, err);
@@ -95,7 +112,7 @@ export function sysConnect(pt: ProcessTable, task: Task, s: SysOf<'connect'>): v
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (sk.ss === 'connecting') {
     if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) {
-      if (!task.rerun || s.nonblock) return pt.complete(task, -EALREADY);
+      if (!task.rerun || nonblocking(task, s.fd, s.nonblock)) return pt.complete(task, -EALREADY);
       return pt.blockOn(task, sk.waiters);
     }
     // the handshake finished (or failed) while we slept: inet_wait_for_connect() returns
@@ -113,7 +130,7 @@ export function sysConnect(pt: ProcessTable, task: Task, s: SysOf<'connect'>): v
   const err = tcpV4Connect(pt.k, sk, s.addr, s.port);
   if (err) return pt.complete(task, err);
   sk.ss = 'connecting';
-  if (s.nonblock) return pt.complete(task, -EINPROGRESS);
+  if (nonblocking(task, s.fd, s.nonblock)) return pt.complete(task, -EINPROGRESS);
   return pt.blockOn(task, sk.waiters);
 }
 
@@ -124,11 +141,12 @@ export function sysAccept(pt: ProcessTable, task: Task, s: SysOf<'accept'>): voi
   if (sk.state !== TCP_LISTEN) return pt.complete(task, -EINVAL);
   const child = inetCskAcceptDequeue(pt.k, sk);
   if (!child) {
-    if (s.nonblock) return pt.complete(task, -EAGAIN);
+    if (nonblocking(task, s.fd, s.nonblock)) return pt.complete(task, -EAGAIN);
     return pt.blockOn(task, sk.waiters);
   }
   child.fileRefs = 1;
-  const fd = pt.allocFd(task, { kind: 'sock', sk: child, refs: 0 });
+  // accept() (not accept4 with SOCK_NONBLOCK): the new file is blocking whatever the listener's is
+  const fd = pt.allocFd(task, { kind: 'sock', sk: child, refs: 0, flags: O_RDWR });
   return pt.complete(task, fd);
 }
 
@@ -152,6 +170,13 @@ export function sysShutdown(pt: ProcessTable, task: Task, s: SysOf<'shutdown'>):
   return pt.complete(task, 0);
 }
 
+/** sock_ioctl() → inet_ioctl() → tcp_ioctl(): SIOCINQ. */
+export function sysIoctl(pt: ProcessTable, task: Task, s: SysOf<'ioctl'>): void {
+  const sk = sockOf(task, s.fd);
+  if (typeof sk === 'number') return pt.complete(task, sk);
+  return pt.complete(task, tcpIoctl(sk, s.req));
+}
+
 /** The netlink inet_diag dump plus the /proc fd scan of `ss -p`. */
 export function sysInetDiag(pt: ProcessTable, task: Task): void {
   return pt.complete(task, pt.socketTable());
@@ -163,14 +188,23 @@ export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>)
   return pt.complete(task, tap);
 }
 
-/** tcp_recvmsg(): queued data first, then the FIN (0 = EOF), then sk_err. */
-export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock): void {
+/**
+ * tcp_recvmsg(): queued data first (up to `count` bytes, when given), then the FIN (0 = EOF),
+ * then sk_err; with nothing to read, -EAGAIN on a non-blocking file, else wait.
+ */
+export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false): void {
   if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
   if (sk.rcvQueue.length) {
-    const parts = sk.rcvQueue;
+    let parts = sk.rcvQueue;
     sk.rcvQueue = [];
     let n = 0;
     for (const p of parts) n += p.length;
+    if (count !== undefined && count < n) {
+      const all = concat(parts);
+      parts = [all.subarray(0, count)];
+      sk.rcvQueue = [all.subarray(count)];
+      n = count;
+    }
     sk.copiedSeq = (sk.copiedSeq + n) | 0;
     return pt.complete(task, new TextDecoder().decode(concat(parts)));
   }
@@ -187,6 +221,7 @@ export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock): void {
   }
   if (sk.skShutdown & RCV_SHUTDOWN) return pt.complete(task, '');
   if (sk.state === TCP_CLOSE) return pt.complete(task, -ENOTCONN);
+  if (nonblock) return pt.complete(task, -EAGAIN);
   return pt.blockOn(task, sk.waiters);
 }
 

@@ -16,7 +16,7 @@ import { RequestSock, type TcpSock } from './sock.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { tcpFullSpace } from './tcp.ts';
 import { tcpV4SynRecvSock } from './tcp_ipv4.ts';
-import { tcpSelectInitialWindow } from './tcp_output.ts';
+import { tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
 import { mibInc, rcvVerdict } from './trace.ts';
 import { TH_SYN, type Segment } from './types.ts';
 
@@ -62,6 +62,7 @@ export function cookieV4Check(k: Kernel, l: TcpSock, skb: Segment): 'discard' | 
     return 'discard';
   }
   rcvVerdict(k, skb, child.id, 'accepted');
+  tcpSyncMss(k, child, c.mss);
   ehashInsert(k, child);
   inetCskReqskQueueAdd(k, l, child);
   return 'discard';

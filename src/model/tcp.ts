@@ -14,6 +14,8 @@ import { u32 } from './seq.ts';
 import { SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpSendActiveReset, tcpSendFin, tcpTransmitSkb } from './tcp_output.ts';
+import { EINVAL } from './errno.ts';
+import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { jiffies } from './time.ts';
 import { mibInc, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_PSH, type TcpState } from './types.ts';
@@ -150,4 +152,55 @@ export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array): void {
   tcpTransmitSkb(k, sk, TH_PSH | TH_ACK, seq, data);
   traceQueues(k, sk);
   if (sk.pending !== 'retrans') inetCskResetXmitTimer(k, sk, sk.rto || k.HZ / 5);
+}
+
+/** The tcp_info fields the model keeps (tcp_get_info() has more: they need what the model lacks). */
+export const TCP_INFO_FIELDS = [
+  'tcpi_state', 'tcpi_retransmits', 'tcpi_probes', 'tcpi_backoff', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale',
+  'tcpi_rto', 'tcpi_ato', 'tcpi_snd_mss', 'tcpi_advmss', 'tcpi_pmtu', 'tcpi_snd_wnd', 'tcpi_rcv_wnd', 'tcpi_bytes_acked', 'tcpi_notsent_bytes',
+] as const;
+export type TcpInfo = Record<(typeof TCP_INFO_FIELDS)[number], number>;
+
+/** TCPI_OPT_* of include/uapi/linux/tcp.h. */
+export const TCPI_OPT_TIMESTAMPS = 1;
+export const TCPI_OPT_SACK = 2;
+export const TCPI_OPT_WSCALE = 4;
+
+/**
+ * tcp_get_info() (getsockopt(TCP_INFO)): a snapshot of the socket, for the fields in
+ * TCP_INFO_FIELDS; times in µs (jiffies_to_usecs()). No congestion state, RTT, SACK or
+ * segment counters: the model does not keep them.
+ */
+export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
+  const usecs = (j: number) => Math.round((j * 1_000_000) / k.HZ);
+  return {
+    tcpi_state: sk.state,
+    tcpi_retransmits: sk.retransmits,
+    tcpi_probes: sk.probesOut,
+    tcpi_backoff: sk.backoff,
+    tcpi_options: (sk.tstampOk ? TCPI_OPT_TIMESTAMPS : 0) | (sk.sackOk ? TCPI_OPT_SACK : 0) | (sk.wscaleOk ? TCPI_OPT_WSCALE : 0),
+    tcpi_snd_wscale: sk.wscaleOk ? sk.sndWscale : 0,
+    tcpi_rcv_wscale: sk.wscaleOk ? sk.rcvWscale : 0,
+    tcpi_rto: usecs(sk.rto),
+    tcpi_ato: usecs(sk.ato),
+    tcpi_snd_mss: sk.mss,
+    tcpi_advmss: sk.advmss,
+    tcpi_pmtu: ipv4Mtu(ipRouteOutputKey(k, sk.daddr)),
+    tcpi_snd_wnd: sk.sndWnd,
+    tcpi_rcv_wnd: sk.rcvWnd,
+    tcpi_bytes_acked: sk.bytesAcked,
+    tcpi_notsent_bytes: Math.max(0, (sk.writeSeq - sk.sndNxt) | 0),
+  };
+}
+
+/**
+ * tcp_ioctl(): SIOCINQ is tcp_inq(), the bytes between copied_seq and rcv_nxt less a received
+ * FIN (0 in SYN-SENT and SYN-RECV); a listener has none (-EINVAL).
+ */
+export function tcpIoctl(sk: TcpSock, req: 'SIOCINQ'): number {
+  if (req !== 'SIOCINQ' || sk.state === TCP_LISTEN) return -EINVAL;
+  if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) return 0;
+  let answ = (sk.rcvNxt - sk.copiedSeq) | 0;
+  if (answ && sk.done) answ--;
+  return answ;
 }

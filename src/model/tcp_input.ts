@@ -22,7 +22,7 @@ import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
-import { sendAckEv, tcpSendAck, tcpSendDelayedAck } from './tcp_output.ts';
+import { sendAckEv, tcpSendAck, tcpSendDelayedAck, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
@@ -422,6 +422,9 @@ function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.sndUna = skb.ack | 0;
     sk.sndWnd = skb.window;
     sk.maxWindow = sk.sndWnd;
+    // "tp->advmss -= TCPOLEN_TSTAMP_ALIGNED" when timestamps are on, then tcp_sync_mss()
+    if (sk.tstampOk) sk.advmss -= 12;
+    tcpSyncMss(k, sk, opt.mss ?? 536);
     inetCskClearXmitTimer(k, sk, 'retrans');
     sk.retransmits = 0;
     sk.backoff = 0;

@@ -14,7 +14,7 @@ import { later } from './loopback.ts';
 import { after, before, u32 } from './seq.ts';
 import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
 import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
-import { tcpSelectInitialWindow } from './tcp_output.ts';
+import { tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
 import { parseOptions, tcpDataQueue, tcpOowRateLimited } from './tcp_input.ts';
 import { reqskSendAckEv, sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { jiffies } from './time.ts';
@@ -240,6 +240,10 @@ export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
     return;
   }
   rcvVerdict(k, skb, child.id, 'accepted');
+  // tcp_create_openreq_child(): with timestamps the header grows by 12 bytes, and so the MSS
+  // advertised shrinks (6.18.44: tcpi_advmss 1448 over tun0); tcp_sync_mss() with the SYN's MSS as the clamp
+  if (child.tstampOk) child.advmss -= TCPOLEN_TSTAMP_ALIGNED;
+  tcpSyncMss(k, child, req.mss);
   inetCskCompleteHashdance(k, l, req, child);
   // tcp_child_process(): the ACK may carry data or a FIN
   if (skb.payload.length || skb.flags & TH_FIN) tcpDataQueue(k, child, skb);

@@ -10,6 +10,7 @@
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { ipOutput } from './loopback.ts';
+import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
 import type { TcpSock } from './sock.ts';
 import { tcpFullSpace, tcpTimeStamp } from './tcp.ts';
@@ -68,6 +69,20 @@ export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number
   }
   windowClamp = Math.min(0xffff * 2 ** rcvWscale, windowClamp);
   return { rcvWnd, rcvWscale, windowClamp };
+}
+
+/**
+ * tcp_sync_mss() as a connection is established: mss_cache, the payload of a full segment,
+ * from the route's MTU less the headers, clamped to the peer's MSS (rx_opt.mss_clamp), less
+ * the timestamp option when used, and at most half the largest window the peer offered
+ * (tcp_bound_to_half_wnd()). 6.18.44: MSS 1000 with timestamps gives TCP_MAXSEG 988; before
+ * the handshake it is TCP_MSS_DEFAULT, 536 (tcp_init_sock()).
+ */
+export function tcpSyncMss(k: Kernel, sk: TcpSock, mssClamp: number): void {
+  let mss = Math.min(ipv4Mtu(ipRouteOutputKey(k, sk.daddr)) - 40, mssClamp) - (sk.tstampOk ? 12 : 0);
+  const cutoff = sk.maxWindow > 536 ? sk.maxWindow >> 1 : sk.maxWindow;
+  if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - 20 - (sk.tstampOk ? 12 : 0));
+  sk.mss = Math.max(mss, 48);
 }
 
 /** tcp_select_window(): the raw 16-bit window field of a non-SYN segment. */

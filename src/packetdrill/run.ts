@@ -17,6 +17,8 @@ import { SysctlError } from '../model/profiles.ts';
 import type { ProfileName, Signal } from '../model/types.ts';
 import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.ts';
 import { INERT_SYSCTLS, shellSteps, sysctlRefused, sysctlValue } from './shell.ts';
+import { CODE_SYMBOLS, CodeError, codeNames, runCode } from './code.ts';
+import { tcpGetInfo, TCP_INFO_FIELDS } from '../model/tcp.ts';
 import {
   adjustTimes,
   DEFAULT_TOLERANCE,
@@ -96,7 +98,22 @@ export const SELFTESTS_HZ = 1000;
 // ─────────────────────────── what the model has ───────────────────────────
 
 /** System calls the scripted task can make, with the argument forms the model accepts. */
-const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown']);
+const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown', 'fcntl', 'ioctl']);
+
+/** The flags fcntl(F_SETFL) may name that the model keeps or ignores (setfl() ignores the access mode). */
+const FCNTL_FLAGS = new Set(['O_RDWR', 'O_RDONLY', 'O_WRONLY', 'O_NONBLOCK']);
+
+/** The words of a `|` union (`O_RDWR|O_NONBLOCK`), or null if it holds anything else. */
+function unionWords(e: Expr | undefined): string[] | null {
+  if (!e) return null;
+  if (e.kind === 'word') return [e.name];
+  if (e.kind === 'binary' && e.op === '|') {
+    const l = unionWords(e.lhs);
+    const r = unionWords(e.rhs);
+    return l && r ? [...l, ...r] : null;
+  }
+  return null;
+}
 
 interface ModelFacts {
   sysctls: Set<string>;
@@ -132,18 +149,25 @@ function exprText(e: Expr): string {
 function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
   const a = sc.args;
   const word = (i: number) => (a[i]?.kind === 'word' ? (a[i] as { name: string }).name : a[i] ? exprText(a[i]) : '');
-  if (sc.name === 'fcntl') return { need: 'O_NONBLOCK (fcntl)', detail: `fcntl(${a.map(exprText).join(', ')})` };
-  if (sc.name === 'ioctl') return { need: `ioctl(${word(1)})`, detail: `ioctl ${word(1)}` };
   if (!SYSCALLS.has(sc.name)) return { need: `${sc.name}()`, detail: `${sc.name}()` };
   switch (sc.name) {
-    case 'socket':
-      if (exprText(a[1] ?? a[0]).includes('SOCK_NONBLOCK')) return { need: 'O_NONBLOCK (SOCK_NONBLOCK)', detail: `socket(${exprText(a[1])})` };
-      if (word(1) !== 'SOCK_STREAM') return { need: `socket type ${exprText(a[1])}`, detail: `socket(${exprText(a[1])})` };
+    case 'fcntl': {
+      const flags = unionWords(a[2]);
+      if (word(1) === 'F_GETFL' && a.length === 2) return null;
+      if (word(1) === 'F_SETFL' && flags?.every((f) => FCNTL_FLAGS.has(f))) return null;
+      return { need: `fcntl(${word(1)})`, detail: `fcntl(${a.map(exprText).join(', ')})` };
+    }
+    case 'ioctl':
+      return word(1) === 'SIOCINQ' ? null : { need: `ioctl(${word(1)})`, detail: `ioctl ${word(1)}` };
+    case 'socket': {
+      const type = unionWords(a[1]);
+      if (!type || type[0] !== 'SOCK_STREAM' || !type.slice(1).every((t) => t === 'SOCK_NONBLOCK')) return { need: `socket type ${exprText(a[1])}`, detail: `socket(${exprText(a[1])})` };
       return null;
+    }
     case 'setsockopt':
     case 'getsockopt': {
       const opt = `${word(1)}, ${word(2)}`;
-      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT'] : ['SOL_SOCKET, SO_ERROR'];
+      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT'] : ['SOL_SOCKET, SO_ERROR', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG'];
       if (!ok.includes(opt)) return { need: `${sc.name}(${word(2)})`, detail: `${sc.name}(${opt})` };
       return null;
     }
@@ -164,6 +188,22 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'shutdown':
       if (!['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'].includes(word(1))) return { need: `shutdown(${word(1)})`, detail: `shutdown(${word(1)})` };
       return null;
+  }
+  return null;
+}
+
+/** What a %{ }% block needs beyond the model's TCP_INFO and the assert statements code.ts runs, or null. */
+function codeNeed(text: string): { need: string; detail: string } | null {
+  let names: string[];
+  try {
+    names = codeNames(text);
+  } catch (e) {
+    if (e instanceof CodeError) return { need: 'Python beyond assert statements', detail: e.message };
+    throw e;
+  }
+  for (const n of names) {
+    if (n.startsWith('tcpi_') && !(TCP_INFO_FIELDS as readonly string[]).includes(n)) return { need: `TCP_INFO field ${n}`, detail: `%{ }% reads ${n}` };
+    if (!n.startsWith('tcpi_') && CODE_SYMBOLS[n] === undefined) return { need: `Python name ${n}`, detail: `%{ }% reads ${n}` };
   }
   return null;
 }
@@ -209,7 +249,10 @@ export function analyze(script: Script, o: RunOptions = {}): Need[] {
   for (const ev of script.events) {
     const a = ev.action;
     if (a.kind === 'command') command(a.command, ev.line);
-    else if (a.kind === 'code') needs.push({ line: ev.line, need: 'TCP_INFO (%{ }% assertions)', detail: '%{ }% block over tcp_info' });
+    else if (a.kind === 'code') {
+      const n = codeNeed(a.text);
+      if (n) needs.push({ line: ev.line, ...n });
+    }
     else if (a.kind === 'syscall') {
       const n = syscallNeed(a);
       if (n) needs.push({ line: ev.line, ...n });
@@ -239,7 +282,7 @@ const STRERROR: Record<number, string> = {
   107: 'Transport endpoint is not connected', 110: 'Connection timed out', 111: 'Connection refused', 113: 'No route to host',
   114: 'Operation already in progress', 115: 'Operation now in progress',
 };
-const SYMBOLS: Record<string, number> = { ...ERRNO, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 };
+const SYMBOLS: Record<string, number> = { ...ERRNO, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_NONBLOCK: 0o4000 };
 
 class ScriptFailure extends Error {
   readonly line: number;
@@ -359,6 +402,7 @@ class Runner {
   private blocking: { ev: ScriptEvent; times: EventTimes; sc: SyscallSpec; done: boolean } | null = null;
   private pendingError: ScriptFailure | null = null;
   private failedCommands = new Map<number, string>();
+  private code: { line: number; text: string; info: Record<string, number> }[] = [];
   private readonly script: Script;
   private readonly o: RunOptions;
 
@@ -408,6 +452,32 @@ class Runner {
       this.checkPending();
       if (this.blocking && !this.blocking.done) throw new ScriptFailure(this.blocking.ev.line, 'runtime error: exiting while a blocking system call is in progress');
     }
+    this.runCodeBlocks();
+  }
+
+  /**
+   * run_code_event(): getsockopt(TCP_INFO) of the socket under test now; the Python runs after
+   * the script (runCodeBlocks()). The snapshot is read from the socket the live fd names.
+   */
+  private codeSnapshot(line: number, text: string): void {
+    if (!this.sut || !this.st.task) throw new ScriptFailure(line, 'runtime error in code: no socket to use for code');
+    const f = this.st.task.fds.get(this.sut.liveFd);
+    // getsockopt() on a closed fd fails: packetdrill's get_data() finds nothing
+    if (!f || f.kind !== 'sock') throw new ScriptFailure(line, "runtime error in code: can't find getsockopt to get TCP info");
+    this.code.push({ line, text, info: tcpGetInfo(this.k, f.sk) });
+  }
+
+  /** code_execute() after the last event: each block's asserts over its snapshot, in order. */
+  private runCodeBlocks(): void {
+    for (const c of this.code) {
+      let err: string | null;
+      try {
+        err = runCode(c.text, { ...CODE_SYMBOLS, ...c.info });
+      } catch (e) {
+        err = e instanceof CodeError ? e.message : String(e);
+      }
+      if (err) throw new ScriptFailure(c.line, `error in Python code: ${err}`);
+    }
   }
 
   private checkPending(): void {
@@ -445,8 +515,9 @@ class Runner {
       else this.outbound(ev, a, times, lastUsecs);
     } else if (a.kind === 'syscall') this.syscall(ev, a, times, lastUsecs);
     else {
-      // commands ran before the script (sysctls); code blocks are needs
+      // commands ran before the script (sysctls); a code block takes its TCP_INFO snapshot now
       this.waitFor(ev, times, lastUsecs, a.kind === 'command' ? 'command' : 'data collection for code');
+      if (a.kind === 'code') this.codeSnapshot(ev.line, a.text);
       const why = a.kind === 'command' ? this.failedCommands.get(ev.line) : undefined;
       if (a.kind === 'command' && why) throw new ScriptFailure(ev.line, `error executing command '${a.command}': non-zero status 1 (${why})`);
     }
@@ -566,11 +637,17 @@ class Runner {
     const fd = () => this.liveFd(this.int(a[0], line), line, sc.name);
     switch (sc.name) {
       case 'socket':
-        return { op: 'socket' };
+        return { op: 'socket', nonblock: !!unionWords(a[1])?.includes('SOCK_NONBLOCK') };
+      case 'fcntl': {
+        const cmd = (a[1] as { name: string }).name as 'F_GETFL' | 'F_SETFL';
+        return { op: 'fcntl', fd: fd(), cmd, arg: cmd === 'F_SETFL' ? (unionWords(a[2]) ?? []).reduce((v, w) => v | SYMBOLS[w], 0) : undefined };
+      }
+      case 'ioctl':
+        return { op: 'ioctl', fd: fd(), req: 'SIOCINQ' };
       case 'setsockopt':
         return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as 'SO_REUSEADDR', val: this.int(a[3], line) };
       case 'getsockopt':
-        return { op: 'getsockopt', fd: fd(), opt: 'SO_ERROR' };
+        return { op: 'getsockopt', fd: fd(), opt: (a[2] as { name: string }).name === 'TCP_MAXSEG' ? 'TCP_MAXSEG' : 'SO_ERROR' };
       case 'bind':
         return { op: 'bind', fd: fd(), addr: LOCAL_IP, port: BIND_PORT };
       case 'listen':
@@ -584,7 +661,7 @@ class Runner {
         return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)) };
       case 'read':
       case 'recv':
-        return { op: 'read', fd: fd() };
+        return { op: 'read', fd: fd(), count: this.int(a[2], line) };
       case 'close':
         return { op: 'close', fd: fd() };
       case 'shutdown':
@@ -643,8 +720,9 @@ class Runner {
   /** Compare a model result with the script's `= ret [ERRNO (text)]`; record new fds. */
   private checkResult(sc: SyscallSpec, r: unknown, line: number): string | null {
     let actual: number;
-    // the model's getsockopt(SO_ERROR) returns the option's value; the call itself returns 0
-    if (sc.name === 'getsockopt') actual = 0;
+    // the model's getsockopt() and ioctl() return the value written to optval; the call itself returns 0
+    const optval = sc.name === 'getsockopt' || sc.name === 'ioctl';
+    if (optval) actual = typeof r === 'number' && r < 0 ? r : 0;
     else if (typeof r === 'number') actual = r;
     else if (typeof r === 'string') actual = r.length;
     else if (r && typeof r === 'object' && 'fd' in r) actual = (r as { fd: number }).fd;
@@ -657,17 +735,22 @@ class Runner {
       if (ret < 0) return `Expected non-negative result but got ${ret} with errno ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
       this.fds.set(expected, ret);
       if (sc.name === 'socket') this.sut = { state: 'new', scriptFd: expected, liveFd: ret, seq: newSeqState(), livePort: 0, liveAddr: 0, remotePort: 0, synAckSeen: false };
-      else if (this.sut) this.sut.scriptFd = expected;
+      else if (this.sut) {
+        // the accepted socket becomes the socket under test (its TCP_INFO for %{ }%)
+        this.sut.scriptFd = expected;
+        this.sut.liveFd = ret;
+      }
     } else if (ret !== expected) return `Expected result ${expected} but got ${ret} with errno ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
     if (sc.errno) {
       const e = ERRNO[sc.errno.name];
       if (e === undefined) return `unknown errno ${sc.errno.name}`;
       if (e !== errno) return `Expected errno ${e} (${STRERROR[e]}) but got ${errno} (${STRERROR[errno] ?? 'Unknown error'})`;
     }
-    if (sc.name === 'getsockopt' && sc.args[3]?.kind === 'list') {
-      const want = this.int(sc.args[3], line);
+    const valArg = sc.name === 'getsockopt' ? sc.args[3] : sc.name === 'ioctl' ? sc.args[2] : undefined;
+    if (optval && valArg?.kind === 'list' && ret >= 0) {
+      const want = this.int(valArg, line);
       const got = typeof r === 'number' && r >= 0 ? r : 0;
-      if (want !== got) return `Bad getsockopt optval: expected: ${want} actual: ${got}`;
+      if (want !== got) return `Bad ${sc.name} optval: expected: ${want} actual: ${got}`;
     }
     if (sc.name === 'listen' && ret === 0 && this.sut && this.sut.liveFd === this.fds.get(this.int(sc.args[0], line))) this.sut.state = 'listening';
     return null;

@@ -23,7 +23,7 @@ describe.skipIf(!haveSelftests())('probes: kernel behaviours checked on Linux an
   it('every probe names the kernel function it checks and passed on the real kernel', () => {
     expect(realFile, 'run npm run packetdrill:real -- --probes').toBeTruthy();
     for (const p of probes) {
-      expect(readFileSync(new URL(p, DIR), 'utf8'), p).toMatch(/^\/\/ \w+\(\).*\(net\/ipv4\/\w+\.c, Linux \d/);
+      expect(readFileSync(new URL(p, DIR), 'utf8'), p).toMatch(/^\/\/ \w+\(.*\((net|fs)\/[\w/]+\.c, Linux \d/);
       expect(real.get(p), `${p} on ${realFile}`).toBe('pass');
     }
   });
