@@ -86,6 +86,19 @@ export function outputDev(k: Kernel, daddr: number): NetDevice {
 }
 
 /**
+ * dev_set_mtu() (net/core/dev.c), `ip link set dev NAME mtu N`: routes read the device's MTU
+ * when they are looked up, so new connections see it (no PMTU cache to flush). -EINVAL
+ * outside the device's range (68..65535 for a tun device).
+ */
+export function devSetMtu(k: Kernel, name: string, mtu: number): number {
+  const d = k.devs.find((x) => x.name === name);
+  if (!d) return -19; // -ENODEV
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) return -22; // -EINVAL
+  d.mtu = mtu;
+  return 0;
+}
+
+/**
  * `ip link add` + `ip addr add addr/len dev` + `ip route add dst/len via gw dev`: a device
  * with its address; its connected subnet and the given routes join the main table.
  */

@@ -62,6 +62,8 @@ export function cookieV4Check(k: Kernel, l: TcpSock, skb: Segment): 'discard' | 
     return 'discard';
   }
   rcvVerdict(k, skb, child.id, 'accepted');
+  // tcp_create_openreq_child(): the advertised MSS shrinks by the timestamp option; tcp_sync_mss()
+  if (child.tstampOk) child.advmss -= 12;
   tcpSyncMss(k, child, c.mss);
   ehashInsert(k, child);
   inetCskReqskQueueAdd(k, l, child);

@@ -19,6 +19,7 @@ import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.t
 import { INERT_SYSCTLS, shellSteps, sysctlRefused, sysctlValue } from './shell.ts';
 import { CODE_SYMBOLS, CodeError, codeNames, runCode } from './code.ts';
 import { tcpGetInfo, TCP_INFO_FIELDS } from '../model/tcp.ts';
+import { devSetMtu } from '../model/route.ts';
 import {
   adjustTimes,
   DEFAULT_TOLERANCE,
@@ -342,10 +343,11 @@ class ScriptTask {
  * sysctls; a write the kernel refuses leaves the value), and each line's status: that of its
  * last command, as system(3) returns it. `failed`: the failing command lines by script line.
  */
-function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, number | number[]>; failed: Map<number, string> } {
+function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, number | number[]>; mtus: [string, number][]; failed: Map<number, string> } {
   const profile = o.profile ?? 'linux-6.x';
   const hz = o.hz ?? SELFTESTS_HZ;
   const sysctl: Record<string, number | number[]> = {};
+  const mtus: [string, number][] = [];
   const failed = new Map<number, string>();
   const known = modelFacts(profile).sysctls;
   const lines: [string, number][] = [];
@@ -355,6 +357,12 @@ function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, 
     let last: string | null = null;
     for (const st of shellSteps(cmd, o.defaultsSh)) {
       last = null;
+      if (st.kind === 'mtu') {
+        // dev_set_mtu(): tun0 exists, 68..65535
+        if (st.dev !== 'tun0') last = `ip link set dev ${st.dev}: Cannot find device "${st.dev}"`;
+        else if (st.mtu < 68 || st.mtu > 65535) last = `ip link set dev ${st.dev} mtu ${st.mtu}: Invalid argument`;
+        else mtus.push([st.dev, st.mtu]);
+      }
       if (st.kind !== 'sysctl') continue;
       const why = sysctlRefused(profile, hz, st.name, st.value);
       if (why) last = `sysctl ${st.name}=${st.value}: ${why}`;
@@ -362,7 +370,7 @@ function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, 
     }
     if (last) failed.set(line, last);
   }
-  return { sysctl, failed };
+  return { sysctl, mtus, failed };
 }
 
 export function runScript(script: Script, o: RunOptions = {}): Verdict {
@@ -427,7 +435,7 @@ class Runner {
   run(): void {
     const profile = this.o.profile ?? 'linux-6.x';
     const hz = this.o.hz ?? SELFTESTS_HZ;
-    const { sysctl, failed } = scriptSysctls(this.script, this.o);
+    const { sysctl, mtus, failed } = scriptSysctls(this.script, this.o);
     this.failedCommands = failed;
     const h = createHost({ profile, seed: this.o.seed ?? 1, sysctl, hz });
     this.k = h.k;
@@ -435,6 +443,7 @@ class Runner {
     // packetdrill's netdev.c: tun0 with --local_ip/--netmask_ip, MTU 1500, and the route
     // `ip route add <remote_ip> dev tun0 via <gateway_ip>`
     this.k.tunCreate({ name: 'tun0', addr: LOCAL_IP, prefixLen: 16, mtu: 1500, routes: [{ dst: REMOTE_IP, prefixLen: 32, gateway: LOCAL_IP }] });
+    for (const [dev, mtu] of mtus) devSetMtu(this.k, dev, mtu);
     this.k.onXmit((seg) => {
       if (seg.daddr === REMOTE_IP) this.out.push({ usecs: this.nowUsecs, seg });
     });

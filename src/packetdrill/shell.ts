@@ -14,6 +14,8 @@ import type { ProfileName } from '../model/types.ts';
 
 export type ShellStep =
   | { kind: 'sysctl'; name: string; value: string }
+  /** `ip link set dev NAME mtu N` (the runner sets the device's MTU). */
+  | { kind: 'mtu'; dev: string; mtu: number }
   /** A command the model has nothing to act on (defaults.sh's tcp_metrics flush and pfifo qdisc). */
   | { kind: 'inert'; text: string }
   | { kind: 'other'; text: string };
@@ -65,6 +67,11 @@ export function shellSteps(cmd: string, defaultsSh: string | undefined): ShellSt
     const py = /^\.\/set_sysctls\.py\s+(.*)$/.exec(line);
     if (py) {
       for (const m of py[1].matchAll(/\/proc\/sys\/([\w/]+)=(\S+)/g)) steps.push({ kind: 'sysctl', name: m[1].replace(/\//g, '.'), value: m[2] });
+      continue;
+    }
+    const mtu = /^ip link set (?:dev )?(\S+) mtu (\d+)$/.exec(line);
+    if (mtu) {
+      steps.push({ kind: 'mtu', dev: mtu[1], mtu: Number(mtu[2]) });
       continue;
     }
     steps.push(INERT_COMMANDS.some((r) => r.test(line)) ? { kind: 'inert', text: line } : { kind: 'other', text: line });
