@@ -37,6 +37,13 @@ export interface Behaviour {
    * listening chain (newest first) and keeps a match with chance 1/matches.
    */
   reuseport: 'chain' | 'groups';
+  /**
+   * tcp_write_timeout() in SYN-SENT: 'time' is 4.4's retransmits_timed_out(syn_set): tcp_syn_retries
+   * as a duration, tcp_model_timeout(); 'count-or-time' is 6.18's: icsk_retransmits >=
+   * tcp_syn_retries + tcp_syn_linear_timeouts (ccce324dabfe, v6.5), or that duration, whichever
+   * comes first.
+   */
+  synWriteTimeout: 'time' | 'count-or-time';
   /** 5ea8ea2cb7f1 (v4.10): tcp_conn_request() drops the SYN when the accept queue is full. */
   synDropOnFullAcceptQueue: boolean;
   /** 9603d47bad46 (v5.6): a suspicious ACK in SYN-SENT re-arms the SYN timer to TCP_TIMEOUT_MIN. */
@@ -153,6 +160,7 @@ export const LINUX_4_4: Profile = {
   },
   behaviour: {
     reuseport: 'chain',
+    synWriteTimeout: 'time',
     synDropOnFullAcceptQueue: false,
     fastSynResendOnBadAck: false,
     reqskQueueFullGe: true,
@@ -202,6 +210,7 @@ export const LINUX_6_X: Profile = {
   },
   behaviour: {
     reuseport: 'groups',
+    synWriteTimeout: 'count-or-time',
     synDropOnFullAcceptQueue: true,
     fastSynResendOnBadAck: true,
     reqskQueueFullGe: false,

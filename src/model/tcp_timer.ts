@@ -5,8 +5,10 @@
  *
  * Deliberate differences: only the SYN and the FIN are ever outstanding (no data
  * retransmission, no RTT samples: the RTO is TCP_TIMEOUT_INIT, then TCP_RTO_MIN on lo); the
- * retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls;
- * no zero-window probes or keepalive probes.
+ * retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
+ * and an orphan gives up on them alone (no tcp_out_of_resources()); no zero-window probes or
+ * keepalive probes. Times are compared in jiffies on both profiles (6.x compares ms of
+ * tcp_time_stamp_ts, the same to within a jiffy).
  */
 import { ETIMEDOUT } from './errno.ts';
 import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
@@ -16,6 +18,7 @@ import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpSendAck, tcpSendSyn, tcpTransmitSkb } from './tcp_output.ts';
+import { jiffies } from './time.ts';
 import { traceTimer } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT, TH_ACK, TH_FIN } from './types.ts';
 
@@ -26,6 +29,8 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
   if (sk.freed || sk.state === TCP_CLOSE) return;
   if (sk.sndUna === sk.sndNxt) return; // nothing outstanding
+  // retrans_stamp: when the segment now retransmitted first went out (the SYN's is set at connect)
+  if (sk.retransmits === 0 && sk.state !== TCP_SYN_SENT) sk.retransStamp = jiffies(k) - sk.rto;
   if (tcpWriteTimeout(k, sk)) return;
   const linear = sk.state === TCP_SYN_SENT ? k.sysctl['net.ipv4.tcp_syn_linear_timeouts'] : 0;
   // retransmit the head of the write queue: the SYN or the FIN
@@ -44,17 +49,44 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   inetCskResetXmitTimer(k, sk, sk.rto);
 }
 
-/** tcp_write_timeout(): give up after tcp_syn_retries (+ the linear ones on 6.5+). */
+/**
+ * tcp_model_timeout(): how long `boundary` retransmissions take when the RTO starts at
+ * rto_base and doubles up to TCP_RTO_MAX, in jiffies: ((2 << b) - 1) * rto_base up to the
+ * linear-backoff threshold ilog2(TCP_RTO_MAX / rto_base), TCP_RTO_MAX for each one after.
+ */
+export function tcpModelTimeout(k: Kernel, boundary: number, rtoBase: number): number {
+  const rtoMax = TCP_RTO_MAX_S * k.HZ;
+  const thresh = Math.floor(Math.log2(rtoMax / rtoBase));
+  if (boundary <= thresh) return ((2 << boundary) - 1) * rtoBase;
+  return ((2 << thresh) - 1) * rtoBase + (boundary - thresh) * rtoMax;
+}
+
+/**
+ * retransmits_timed_out(): the time since retrans_stamp has reached tcp_model_timeout() of
+ * `boundary` retransmissions (rto_base TCP_TIMEOUT_INIT for a SYN, TCP_RTO_MIN otherwise):
+ * the give-up is by time, not by counting retransmissions.
+ */
+function retransmitsTimedOut(k: Kernel, sk: TcpSock, boundary: number): boolean {
+  if (!sk.retransmits) return false;
+  const rtoBase = sk.state === TCP_SYN_SENT ? k.HZ : k.HZ / 5;
+  return jiffies(k) - sk.retransStamp >= tcpModelTimeout(k, boundary, rtoBase);
+}
+
+/**
+ * tcp_write_timeout(): has the retransmission gone too far? SYN-SENT: tcp_syn_retries by time
+ * (4.4), or by count with the linear timeouts added (icsk_retransmits >= syn_retries +
+ * tcp_syn_linear_timeouts) or by time, whichever first (6.x: with tcp_syn_retries=2 the time,
+ * 7 s, comes first: 5 retransmissions, not 6). Other states: tcp_retries2 (15), an orphan
+ * tcp_orphan_retries (0 means 8), by time on both.
+ */
 function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
-  let limit: number;
+  let expired: boolean;
   if (sk.state === TCP_SYN_SENT) {
-    limit = k.sysctl['net.ipv4.tcp_syn_retries'] + k.sysctl['net.ipv4.tcp_syn_linear_timeouts'];
-  } else if (sk.dead) {
-    limit = 8; // tcp_orphan_retries 0 means 8
-  } else {
-    limit = 15; // tcp_retries2
-  }
-  if (sk.retransmits < limit) return false;
+    const retries = k.sysctl['net.ipv4.tcp_syn_retries'];
+    const byCount = k.profile.behaviour.synWriteTimeout === 'count-or-time' && sk.retransmits >= retries + k.sysctl['net.ipv4.tcp_syn_linear_timeouts'];
+    expired = byCount || retransmitsTimedOut(k, sk, retries);
+  } else expired = retransmitsTimedOut(k, sk, sk.dead ? 8 : 15);
+  if (!expired) return false;
   // tcp_write_err(): sk_err = sk_err_soft ?: ETIMEDOUT; tcp_done()
   sk.skErr = ETIMEDOUT;
   tcpDone(k, sk);
