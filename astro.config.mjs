@@ -102,7 +102,10 @@ export default defineConfig({
         {
           label: 'Project',
           translations: { 'zh-CN': '项目' },
-          items: [chapter('contributing', 'Contributing', '参与贡献')],
+          items: [
+            chapter('packetdrill', 'What the kernel’s own tests say', '内核自带的测试怎么说'),
+            chapter('contributing', 'Contributing', '参与贡献'),
+          ],
         },
       ],
     }),
