@@ -9,7 +9,8 @@
  * --hz sets the simulated kernel's CONFIG_HZ (default 1000, as the selftests' config asks).
  * --needs adds the model gaps ranked by how many scripts each one alone blocks.
  * --write (with no FILE) also writes reports/packetdrill-model-linux-6.x.tsv, the per-script
- * results the chapter's table is built from (test/packetdrill/selftests.test.ts checks it).
+ * results, and the table built from them in the chapters (content/docs/{en,zh-cn}/packetdrill.mdx,
+ * between the packetdrill-table markers); test/packetdrill/selftests.test.ts checks both.
  * A script that does not parse fails with its file:line:col error; nothing else stops the run.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseVerdicts, type Outcome, type Verdict } from '../src/packetdrill/run.ts';
 import { runSuiteScript, summarize, summaryLine } from '../src/packetdrill/suite.ts';
 import type { ProfileName } from '../src/model/types.ts';
-import { MODEL_REPORT, reportRows, reportText } from '../src/packetdrill/areas.ts';
+import { areaTable, areaTableMarkdown, CHAPTERS, MODEL_REPORT, reportRows, reportText, withChapterTable, type Lang } from '../src/packetdrill/areas.ts';
 import { loadSelftests, modelReportComments, ROOT, SUITE, VERDICTS } from './packetdrill-suite.ts';
 
 function usage(msg: string): never {
@@ -103,6 +104,13 @@ if (showNeeds) {
 console.log(`${summaryLine(summarize(results, real))} in ${secs} s`);
 if (write) {
   const t = loadSelftests();
-  writeFileSync(join(ROOT, MODEL_REPORT), reportText(reportRows(results, t.tiers, t.real), modelReportComments(summarize(results, t.real))));
+  const rows = reportRows(results, t.tiers, t.real);
+  writeFileSync(join(ROOT, MODEL_REPORT), reportText(rows, modelReportComments(summarize(results, t.real))));
   console.log(`wrote ${MODEL_REPORT}`);
+  for (const [lang, file] of Object.entries(CHAPTERS) as [Lang, string][]) {
+    const path = join(ROOT, file);
+    if (!existsSync(path)) continue;
+    writeFileSync(path, withChapterTable(readFileSync(path, 'utf8'), areaTableMarkdown(areaTable(rows, lang))));
+    console.log(`wrote the table of ${file}`);
+  }
 }

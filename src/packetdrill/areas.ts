@@ -146,19 +146,17 @@ export function areaSummaries(rows: ReportRow[]): AreaSummary[] {
   });
 }
 
-const TABLE_TEXT: Record<Lang, { head: string[]; outOfScope: string; none: string; of: (a: number, b: number) => string; total: string }> = {
+const TABLE_TEXT: Record<Lang, { head: string[]; outOfScope: string; none: string; total: string }> = {
   en: {
-    head: ['Area', 'Scripts', 'Pass on Linux 6.18', 'Pass on the model', 'Same outcome', 'What the skipped scripts need first'],
+    head: ['Area', 'Scripts', 'Pass on Linux 6.18', 'Pass on the model', 'Pass on both', 'Fail on both', 'Skipped by the model', 'What the skipped scripts need first'],
     outOfScope: 'not modelled',
     none: '—',
-    of: (a, b) => `${a} of ${b}`,
     total: 'All scripts',
   },
   'zh-cn': {
-    head: ['领域', '脚本数', 'Linux 6.18 通过', '模型通过', '结果一致', '被跳过的脚本首先缺什么'],
+    head: ['领域', '脚本数', 'Linux 6.18 通过', '模型通过', '两边都通过', '两边都失败', '模型跳过', '被跳过的脚本首先缺什么'],
     outOfScope: '不在模型范围内',
     none: '—',
-    of: (a, b) => `${a} / ${b}`,
     total: '全部脚本',
   },
 };
@@ -170,20 +168,63 @@ export interface AreaTable {
   total: string[];
 }
 
-/** The chapter's table as cell texts (the page renders them; JSX escapes them). */
+/** The chapter's table as cell texts (the page renders them). */
 export function areaTable(rows: ReportRow[], lang: Lang): AreaTable {
   const t = TABLE_TEXT[lang];
   const sums = areaSummaries(rows);
   const needs = (s: AreaSummary) => (s.needs.length ? s.needs.slice(0, 3).map(([n, c]) => `${n} (${c})`).join('; ') : t.none);
+  const cells = (s: Pick<AreaSummary, 'scripts' | 'linuxPass' | 'modelPass' | 'modelSkip'> & { both: number; bothFail: number }) =>
+    [s.scripts, s.linuxPass, s.modelPass, s.both, s.bothFail, s.modelSkip].map(String);
+  const mine = (s: AreaSummary) => rows.filter((r) => r.area === s.area.id);
+  const count = (rs: ReportRow[], o: 'pass' | 'fail') => rs.filter((r) => r.model === o && r.linux === o).length;
   const out = sums.map((s) => [
     s.area.inScope ? s.area.label[lang] : `${s.area.label[lang]} (${t.outOfScope})`,
-    String(s.scripts),
-    String(s.linuxPass),
-    String(s.modelPass),
-    t.of(s.agree, s.scripts),
+    ...cells({ ...s, both: count(mine(s), 'pass'), bothFail: count(mine(s), 'fail') }),
     needs(s),
   ]);
   const sum = (f: (s: AreaSummary) => number) => sums.reduce((n, s) => n + f(s), 0);
-  const n = sum((s) => s.scripts);
-  return { head: t.head, rows: out, total: [t.total, String(n), String(sum((s) => s.linuxPass)), String(sum((s) => s.modelPass)), t.of(sum((s) => s.agree), n), ''] };
+  const total = cells({
+    scripts: sum((s) => s.scripts), linuxPass: sum((s) => s.linuxPass), modelPass: sum((s) => s.modelPass), modelSkip: sum((s) => s.modelSkip),
+    both: count(rows, 'pass'), bothFail: count(rows, 'fail'),
+  });
+  return { head: t.head, rows: out, total: [t.total, ...total, ''] };
+}
+
+/** A cell of an MDX table: `|`, `{`, `}`, `<`, `>`, `*`, `_`, backquotes and backslashes escaped. */
+function mdxCell(s: string): string {
+  return s.replace(/[\\|{}<>*_`[\]]/g, (c) => `\\${c}`);
+}
+
+/** The table as MDX (GitHub-flavoured Markdown), the totals row in bold. */
+export function areaTableMarkdown(t: AreaTable): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    line(t.head.map(mdxCell)),
+    line(t.head.map((_, i) => (i > 0 && i < t.head.length - 1 ? '---:' : '---'))),
+    ...t.rows.map((r) => line(r.map(mdxCell))),
+    line(t.total.map((c) => (c ? `**${mdxCell(c)}**` : ''))),
+  ].join('\n');
+}
+
+/** The chapters that show the table, by language (relative to the repository). */
+export const CHAPTERS: Record<Lang, string> = { en: 'content/docs/en/packetdrill.mdx', 'zh-cn': 'content/docs/zh-cn/packetdrill.mdx' };
+
+/** The markers around the generated table in a chapter. */
+export const TABLE_START = '{/* packetdrill-table:start (npm run packetdrill -- --write) */}';
+export const TABLE_END = '{/* packetdrill-table:end */}';
+
+/** The table between the markers of a chapter's text, or null when the markers are missing. */
+export function chapterTable(mdx: string): string | null {
+  const a = mdx.indexOf(TABLE_START);
+  const b = mdx.indexOf(TABLE_END);
+  if (a < 0 || b < a) return null;
+  return mdx.slice(a + TABLE_START.length, b).trim();
+}
+
+/** The chapter with its table replaced (markers kept). */
+export function withChapterTable(mdx: string, table: string): string {
+  const a = mdx.indexOf(TABLE_START);
+  const b = mdx.indexOf(TABLE_END);
+  if (a < 0 || b < a) throw new Error('the chapter has no packetdrill-table markers');
+  return `${mdx.slice(0, a + TABLE_START.length)}\n\n${table}\n\n${mdx.slice(b)}`;
 }

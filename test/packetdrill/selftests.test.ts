@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/packetdrill/run.ts';
 import { runSuiteScript, summarize, summaryLine } from '../../src/packetdrill/suite.ts';
 import { haveSelftests, loadSelftests, modelReportComments } from '../../scripts/packetdrill-suite.ts';
-import { areaOf, MODEL_REPORT, reportRows, reportText } from '../../src/packetdrill/areas.ts';
+import { areaOf, areaTable, areaTableMarkdown, CHAPTERS, chapterTable, MODEL_REPORT, reportRows, reportText, type Lang } from '../../src/packetdrill/areas.ts';
 
 describe.skipIf(!haveSelftests())('the kernel\'s packetdrill selftests on the model (linux-6.x)', () => {
   const suite = loadSelftests();
@@ -53,5 +53,11 @@ describe.skipIf(!haveSelftests())('the kernel\'s packetdrill selftests on the mo
     const now = reportText(reportRows(verdicts, suite.tiers, suite.real), modelReportComments(summarize(verdicts, suite.real)));
     const committed = readFileSync(new URL(`../../${MODEL_REPORT}`, import.meta.url), 'utf8');
     expect(committed, 'stale: run npm run packetdrill -- --write').toBe(now);
+  });
+
+  it.each(Object.entries(CHAPTERS) as [Lang, string][])('the %s chapter shows the table of what the model gives now', (lang, file) => {
+    const table = chapterTable(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'));
+    expect(table, `${file} has no packetdrill-table markers`).not.toBeNull();
+    expect(table, 'stale: run npm run packetdrill -- --write').toBe(areaTableMarkdown(areaTable(reportRows(verdicts, suite.tiers, suite.real), lang)));
   });
 });
