@@ -190,9 +190,16 @@ export function areaTable(rows: ReportRow[], lang: Lang): AreaTable {
   return { head: t.head, rows: out, total: [t.total, ...total, ''] };
 }
 
-/** A cell of an MDX table: `|`, `{`, `}`, `<`, `>`, `*`, `_`, backquotes and backslashes escaped. */
+/**
+ * A cell of an MDX table: `|`, `{`, `}`, `<`, `>`, `*`, `_`, backquotes and backslashes escaped;
+ * a command-line option (`--send_omit_free`) as code, which typographic quotes leave alone (as
+ * text, its `--` would become a dash).
+ */
 function mdxCell(s: string): string {
-  return s.replace(/[\\|{}<>*_`[\]]/g, (c) => `\\${c}`);
+  return s
+    .split(/(--[\w-]+)/)
+    .map((part, i) => (i % 2 ? `\`${part}\`` : part.replace(/[\\|{}<>*_`[\]]/g, (c) => `\\${c}`)))
+    .join('');
 }
 
 /** The table as MDX (GitHub-flavoured Markdown), the totals row in bold. */
