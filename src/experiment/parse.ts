@@ -305,22 +305,19 @@ function parseBound(ws: { word: string; col: number }[], i: number, line: number
   return [{ kind: 'time', at: t.ns }, i + 1];
 }
 
-export function parseExperiment(source: string, file: string, opts: ParseOptions = {}): Experiment {
-  // a UTF-8 BOM and CRLF line ends are what some editors save: drop them before anything counts
-  // lines or columns (the BOM precedes column 1; a CR only ever ends a line)
-  const text = source.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
-  const lines = text.split('\n');
-  if (lines[0] !== '---') throw new ExperimentError({ file, line: 1, col: 1 }, 'missing front matter, expected `---` on the first line');
-  const end = lines.indexOf('---', 1);
-  if (end < 0) throw new ExperimentError({ file, line: 1, col: 1 }, 'unclosed front matter, expected a closing `---`');
-  const yamlText = lines.slice(1, end).join('\n');
-  // a front matter is a screenful; a huge or deeply nested one only costs the parser memory
-  if (yamlText.length > MAX_FRONT_MATTER) throw new ExperimentError({ file, line: end + 1, col: 1 }, `front matter of ${yamlText.length} characters, expected at most ${MAX_FRONT_MATTER}`);
-  const depth = flowDepthOver(yamlText, 32);
-  if (depth >= 0) {
-    const before = yamlText.slice(0, depth).split('\n');
-    throw new ExperimentError({ file, line: before.length + 1, col: before.at(-1)!.length + 1 }, 'YAML nested more than 32 levels deep in front matter, expected the documented keys');
-  }
+/** The parsed front matter and the locators of its YAML nodes, for errors at the offending node. */
+interface FrontMatter {
+  fm: z.infer<typeof frontMatterSchema>;
+  doc: ReturnType<typeof parseDocument>;
+  posLoc: (offset: number) => Loc;
+  /** A top-level key's location (or line 1). */
+  fmLoc: (key: string) => Loc;
+  /** The key and value nodes of `section.name` in the front matter. */
+  entry: (section: string, name: string) => { keyLoc: Loc; valueLoc: Loc; value: YamlNode | undefined };
+}
+
+/** The YAML between the `---` lines: no aliases, plain keys, the schema; errors at their node. */
+function parseFrontMatter(yamlText: string, file: string): FrontMatter {
   const lc = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: lc, uniqueKeys: true });
   const posLoc = (offset: number): Loc => {
@@ -389,9 +386,12 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     const v = pair?.value as YamlNode | undefined;
     return { keyLoc, valueLoc: v?.range ? posLoc(v.range[0]) : keyLoc, value: v };
   };
-  const profiles = fm.profiles ?? [fm.profile];
+  return { fm, doc, posLoc, fmLoc, entry };
+}
 
-  // ── sysctls: known names, decimal integers, each within its proc handler's range on every profile ──
+/** sysctls: known names, decimal integers, each within its proc handler's range on every profile. */
+function parseSysctls(f: FrontMatter, profiles: ProfileName[]): Record<string, number | number[]> {
+  const { fm, posLoc, entry } = f;
   const sysctl: Record<string, number | number[]> = {};
   for (const [name, raw] of Object.entries(fm.sysctl ?? {})) {
     const { keyLoc, valueLoc, value } = entry('sysctl', name);
@@ -412,13 +412,12 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     }
     sysctl[name] = v;
   }
-  /** [profile, low, high] of the ephemeral port range each run uses, overrides applied. */
-  const portRanges: PortRanges = profiles.map((p) => {
-    const [lo, hi] = (sysctl['net.ipv4.ip_local_port_range'] as number[] | undefined) ?? PROFILES[p].sysctl['net.ipv4.ip_local_port_range'];
-    return [p, lo, hi];
-  });
+  return sysctl;
+}
 
-  // ── inputs: known keys, exact non-negative integers within the bounds the model keeps exact ──
+/** inputs: known keys, exact non-negative integers within the bounds the model keeps exact. */
+function parseInputs(f: FrontMatter): Record<string, number> {
+  const { fm, entry } = f;
   const inputs: Record<string, number> = {};
   const INPUT_KEYS = ['realtimeStart', 'bootNs', 'isnSecret', 'tailNs', 'noDns', ...COST_NAMES.map((c) => `cost.${c}`)];
   for (const [key, raw] of Object.entries(fm.inputs ?? {})) {
@@ -449,27 +448,16 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     inputs[key] = Number(n);
   }
 
-  const terminals: TerminalDecl[] = Object.entries(fm.terminals).map(([name, t]) => ({ loc: fmLoc('terminals'), name, history: t.history, cols: t.cols ?? 80 }));
-  const termNames = new Set(terminals.map((t) => t.name));
+  return inputs;
+}
 
-  let fs: Fence[];
-  try {
-    fs = fences(lines.slice(end + 1), end + 2);
-  } catch (e) {
-    if (e instanceof ExperimentError) throw new ExperimentError({ ...e.loc, file }, e.message.replace(/^:\d+:\d+: /, ''));
-    throw e;
-  }
-  const stepsFences = fs.filter((f) => f.lang === 'steps');
-  const blockFences = fs.filter((f) => f.lang === 'blocks');
-  if (stepsFences.length !== 1) throw new ExperimentError({ file, line: end + 2, col: 1 }, `expected exactly one \`\`\`steps block, found ${stepsFences.length}`);
-  if (blockFences.length > 1) throw new ExperimentError({ file, line: blockFences[1].line - 1, col: 1 }, 'expected at most one ```blocks block');
-
-  // ── steps ──
+/** The ```steps fence: time, terminal, action, pins, label per line. */
+function parseSteps(fence: Fence, file: string, termNames: Set<string>, portRanges: PortRanges): { steps: Step[]; labels: Set<string> } {
   const steps: Step[] = [];
   const labels = new Set<string>();
   let prev = 0;
-  stepsFences[0].lines.forEach((raw, i) => {
-    const line = stepsFences[0].line + i;
+  fence.lines.forEach((raw, i) => {
+    const line = fence.line + i;
     const content = raw.replace(/^\s*#.*$/, '');
     if (!content.trim()) return;
     const m = /^(\s*)(\S+)(\s+)(\S+)(\s+)(.*)$/.exec(content);
@@ -516,12 +504,16 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     prev = at;
   });
 
-  // ── blocks ──
+  return { steps, labels };
+}
+
+/** The ```blocks fence: terminal windows, Wireshark frames, tcpdump text. */
+function parseBlocks(fence: Fence | undefined, file: string, termNames: Set<string>, labels: Set<string>): BlockDecl[] {
   const blocks: BlockDecl[] = [];
   const blockNames = new Set<string>();
-  if (blockFences[0]) {
-    blockFences[0].lines.forEach((raw, i) => {
-      const line = blockFences[0].line + i;
+  if (fence) {
+    fence.lines.forEach((raw, i) => {
+      const line = fence.line + i;
       const content = raw.replace(/^\s*#.*$/, '');
       if (!content.trim()) return;
       const ws = splitWords(content);
@@ -555,7 +547,12 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     });
   }
 
-  // ── recorded sets ──
+  return blocks;
+}
+
+/** recorded: sets of real outputs, their files confined to the experiment's folder. */
+function parseRecorded(f: FrontMatter, blockNames: Set<string>, opts: ParseOptions): RecordedSet[] {
+  const { fm, doc, posLoc, fmLoc } = f;
   const recorded: RecordedSet[] = [];
   const recNode = isMap(doc.contents) ? doc.contents.get('recorded', true) : undefined;
   (fm.recorded ?? []).forEach((r, i) => {
@@ -591,6 +588,56 @@ export function parseExperiment(source: string, file: string, opts: ParseOptions
     }
     recorded.push(set);
   });
+
+  return recorded;
+}
+
+export function parseExperiment(source: string, file: string, opts: ParseOptions = {}): Experiment {
+  // a UTF-8 BOM and CRLF line ends are what some editors save: drop them before anything counts
+  // lines or columns (the BOM precedes column 1; a CR only ever ends a line)
+  const text = source.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  const lines = text.split('\n');
+  if (lines[0] !== '---') throw new ExperimentError({ file, line: 1, col: 1 }, 'missing front matter, expected `---` on the first line');
+  const end = lines.indexOf('---', 1);
+  if (end < 0) throw new ExperimentError({ file, line: 1, col: 1 }, 'unclosed front matter, expected a closing `---`');
+  const yamlText = lines.slice(1, end).join('\n');
+  // a front matter is a screenful; a huge or deeply nested one only costs the parser memory
+  if (yamlText.length > MAX_FRONT_MATTER) throw new ExperimentError({ file, line: end + 1, col: 1 }, `front matter of ${yamlText.length} characters, expected at most ${MAX_FRONT_MATTER}`);
+  const depth = flowDepthOver(yamlText, 32);
+  if (depth >= 0) {
+    const before = yamlText.slice(0, depth).split('\n');
+    throw new ExperimentError({ file, line: before.length + 1, col: before.at(-1)!.length + 1 }, 'YAML nested more than 32 levels deep in front matter, expected the documented keys');
+  }
+  const f = parseFrontMatter(yamlText, file);
+  const { fm, fmLoc } = f;
+  const profiles = fm.profiles ?? [fm.profile];
+  const sysctl = parseSysctls(f, profiles);
+  /** [profile, low, high] of the ephemeral port range each run uses, overrides applied. */
+  const portRanges: PortRanges = profiles.map((p) => {
+    const [lo, hi] = (sysctl['net.ipv4.ip_local_port_range'] as number[] | undefined) ?? PROFILES[p].sysctl['net.ipv4.ip_local_port_range'];
+    return [p, lo, hi];
+  });
+
+  const inputs = parseInputs(f);
+  const terminals: TerminalDecl[] = Object.entries(fm.terminals).map(([name, t]) => ({ loc: fmLoc('terminals'), name, history: t.history, cols: t.cols ?? 80 }));
+  const termNames = new Set(terminals.map((t) => t.name));
+
+  let fs: Fence[];
+  try {
+    fs = fences(lines.slice(end + 1), end + 2);
+  } catch (e) {
+    if (e instanceof ExperimentError) throw new ExperimentError({ ...e.loc, file }, e.message.replace(/^:\d+:\d+: /, ''));
+    throw e;
+  }
+  const stepsFences = fs.filter((f) => f.lang === 'steps');
+  const blockFences = fs.filter((f) => f.lang === 'blocks');
+  if (stepsFences.length !== 1) throw new ExperimentError({ file, line: end + 2, col: 1 }, `expected exactly one \`\`\`steps block, found ${stepsFences.length}`);
+  if (blockFences.length > 1) throw new ExperimentError({ file, line: blockFences[1].line - 1, col: 1 }, 'expected at most one ```blocks block');
+
+  const { steps, labels } = parseSteps(stepsFences[0], file, termNames, portRanges);
+  const blocks = parseBlocks(blockFences[0], file, termNames, labels);
+  const blockNames = new Set(blocks.map((b) => b.name));
+  const recorded = parseRecorded(f, blockNames, opts);
 
   return {
     file,

@@ -261,24 +261,7 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
     };
     k.sim.at(t0, sample);
   }
-  const moments: Moment[] = [];
-  if (opts.observe) {
-    // run instant by instant; after each instant that changed anything, note the socket table
-    // and the accept queues (observation only: reading does not change the model)
-    // what changes the socket table, the queues or the packets (not process churn of a watch loop)
-    const relevant = new Set(['xmit', 'state', 'hash', 'queues', 'acceptq', 'sock-new', 'sock-free', 'timer', 'fd']);
-    let seen = k.sim.trace.length;
-    for (;;) {
-      const t = k.sim.peek();
-      if (t > endNs) break;
-      run(t);
-      const tr = k.sim.trace;
-      let changed = false;
-      for (let i = seen; i < tr.length && !changed; i++) changed = relevant.has(tr[i].type);
-      seen = tr.length;
-      if (changed && t >= t0) moments.push(guard(() => ({ t: t - t0, traceLen: tr.length, table: procs.socketTable(), queues: queueViews(k) })));
-    }
-  }
+  const moments: Moment[] = opts.observe ? observeMoments(k, procs, t0, endNs, run, guard) : [];
   run(endNs);
   const screens = new Map<string, ScreenChunk[]>();
   for (const term of exp.terminals) screens.set(term.name, []);
@@ -291,6 +274,28 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
     res.blocks.set(b.name, guard(() => renderBlock(res, b)));
   }
   return res;
+}
+
+/**
+ * Run instant by instant; after each instant that changed the socket table, the queues or the
+ * packets (not process churn of a watch loop), note the socket table and the accept queues
+ * (observation only: reading does not change the model).
+ */
+function observeMoments(k: Kernel, procs: ProcessTable, t0: Ns, endNs: Ns, run: (until: Ns) => void, guard: <T>(f: () => T) => T): Moment[] {
+  const moments: Moment[] = [];
+  const relevant = new Set(['xmit', 'state', 'hash', 'queues', 'acceptq', 'sock-new', 'sock-free', 'timer', 'fd']);
+  let seen = k.sim.trace.length;
+  for (;;) {
+    const t = k.sim.peek();
+    if (t > endNs) break;
+    run(t);
+    const tr = k.sim.trace;
+    let changed = false;
+    for (let i = seen; i < tr.length && !changed; i++) changed = relevant.has(tr[i].type);
+    seen = tr.length;
+    if (changed && t >= t0) moments.push(guard(() => ({ t: t - t0, traceLen: tr.length, table: procs.socketTable(), queues: queueViews(k) })));
+  }
+  return moments;
 }
 
 function queueViews(k: Kernel): QueueView[] {
