@@ -237,41 +237,37 @@ export function tcpV4SendSynack(k: Kernel, req: RequestSock): void {
 }
 
 /**
- * tcp_v4_reqsk_send_ack(): a request sock's ACK (out of window, or a challenge), via the control
- * socket: <SEQ=snt_isn+1><ACK=rcv_nxt>, the window rsk_rcv_wnd >> rcv_wscale, TS ts_recent.
+ * tcp_v4_send_ack(): an ACK from the per-netns control socket, for a socket that has no full
+ * socket to send it (a request, a timewait socket): IP id 0, software checksum, the TS option
+ * when the connection uses timestamps.
  */
-function tcpV4ReqskSendAck(k: Kernel, req: RequestSock): void {
+function tcpV4SendAck(k: Kernel, s: { saddr: number; daddr: number; sport: number; dport: number; tstampOk: boolean; tsOffset: number; tsRecent: number; rcvWnd: number; rcvWscale: number }, seq: number, ack: number): void {
   const seg = mkSeg(k, {
-    saddr: req.saddr,
-    daddr: req.daddr,
-    sport: req.sport,
-    dport: req.dport,
-    seq: u32(req.sntIsn + 1),
-    ack: u32(req.rcvIsn + 1),
+    saddr: s.saddr,
+    daddr: s.daddr,
+    sport: s.sport,
+    dport: s.dport,
+    seq,
+    ack,
     flags: TH_ACK,
-    window: tcpSelectWindow(req),
-    options: req.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, req.tsOffset), ecr: req.tsRecent >>> 0 }] : [],
+    window: tcpSelectWindow(s),
+    options: s.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, s.tsOffset), ecr: s.tsRecent >>> 0 }] : [],
     ipId: 0,
     csum: 'full',
   });
   ipOutput(k, seg, null);
 }
 
-/** tcp_v4_timewait_ack(): via the control socket (IP id 0, software checksum). */
+/**
+ * tcp_v4_reqsk_send_ack(): a request sock's ACK (out of window, or a challenge):
+ * <SEQ=snt_isn+1><ACK=rcv_nxt>, the window rsk_rcv_wnd >> rcv_wscale, TS ts_recent.
+ */
+function tcpV4ReqskSendAck(k: Kernel, req: RequestSock): void {
+  tcpV4SendAck(k, req, u32(req.sntIsn + 1), u32(req.rcvIsn + 1));
+}
+
+/** tcp_v4_timewait_ack() */
 function tcpV4TimewaitAck(k: Kernel, tw: TimewaitSock): void {
-  const seg = mkSeg(k, {
-    saddr: tw.saddr,
-    daddr: tw.daddr,
-    sport: tw.sport,
-    dport: tw.dport,
-    seq: tw.sndNxt >>> 0,
-    ack: tw.rcvNxt >>> 0,
-    flags: TH_ACK,
-    window: tcpSelectWindow(tw),
-    options: tw.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, tw.tsOffset), ecr: tw.tsRecent >>> 0 }] : [],
-    ipId: 0,
-    csum: 'full',
-  });
-  ipOutput(k, seg, null);
+  tcpV4SendAck(k, tw, tw.sndNxt >>> 0, tw.rcvNxt >>> 0);
 }
 
