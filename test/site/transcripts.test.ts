@@ -150,3 +150,25 @@ describe('full output files', () => {
     }
   });
 });
+
+describe('wrapped lines, laid out as the browser wraps them', () => {
+  test('lineRows: breaks after spaces (which hang) and hyphens, a continuation is indented, a long word is broken', async () => {
+    const { lineRows, extraRows } = await import('../../src/site/transcripts.ts');
+    expect(lineRows('', 39)).toBe(1);
+    expect(lineRows('x'.repeat(39), 39)).toBe(1);
+    // 39 cells, then 35 a continuation row (4 cells of hanging indent)
+    expect(lineRows('x'.repeat(100), 39)).toBe(3);
+    // spaces at the end of a row hang: 'aaa' fills the row exactly and the spaces after it take no room
+    expect(lineRows('a'.repeat(39) + '      b', 39)).toBe(2);
+    // an ss row of 118 cells in a phone's column and a desktop's
+    const ss = 'LISTEN     0      1            *:12345                    *:*                   users:(("nc",pid=11637,fd=3))';
+    expect(lineRows(ss, 39)).toBe(3);
+    expect(lineRows(ss, 76)).toBe(2);
+    // a hyphen before a letter is a break: 'SYN-' ends the first row, the rest fits the second
+    expect(lineRows('xx SYN-SENT', 8)).toBe(2);
+    // the copy button's corner narrows the first two lines only
+    expect(extraRows('x'.repeat(39) + '\n' + 'y'.repeat(39) + '\n' + 'z'.repeat(39), 39, true)).toBe(2);
+    expect(extraRows('x'.repeat(39), 39, false)).toBe(0);
+  });
+});
+
