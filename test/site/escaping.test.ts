@@ -123,8 +123,8 @@ function makeExperiment(id: string, s: string) {
   rec.kernel = `6.18.44-${s}`;
   rec.tools = { ...rec.tools, netcat: s, ss: `ss utility, ${s}`, tcpdump: `tcpdump version ${s}` };
   // what nc printed, as recorded (a check that fails, showing the recorded text)
-  const nc = rec.processes.find((p: { output: { text: string }[] }) => p.output.length > 0);
-  nc.output[0].text = `nc: ${s}\n`;
+  const nc = (rec.terminals.client as { text: string }[]).find((c) => c.text.startsWith('nc: '))!;
+  nc.text = `nc: ${s}\n[#2#root@lab ~]$`;
   writeFileSync(join(recDir, 'recording.json'), JSON.stringify(rec));
   // generated blocks and their status (<Transcript>)
   const gen = join(dir, 'generated/linux-4.4');
