@@ -228,7 +228,7 @@ export function inetCskClearXmitTimer(k: Kernel, sk: TcpSock, what: 'retrans' | 
     if (sk.retransTimer) {
       k.sim.cancel(sk.retransTimer);
       sk.retransTimer = null;
-      traceTimer(k, sk.id, 'retrans', 'cleared');
+      traceTimer(k, sk.id, sk.pending === 'probe0' ? 'probe' : 'retrans', 'cleared');
     }
     sk.pending = 'none';
   } else {
@@ -242,17 +242,18 @@ export function inetCskClearXmitTimer(k: Kernel, sk: TcpSock, what: 'retrans' | 
 }
 
 /**
- * inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, when): sk_reset_timer() on the timer the
- * socket embeds (a pending one is simply moved: its old queue entry goes stale).
+ * inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS or ICSK_TIME_PROBE0, when): sk_reset_timer()
+ * on the timer the socket embeds (a pending one is simply moved: its old queue entry goes
+ * stale); tcp_write_timer_handler() tells the two apart by icsk_pending.
  */
-export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number): void {
-  sk.pending = 'retrans';
+export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number, what: 'retrans' | 'probe0' = 'retrans'): void {
+  sk.pending = what;
   sk.timeout = jiffies(k) + when;
   sk.fn = tcpRetransmitTimer;
   sk.a = k;
   sk.b = sk;
   sk.retransTimer = k.sim.rearm(sk, timerFireTime(k, sk.timeout));
-  traceTimer(k, sk.id, 'retrans', 'armed', sk.timeout, sk.retransTimer.t, sk.retransmits);
+  traceTimer(k, sk.id, what === 'retrans' ? 'retrans' : 'probe', 'armed', sk.timeout, sk.retransTimer.t, what === 'retrans' ? sk.retransmits : sk.probesOut);
 }
 
 /** inet_csk_reset_keepalive_timer() */

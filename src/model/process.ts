@@ -44,13 +44,13 @@ export const SIGNUM: Record<Signal, number> = {
 export type Sys =
   /** `nonblock`: SOCK_NONBLOCK (the file gets O_NONBLOCK). */
   | { op: 'socket'; nonblock?: boolean }
-  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT'; val: number }
+  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK'; val: number }
   /** SO_ERROR (reads and clears sk_err), TCP_MAXSEG (mss_cache), TCP_INFO (a TcpInfo snapshot). */
   | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'TCP_MAXSEG' | 'TCP_INFO' }
   /** fcntl(F_GETFL) returns the file's flags; fcntl(F_SETFL, flags) sets O_NONBLOCK from them. */
   | { op: 'fcntl'; fd: number; cmd: 'F_GETFL' | 'F_SETFL'; arg?: number }
   /** ioctl(SIOCINQ): bytes waiting to be read (tcp_ioctl()). */
-  | { op: 'ioctl'; fd: number; req: 'SIOCINQ' }
+  | { op: 'ioctl'; fd: number; req: 'SIOCINQ' | 'SIOCOUTQ' | 'SIOCOUTQNSD' }
   | { op: 'bind'; fd: number; addr: number; port: number }
   | { op: 'listen'; fd: number; backlog: number }
   /** With `nonblock` (O_NONBLOCK): -EINPROGRESS while the handshake runs; poll() for POLLOUT, then SO_ERROR. */
@@ -60,7 +60,8 @@ export type Sys =
   | { op: 'poll'; fds: { fd: number; events: number }[]; timeoutMs: number }
   /** `count`: read at most that many bytes (every queued byte without it). */
   | { op: 'read'; fd: number; count?: number }
-  | { op: 'write'; fd: number; data: string }
+  /** `data` as text (netcat) or bytes. */
+  | { op: 'write'; fd: number; data: string | Uint8Array }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
   | { op: 'nanosleep'; ns: number }

@@ -27,12 +27,14 @@ export function sysRead(pt: ProcessTable, task: Task, s: SysOf<'read'>): void {
 export function sysWrite(pt: ProcessTable, task: Task, s: SysOf<'write'>): void {
   const f = task.fds.get(s.fd);
   if (!f) return pt.complete(task, -EBADF);
+  // a terminal and a pipe carry text: bytes written to them are decoded as UTF-8
+  const text = typeof s.data === 'string' ? s.data : f.kind === 'sock' ? '' : new TextDecoder().decode(s.data);
   if (f.kind === 'tty') {
-    ttyWrite(pt, f.tty, task.pid, s.fd === 2 ? 'stderr' : 'stdout', s.data);
+    ttyWrite(pt, f.tty, task.pid, s.fd === 2 ? 'stderr' : 'stdout', text);
     return pt.complete(task, s.data.length);
   }
-  if (f.kind === 'pipe') return pipeWrite(pt, task, f.pipe, s.data);
-  return sockSend(pt, task, f.sk, s.data);
+  if (f.kind === 'pipe') return pipeWrite(pt, task, f.pipe, text);
+  return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0);
 }
 
 /** close(fd) */

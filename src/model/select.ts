@@ -57,7 +57,8 @@ export function pollMask(task: Task, fd: number): number {
   if (sk.skShutdown & RCV_SHUTDOWN) mask |= POLLIN | POLLRDHUP;
   if (sk.state !== TCP_SYN_SENT && sk.state !== TCP_SYN_RECV) {
     if (sk.rcvQueue.length || sk.finQueued) mask |= POLLIN;
-    mask |= POLLOUT;
+    // sk_stream_is_writeable(): free send buffer at least half of what is queued
+    if (sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) mask |= POLLOUT;
   }
   if (sk.skErr) mask |= POLLERR;
   return mask;

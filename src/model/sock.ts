@@ -28,6 +28,27 @@ export const NO_CHILDREN: TcpSock[] = Object.freeze([]) as unknown as TcpSock[];
 export const NO_DATA: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /**
+ * One skb of a socket's write queue (sk_write_queue, the rtx queue of 4.15+ kept in the same
+ * list): the sequence space [seq, end) with its payload and, for the last one, the FIN. Those
+ * before sk.sendHead are sent and not yet fully acked, the others wait (tcp_send_head()).
+ */
+export interface WSkb {
+  seq: number; // int32, like the socket's sequence-space fields
+  end: number; // seq + data.length + (fin ? 1 : 0), int32
+  data: Uint8Array;
+  fin: boolean;
+  /** tcp_skb_pcount() > 0 and its first transmission's jiffies (for an RTT sample), 0 if retransmitted. */
+  sentAt: number;
+  retransmitted: boolean;
+}
+export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
+
+/** tp->nonagle bits (include/net/tcp.h): TCP_NODELAY sets OFF, TCP_CORK sets CORK. */
+export const TCP_NAGLE_OFF = 1;
+export const TCP_NAGLE_CORK = 2;
+export const TCP_NAGLE_PUSH = 4;
+
+/**
  * list with x appended: a list that is still one of the shared frozen empty ones (NO_CHILDREN,
  * NO_DATA, a task's first reports) is replaced by an exact-size array of its own.
  */
@@ -204,6 +225,27 @@ export interface TcpSock extends SockCommon, SimEvent {
   /** Received bytes not yet read, and whether the FIN sits in the receive queue. */
   rcvQueue: Uint8Array[];
   finQueued: boolean;
+  // the data path (tcp_sendmsg(), tcp_write_xmit(), tcp_select_window(), tcp_rtt_estimator())
+  /** sk_write_queue (see WSkb) and the index of its send head; sk_wmem_queued; sk_sndbuf. */
+  writeQueue: WSkb[];
+  sendHead: number;
+  wmemQueued: number;
+  sndbuf: number;
+  /** tp->nonagle (TCP_NAGLE_*) and snd_sml, the end of the last small segment sent (Minshall). */
+  nonagle: number;
+  sndSml: number;
+  /** tp->rcv_ssthresh, tp->window_clamp, icsk_ack.rcv_mss. */
+  rcvSsthresh: number;
+  /** rx_opt.mss_clamp: the peer's MSS option (tcp_sync_mss() clamps to it). */
+  mssClamp: number;
+  windowClamp: number;
+  rcvMss: number;
+  /** RTT state of tcp_rtt_estimator() in microseconds (srtt_us is 8 x srtt), rtt_seq. */
+  srttUs: number;
+  mdevUs: number;
+  mdevMaxUs: number;
+  rttvarUs: number;
+  rttSeq: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -320,6 +362,21 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     lastOowAckTime: 0,
     rcvQueue: NO_DATA,
     finQueued: false,
+    writeQueue: NO_SKBS,
+    sendHead: 0,
+    wmemQueued: 0,
+    sndbuf: 0,
+    nonagle: 0,
+    sndSml: 0,
+    rcvSsthresh: 0,
+    mssClamp: 536,
+    windowClamp: 0,
+    rcvMss: 536,
+    srttUs: 0,
+    mdevUs: 0,
+    mdevMaxUs: 0,
+    rttvarUs: 0,
+    rttSeq: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,

@@ -17,8 +17,9 @@ import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet
 import { openTap } from './loopback.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, type TcpSock } from './sock.ts';
-import { tcpGetInfo, tcpIoctl, tcpSendmsg, tcpShutdown } from './tcp.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
+import { tcpPushPendingFrames } from './tcp_output.ts';
+import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.ts';
 import { tcpV4Connect } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
 
@@ -52,12 +53,24 @@ export function sysSocket(pt: ProcessTable, task: Task, s: SysOf<'socket'>): voi
   return pt.complete(task, fd);
 }
 
-/** setsockopt(SOL_SOCKET, SO_REUSEADDR | SO_REUSEPORT) (sk_setsockopt) */
+/**
+ * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT (sk_setsockopt()), SOL_TCP TCP_NODELAY
+ * and TCP_CORK (do_tcp_setsockopt(): __tcp_sock_set_nodelay() pushes what Nagle held,
+ * __tcp_sock_set_cork() clearing the cork pushes what it held).
+ */
 export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt'>): void {
   const sk = sockOf(task, s.fd);
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (s.opt === 'SO_REUSEADDR') sk.reuse = !!s.val;
-  else sk.reuseport = !!s.val;
+  else if (s.opt === 'SO_REUSEPORT') sk.reuseport = !!s.val;
+  else if (s.opt === 'TCP_NODELAY') {
+    sk.nonagle = s.val ? sk.nonagle | TCP_NAGLE_OFF : sk.nonagle & ~TCP_NAGLE_OFF;
+    if (s.val) tcpPushPendingFrames(pt.k, sk, sk.nonagle | TCP_NAGLE_PUSH);
+  } else if (s.val) sk.nonagle |= TCP_NAGLE_CORK;
+  else {
+    sk.nonagle &= ~TCP_NAGLE_CORK;
+    tcpPushPendingFrames(pt.k, sk, sk.nonagle & TCP_NAGLE_OFF ? sk.nonagle | TCP_NAGLE_PUSH : sk.nonagle);
+  }
   return pt.complete(task, 0);
 }
 
@@ -194,20 +207,7 @@ export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>)
  */
 export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false): void {
   if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
-  if (sk.rcvQueue.length) {
-    let parts = sk.rcvQueue;
-    sk.rcvQueue = [];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    if (count !== undefined && count < n) {
-      const all = concat(parts);
-      parts = [all.subarray(0, count)];
-      sk.rcvQueue = [all.subarray(count)];
-      n = count;
-    }
-    sk.copiedSeq = (sk.copiedSeq + n) | 0;
-    return pt.complete(task, new TextDecoder().decode(concat(parts)));
-  }
+  if (sk.rcvQueue.length) return pt.complete(task, new TextDecoder().decode(tcpRecvmsg(pt.k, sk, count)));
   if (sk.finQueued) {
     sk.finQueued = false;
     sk.copiedSeq = (sk.copiedSeq + 1) | 0; // found_fin_ok: ++*seq
@@ -225,10 +225,27 @@ export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: numb
   return pt.blockOn(task, sk.waiters);
 }
 
-/** tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE. */
-export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string): void {
+/**
+ * The bytes of a write still being copied while its task waits for send-buffer memory
+ * (sk_stream_wait_memory()): a blocked call re-runs from the start, so this is where the
+ * copy resumes.
+ */
+const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
+
+/**
+ * tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE; then the
+ * bytes go into the write queue as the send buffer takes them (tcp_sendmsg_locked()); a full
+ * buffer makes a blocking write wait until all is copied (sk_stream_wait_memory()), a
+ * non-blocking one return what it copied, or -EAGAIN. An error met after some bytes were
+ * copied returns their count.
+ */
+export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false): void {
+  let w = task.rerun ? pendingWrites.get(task) : undefined;
+  if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0 };
+  pendingWrites.delete(task);
   if (sk.state !== TCP_ESTABLISHED && sk.state !== TCP_CLOSE_WAIT) {
     if (sk.state === TCP_SYN_SENT) return pt.blockOn(task, sk.waiters);
+    if (w.off) return pt.complete(task, w.off);
     let err = EPIPE;
     if (sk.skErr) {
       err = sk.skErr;
@@ -239,22 +256,14 @@ export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string
     return pt.complete(task, -err);
   }
   if (sk.skShutdown & SEND_SHUTDOWN) {
+    if (w.off) return pt.complete(task, w.off);
     sendSignal(pt, task, 'SIGPIPE');
     if (task.state === 'zombie') return;
     return pt.complete(task, -EPIPE);
   }
-  tcpSendmsg(pt.k, sk, new TextEncoder().encode(data));
-  return pt.complete(task, data.length);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  w.off += tcpSendmsg(pt.k, sk, w.data, w.off);
+  if (w.off === w.data.length) return pt.complete(task, w.off);
+  if (nonblock) return pt.complete(task, w.off || -EAGAIN);
+  pendingWrites.set(task, w);
+  return pt.blockOn(task, sk.waiters);
 }

@@ -17,6 +17,7 @@ import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { tcpFullSpace } from './tcp.ts';
 import { tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
+import { tcpInitTransfer } from './tcp_input.ts';
 import { mibInc, rcvVerdict } from './trace.ts';
 import { TH_SYN, type Segment } from './types.ts';
 
@@ -65,6 +66,7 @@ export function cookieV4Check(k: Kernel, l: TcpSock, skb: Segment): 'discard' | 
   // tcp_create_openreq_child(): the advertised MSS shrinks by the timestamp option; tcp_sync_mss()
   if (child.tstampOk) child.advmss -= 12;
   tcpSyncMss(k, child, c.mss);
+  tcpInitTransfer(k, child, skb);
   ehashInsert(k, child);
   inetCskReqskQueueAdd(k, l, child);
   return 'discard';

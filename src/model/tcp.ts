@@ -3,17 +3,15 @@
  * close(), shutdown(), the send path's entry, the end of a connection (tcp_done) and the
  * constants and clocks of tcp.h.
  *
- * Deliberate differences: tcp_sendmsg() sends one segment per write (no Nagle, no segment
- * size or window check: the experiments write a few bytes); no lingering close, no
- * SO_LINGER; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
+ * Deliberate differences: no lingering close, no SO_LINGER, no MSG_PEEK; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
  */
 import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
 import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskListenStop, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { u32 } from './seq.ts';
-import { SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpSendActiveReset, tcpSendFin, tcpTransmitSkb } from './tcp_output.ts';
+import { __tcpSelectWindow, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { jiffies } from './time.ts';
@@ -77,6 +75,7 @@ export function tcpSetState(k: Kernel, sk: TcpSock, state: TcpState): void {
  */
 export function tcpDone(k: Kernel, sk: TcpSock): void {
   tcpSetState(k, sk, TCP_CLOSE);
+  if (sk.writeQueue.length) tcpWriteQueuePurge(sk);
   inetCskClearXmitTimer(k, sk, 'retrans');
   inetCskClearXmitTimer(k, sk, 'delack');
   inetCskDeleteKeepaliveTimer(k, sk);
@@ -84,6 +83,13 @@ export function tcpDone(k: Kernel, sk: TcpSock): void {
   traceQueues(k, sk);
   if (!sk.dead) sockDefWakeup(sk);
   else inetCskDestroySock(k, sk);
+}
+
+/** tcp_write_queue_purge(): drop everything not yet acknowledged (the connection is over). */
+export function tcpWriteQueuePurge(sk: TcpSock): void {
+  sk.writeQueue = [];
+  sk.sendHead = 0;
+  sk.wmemQueued = 0;
 }
 
 /** tcp_close(): the last reference to the socket's file went away. */
@@ -144,14 +150,69 @@ export function tcpShutdown(k: Kernel, sk: TcpSock, how: number): void {
   }
 }
 
-/** tcp_sendmsg() core for the simple case: one segment, PSH|ACK. */
-export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array): void {
-  const seq = sk.writeSeq;
-  sk.writeSeq = (sk.writeSeq + data.length) | 0;
-  sk.sndNxt = sk.writeSeq;
-  tcpTransmitSkb(k, sk, TH_PSH | TH_ACK, seq, data);
+/**
+ * tcp_sendmsg_locked(): copy what the send buffer takes into the write queue (tcpQueueData())
+ * and push it (tcp_push() with tp->nonagle: Nagle unless TCP_NODELAY, everything held under
+ * TCP_CORK or MSG_MORE). Returns the bytes taken; the caller waits for the rest
+ * (sk_stream_wait_memory()). No autocorking, no forced_push() PSH in mid-write.
+ */
+export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, more = false): number {
+  const copied = tcpQueueData(sk, data, off);
+  if (copied) tcpPushPendingFrames(k, sk, more ? sk.nonagle | TCP_NAGLE_CORK : sk.nonagle);
+  else if (off < data.length) tcpPushPendingFrames(k, sk, TCP_NAGLE_PUSH); // before waiting for memory
+  return copied;
+}
+
+/**
+ * tcp_recvmsg_locked(): copy up to `count` queued bytes (every one without it) from the
+ * receive queue, advancing copied_seq, then tcp_cleanup_rbuf(). The FIN stays queued.
+ */
+export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity): Uint8Array {
+  const q = sk.rcvQueue;
+  let n = 0;
+  let i = 0;
+  for (; i < q.length && n < count; i++) n += q[i].length;
+  let out: Uint8Array;
+  if (i === 1 && n <= count) out = q[0];
+  else {
+    out = new Uint8Array(Math.min(n, count));
+    let o = 0;
+    for (let j = 0; j < i; j++) {
+      const p = q[j];
+      const take = Math.min(p.length, out.length - o);
+      out.set(take === p.length ? p : p.subarray(0, take), o);
+      o += take;
+    }
+  }
+  if (n > count) {
+    // the last skb was read in part: what is left of it stays at the head
+    const last = q[i - 1];
+    q[i - 1] = last.subarray(last.length - (n - count));
+    i--;
+  }
+  if (i === q.length) sk.rcvQueue = [];
+  else q.splice(0, i);
+  sk.copiedSeq = (sk.copiedSeq + out.length) | 0;
+  if (out.length) tcpCleanupRbuf(k, sk, out.length);
   traceQueues(k, sk);
-  if (sk.pending !== 'retrans') inetCskResetXmitTimer(k, sk, sk.rto || k.HZ / 5);
+  return out;
+}
+
+/**
+ * tcp_cleanup_rbuf(): after a read, ACK now when an ACK is due and more than a segment came
+ * since the last window update, or when the read opened the window to at least twice what is
+ * left of the one advertised (a reader that catches up reopens a closed window at once).
+ */
+export function tcpCleanupRbuf(k: Kernel, sk: TcpSock, copied: number): void {
+  let timeToAck = sk.ackPending && ((sk.rcvNxt - sk.rcvWup) | 0) > sk.rcvMss;
+  if (copied > 0 && !timeToAck && !(sk.skShutdown & RCV_SHUTDOWN)) {
+    const rcvWindowNow = tcpReceiveWindow(sk);
+    if (2 * rcvWindowNow <= sk.windowClamp) {
+      const newWindow = __tcpSelectWindow(k, sk);
+      if (newWindow && newWindow >= 2 * rcvWindowNow) timeToAck = true;
+    }
+  }
+  if (timeToAck) tcpSendAck(k, sk);
 }
 
 /** The tcp_info fields the model keeps (tcp_get_info() has more: they need what the model lacks). */
@@ -195,12 +256,29 @@ export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
 
 /**
  * tcp_ioctl(): SIOCINQ is tcp_inq(), the bytes between copied_seq and rcv_nxt less a received
- * FIN (0 in SYN-SENT and SYN-RECV); a listener has none (-EINVAL).
+ * FIN (0 in SYN-SENT and SYN-RECV); SIOCOUTQ the bytes not yet acked (write_seq - snd_una),
+ * SIOCOUTQNSD those not yet sent (write_seq - snd_nxt); a listener has none (-EINVAL).
  */
-export function tcpIoctl(sk: TcpSock, req: 'SIOCINQ'): number {
-  if (req !== 'SIOCINQ' || sk.state === TCP_LISTEN) return -EINVAL;
+export function tcpIoctl(sk: TcpSock, req: 'SIOCINQ' | 'SIOCOUTQ' | 'SIOCOUTQNSD'): number {
+  if (sk.state === TCP_LISTEN) return -EINVAL;
+  if (req === 'SIOCOUTQ') return (sk.writeSeq - sk.sndUna) | 0;
+  if (req === 'SIOCOUTQNSD') return (sk.writeSeq - sk.sndNxt) | 0;
   if (sk.state === TCP_SYN_SENT || sk.state === TCP_SYN_RECV) return 0;
   let answ = (sk.rcvNxt - sk.copiedSeq) | 0;
   if (answ && sk.done) answ--;
   return answ;
+}
+
+/**
+ * tcp_check_probe_timer() (include/net/tcp.h): nothing in flight and no timer pending: arm
+ * the persist timer, ICSK_TIME_PROBE0, for tcp_probe0_base() = max(rto, TCP_RTO_MIN).
+ */
+export function tcpCheckProbeTimer(k: Kernel, sk: TcpSock): void {
+  if (sk.sndNxt === sk.sndUna && sk.pending === 'none') inetCskResetXmitTimer(k, sk, tcpProbe0When(k, sk), 'probe0');
+}
+
+/** tcp_probe0_base() << icsk_backoff, at most TCP_RTO_MAX (tcp_probe0_when()). */
+export function tcpProbe0When(k: Kernel, sk: TcpSock): number {
+  const base = Math.max(sk.rto, k.HZ / 5);
+  return Math.min(base * 2 ** sk.backoff, TCP_RTO_MAX_S * k.HZ);
 }

@@ -19,10 +19,10 @@ import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
 import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
-import { tcpDone, tcpFinTime, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpDone, tcpFinTime, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpSetState, TCP_RTO_MAX_S, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
-import { sendAckEv, tcpSendAck, tcpSendDelayedAck, tcpSyncMss } from './tcp_output.ts';
+import { sendAckEv, tcpPushPendingFrames, tcpReceiveWindow, tcpRearmRto, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss, tcpWndEnd } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
@@ -142,21 +142,9 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.tsRecent = opt.ts.val | 0;
     sk.tsRecentStamp = jiffies(k);
   }
-  if (after(skb.ack, sk.sndUna)) {
-    // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
-    sk.bytesAcked += u32(skb.ack - sk.sndUna);
-    sk.sndUna = skb.ack | 0;
-    if (sk.sndUna === sk.sndNxt) {
-      inetCskClearXmitTimer(k, sk, 'retrans');
-      sk.retransmits = 0;
-      sk.backoff = 0;
-    }
-    traceQueues(k, sk);
-  }
-  sk.sndWnd = skb.window << sk.sndWscale;
-  // tcp_ack_update_window(): the largest window ever offered
-  if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
-  const finAcked = sk.sndUna === sk.sndNxt;
+  tcpAck(k, sk, skb);
+  // the FIN is acked when everything queued, the FIN last, is (write_seq counts the FIN)
+  const finAcked = sk.sndUna === sk.writeSeq;
   switch (sk.state) {
     case TCP_FIN_WAIT1:
       if (finAcked) {
@@ -231,8 +219,14 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     }
     payload = payload.subarray(Math.min(payload.length, u32(sk.rcvNxt - skb.seq)));
   }
+  if (payload.length && (skb.seq | 0) === sk.rcvNxt && tcpReceiveWindow(sk) === 0) {
+    // "Out of window. F.e. zero window probe." (SKB_DROP_REASON_TCP_ZEROWINDOW): dropped, ACKed
+    mibInc(k, 'TCPZeroWindowDrop');
+    later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+    return;
+  }
   let queued = false;
-  if (skb.payload.length) tcpEventDataRecv(k, sk);
+  if (skb.payload.length) tcpEventDataRecv(k, sk, payload.length);
   if (payload.length) {
     sk.rcvQueue = append(sk.rcvQueue, payload);
     sk.rcvNxt = (sk.rcvNxt + payload.length) | 0;
@@ -257,10 +251,205 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
 /**
  * tcp_event_data_recv(): the first data segment starts the delayed-ACK engine, quickack mode
  * with ato = TCP_ATO_MIN (HZ/25, 40 ms); the model leaves ato there (no adaptation to the
- * inter-arrival time) and its quickack mode never runs out.
+ * inter-arrival time) and its quickack mode never runs out. tcp_measure_rcv_mss() learns the
+ * peer's segment size and tcp_grow_window() lets rcv_ssthresh follow the free space for a
+ * segment of at least 128 bytes.
  */
-function tcpEventDataRecv(k: Kernel, sk: TcpSock): void {
+function tcpEventDataRecv(k: Kernel, sk: TcpSock, len: number): void {
   if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
+  if (len >= sk.rcvMss) sk.rcvMss = Math.min(len, sk.advmss);
+  if (len >= 128) tcpGrowWindow(k, sk, len);
+}
+
+/**
+ * tcp_grow_window(): while rcv_ssthresh is under both window_clamp and the free space, an
+ * skb whose payload is at least the window its memory allows (always, as the model charges
+ * an skb its payload) raises it by max(2 x advmss, 2 x len), up to that limit.
+ */
+function tcpGrowWindow(k: Kernel, sk: TcpSock, len: number): void {
+  const room = Math.min(sk.windowClamp, tcpSpace(k, sk)) - sk.rcvSsthresh;
+  if (room <= 0) return;
+  const incr = Math.max(2 * sk.advmss, 2 * len);
+  sk.rcvSsthresh += Math.min(room, incr);
+}
+
+/**
+ * tcp_init_transfer() as the connection is established, with the handshake's RTT sample (from
+ * the echoed timestamp of the SYN-ACK or of the final ACK) setting the RTO;
+ * tcp_init_buffer_space() (sk_sndbuf
+ * from tcp_sndbuf_expand(); window_clamp to the buffer's window, less tcp_app_win's reserve
+ * of one segment; rcv_ssthresh within it) and tcp_initialize_rcv_mss() (the guess of the
+ * peer's segment size before data: at most TCP_MSS_DEFAULT, 536).
+ */
+export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
+  tcpAckUpdateRttFromTs(k, sk, skb);
+  tcpSndbufExpand(k, sk);
+  const maxwin = tcpFullSpace(k, sk);
+  const appWin = 31; // sysctl_tcp_app_win
+  if (!sk.windowClamp || sk.windowClamp >= maxwin) {
+    sk.windowClamp = maxwin;
+    if (maxwin > 4 * sk.advmss) sk.windowClamp = Math.max(maxwin - (maxwin >> appWin), 4 * sk.advmss);
+  }
+  if (sk.windowClamp > 2 * sk.advmss && sk.windowClamp + sk.advmss > maxwin) sk.windowClamp = Math.max(2 * sk.advmss, maxwin - sk.advmss);
+  sk.rcvSsthresh = Math.min(sk.rcvSsthresh || sk.rcvWnd, sk.windowClamp);
+  const hint = Math.min(sk.advmss, sk.mss, sk.rcvWnd >> 1, 536);
+  sk.rcvMss = Math.max(hint, 88); // TCP_MIN_MSS
+}
+
+/**
+ * tcp_ack_update_rtt() with the RTT taken from the timestamp the segment echoes (TSecr), as
+ * for the handshake's last segment: on lo a few microseconds, so rto = TCP_RTO_MIN + srtt
+ * rounds up to 51 jiffies (204 ms at HZ=250, what ss -i shows for a new connection).
+ */
+function tcpAckUpdateRttFromTs(k: Kernel, sk: TcpSock, skb?: Segment): void {
+  if (!skb || !sk.tstampOk) return;
+  const ts = parseOptions(skb.options).ts;
+  if (!ts || !ts.ecr) return;
+  const ticks = (tcpTimeStamp(k, sk.tsOffset) - ts.ecr) | 0;
+  if (ticks < 0) return;
+  const perTickUs = k.profile.behaviour.tsClock === 'jiffies' ? 1_000_000 / k.HZ : 1000;
+  tcpRttEstimator(k, sk, Math.max(1, ticks * perTickUs));
+  tcpSetRto(k, sk);
+}
+
+/**
+ * tcp_sndbuf_expand(): sk_sndbuf for two windows of TCP_INIT_CWND (10) segments, each costing
+ * roundup_pow_of_two(MSS + MAX_TCP_HEADER + skb_shared_info) + sk_buff, capped at
+ * tcp_wmem[2]: on lo (MSS 65495) 2 x 10 x 131328 = 2626560 with cubic (bbr asks for 3 windows,
+ * 3939840, as 6.18 on this machine shows). Same rule in 4.4.
+ */
+export function tcpSndbufExpand(k: Kernel, sk: TcpSock): void {
+  const MAX_TCP_HEADER = 320; // L1_CACHE_ALIGN(128 + MAX_HEADER) on x86-64
+  const SHINFO = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+  const SKB = 256; // SKB_DATA_ALIGN(sizeof(struct sk_buff))
+  let perMss = Math.max(sk.mssClamp, sk.mss) + MAX_TCP_HEADER + SHINFO;
+  perMss = 2 ** Math.ceil(Math.log2(perMss)) + SKB;
+  const sndmem = 2 * 10 * perMss;
+  if (sk.sndbuf < sndmem) sk.sndbuf = Math.min(sndmem, k.sysctl['net.ipv4.tcp_wmem'][2]);
+}
+
+/**
+ * tcp_ack() for what the model keeps: the peer's window (tcp_ack_update_window(), max_window),
+ * snd_una and bytes_acked, the acked skbs out of the write queue (tcp_clean_rtx_queue(), with an
+ * RTT sample from a segment sent once, Karn's rule), the retransmit timer re-armed or stopped,
+ * the persist timer (tcp_ack_probe()), then what the window now lets out (tcp_data_snd_check())
+ * and a wake-up for a writer waiting for memory (tcp_check_space()).
+ */
+export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
+  sk.sndWnd = skb.window << sk.sndWscale;
+  if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
+  if (!after(skb.ack, sk.sndUna)) {
+    if (sk.pending === 'probe0') tcpAckProbe(k, sk);
+    if (sk.sendHead < sk.writeQueue.length) tcpPushPendingFrames(k, sk, sk.nonagle);
+    return;
+  }
+  // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
+  sk.bytesAcked += u32(skb.ack - sk.sndUna);
+  sk.sndUna = skb.ack | 0;
+  tcpCleanRtxQueue(k, sk);
+  sk.retransmits = 0;
+  sk.backoff = 0;
+  sk.probesOut = 0;
+  sk.retransStamp = 0;
+  tcpRearmRto(k, sk);
+  if (sk.sendHead < sk.writeQueue.length) {
+    if (sk.pending === 'probe0') tcpAckProbe(k, sk);
+    tcpPushPendingFrames(k, sk, sk.nonagle);
+  } else traceQueues(k, sk);
+  // sk_stream_write_space(): a writer wakes once a third of the buffer is free (sk_stream_is_writeable())
+  if (!sk.dead && sk.waiters.size && sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) sockDefWakeup(sk);
+}
+
+/** tcp_clean_rtx_queue(): free the skbs snd_una now covers; an RTT sample from the newest. */
+function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): void {
+  const q = sk.writeQueue;
+  let n = 0;
+  let sample = -1;
+  while (n < sk.sendHead && !after(q[n].end, sk.sndUna)) {
+    const skb = q[n];
+    sk.wmemQueued -= skb.data.length;
+    if (!skb.retransmitted && skb.sentAt) sample = k.now - skb.sentAt;
+    n++;
+  }
+  if (n < sk.sendHead && after(sk.sndUna, q[n].seq)) {
+    // tcp_trim_head(): a partly acked skb keeps only what is left
+    const skb = q[n];
+    const acked = (sk.sndUna - skb.seq) | 0;
+    const dataAcked = Math.min(acked, skb.data.length);
+    sk.wmemQueued -= dataAcked;
+    skb.data = skb.data.subarray(dataAcked);
+    skb.seq = sk.sndUna;
+  }
+  if (n) {
+    if (n === q.length) sk.writeQueue = [];
+    else q.splice(0, n);
+    sk.sendHead -= n;
+  }
+  if (sample >= 0) {
+    tcpRttEstimator(k, sk, Math.max(1, Math.floor(sample / 1000)));
+    tcpSetRto(k, sk);
+  }
+}
+
+/**
+ * tcp_ack_probe(): the window opened for the send head: the persist timer stops (its backoff
+ * is forgotten); still closed: it is armed again for tcp_probe0_when().
+ */
+function tcpAckProbe(k: Kernel, sk: TcpSock): void {
+  const head = sk.writeQueue[sk.sendHead];
+  if (!head) return;
+  if (!after(head.end, tcpWndEnd(sk)) || !after(Math.min(head.data.length, sk.mss) + head.seq | 0, tcpWndEnd(sk))) {
+    sk.backoff = 0;
+    sk.probesOut = 0;
+    inetCskClearXmitTimer(k, sk, 'retrans');
+  } else {
+    inetCskResetXmitTimer(k, sk, tcpProbe0When(k, sk), 'probe0');
+  }
+}
+
+/**
+ * tcp_rtt_estimator() (Jacobson/Karels, RFC 6298 with Linux's mdev_max): srtt_us is 8 x
+ * srtt, rttvar at least tcp_rto_min (200 ms) for a window of data. Same in 4.4 and 6.18.
+ */
+export function tcpRttEstimator(k: Kernel, sk: TcpSock, mrttUs: number): void {
+  const rtoMinUs = 200_000; // TCP_RTO_MIN
+  let m = mrttUs;
+  let srtt = sk.srttUs;
+  if (srtt !== 0) {
+    m -= srtt >> 3;
+    srtt += m;
+    if (m < 0) {
+      m = -m;
+      m -= sk.mdevUs >> 2;
+      if (m > 0) m >>= 3;
+    } else m -= sk.mdevUs >> 2;
+    sk.mdevUs += m;
+    if (sk.mdevUs > sk.mdevMaxUs) {
+      sk.mdevMaxUs = sk.mdevUs;
+      if (sk.mdevMaxUs > sk.rttvarUs) sk.rttvarUs = sk.mdevMaxUs;
+    }
+    if (after(sk.sndUna, sk.rttSeq)) {
+      if (sk.mdevMaxUs < sk.rttvarUs) sk.rttvarUs -= (sk.rttvarUs - sk.mdevMaxUs) >> 2;
+      sk.rttSeq = sk.sndNxt;
+      sk.mdevMaxUs = rtoMinUs;
+    }
+  } else {
+    srtt = m << 3;
+    sk.mdevUs = m << 1;
+    sk.rttvarUs = Math.max(sk.mdevUs, rtoMinUs);
+    sk.mdevMaxUs = sk.rttvarUs;
+    sk.rttSeq = sk.sndNxt;
+  }
+  sk.srttUs = Math.max(1, srtt);
+}
+
+/**
+ * tcp_set_rto(): rto = srtt + rttvar (usecs_to_jiffies() rounds up, so 200 ms and a few
+ * microseconds of RTT on lo is 51 jiffies, 204 ms, at HZ=250), at most TCP_RTO_MAX.
+ */
+export function tcpSetRto(k: Kernel, sk: TcpSock): void {
+  const us = (sk.srttUs >> 3) + sk.rttvarUs;
+  sk.rto = Math.min(Math.ceil((us * k.HZ) / 1_000_000), TCP_RTO_MAX_S * k.HZ);
 }
 
 /** tcp_fin(): the peer closed its side. */
@@ -424,11 +613,12 @@ function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.maxWindow = sk.sndWnd;
     // "tp->advmss -= TCPOLEN_TSTAMP_ALIGNED" when timestamps are on, then tcp_sync_mss()
     if (sk.tstampOk) sk.advmss -= 12;
+    sk.rto = k.HZ / 5;
     tcpSyncMss(k, sk, opt.mss ?? 536);
+    tcpInitTransfer(k, sk, skb);
     inetCskClearXmitTimer(k, sk, 'retrans');
     sk.retransmits = 0;
     sk.backoff = 0;
-    sk.rto = k.HZ / 5;
     tcpSetState(k, sk, TCP_ESTABLISHED);
     traceQueues(k, sk);
     sockDefWakeup(sk);

@@ -21,7 +21,7 @@ import { cookieV4Check } from './syncookies.ts';
 import { tcpSetState, tcpTimeStamp } from './tcp.ts';
 import { tcpConnRequest, tcpRcvStateProcess } from './tcp_input.ts';
 import { tcpCheckReq, tcpTimewaitStateProcess } from './tcp_minisocks.ts';
-import { OPT_NOP, synOptions, tcpConnect, tcpSelectWindow } from './tcp_output.ts';
+import { OPT_NOP, synOptions, tcpConnect, tcpWindowField } from './tcp_output.ts';
 import { jiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict } from './trace.ts';
 import { TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment } from './types.ts';
@@ -250,7 +250,7 @@ function tcpV4SendAck(k: Kernel, s: { saddr: number; daddr: number; sport: numbe
     seq,
     ack,
     flags: TH_ACK,
-    window: tcpSelectWindow(s),
+    window: tcpWindowField(s),
     options: s.tstampOk ? [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, s.tsOffset), ecr: s.tsRecent >>> 0 }] : [],
     ipId: 0,
     csum: 'full',

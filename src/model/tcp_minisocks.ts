@@ -15,7 +15,7 @@ import { after, before, u32 } from './seq.ts';
 import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
 import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
-import { parseOptions, tcpDataQueue, tcpOowRateLimited } from './tcp_input.ts';
+import { parseOptions, tcpDataQueue, tcpInitTransfer, tcpOowRateLimited } from './tcp_input.ts';
 import { reqskSendAckEv, sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { jiffies } from './time.ts';
 import { mibInc, rcvVerdict } from './trace.ts';
@@ -244,6 +244,7 @@ export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
   // advertised shrinks (6.18.44: tcpi_advmss 1448 over tun0); tcp_sync_mss() with the SYN's MSS as the clamp
   if (child.tstampOk) child.advmss -= TCPOLEN_TSTAMP_ALIGNED;
   tcpSyncMss(k, child, req.mss);
+  tcpInitTransfer(k, child, skb);
   inetCskCompleteHashdance(k, l, req, child);
   // tcp_child_process(): the ACK may carry data or a FIN
   if (skb.payload.length || skb.flags & TH_FIN) tcpDataQueue(k, child, skb);

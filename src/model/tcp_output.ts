@@ -12,12 +12,13 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
-import type { TcpSock } from './sock.ts';
-import { tcpFullSpace, tcpTimeStamp } from './tcp.ts';
+import { append, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { after, before, u32 } from './seq.ts';
+import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
 import { jiffies, timerFireTime } from './time.ts';
 import { mibInc, traceQueues, traceTimer } from './trace.ts';
-import { TCP_CLOSE, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
+import { TCP_CLOSE, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
 
 /**
  * Option objects without a value are shared by every segment (options are never mutated,
@@ -79,14 +80,91 @@ export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number
  * the handshake it is TCP_MSS_DEFAULT, 536 (tcp_init_sock()).
  */
 export function tcpSyncMss(k: Kernel, sk: TcpSock, mssClamp: number): void {
+  sk.mssClamp = mssClamp;
   let mss = Math.min(ipv4Mtu(ipRouteOutputKey(k, sk.daddr)) - 40, mssClamp) - (sk.tstampOk ? 12 : 0);
   const cutoff = sk.maxWindow > 536 ? sk.maxWindow >> 1 : sk.maxWindow;
   if (cutoff && mss > cutoff) mss = Math.max(cutoff, 68 - 20 - (sk.tstampOk ? 12 : 0));
   sk.mss = Math.max(mss, 48);
 }
 
-/** tcp_select_window(): the raw 16-bit window field of a non-SYN segment. */
-export function tcpSelectWindow(sk: { rcvWnd: number; rcvWscale: number }): number {
+/** tcp_space() (include/net/tcp.h): the window the free part of the receive buffer allows. */
+export function tcpSpace(k: Kernel, sk: TcpSock): number {
+  return tcpWinFromSpace(k, sk.rcvbuf - tcpRmemAlloc(sk));
+}
+
+/**
+ * sk_rmem_alloc of a socket: the bytes in its receive queue (the model charges an skb its
+ * payload, not its truesize: a deliberate difference, so a window closes later than on Linux).
+ */
+export function tcpRmemAlloc(sk: TcpSock): number {
+  return (((sk.rcvNxt - sk.copiedSeq) | 0) - (sk.finQueued ? 1 : 0)) | 0;
+}
+
+/**
+ * __tcp_select_window() (Linux 4.4 and 6.18 alike with tcp_shrink_window 0, its default since
+ * b650d953cd39, v6.5): the window the free space allows, zero when it is under a segment
+ * (rcv_mss) or a sixteenth of the buffer's, at most rcv_ssthresh; with window scaling rounded up
+ * to a multiple of the scale, without it a multiple of rcv_mss.
+ */
+export function __tcpSelectWindow(k: Kernel, sk: TcpSock): number {
+  let mss = sk.rcvMss;
+  let freeSpace = tcpSpace(k, sk);
+  const allowedSpace = tcpFullSpace(k, sk);
+  const fullSpace = Math.min(sk.windowClamp, allowedSpace);
+  const scale = 1 << sk.rcvWscale;
+  if (mss > fullSpace) {
+    mss = fullSpace;
+    if (mss <= 0) return 0;
+  }
+  if (freeSpace < fullSpace >> 1) {
+    // "free_space might become our new window, make sure we don't increase it due to wscale"
+    freeSpace -= freeSpace % scale;
+    if (freeSpace < allowedSpace >> 4 || freeSpace < mss) return 0;
+  }
+  if (freeSpace > sk.rcvSsthresh) freeSpace = sk.rcvSsthresh;
+  if (sk.rcvWscale) return Math.ceil(freeSpace / scale) * scale; // ALIGN(window, 1 << rcv_wscale)
+  let window = sk.rcvWnd;
+  if (window <= freeSpace - mss || window > freeSpace) window = Math.floor(freeSpace / mss) * mss;
+  else if (mss === fullSpace && freeSpace > window + (fullSpace >> 1)) window = freeSpace;
+  return window;
+}
+
+/**
+ * tcp_receive_window() (include/net/tcp.h): what is left of the window last advertised.
+ */
+export function tcpReceiveWindow(sk: { rcvWup: number; rcvWnd: number; rcvNxt: number }): number {
+  const win = (sk.rcvWup + sk.rcvWnd - sk.rcvNxt) | 0;
+  return win < 0 ? 0 : win;
+}
+
+/**
+ * tcp_select_window(): the raw 16-bit window field of a non-SYN segment, which becomes rcv_wnd
+ * from rcv_wup = rcv_nxt. The offered window never shrinks (a smaller one keeps the current
+ * right edge, counted in LINUX_MIB_TCPWANTZEROWINDOWADV when it would have been zero), and
+ * TCPToZeroWindowAdv / TCPFromZeroWindowAdv count the moves to and from a zero window. A socket
+ * that has not reached the data path (rcv_mss unset: a request's or timewait's ACK) keeps its
+ * rcv_wnd.
+ */
+export function tcpSelectWindow(k: Kernel, sk: TcpSock): number {
+  const oldWin = sk.rcvWnd;
+  const curWin = tcpReceiveWindow(sk);
+  let newWin = __tcpSelectWindow(k, sk);
+  const scale = 1 << sk.rcvWscale;
+  if (newWin < curWin) {
+    if (newWin === 0) mibInc(k, 'TCPWantZeroWindowAdv');
+    newWin = Math.ceil(curWin / scale) * scale;
+  }
+  sk.rcvWnd = newWin;
+  sk.rcvWup = sk.rcvNxt;
+  newWin = Math.min(newWin, 65535 * scale) >>> sk.rcvWscale;
+  if (newWin === 0) {
+    if (oldWin) mibInc(k, 'TCPToZeroWindowAdv');
+  } else if (oldWin === 0) mibInc(k, 'TCPFromZeroWindowAdv');
+  return newWin;
+}
+
+/** The window field of a segment from a socket that only keeps rcv_wnd (timewait, request). */
+export function tcpWindowField(sk: { rcvWnd: number; rcvWscale: number }): number {
   return Math.min(0xffff, Math.ceil(sk.rcvWnd / (1 << sk.rcvWscale)));
 }
 
@@ -127,16 +205,232 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
     seq: seq >>> 0,
     ack: flags & TH_ACK ? sk.rcvNxt >>> 0 : 0,
     flags,
-    window: tcpSelectWindow(sk),
+    window: tcpSelectWindow(k, sk),
     options: tsOpts(k, sk),
     ipId: sk.inetId,
     csum: 'partial',
     payload,
   });
   sk.inetId = (sk.inetId + 1) & 0xffff;
-  sk.rcvWup = sk.rcvNxt;
+  // tcp_event_ack_sent(): the ACK a segment carries is the one a delayed ACK would have sent
   if (flags & TH_ACK) inetCskClearXmitTimer(k, sk, 'delack');
   ipOutput(k, seg, sk.id);
+}
+
+/**
+ * tcp_xmit_size_goal(): how large tcp_sendmsg() lets an skb grow, whole segments up to the
+ * GSO limit (GSO_LEGACY_MAX_SIZE, 64 KB), so lo and a tun device carry segments of several MSS
+ * (one GSO packet on the wire, as tcpdump and packetdrill see them).
+ */
+export function tcpXmitSizeGoal(sk: TcpSock): number {
+  return Math.max(sk.mss, Math.floor(65536 / sk.mss) * sk.mss);
+}
+
+/**
+ * tcp_skb_entail() + the copy of tcp_sendmsg_locked(): append bytes to the write queue, into
+ * the unsent tail skb while it is under size_goal (tcpXmitSizeGoal()) and in new skbs while
+ * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken.
+ */
+export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number {
+  const sizeGoal = tcpXmitSizeGoal(sk);
+  let copied = 0;
+  while (off + copied < data.length) {
+    const q = sk.writeQueue;
+    const tail = q.length > sk.sendHead ? q[q.length - 1] : null;
+    let room = tail && !tail.fin ? sizeGoal - tail.data.length : 0;
+    if (room <= 0) {
+      if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
+      const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, sentAt: 0, retransmitted: false };
+      sk.writeQueue = append(q, skb);
+      continue;
+    }
+    const t = tail!;
+    const n = Math.min(room, data.length - off - copied);
+    const chunk = data.subarray(off + copied, off + copied + n);
+    if (t.data.length === 0) t.data = chunk.slice();
+    else {
+      const d = new Uint8Array(t.data.length + n);
+      d.set(t.data);
+      d.set(chunk, t.data.length);
+      t.data = d;
+    }
+    t.end = (t.end + n) | 0;
+    sk.writeSeq = (sk.writeSeq + n) | 0;
+    sk.wmemQueued += n;
+    copied += n;
+  }
+  return copied;
+}
+
+/** tcp_wnd_end(): the right edge of the peer's window. */
+export function tcpWndEnd(sk: TcpSock): number {
+  return (sk.sndUna + sk.sndWnd) | 0;
+}
+
+/** tcp_snd_wnd_test(): does the skb's first segment fit the peer's window? */
+export function tcpSndWndTest(sk: TcpSock, skb: WSkb, curMss: number): boolean {
+  let end = skb.end;
+  if (skb.data.length > curMss) end = (skb.seq + curMss) | 0;
+  return !after(end, tcpWndEnd(sk));
+}
+
+/**
+ * tcp_nagle_test(): a segment may go now if Nagle is off (TCP_NODELAY, or a push that asked
+ * for it), it carries the FIN, it is a full segment, or (tcp_nagle_check() with Minshall's
+ * variant, tcp_minshall_check()) no small segment sent earlier is still unacknowledged; TCP_CORK
+ * holds every partial segment.
+ */
+export function tcpNagleTest(sk: TcpSock, skb: WSkb, curMss: number, nonagle: number): boolean {
+  if (nonagle & TCP_NAGLE_PUSH) return true;
+  if (skb.fin) return true;
+  if (skb.data.length >= curMss) return true;
+  if (nonagle & TCP_NAGLE_CORK) return false;
+  if (nonagle & TCP_NAGLE_OFF) return true;
+  const packetsOut = sk.sndNxt !== sk.sndUna;
+  return !(packetsOut && after(sk.sndSml, sk.sndUna));
+}
+
+/**
+ * tcp_fragment(): split the skb at q[i] after `len` bytes of payload (the FIN goes with the
+ * second part), as tcp_write_wakeup() and a window smaller than an skb need.
+ */
+function tcpFragment(sk: TcpSock, i: number, len: number): void {
+  const skb = sk.writeQueue[i];
+  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, sentAt: 0, retransmitted: false };
+  skb.data = skb.data.subarray(0, len);
+  skb.end = (skb.seq + len) | 0;
+  skb.fin = false;
+  sk.writeQueue.splice(i + 1, 0, second);
+}
+
+/**
+ * Put the skb at the send head on the wire (tcp_transmit_skb() of tcp_write_xmit()) and
+ * account for it (tcp_event_new_data_sent(): snd_nxt, the RTO armed when nothing was out;
+ * tcp_minshall_update()). PSH on an skb the push marked (the last of a write, tcp_mark_push()).
+ */
+function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
+  const skb = sk.writeQueue[sk.sendHead];
+  const priorOut = sk.sndNxt !== sk.sndUna;
+  let flags = TH_ACK;
+  if (skb.fin) flags |= TH_FIN;
+  if (skb.data.length && (sk.sendHead === sk.writeQueue.length - 1 || skb.fin)) flags |= TH_PSH;
+  sk.sendHead++;
+  skb.sentAt = k.now || 1;
+  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
+  sk.sndNxt = skb.end;
+  if (skb.data.length < mss) sk.sndSml = skb.end;
+  if (!priorOut || sk.pending === 'probe0') tcpRearmRto(k, sk);
+}
+
+/**
+ * tcp_mss_split_point(): how much of an skb of several segments goes now: what the window
+ * allows, in whole segments when Nagle would hold the partial one back.
+ */
+function tcpMssSplitPoint(sk: TcpSock, skb: WSkb, mss: number, isTail: boolean, nonagle: number): number {
+  const window = (tcpWndEnd(sk) - skb.seq) | 0;
+  const maxLen = tcpXmitSizeGoal(sk);
+  if (maxLen <= window && !isTail) return maxLen;
+  const needed = Math.min(skb.data.length, window);
+  if (maxLen <= needed) return maxLen;
+  const partial = needed % mss;
+  // tcp_nagle_check(partial != 0, ...)
+  if (partial && (nonagle & TCP_NAGLE_CORK || (!nonagle && sk.sndNxt !== sk.sndUna && after(sk.sndSml, sk.sndUna)))) return needed - partial;
+  return needed;
+}
+
+/**
+ * tcp_write_xmit(): send what the window and Nagle allow from the send head: an skb of one
+ * segment passes tcp_nagle_test(), one of several is cut where tcp_mss_split_point() says (no
+ * congestion window and no TSO deferral, tcp_tso_should_defer(): deliberate differences).
+ * Returns true when something is left unsent with nothing in flight (the caller arms the
+ * persist timer: tcp_check_probe_timer()).
+ */
+export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number): boolean {
+  const mss = sk.mss;
+  const q = sk.writeQueue;
+  while (sk.sendHead < q.length) {
+    const skb = q[sk.sendHead];
+    if (!tcpSndWndTest(sk, skb, mss)) break;
+    const isTail = sk.sendHead === q.length - 1;
+    if (skb.data.length <= mss) {
+      if (!tcpNagleTest(sk, skb, mss, isTail ? nonagle : nonagle | TCP_NAGLE_PUSH)) break;
+    } else {
+      const limit = tcpMssSplitPoint(sk, skb, mss, isTail, nonagle);
+      if (limit <= 0) break;
+      if (skb.data.length > limit) tcpFragment(sk, sk.sendHead, limit);
+    }
+    tcpSendHead(k, sk, mss);
+  }
+  return sk.sendHead < q.length && sk.sndNxt === sk.sndUna;
+}
+
+/**
+ * __tcp_push_pending_frames(): tcp_write_xmit(), then the persist timer when the window
+ * holds everything back (tcp_check_probe_timer()).
+ */
+export function tcpPushPendingFrames(k: Kernel, sk: TcpSock, nonagle: number): void {
+  if (sk.state === TCP_CLOSE) return;
+  if (tcpWriteXmit(k, sk, nonagle)) tcpCheckProbeTimer(k, sk);
+  traceQueues(k, sk);
+}
+
+/**
+ * tcp_rearm_rto(): the retransmit timer covers the oldest unacknowledged segment; none out,
+ * none armed.
+ */
+export function tcpRearmRto(k: Kernel, sk: TcpSock): void {
+  if (sk.sndNxt === sk.sndUna) {
+    if (sk.pending === 'retrans') inetCskClearXmitTimer(k, sk, 'retrans');
+    return;
+  }
+  inetCskResetXmitTimer(k, sk, sk.rto);
+}
+
+/**
+ * tcp_retransmit_skb(): send the oldest unacknowledged skb again (the head of the write
+ * queue), cut to the current MSS.
+ */
+export function tcpRetransmitSkb(k: Kernel, sk: TcpSock): void {
+  const skb = sk.writeQueue[0];
+  if (!skb || sk.sendHead === 0) return;
+  if (skb.data.length > sk.mss) {
+    tcpFragment(sk, 0, sk.mss);
+    if (sk.sendHead > 0) sk.sendHead++;
+  }
+  let flags = TH_ACK;
+  if (skb.fin) flags |= TH_FIN;
+  if (skb.data.length) flags |= TH_PSH;
+  skb.retransmitted = true;
+  mibInc(k, 'RetransSegs');
+  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
+}
+
+/**
+ * tcp_send_probe0() → tcp_write_wakeup(): when the window has room, send the head (cut to what
+ * the window and the MSS allow, tcp_fragment()); else tcp_xmit_probe_skb(): a bare ACK with the
+ * sequence number snd_una - 1, which the receiver must answer with its window. Then the
+ * persist timer again, backed off (icsk_backoff, icsk_probes_out).
+ */
+export function tcpSendProbe0(k: Kernel, sk: TcpSock): void {
+  const q = sk.writeQueue;
+  if (sk.sendHead < q.length && before(q[sk.sendHead].seq, tcpWndEnd(sk))) {
+    const skb = q[sk.sendHead];
+    const segSize = Math.min((tcpWndEnd(sk) - skb.seq) | 0, sk.mss);
+    if (segSize < skb.data.length) tcpFragment(sk, sk.sendHead, segSize);
+    tcpSendHead(k, sk, sk.mss);
+  } else {
+    tcpTransmitSkb(k, sk, TH_ACK, u32(sk.sndUna - 1));
+  }
+  if (sk.sndNxt !== sk.sndUna || sk.sendHead >= q.length) {
+    // the probe sent data: the retransmit timer covers it now (tcp_send_probe0: packets_out)
+    sk.probesOut = 0;
+    sk.backoff = 0;
+    traceQueues(k, sk);
+    return;
+  }
+  sk.backoff++;
+  sk.probesOut++;
+  inetCskResetXmitTimer(k, sk, tcpProbe0When(k, sk), 'probe0');
 }
 
 /** tcp_send_ack() */
@@ -240,12 +534,20 @@ function refillSyn(k: Kernel, seg: Segment, sk: TcpSock, ts: boolean, tsVal: num
   return seg;
 }
 
-/** tcp_send_fin() */
+/**
+ * tcp_send_fin(): the FIN goes on the tail skb when it has not been sent yet (it leaves with
+ * the last data), else in an skb of its own; then the queue is pushed (__tcp_push_pending_frames
+ * with TCP_NAGLE_OFF).
+ */
 export function tcpSendFin(k: Kernel, sk: TcpSock): void {
-  const seq = sk.writeSeq;
+  const q = sk.writeQueue;
+  const tail = q.length > sk.sendHead ? q[q.length - 1] : null;
+  if (tail) {
+    tail.fin = true;
+    tail.end = (tail.end + 1) | 0;
+  } else {
+    sk.writeQueue = append(q, { seq: sk.writeSeq, end: (sk.writeSeq + 1) | 0, data: EMPTY, fin: true, sentAt: 0, retransmitted: false });
+  }
   sk.writeSeq = (sk.writeSeq + 1) | 0;
-  sk.sndNxt = sk.writeSeq;
-  tcpTransmitSkb(k, sk, TH_FIN | TH_ACK, seq);
-  traceQueues(k, sk);
-  inetCskResetXmitTimer(k, sk, sk.rto || k.HZ / 5);
+  tcpPushPendingFrames(k, sk, TCP_NAGLE_OFF);
 }

@@ -3,27 +3,29 @@
  * (tcp_write_timeout), the delayed-ACK timer and the keepalive timer of an orphaned
  * FIN-WAIT-2 socket.
  *
- * Deliberate differences: only the SYN and the FIN are ever outstanding (no data
- * retransmission, no RTT samples: the RTO is TCP_TIMEOUT_INIT, then TCP_RTO_MIN on lo); the
- * retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
- * and an orphan gives up on them alone (no tcp_out_of_resources()); no zero-window probes or
- * keepalive probes. Times are compared in jiffies on both profiles (6.x compares ms of
+ * Deliberate differences: a retransmission resends the oldest unacked segment only (no
+ * SACK scoreboard, no loss probes, no tcp_enter_loss() state); the retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
+ * and an orphan gives up on them alone (no tcp_out_of_resources()); no keepalive probes. Times are compared in jiffies on both profiles (6.x compares ms of
  * tcp_time_stamp_ts, the same to within a jiffy).
  */
 import { ETIMEDOUT } from './errno.ts';
 import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import type { Kernel } from './kernel.ts';
-import { u32 } from './seq.ts';
 import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpSendAck, tcpSendSyn, tcpTransmitSkb } from './tcp_output.ts';
+import { tcpRetransmitSkb, tcpSendAck, tcpSendProbe0, tcpSendSyn } from './tcp_output.ts';
 import { jiffies } from './time.ts';
 import { traceTimer } from './trace.ts';
-import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT, TH_ACK, TH_FIN } from './types.ts';
+import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT } from './types.ts';
 
-/** tcp_retransmit_timer() / tcp_write_timeout() (the socket's embedded timer runs it as fn(k, sk)). */
+/**
+ * tcp_write_timer_handler(): the socket's embedded timer runs it as fn(k, sk); icsk_pending
+ * says whether it is the retransmit timer (tcp_retransmit_timer()) or the persist timer
+ * (tcp_probe_timer()).
+ */
 export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
+  if (sk.pending === 'probe0') return tcpProbeTimer(k, sk);
   sk.retransTimer = null;
   sk.pending = 'none';
   traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
@@ -33,10 +35,9 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   if (sk.retransmits === 0 && sk.state !== TCP_SYN_SENT) sk.retransStamp = jiffies(k) - sk.rto;
   if (tcpWriteTimeout(k, sk)) return;
   const linear = sk.state === TCP_SYN_SENT ? k.sysctl['net.ipv4.tcp_syn_linear_timeouts'] : 0;
-  // retransmit the head of the write queue: the SYN or the FIN
+  // retransmit the head of the write queue: the SYN, or the oldest data or FIN
   if (sk.state === TCP_SYN_SENT) tcpSendSyn(k, sk);
-  else if (sk.state === TCP_FIN_WAIT1 || sk.state === TCP_LAST_ACK || sk.state === TCP_CLOSING)
-    tcpTransmitSkb(k, sk, TH_FIN | TH_ACK, u32(sk.sndNxt - 1));
+  else tcpRetransmitSkb(k, sk);
   // mibInc('TCPTimeouts') with a literal key (a named property access on the hot path)
   const mib = k.mib;
   mib['TCPTimeouts'] = (mib['TCPTimeouts'] ?? 0) + 1;
@@ -91,6 +92,30 @@ function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
   sk.skErr = ETIMEDOUT;
   tcpDone(k, sk);
   return true;
+}
+
+/**
+ * tcp_probe_timer(): the persist timer. Nothing waiting or something in flight: nothing to do.
+ * Else a zero-window probe (tcp_send_probe0()), unless icsk_probes_out reached tcp_retries2
+ * (15; an orphan tcp_orphan_retries): then tcp_write_err().
+ */
+export function tcpProbeTimer(k: Kernel, sk: TcpSock): void {
+  sk.retransTimer = null;
+  sk.pending = 'none';
+  traceTimer(k, sk.id, 'probe', 'fired', undefined, undefined, sk.probesOut);
+  if (sk.freed || sk.state === TCP_CLOSE) return;
+  if (sk.sndNxt !== sk.sndUna || sk.sendHead >= sk.writeQueue.length) {
+    sk.probesOut = 0;
+    sk.backoff = 0;
+    return;
+  }
+  const maxProbes = sk.dead ? 8 : 15;
+  if (sk.probesOut >= maxProbes) {
+    sk.skErr = ETIMEDOUT;
+    tcpDone(k, sk);
+    return;
+  }
+  tcpSendProbe0(k, sk);
 }
 
 /** tcp_delack_timer(): send the ACK still pending. */

@@ -1,0 +1,248 @@
+/**
+ * The data path over lo, one test per kernel behaviour (Linux 6.18, and 4.4 where it
+ * differs): tcp_sendmsg()'s write queue and sk_sndbuf, segments of tcp_xmit_size_goal() cut
+ * by the window (tcp_write_xmit()), tcp_select_window() closing the window of a reader that
+ * stopped, the persist timer's zero-window probes, tcp_cleanup_rbuf()'s window update, Nagle,
+ * the RTO from tcp_rtt_estimator(), retransmission and tcp_write_timeout(), and close() with
+ * data either side. Figures a reader can check with ss -tn, ss -tmi and tcpdump -i lo.
+ */
+import { describe, expect, it } from 'vitest';
+import { host, listener, client, sec, ms, LO } from '../helpers/host.ts';
+import { ETIMEDOUT } from '../../src/model/errno.ts';
+import { inetDiagDump } from '../../src/model/inet_diag.ts';
+import { TCP_ESTABLISHED, TH_FIN, TH_PSH, TH_RST, DIAG_TIMER_PERSIST, DIAG_TIMER_ON, type Segment } from '../../src/model/types.ts';
+import type { TcpSock } from '../../src/model/sock.ts';
+import { u32 } from '../../src/model/seq.ts';
+
+type Profile = 'linux-4.4' | 'linux-6.x';
+const PROFILES: Profile[] = ['linux-4.4', 'linux-6.x'];
+
+/** ASCII bytes (a read returns text, as netcat sees it), varied enough to show a byte out of place. */
+const pattern = (n: number, salt = 0) => Uint8Array.from({ length: n }, (_, i) => 32 + ((i * 7 + salt + (i >> 8)) % 95));
+
+/**
+ * A listener on 5000 whose accepted socket runs `server(fd)`, and a client that connects and
+ * runs `cli(fd)`. Returns the host and a finder for the two sockets.
+ */
+function pair(profile: Profile, server: (fd: number, log: (k: string, v: unknown) => void) => Generator<any, any, any>, cli: (fd: number, log: (k: string, v: unknown) => void) => Generator<any, any, any>, sysctl: Record<string, any> = {}) {
+  const h = host({ profile, sysctl });
+  h.start('srv', function* (log) {
+    const l: number = yield* listener(5000, 5);
+    const fd: number = yield { op: 'accept', fd: l };
+    yield* server(fd, log);
+    yield { op: 'pause' };
+    return 0;
+  });
+  h.run(ms(1));
+  h.start('cli', function* (log) {
+    const [fd] = yield* client(5000);
+    yield* cli(fd, log);
+    yield { op: 'pause' };
+    return 0;
+  });
+  const socks = () => [...h.k.socks.values()].filter((s): s is TcpSock => s.kind === 'full' && s.state !== 10);
+  const srvSock = () => socks().find((s) => s.sport === 5000)!;
+  const cliSock = () => socks().find((s) => s.dport === 5000)!;
+  const row = (port: number) => inetDiagDump(h.k).find((r) => r.sport === port && r.state !== 10)!;
+  const dataSegs = (fromPort: number) => h.segs().filter((s) => s.sport === fromPort && s.payload.length > 0);
+  return { h, srvSock, cliSock, row, dataSegs };
+}
+
+function* readAll(fd: number, n: number, out: Uint8Array[]): Generator<any, void, any> {
+  let got = 0;
+  while (got < n) {
+    const r: string = yield { op: 'read', fd };
+    if (typeof r !== 'string' || r.length === 0) return;
+    const b = Uint8Array.from(r, (c) => c.charCodeAt(0));
+    out.push(b);
+    got += b.length;
+  }
+}
+
+describe('tcp_sendmsg() and the write queue', () => {
+  it.each(PROFILES)('tcp_sndbuf_expand(): sk_sndbuf is 2 x 10 x 131328 on lo once established (%s; 6.18 with bbr: 3 x)', (profile) => {
+    const p = pair(profile, function* () {}, function* () {});
+    p.h.run(ms(50));
+    expect(p.cliSock().sndbuf).toBe(2626560);
+    expect(p.srvSock().sndbuf).toBe(2626560);
+  });
+
+  it('tcp_sync_mss()/tcp_xmit_size_goal(): a 200000-byte write leaves in GSO segments of two MSS (32741 = half the peer window, tcp_bound_to_half_wnd) as the window allows (6.x)', () => {
+    const got: Uint8Array[] = [];
+    const data = pattern(200000);
+    const p = pair('linux-6.x', function* (fd) { yield* readAll(fd, 200000, got); }, function* (fd, log) { log('w', yield { op: 'write', fd, data }); });
+    p.h.run(sec(1));
+    expect(p.h.results.get('w')).toBe(200000);
+    const segs = p.dataSegs(p.cliSock().sport);
+    expect(p.cliSock().mss).toBe(32741);
+    expect(Math.max(...segs.map((s) => s.payload.length))).toBe(65482);
+    // in order, nothing lost or repeated, and the reader got every byte
+    let seq = segs[0].seq;
+    for (const s of segs) {
+      expect(s.seq).toBe(seq);
+      seq = u32(seq + s.payload.length);
+    }
+    const all = Buffer.concat(got);
+    expect(all.length).toBe(200000);
+    expect(Buffer.compare(all, Buffer.from(data))).toBe(0);
+    // the last segment of the write carries PSH (tcp_push() → tcp_mark_push())
+    expect(segs[segs.length - 1].flags & TH_PSH).toBeTruthy();
+  });
+
+  it('Nagle (tcp_nagle_test(), Minshall): a second small write waits while the first is unacked; TCP_NODELAY sends it at once', () => {
+    for (const nodelay of [false, true]) {
+      const p = pair('linux-6.x', function* () {}, function* (fd) {
+        if (nodelay) yield { op: 'setsockopt', fd, opt: 'TCP_NODELAY', val: 1 };
+        yield { op: 'nanosleep', ns: ms(5) };
+        yield { op: 'write', fd, data: 'a' };
+        yield { op: 'write', fd, data: 'b' };
+      });
+      p.h.run(ms(4));
+      // the receiver acks in delayed mode (pingpong, as after it has sent data itself): 40 ms
+      p.srvSock().pingpong = true;
+      p.h.run(ms(100));
+      const t = p.h.xmits().filter((x) => x.seg.payload.length && x.seg.dport === 5000);
+      expect(t.map((x) => x.seg.payload.length)).toEqual([1, 1]);
+      const gap = (t[1].t - t[0].t) / 1e6;
+      if (nodelay) expect(gap).toBeLessThan(1);
+      else expect(gap).toBeGreaterThan(39); // released by the delayed ACK (ato 40 ms)
+    }
+  });
+});
+
+describe('a reader that stops: tcp_select_window(), the persist timer', () => {
+  it.each(PROFILES)('Recv-Q grows until the window is zero, Send-Q holds the rest, write() blocks; zero-window probes back off (%s)', (profile) => {
+    const data = pattern(4 << 20);
+    const p = pair(profile, function* () {}, function* (fd, log) { log('w', yield { op: 'write', fd, data }); });
+    p.h.run(sec(10));
+    const srv = p.row(5000);
+    const cli = p.row(p.cliSock().sport);
+    // tcp_diag_get_info(): Recv-Q = rcv_nxt - copied_seq, Send-Q = write_seq - snd_una
+    expect(srv.rqueue).toBeGreaterThan(60000);
+    expect(srv.rqueue + cli.wqueue).toBeGreaterThan(2_500_000);
+    expect(cli.wqueue).toBeLessThanOrEqual(p.cliSock().sndbuf + 65536);
+    expect(p.h.results.has('w')).toBe(false); // still blocked in sk_stream_wait_memory()
+    // the receiver's last word is a zero window (TCPToZeroWindowAdv counts the move)
+    const fromSrv = p.h.segs().filter((s) => s.sport === 5000);
+    expect(fromSrv[fromSrv.length - 1].window).toBe(0);
+    expect(p.h.k.mib['TCPToZeroWindowAdv']).toBe(1);
+    // ss -o: timer:(persist,...), with icsk_probes_out as the count
+    expect(cli.timer).toBe(DIAG_TIMER_PERSIST);
+    // tcp_xmit_probe_skb(): bare ACKs at snd_una - 1, each interval about twice the last
+    const probes = p.h.xmits().filter((x) => x.seg.dport === 5000 && x.seg.payload.length === 0 && x.seg.seq === u32(p.cliSock().sndUna - 1));
+    expect(probes.length).toBeGreaterThanOrEqual(4);
+    const gaps = probes.slice(1).map((x, i) => x.t - probes[i].t);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i] / gaps[i - 1]).toBeGreaterThan(1.7);
+    expect(cli.retrans).toBe(probes.length);
+  });
+
+  it('the probes are answered, but not more often than tcp_invalid_ratelimit (500 ms): a probe 432 ms after the last answered one gets no ACK (TCPACKSkippedSeq, 6.x)', () => {
+    const p = pair('linux-6.x', function* () {}, function* (fd) { yield { op: 'write', fd, data: pattern(4 << 20) }; });
+    p.h.run(sec(3));
+    expect(p.h.k.mib['TCPACKSkippedSeq']).toBe(1);
+  });
+
+  it.each(PROFILES)('a stopped reader that reads again: tcp_cleanup_rbuf() reopens the window, the writer finishes and every byte arrives in order (%s)', (profile) => {
+    const n = 3 << 20;
+    const data = pattern(n, 3);
+    const got: Uint8Array[] = [];
+    const p = pair(profile, function* (fd) {
+      yield { op: 'nanosleep', ns: sec(2) };
+      yield* readAll(fd, n, got);
+    }, function* (fd, log) { log('w', yield { op: 'write', fd, data }); });
+    p.h.run(sec(1));
+    expect(p.row(5000).rqueue).toBeGreaterThan(0);
+    p.h.run(sec(30));
+    expect(p.h.results.get('w')).toBe(n);
+    expect(Buffer.compare(Buffer.concat(got), Buffer.from(data))).toBe(0);
+    expect(p.row(5000).rqueue).toBe(0);
+    expect(p.row(p.cliSock().sport).wqueue).toBe(0);
+    expect(p.h.k.mib['TCPFromZeroWindowAdv']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('read(count) takes part of the queue; SIOCINQ and SIOCOUTQ report what is left (tcp_ioctl())', () => {
+    const p = pair('linux-6.x', function* (fd, log) {
+      yield { op: 'nanosleep', ns: ms(20) };
+      log('inq0', yield { op: 'ioctl', fd, req: 'SIOCINQ' });
+      log('r', yield { op: 'read', fd, count: 4 });
+      log('inq1', yield { op: 'ioctl', fd, req: 'SIOCINQ' });
+    }, function* (fd, log) {
+      yield { op: 'write', fd, data: 'hello world' };
+      log('outq', yield { op: 'ioctl', fd, req: 'SIOCOUTQ' });
+    });
+    p.h.run(ms(50));
+    expect(p.h.results.get('inq0')).toBe(11);
+    expect(p.h.results.get('r')).toBe('hell');
+    expect(p.h.results.get('inq1')).toBe(7);
+    expect(p.row(5000).rqueue).toBe(7);
+  });
+});
+
+describe('RTT, RTO and retransmission', () => {
+  it('tcp_rtt_estimator()/tcp_set_rto(): on lo the RTO is TCP_RTO_MIN plus the tiny RTT, rounded up: 51 jiffies, ss rto:204 (HZ=250, 6.18)', () => {
+    const p = pair('linux-6.x', function* (fd) { yield { op: 'read', fd }; }, function* (fd) { yield { op: 'write', fd, data: 'x' }; });
+    p.h.run(ms(50));
+    expect(p.cliSock().rto).toBe(51);
+  });
+
+  it('tcp_retransmit_timer(): data to a peer that vanished is sent again with the RTO doubling (capped at TCP_RTO_MAX, 120 s) until retransmits_timed_out() with tcp_retries2 = 15, 924.6 s: the 16th expiry, 929-945 s, gives ETIMEDOUT (6.x)', () => {
+    const p = pair('linux-6.x', function* () {}, function* (fd, log) {
+      yield { op: 'nanosleep', ns: ms(10) };
+      yield { op: 'write', fd, data: 'lost' };
+      log('r', yield { op: 'read', fd });
+      log('t', p.h.k.now);
+    });
+    p.h.run(ms(5));
+    const cport = p.cliSock().sport;
+    p.h.k.remotePeers.add(LO); // from now on nothing sent to 127.0.0.1 arrives
+    p.h.run(sec(1000));
+    const sent = p.h.xmits().filter((x) => x.seg.sport === cport && x.seg.payload.length === 4);
+    expect(sent.length).toBe(16); // the first transmission and 15 retransmissions
+    const gaps = sent.slice(1).map((x, i) => (x.t - sent[i].t) / 1e9);
+    expect(gaps[0]).toBeGreaterThanOrEqual(0.204);
+    expect(gaps[0]).toBeLessThan(0.22);
+    // doubling, give or take the 4.8+ timer wheel's granularity at that level (calc_index())
+    for (let i = 1; i < 9; i++) expect(gaps[i] / gaps[i - 1]).toBeGreaterThan(1.85);
+    expect(gaps[gaps.length - 1]).toBeGreaterThanOrEqual(120);
+    expect(gaps[gaps.length - 1]).toBeLessThan(122); // TCP_RTO_MAX, and the wheel's granule
+    expect(p.h.results.get('r')).toBe(-ETIMEDOUT);
+    const gaveUp = ((p.h.results.get('t') as number) - sent[0].t) / 1e9;
+    expect(gaveUp).toBeGreaterThan(924.6);
+    expect(gaveUp).toBeLessThan(945); // each 120 s expiry lands up to a granule late (4.8+ wheel)
+    expect(p.h.k.mib['TCPTimeouts']).toBe(15); // one per expiry that retransmitted
+  });
+});
+
+describe('close and shutdown with data', () => {
+  it.each(PROFILES)('tcp_close() with unread data sends a RST, not a FIN, and counts TCPAbortOnClose (%s)', (profile) => {
+    const p = pair(profile, function* (fd) {
+      yield { op: 'nanosleep', ns: ms(20) };
+      yield { op: 'close', fd };
+    }, function* (fd) { yield { op: 'write', fd, data: 'unread' }; });
+    p.h.run(ms(50));
+    const fromSrv = p.h.segs().filter((s) => s.sport === 5000);
+    const last = fromSrv[fromSrv.length - 1];
+    expect(last.flags & TH_RST).toBeTruthy();
+    expect(fromSrv.some((s) => s.flags & TH_FIN)).toBe(false);
+    expect(p.h.k.mib['TCPAbortOnClose']).toBe(1);
+  });
+
+  it('tcp_send_fin(): a FIN queued behind data that the window holds back leaves with the last data segment', () => {
+    const n = 1 << 20;
+    const got: Uint8Array[] = [];
+    const p = pair('linux-6.x', function* (fd) {
+      yield { op: 'nanosleep', ns: sec(1) };
+      yield* readAll(fd, n, got);
+    }, function* (fd) {
+      yield { op: 'write', fd, data: pattern(n) };
+      yield { op: 'shutdown', fd, how: 1 };
+    });
+    p.h.run(sec(20));
+    const fromCli = p.h.segs().filter((s: Segment) => s.dport === 5000);
+    const fins = fromCli.filter((s) => s.flags & TH_FIN);
+    expect(fins.length).toBe(1);
+    expect(fins[0].payload.length).toBeGreaterThan(0);
+    expect(Buffer.concat(got).length).toBe(n);
+    expect(p.srvSock().state).not.toBe(TCP_ESTABLISHED); // CLOSE-WAIT once the FIN is read
+  });
+});
