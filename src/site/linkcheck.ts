@@ -75,6 +75,9 @@ export function htmlIds(html: string): Set<string> {
   return ids;
 }
 
+/** A `#t=<seconds>` fragment: a moment of the page's simulator. */
+const MOMENT = /^t=\d+(\.\d+)?$/;
+
 export function checkLinks(root: string, opts: { mode: Mode; base?: string }): LinkCheckResult {
   const base = (opts.base ?? '/').replace(/\/?$/, '/');
   const files = walk(root);
@@ -84,6 +87,11 @@ export function checkLinks(root: string, opts: { mode: Mode; base?: string }): L
     let s = idCache.get(p);
     if (!s) idCache.set(p, (s = htmlIds(readFileSync(join(root, p), 'utf8'))));
     return s;
+  };
+  const simCache = new Map<string, boolean>();
+  const hasSimulator = (p: string) => {
+    if (!simCache.has(p)) simCache.set(p, readFileSync(join(root, p), 'utf8').includes('<tcp-lab-sim'));
+    return simCache.get(p)!;
   };
   let links = 0;
   for (const file of files) {
@@ -102,6 +110,11 @@ export function checkLinks(root: string, opts: { mode: Mode; base?: string }): L
       if (r === 'external') continue;
       if (!r.path) {
         broken.push({ file, url, reason: r.fragment });
+        continue;
+      }
+      // #t=<seconds> names a moment of the page's live simulator (src/site/moments.ts), not an element
+      if (MOMENT.test(r.fragment) && r.path.endsWith('.html')) {
+        if (!hasSimulator(r.path)) broken.push({ file, url, reason: `a moment link to ${r.path}, which has no <tcp-lab-sim>` });
         continue;
       }
       if (r.fragment && r.path.endsWith('.html') && !ids(r.path).has(decodeURIComponent(r.fragment))) {

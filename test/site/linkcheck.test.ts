@@ -30,6 +30,14 @@ describe('checkLinks', () => {
       's.css /nothere.png',
     ]);
   });
+  test('a #t= moment link is good on a page with the live simulator, broken on one without', () => {
+    const root = site('moments', {
+      'en/collision/index.html': '<a href="#t=238.851441">replay</a><tcp-lab-sim></tcp-lab-sim>',
+      'en/other/index.html': '<a href="#t=12.5">replay</a><a href="../collision/#t=12.5">there</a>',
+    });
+    const r = checkLinks(root, { mode: 'http' });
+    expect(r.broken.map((b) => `${b.file} ${b.url}`)).toEqual(['en/other/index.html #t=12.5']);
+  });
   test('file mode: directory links and root-relative URLs are broken offline', () => {
     const root = site('file', {
       'index.html': '<a href="en/index.html">ok</a><a href="en/">dir</a><a href="/en/index.html">abs</a>',
