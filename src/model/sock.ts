@@ -37,6 +37,8 @@ export interface WSkb {
   end: number; // seq + data.length + (fin ? 1 : 0), int32
   data: Uint8Array;
   fin: boolean;
+  /** TCPHDR_PSH, set by tcp_mark_push() (the last skb of a write, or forced_push()). */
+  psh: boolean;
   /** tcp_skb_pcount() > 0 and its first transmission's jiffies (for an RTT sample), 0 if retransmitted. */
   sentAt: number;
   retransmitted: boolean;
@@ -234,6 +236,8 @@ export interface TcpSock extends SockCommon, SimEvent {
   /** tp->nonagle (TCP_NAGLE_*) and snd_sml, the end of the last small segment sent (Minshall). */
   nonagle: number;
   sndSml: number;
+  /** tp->pushed_seq: write_seq when tcp_mark_push() last marked an skb. */
+  pushedSeq: number;
   /** tp->rcv_ssthresh, tp->window_clamp, icsk_ack.rcv_mss. */
   rcvSsthresh: number;
   /** rx_opt.mss_clamp: the peer's MSS option (tcp_sync_mss() clamps to it). */
@@ -368,6 +372,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     sndbuf: 0,
     nonagle: 0,
     sndSml: 0,
+    pushedSeq: 0,
     rcvSsthresh: 0,
     mssClamp: 536,
     windowClamp: 0,

@@ -240,7 +240,7 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
     let room = tail && !tail.fin ? sizeGoal - tail.data.length : 0;
     if (room <= 0) {
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
-      const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, sentAt: 0, retransmitted: false };
+      const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, psh: false, sentAt: 0, retransmitted: false };
       sk.writeQueue = append(q, skb);
       continue;
     }
@@ -258,8 +258,21 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
     sk.writeSeq = (sk.writeSeq + n) | 0;
     sk.wmemQueued += n;
     copied += n;
+    // a full skb gets PSH when half the largest window went by since the last one (forced_push())
+    if (t.data.length >= sizeGoal && tcpForcedPush(sk)) tcpMarkPush(sk, t);
   }
   return copied;
+}
+
+/** forced_push(): write_seq is more than half the largest window past pushed_seq. */
+function tcpForcedPush(sk: TcpSock): boolean {
+  return after(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) | 0);
+}
+
+/** tcp_mark_push(): PSH on the skb, pushed_seq = write_seq. */
+export function tcpMarkPush(sk: TcpSock, skb: WSkb): void {
+  skb.psh = true;
+  sk.pushedSeq = sk.writeSeq;
 }
 
 /** tcp_wnd_end(): the right edge of the peer's window. */
@@ -296,24 +309,25 @@ export function tcpNagleTest(sk: TcpSock, skb: WSkb, curMss: number, nonagle: nu
  */
 function tcpFragment(sk: TcpSock, i: number, len: number): void {
   const skb = sk.writeQueue[i];
-  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, sentAt: 0, retransmitted: false };
+  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: 0, retransmitted: false };
   skb.data = skb.data.subarray(0, len);
   skb.end = (skb.seq + len) | 0;
   skb.fin = false;
+  skb.psh = false;
   sk.writeQueue.splice(i + 1, 0, second);
 }
 
 /**
  * Put the skb at the send head on the wire (tcp_transmit_skb() of tcp_write_xmit()) and
  * account for it (tcp_event_new_data_sent(): snd_nxt, the RTO armed when nothing was out;
- * tcp_minshall_update()). PSH on an skb the push marked (the last of a write, tcp_mark_push()).
+ * tcp_minshall_update()). PSH on an skb tcp_mark_push() marked.
  */
 function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
   const skb = sk.writeQueue[sk.sendHead];
   const priorOut = sk.sndNxt !== sk.sndUna;
   let flags = TH_ACK;
   if (skb.fin) flags |= TH_FIN;
-  if (skb.data.length && (sk.sendHead === sk.writeQueue.length - 1 || skb.fin)) flags |= TH_PSH;
+  if (skb.psh) flags |= TH_PSH;
   sk.sendHead++;
   skb.sentAt = k.now || 1;
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
@@ -399,7 +413,7 @@ export function tcpRetransmitSkb(k: Kernel, sk: TcpSock): void {
   }
   let flags = TH_ACK;
   if (skb.fin) flags |= TH_FIN;
-  if (skb.data.length) flags |= TH_PSH;
+  if (skb.psh) flags |= TH_PSH;
   skb.retransmitted = true;
   mibInc(k, 'RetransSegs');
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
@@ -416,7 +430,10 @@ export function tcpSendProbe0(k: Kernel, sk: TcpSock): void {
   if (sk.sendHead < q.length && before(q[sk.sendHead].seq, tcpWndEnd(sk))) {
     const skb = q[sk.sendHead];
     const segSize = Math.min((tcpWndEnd(sk) - skb.seq) | 0, sk.mss);
-    if (segSize < skb.data.length) tcpFragment(sk, sk.sendHead, segSize);
+    if (segSize < skb.data.length) {
+      tcpFragment(sk, sk.sendHead, segSize);
+      skb.psh = true; // "TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH"
+    }
     tcpSendHead(k, sk, sk.mss);
   } else {
     tcpTransmitSkb(k, sk, TH_ACK, u32(sk.sndUna - 1));
@@ -546,7 +563,7 @@ export function tcpSendFin(k: Kernel, sk: TcpSock): void {
     tail.fin = true;
     tail.end = (tail.end + 1) | 0;
   } else {
-    sk.writeQueue = append(q, { seq: sk.writeSeq, end: (sk.writeSeq + 1) | 0, data: EMPTY, fin: true, sentAt: 0, retransmitted: false });
+    sk.writeQueue = append(q, { seq: sk.writeSeq, end: (sk.writeSeq + 1) | 0, data: EMPTY, fin: true, psh: false, sentAt: 0, retransmitted: false });
   }
   sk.writeSeq = (sk.writeSeq + 1) | 0;
   tcpPushPendingFrames(k, sk, TCP_NAGLE_OFF);

@@ -13,6 +13,8 @@ import { inetDiagDump } from '../../src/model/inet_diag.ts';
 import { TCP_ESTABLISHED, TH_FIN, TH_PSH, TH_RST, DIAG_TIMER_PERSIST, DIAG_TIMER_ON, type Segment } from '../../src/model/types.ts';
 import type { TcpSock } from '../../src/model/sock.ts';
 import { u32 } from '../../src/model/seq.ts';
+import { renderSs } from '../../src/render/ss.ts';
+import { newTcpdumpState, tcpdumpLine } from '../../src/render/tcpdump.ts';
 
 type Profile = 'linux-4.4' | 'linux-6.x';
 const PROFILES: Profile[] = ['linux-4.4', 'linux-6.x'];
@@ -244,5 +246,38 @@ describe('close and shutdown with data', () => {
     expect(fins[0].payload.length).toBeGreaterThan(0);
     expect(Buffer.concat(got).length).toBe(n);
     expect(p.srvSock().state).not.toBe(TCP_ESTABLISHED); // CLOSE-WAIT once the FIN is read
+  });
+});
+
+describe('what ss and tcpdump show of the data path', () => {
+  it('ss -tn (iproute2 6.x): Recv-Q/Send-Q of the two ESTAB sockets of a stopped reader, the Send-Q column widened for its 7 digits as on 6.18', () => {
+    const p = pair('linux-6.x', function* () {}, function* (fd) { yield { op: 'write', fd, data: pattern(4 << 20) }; });
+    p.h.run(sec(2));
+    const text = renderSs(p.h.procs.socketTable(), { numeric: true, processes: false, timers: false, states: 'connected' }, { iproute2: '6.11', columns: null });
+    const lines = text.split('\n');
+    // real 6.18 (bbr, measured here): "Recv-Q Send-Q  Local Address:Port..." / "0      4161536     127.0.0.1:55916 ..."
+    expect(lines[0]).toMatch(/^State Recv-Q Send-Q  Local Address:Port/);
+    const cport = p.cliSock().sport;
+    const srv = p.row(5000);
+    const cli = p.row(cport);
+    expect(lines[1]).toBe(`ESTAB ${String(srv.rqueue).padEnd(6)} 0           127.0.0.1:5000     127.0.0.1:${cport}        `);
+    expect(lines[2]).toBe(`ESTAB 0      ${cli.wqueue}     127.0.0.1:${cport}    127.0.0.1:5000         `);
+    expect(String(cli.wqueue).length).toBe(7);
+  });
+
+  it('tcpdump -nn: data segments show seq a:b and length N; the receiver closes the window with win 0; a zero-window probe is a bare ACK one byte behind', () => {
+    const p = pair('linux-6.x', function* () {}, function* (fd) { yield { op: 'write', fd, data: pattern(4 << 20) }; });
+    p.h.run(sec(1));
+    const state = newTcpdumpState();
+    const lines = p.h.xmits().map((x) => tcpdumpLine({ realtimeNs: x.t, seg: x.seg }, state, { version: '4.99' as never }));
+    const data = lines.filter((l) => /length [1-9]/.test(l));
+    // the first skb is full and half the peer's largest window past pushed_seq: forced_push() marks it PSH
+    expect(data[0]).toMatch(/> 127\.0\.0\.1\.5000: Flags \[P\.\], seq 1:65483, ack 1, win 64, options \[nop,nop,TS val \d+ ecr \d+\], length 65482$/);
+    // the second is cut at the window's edge (tcp_mss_split_point()); its PSH goes with the rest (tcp_fragment())
+    expect(data[1]).toMatch(/Flags \[\.\], seq 65483:99275, ack 1, win 64, .*length 33792$/);
+    expect(lines.some((l) => /127\.0\.0\.1\.5000 > .*Flags \[\.\], ack 99275, win 0, .*length 0$/.test(l))).toBe(true);
+    // the probe: relative seq 99274 is one below snd_una, printed as an ACK with no seq field
+    const probe = p.h.xmits().find((x) => x.seg.dport === 5000 && x.seg.seq === u32(p.cliSock().sndUna - 1))!;
+    expect(probe.seg.payload.length).toBe(0);
   });
 });
