@@ -171,7 +171,32 @@ export interface RunOptions {
   limits?: Partial<RunLimits>;
 }
 
+/**
+ * Run an experiment and render its blocks (terminal windows, tcpdump text, Wireshark details):
+ * what the transcript pipeline, the build and the tests use.
+ */
 export function runExperiment(exp: Experiment, profileName: ProfileName = exp.profile, opts: RunOptions = {}): RunResult {
+  const res = simulate(exp, profileName, opts);
+  for (const b of exp.blocks) res.blocks.set(b.name, locate(b.loc, () => renderBlock(res, b)));
+  return res;
+}
+
+/** f(), with an exception that is not a RunError reported as a model bug at loc. */
+function locate<T>(loc: Loc, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RunError) throw e;
+    throw new RunInternalError(loc, e);
+  }
+}
+
+/**
+ * Run an experiment on the model without rendering its blocks (`blocks` stays empty): the live
+ * timeline's run (src/widgets/sim-run.ts, in the widgets' worker), whose bundle so keeps neither
+ * the tcpdump nor the Wireshark renderer.
+ */
+export function simulate(exp: Experiment, profileName: ProfileName = exp.profile, opts: RunOptions = {}): RunResult {
   const limits: RunLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   // start the clock at a chance offset within a jiffy (inputs.bootNs): experiments start at t0
   const t0: Ns = exp.inputs.bootNs ?? 10_000_000_000;
@@ -180,14 +205,7 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
   checkInputs(exp, t0, endNs, limits);
   // the step applied last: where an error of the run is reported
   let current: Loc = { file: exp.file, line: 1, col: 1 };
-  const guard = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof RunError) throw e;
-      throw new RunInternalError(current, e);
-    }
-  };
+  const guard = <T>(f: () => T): T => locate(current, f);
   const { k, procs } = guard(() => {
     try {
       return createHost({
@@ -268,12 +286,7 @@ export function runExperiment(exp: Experiment, profileName: ProfileName = exp.pr
   for (const e of k.sim.trace) {
     if (e.type === 'output' && e.tty && screens.has(e.tty)) screens.get(e.tty)!.push({ t: e.t - t0, text: e.text });
   }
-  const res: RunResult = { exp, profile: profileName, k, procs, trace: k.sim.trace, screens, blocks: new Map(), endNs: endNs - t0, tables, t0, moments };
-  for (const b of exp.blocks) {
-    current = b.loc;
-    res.blocks.set(b.name, guard(() => renderBlock(res, b)));
-  }
-  return res;
+  return { exp, profile: profileName, k, procs, trace: k.sim.trace, screens, blocks: new Map(), endNs: endNs - t0, tables, t0, moments };
 }
 
 /**

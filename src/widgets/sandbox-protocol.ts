@@ -4,6 +4,7 @@
  * the page's bundle gets this module, not the simulator (which lives in the worker's script).
  */
 import type { ProfileName } from '../model/types.ts';
+import type { SimRunAnswer, SimRunMessage } from './sim-protocol.ts';
 
 /** Control keys a terminal sends to its foreground job (^L is the element's own: it clears the screen). */
 export type Key = '^C' | '^Z' | '^D' | '^\\';
@@ -104,10 +105,10 @@ export interface Update {
   say?: string;
 }
 
-/** Messages from the element to the worker. */
-export type ToWorker = { type: 'boot'; profile: ProfileName; lang: string; goals: string } | { type: 'input'; input: Input } | { type: 'stop' };
-/** Messages from the worker to the element. */
-export type FromWorker = { type: 'update'; update: Update };
+/** Messages from the element to the worker (and the timeline's runs, sim-protocol.ts). */
+export type ToWorker = { type: 'boot'; profile: ProfileName; lang: string; goals: string } | { type: 'input'; input: Input } | { type: 'stop' } | SimRunMessage;
+/** Messages from the worker to the element (and the timeline's runs). */
+export type FromWorker = { type: 'update'; update: Update } | SimRunAnswer;
 
 /** Length at which the unknown-command note cuts a name. */
 export const NOTE_NAME_CHARS = 40;

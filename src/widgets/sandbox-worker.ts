@@ -6,12 +6,16 @@
  * of its own under _astro/, fetched when a terminal starts); the offline export embeds the same
  * script and starts it from a Blob URL (src/site/offline.ts).
  *
+ * The timeline (<tcp-lab-sim>) runs its experiment here too ('run' messages, sim-run.ts), in a
+ * worker of its own started from the same script, so the page's bundle has no model.
+ *
  * The same script also runs on the page's thread where no worker can be started (loaded by a
  * <script> element): there it runs nothing by itself but defines TCP_LAB_SANDBOX_CONNECT, which
  * the element calls with its message handler and which returns the function to post to the host.
  */
 import { SandboxDriver, SandboxEngine } from './sandbox-engine.ts';
 import type { FromWorker, ToWorker } from './sandbox-protocol.ts';
+import { simRun } from './sim-run.ts';
 
 type Post = (m: FromWorker) => void;
 
@@ -19,7 +23,16 @@ type Post = (m: FromWorker) => void;
 function connect(post: Post, yieldNow: (fn: () => void) => void): (m: ToWorker) => void {
   let driver: SandboxDriver | null = null;
   return (m) => {
-    if (m.type === 'boot') {
+    if (m.type === 'run') {
+      // the timeline's run (<tcp-lab-sim>): answered whole, with the same id
+      let answer: FromWorker;
+      try {
+        answer = { type: 'run', id: m.id, run: simRun(m.req) };
+      } catch (e) {
+        answer = { type: 'run', id: m.id, error: e instanceof Error ? e.message : String(e) };
+      }
+      post(answer);
+    } else if (m.type === 'boot') {
       const clock = () => performance.now();
       driver = new SandboxDriver(new SandboxEngine({ profile: m.profile, lang: m.lang, goals: m.goals }, clock), (update) => post({ type: 'update', update }), clock, yieldNow);
     } else if (m.type === 'stop') {

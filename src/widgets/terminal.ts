@@ -16,9 +16,9 @@
  * starts another on the same host.
  */
 import type { ProfileName } from '../model/types.ts';
-import workerUrl from './sandbox-worker.ts?worker&url';
-import { keepTail, MAX_TERMINALS, SPEEDS, type FromWorker, type Goal, type Input, type Key, type ToWorker, type TtyState, type Update } from './sandbox-protocol.ts';
+import { keepTail, type FromWorker, MAX_TERMINALS, SPEEDS, type Goal, type Input, type Key, type ToWorker, type TtyState, type Update } from './sandbox-protocol.ts';
 import { strings, type Strings } from './strings.ts';
+import { pageRunner, workerRunner, type Runner } from './worker-runner.ts';
 
 /** Lines a screen keeps (it is trimmed back to this when it holds twice as many). */
 export const SCROLLBACK_LINES = 2000;
@@ -28,72 +28,6 @@ const SCROLLBACK_CHARS = 512 * 1024;
 const HANG_MS = 3000;
 /** Lines per block of a screen. */
 const BLOCK_LINES = 50;
-
-type G = typeof globalThis & { TCP_LAB_SANDBOX_WORKER?: unknown; TCP_LAB_SANDBOX_CONNECT?: (post: (m: FromWorker) => void) => (m: ToWorker) => void };
-
-interface Runner {
-  send(m: ToWorker): void;
-  stop(): void;
-  readonly inWorker: boolean;
-}
-
-/** The worker: offline, from the script the export embeds (file:// cannot start a worker from a file). */
-function workerRunner(onMsg: (m: FromWorker) => void, onError: (message: string) => void): Runner | null {
-  if (typeof Worker === 'undefined') return null;
-  let w: Worker;
-  try {
-    const embedded = (globalThis as G).TCP_LAB_SANDBOX_WORKER;
-    if (typeof embedded === 'string') {
-      const url = URL.createObjectURL(new Blob(['URL.revokeObjectURL(self.location.href);\n', embedded], { type: 'text/javascript' }));
-      w = new Worker(url, { name: 'tcp-lab-sandbox' });
-    } else if (location.protocol === 'file:') return null;
-    else w = new Worker(workerUrl, { name: 'tcp-lab-sandbox' });
-  } catch {
-    return null;
-  }
-  w.onmessage = (e: MessageEvent<FromWorker>) => onMsg(e.data);
-  w.onerror = (e) => {
-    e.preventDefault();
-    onError(e.message || 'worker error');
-  };
-  return { send: (m) => w.postMessage(m), stop: () => w.terminate(), inWorker: true };
-}
-
-let loading: Promise<unknown> | null = null;
-
-/** The worker's script on this thread (a <script> element: it defines TCP_LAB_SANDBOX_CONNECT). */
-function pageRunner(onMsg: (m: FromWorker) => void, onError: (message: string) => void): Runner {
-  const g = globalThis as G;
-  let handle: ((m: ToWorker) => void) | null = null;
-  let stopped = false;
-  const waiting: ToWorker[] = [];
-  loading ??= new Promise((ok, fail) => {
-    const s = document.createElement('script');
-    s.src = workerUrl;
-    s.onload = ok;
-    s.onerror = () => {
-      loading = null;
-      fail(new Error(workerUrl));
-    };
-    document.head.append(s);
-  });
-  loading.then(
-    () => {
-      if (stopped || !g.TCP_LAB_SANDBOX_CONNECT) return stopped || onError('no sandbox script');
-      handle = g.TCP_LAB_SANDBOX_CONNECT((m) => stopped || onMsg(m));
-      for (const m of waiting) handle(m);
-    },
-    (e: Error) => stopped || onError(e.message),
-  );
-  return {
-    send: (m) => (handle ? handle(m) : waiting.push(m)),
-    stop: () => {
-      handle?.({ type: 'stop' });
-      stopped = true;
-    },
-    inWorker: false,
-  };
-}
 
 function countLines(text: string): number {
   let n = 0;
@@ -369,7 +303,7 @@ export class TcpLabTerminal extends HTMLElement {
   private start(): void {
     this.runner?.stop();
     this.sent = this.taken = 0;
-    const onMsg = (m: FromWorker) => this.update(m.update);
+    const onMsg = (m: FromWorker) => m.type === 'update' && this.update(m.update);
     const runner = workerRunner(
       (m) => {
         if (this.runner !== runner) return;
@@ -394,7 +328,7 @@ export class TcpLabTerminal extends HTMLElement {
 
   private pageRunner(): Runner {
     const r: Runner = pageRunner(
-      (m) => this.runner === r && this.update(m.update),
+      (m) => this.runner === r && m.type === 'update' && this.update(m.update),
       () => this.runner === r && this.print(this.s.noWorker),
     );
     return r;
