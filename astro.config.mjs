@@ -100,6 +100,13 @@ export default defineConfig({
           ],
         },
         {
+          label: 'The tools',
+          translations: { 'zh-CN': '工具' },
+          items: [
+            chapter('netcat', 'netcat, option by option', '逐个选项看 netcat'),
+          ],
+        },
+        {
           label: 'Project',
           translations: { 'zh-CN': '项目' },
           items: [
