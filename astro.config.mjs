@@ -104,6 +104,7 @@ export default defineConfig({
           translations: { 'zh-CN': '工具' },
           items: [
             chapter('netcat', 'netcat, option by option', '逐个选项看 netcat'),
+            chapter('bash-jobs', 'Job control in bash', 'bash 的作业控制'),
           ],
         },
         {
