@@ -25,6 +25,8 @@ export interface PageWeight {
   lazyJsGz: number;
   /** Number of live widgets (<tcp-lab-sim>, <tcp-lab-terminal>) on the page; pages without any are "text-only". */
   widgets: number;
+  /** The JavaScript files counted (eager and on demand), relative to the root. */
+  files: string[];
 }
 
 /** Custom elements that upgrade into live widgets (src/widgets/index.ts). */
@@ -63,7 +65,7 @@ function localPath(root: string, from: string, url: string, base: string): strin
 
 export function pageWeight(root: string, page: string, base = '/'): PageWeight {
   const html = readFileSync(join(root, page), 'utf8');
-  const w: PageWeight = { page, html: Buffer.byteLength(html), htmlGz: gz(html), js: 0, jsGz: 0, css: 0, cssGz: 0, scripts: 0, lazyJs: 0, lazyJsGz: 0, widgets: (html.match(WIDGET_RE) ?? []).length };
+  const w: PageWeight = { page, html: Buffer.byteLength(html), htmlGz: gz(html), js: 0, jsGz: 0, css: 0, cssGz: 0, scripts: 0, lazyJs: 0, lazyJsGz: 0, widgets: (html.match(WIDGET_RE) ?? []).length, files: [] };
   let inScript: false | 'module' | 'classic' = false;
   const seen = new Set<string>();
   const rootRel = (abs: string) => relative(root, abs).split(sep).join('/');
@@ -80,6 +82,7 @@ export function pageWeight(root: string, page: string, base = '/'): PageWeight {
   let onDemand = false;
   const addFile = (f: string, isModule: boolean) => {
     seen.add(f);
+    w.files.push(rootRel(f));
     const b = readFileSync(f);
     if (onDemand) {
       w.lazyJs += b.length;
