@@ -97,6 +97,7 @@ export default defineConfig({
             chapter('timewait-syn', 'A SYN meets TIME-WAIT', 'SYN 撞上 TIME-WAIT'),
             chapter('syn-timeout', 'A SYN that is never answered', '永远得不到回应的 SYN'),
             chapter('syn-backoff', 'SYN backoff on both kernels', '两种内核上的 SYN 退避'),
+            chapter('reuseport', 'Two listeners on one port: SO_REUSEPORT', '同一端口上的两个监听者：SO_REUSEPORT'),
           ],
         },
         {
