@@ -98,6 +98,7 @@ export default defineConfig({
             chapter('syn-timeout', 'A SYN that is never answered', '永远得不到回应的 SYN'),
             chapter('syn-backoff', 'SYN backoff on both kernels', '两种内核上的 SYN 退避'),
             chapter('reuseport', 'Two listeners on one port: SO_REUSEPORT', '同一端口上的两个监听者：SO_REUSEPORT'),
+            chapter('syn-retries', 'When connect() gives up: tcp_syn_retries and tcp_synack_retries', 'connect() 何时放弃：tcp_syn_retries 与 tcp_synack_retries'),
           ],
         },
         {
