@@ -30,7 +30,10 @@
  * Before all that, one line times the Linux kernel's 160 packetdrill selftests on the model
  * (scripts/packetdrill-suite.ts: the whole suite as `npm run packetdrill` runs it, cold, then
  * the median of 3 runs; target < 10 s, the real kernel takes 85 s).
+ * Then the bulk-transfer scenarios (scripts/bench-bulk.ts: 1 GB over one connection, 1,000
+ * connections of 1 MB).
  * Usage: node scripts/bench.ts [clients] [passes] | node scripts/bench.ts packetdrill (that line only)
+ * | node scripts/bench.ts bulk [MB] [connections] (the bulk lines only)
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -38,9 +41,15 @@ import { runInNewContext } from 'node:vm';
 import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 import { benchSelftests, haveSelftests } from './packetdrill-suite.ts';
+import { benchBulk } from './bench-bulk.ts';
 
+if (process.argv[2] === 'bulk') {
+  for (const line of benchBulk(Number(process.argv[3] ?? 1024), Number(process.argv[4] ?? 1000))) console.log(line);
+  process.exit(0);
+}
 if (haveSelftests()) console.log(benchSelftests());
 if (process.argv[2] === 'packetdrill') process.exit(0);
+for (const line of benchBulk()) console.log(line);
 
 const CLIENTS = Number(process.argv[2] ?? 10_000);
 const PASSES = Number(process.argv[3] ?? 20);

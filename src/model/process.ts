@@ -59,7 +59,8 @@ export type Sys =
   | { op: 'getpeername'; fd: number }
   | { op: 'poll'; fds: { fd: number; events: number }[]; timeoutMs: number }
   /** `count`: read at most that many bytes (every queued byte without it). */
-  | { op: 'read'; fd: number; count?: number }
+  /** `bytes`: a socket's data as a Uint8Array instead of text (binary data, the bench's bulk transfers). */
+  | { op: 'read'; fd: number; count?: number; bytes?: boolean }
   /** `data` as text (netcat) or bytes. */
   | { op: 'write'; fd: number; data: string | Uint8Array }
   | { op: 'shutdown'; fd: number; how: number }
@@ -85,7 +86,7 @@ export type Sys =
 /** The request of one system call. */
 export type SysOf<O extends Sys['op']> = Extract<Sys, { op: O }>;
 
-export type SysResult = number | { fd: number } | SocketTable | string | null | PollResult | WaitStatus | CaptureTap | PipeFds | TcpInfo;
+export type SysResult = number | { fd: number } | SocketTable | string | Uint8Array | null | PollResult | WaitStatus | CaptureTap | PipeFds | TcpInfo;
 export interface PollResult {
   ready: number;
   revents: number[];

@@ -19,6 +19,7 @@ import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpPushPendingFrames } from './tcp_output.ts';
+import { EMPTY } from './skbuff.ts';
 import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.ts';
 import { tcpV4Connect } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
@@ -205,21 +206,24 @@ export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>)
  * tcp_recvmsg(): queued data first (up to `count` bytes, when given), then the FIN (0 = EOF),
  * then sk_err; with nothing to read, -EAGAIN on a non-blocking file, else wait.
  */
-export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false): void {
+export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false, bytes = false): void {
   if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
-  if (sk.rcvQueue.length) return pt.complete(task, new TextDecoder().decode(tcpRecvmsg(pt.k, sk, count)));
+  if (sk.rcvQueue.length) {
+    const data = tcpRecvmsg(pt.k, sk, count);
+    return pt.complete(task, bytes ? data : new TextDecoder().decode(data));
+  }
   if (sk.finQueued) {
     sk.finQueued = false;
     sk.copiedSeq = (sk.copiedSeq + 1) | 0; // found_fin_ok: ++*seq
-    return pt.complete(task, '');
+    return pt.complete(task, bytes ? EMPTY : '');
   }
-  if (sk.done) return pt.complete(task, '');
+  if (sk.done) return pt.complete(task, bytes ? EMPTY : '');
   if (sk.skErr) {
     const e = sk.skErr;
     sk.skErr = 0;
     return pt.complete(task, -e);
   }
-  if (sk.skShutdown & RCV_SHUTDOWN) return pt.complete(task, '');
+  if (sk.skShutdown & RCV_SHUTDOWN) return pt.complete(task, bytes ? EMPTY : '');
   if (sk.state === TCP_CLOSE) return pt.complete(task, -ENOTCONN);
   if (nonblock) return pt.complete(task, -EAGAIN);
   return pt.blockOn(task, sk.waiters);
