@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { siteWeights, lazyWeights, jsBudgetGz, budgetedJsGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ, type PageWeight } from '../src/site/weight.ts';
+import { siteWeights, lazyWeights, workerWeights, jsBudgetGz, budgetedJsGz, TEXT_PAGE_JS_BUDGET_GZ, WIDGET_PAGE_JS_BUDGET_GZ, type PageWeight } from '../src/site/weight.ts';
 import { startStaticServer } from '../src/site/static-server.ts';
 import { measureScrub, median, percentile, CHROMIUM_ARGS } from './lib/scrub.ts';
 import { runLighthouse, CATEGORIES } from './lib/lighthouse.ts';
@@ -72,6 +72,7 @@ function pageWeightSection(): void {
   }
   say('');
   for (const l of lazyWeights(dist)) say(`- lazy: ${l.file} ${kb(l.gz)} KB gz (${kb(l.bytes)} KB raw), loaded when search opens`);
+  for (const l of workerWeights(dist)) say(`- worker: ${l.file} ${kb(l.gz)} KB gz (${kb(l.bytes)} KB raw), the simulator, started when a widget starts (not in a page's JS budget)`);
   say('');
   const check = (name: string, pages: PageWeight[], limit: number) => {
     const over = pages.filter((p) => budgetedJsGz(p) > limit);

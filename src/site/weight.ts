@@ -148,6 +148,22 @@ export function lazyWeights(root: string): Array<{ file: string; bytes: number; 
     });
 }
 
+/**
+ * The widgets' worker scripts (src/widgets/sandbox-worker.ts: the model, the userland and the
+ * sandbox's lab, which also runs the timeline's experiments), started when a widget starts; not
+ * part of a page's JavaScript (no script imports them) nor of its budget.
+ */
+export function workerWeights(root: string): Array<{ file: string; bytes: number; gz: number }> {
+  const dir = join(root, '_astro');
+  if (!existsSync(dir)) return [];
+  return walk(dir)
+    .filter((f) => /^sandbox-worker[^/]*\.js$/.test(f))
+    .map((f) => {
+      const b = readFileSync(join(dir, f));
+      return { file: `_astro/${f}`, bytes: b.length, gz: gz(b) };
+    });
+}
+
 /** JS budget for a text-only page (no widget), gzip bytes. */
 export const TEXT_PAGE_JS_BUDGET_GZ = 10 * 1024;
 /** JS budget for a page with live widgets (<tcp-lab-sim>, <tcp-lab-terminal>), gzip bytes. */
