@@ -42,10 +42,14 @@ export interface LadderOptions {
    * not the style of every row. Each row carries its top and bottom (data-y0, data-y1).
    */
   clip?: boolean;
+  /** With `clip`: room for this many rows (any run of them); the widget slides the rows up past it. */
+  window?: number;
 }
 
 /** Font size of every label, px. */
 export const LADDER_FONT_PX = 13;
+/** Packets in view at once in the live widget (the seed collision's 13 all fit) and its fallback. */
+export const LADDER_WINDOW = 14;
 /** Below this width the narrow layout is used. */
 export const NARROW_PX = 520;
 
@@ -129,21 +133,28 @@ export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): s
     const twoLines = textWidth(tail, px) <= W - 12;
     return { lines: oneLine ? 1 : twoLines ? 2 : 3, head, tail };
   });
-  const rowH = (r: { lines: number }) => (narrow ? r.lines * line + 14 : Math.max(28, r.lines * line + 12));
+  const rowH = (r: { lines: number }) => (narrow ? r.lines * line + 14 : Math.max(26, r.lines * line + 10));
   const top = px + 16;
   const reserve = Math.max(0, (o.rows ?? pkts.length) - pkts.length);
-  let height = top + 8;
-  for (const r of rows) height += rowH(r);
-  height += reserve * (narrow ? line + 14 : 28) + 6;
+  const hs = rows.map(rowH);
+  let rowsH = hs.reduce((a, h) => a + h, 0) + reserve * (narrow ? line + 14 : 26);
+  // a window of `window` rows: as tall as the tallest run of that many
+  const win = o.clip && o.window && pkts.length > o.window ? o.window : 0;
+  if (win) {
+    let sum = hs.slice(0, win).reduce((a, h) => a + h, 0);
+    rowsH = sum;
+    for (let i = win; i < hs.length; i++) rowsH = Math.max(rowsH, (sum += hs[i] - hs[i - win]));
+  }
+  const height = top + 8 + rowsH + 6;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="tcp-ladder${narrow ? ' narrow' : ''}" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-labelledby="${id}-title ${id}-desc">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="tcp-ladder${narrow ? ' narrow' : ''}" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-labelledby="${id}-title ${id}-desc"${o.clip ? ` data-top="${top}"` : ''}>`);
   parts.push(`<title id="${id}-title">${esc(o.title)}</title><desc id="${id}-desc">${esc(o.description)}</desc>`);
   if (o.style !== false) parts.push(`<style>${LADDER_CSS}</style>`);
   for (const p of ports) {
     parts.push(`<text x="${x(p)}" y="${px + 2}" text-anchor="middle">${esc(name(p))}</text>`);
     parts.push(`<line class="axis" x1="${x(p)}" y1="${px + 8}" x2="${x(p)}" y2="${height - 4}"/>`);
   }
-  if (o.clip) parts.push(`<defs><clipPath id="${id}-clip"><rect class="shown" width="${W}" height="0"/></clipPath></defs><rect class="band" x="0" width="4" y="0" height="0"/><g clip-path="url(#${id}-clip)">`);
+  if (o.clip) parts.push(`<defs><clipPath id="${id}-clip"><rect class="shown" width="${W}" y="${top - 6}" height="0"/></clipPath></defs><g clip-path="url(#${id}-clip)"><g class="rows"><rect class="band" x="0" width="4" y="0" height="0"/>`);
   let y = top;
   pkts.forEach(({ seg }, i) => {
     const r = rows[i];
@@ -183,6 +194,6 @@ export function renderLadder(pkts: readonly LadderPacket[], o: LadderOptions): s
     parts.push('</g>');
     y += rowH(r);
   });
-  parts.push(o.clip ? '</g></svg>' : '</svg>');
+  parts.push(o.clip ? '</g></g></svg>' : '</svg>');
   return parts.join('');
 }

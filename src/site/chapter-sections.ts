@@ -22,6 +22,7 @@ import type { AstroIntegration } from 'astro';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { commandsOf, foldTranscript, loadTranscript, wrapStyle } from './transcripts.ts';
+import { stepFigureRemOf } from './sim-data.ts';
 import { cjkBreaks, isChapter } from './cjk-breaks.ts';
 
 /** Class of a section. */
@@ -40,9 +41,11 @@ export const REM = {
   listItemGap: 0.25,
   transcriptPerLine: 1.53125,
   transcript: 12.5 + 1.5,
-  sim: 38 + 1.5,
+  sim: 60 + 1.5, // its controls, caption, ss table, queue and a window of up to 14 packets (sim-data.ts estimateRem)
   sandbox: 6 + 1.5,
   conformance: 9,
+  /** a step's figure (<StepFigure>): caption, moment buttons and its pictures, 11-37rem; with its margins */
+  stepFigure: 24 + 1.25,
   /** A SourceFile's frame less its lines: title bar, padding, margins. */
   sourceFile: 5.5,
   /** The overview picture (StoryDiagram.astro): 47-55rem wide, 66-69rem on a phone. */
@@ -95,6 +98,13 @@ function count(node: HNode, tag: string): number {
 function attr(node: HNode, name: string): string | undefined {
   const a = node.attributes?.find((x) => x.type === 'mdxJsxAttribute' && x.name === name);
   return typeof a?.value === 'string' ? a.value : undefined;
+}
+
+/** An attribute's string, or the source of its expression (select={1} gives "1"). */
+function attrValue(node: HNode, name: string): string | undefined {
+  const a = node.attributes?.find((x) => x.type === 'mdxJsxAttribute' && x.name === name);
+  const v = a?.value as unknown;
+  return typeof v === 'string' ? v : v && typeof v === 'object' && 'value' in v ? String((v as { value: unknown }).value) : undefined;
 }
 
 /** The text a transcript shows in its frame, as Transcript.astro renders it ('' if it cannot be read). */
@@ -170,6 +180,10 @@ export function estimateNode(node: HNode): Estimate {
       }
       case 'Conformance':
         e.rem += REM.conformance;
+        break;
+      case 'StepFigure':
+        // laid out at build time from the simulator's run (sim-data.ts)
+        e.rem += stepFigureRemOf((name) => attrValue(node, name)) ?? REM.stepFigure;
         break;
       case 'StoryDiagram':
         e.rem += REM.diagram;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseExperiment } from '../experiment/parse.ts';
 import { runExperiment, type Moment, type QueueView, type RunResult } from '../experiment/run.ts';
 import type { Experiment } from '../experiment/types.ts';
-import { renderLadder, LADDER_CSS, type LadderPacket } from '../render/svg-ladder.ts';
+import { renderLadder, LADDER_CSS, LADDER_WINDOW, type LadderPacket } from '../render/svg-ladder.ts';
 import { renderQueue, QUEUE_CSS } from '../render/svg-queue.ts';
 import { renderSs } from '../render/ss.ts';
 import { narrate, narrateFacts, captionOf, packetMarks, type Lang, type NarrateMoment } from '../render/narrate.ts';
@@ -22,7 +22,7 @@ import type { SimPageData } from '../widgets/sim.ts';
 
 /** Widths the pictures are drawn for: a phone's column (390 px screen) and a desktop chapter's. */
 export const NARROW_W = 300;
-export const WIDE_W = 680;
+export const WIDE_W = 560;
 
 /** The pictures' rules, once per figure (their SVGs carry no <style> of their own). */
 export const FIGURE_CSS = LADDER_CSS + QUEUE_CSS;
@@ -108,11 +108,14 @@ export function startMoment(res: RunResult, start: 'challenge' | 'queue' | numbe
   return best;
 }
 
-function pictures(res: RunResult, idx: number, labels: SimLabels, id: string, width: number, pkts = packetsOf(res), from = 0) {
+/** The widget's pictures at a moment, as the live widget first draws them (the same window of rows). */
+function pictures(res: RunResult, idx: number, labels: SimLabels, id: string, width: number) {
+  const pkts = packetsOf(res);
   const m = res.moments[idx];
   const marks = packetMarks(res.trace);
   const upTo = m ? pkts.filter((p) => p.t <= m.t).length : 0;
-  const shown = pkts.slice(from, Math.max(from, upTo));
+  const from = Math.max(0, upTo - LADDER_WINDOW);
+  const shown = pkts.slice(from, upTo);
   return {
     ladder: renderLadder(shown, {
       title: labels.ladder,
@@ -122,7 +125,7 @@ function pictures(res: RunResult, idx: number, labels: SimLabels, id: string, wi
       marks: marks.slice(from),
       markLabels: { challenge: labels.markChallenge, retrans: labels.markRetrans },
       firstFrame: from + 1,
-      rows: pkts.length - from,
+      rows: Math.min(LADDER_WINDOW, pkts.length - from),
       id: `${id}-${width}`,
     }),
     queue: renderQueue(listenerQueue(m), { title: labels.queue, empty: labels.empty, reset: labels.reset, recvq: labels.recvq }, { width }),
@@ -151,7 +154,20 @@ function build(experiment: string, profile: ProfileName, labels: SimLabels, lang
     queueNarrow: narrow.queue,
     caption: captions[profile]?.[idx] ?? '',
     t: ((res.moments[idx]?.t ?? 0) / 1e9).toFixed(6),
+    heightRem: estimateRem(res),
   };
+}
+
+/**
+ * The live widget's height in rem on a desktop, for the room the page keeps for it while the
+ * browser skips it (content-visibility): its controls, caption and queue (~33rem), the ladder's
+ * window of rows (26 px each) and the ss table's longest listing (header included), which it
+ * reserves so that it keeps its height while scrubbing. Measured on the three chapters' widgets.
+ */
+export function estimateRem(res: RunResult): number {
+  const frames = res.trace.reduce((n, e) => n + (e.type === 'xmit' ? 1 : 0), 0);
+  const ss = res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
+  return Math.round((33.2 + 1.625 * Math.min(LADDER_WINDOW, frames) + 1.053 * (ss + 1)) * 10) / 10;
 }
 
 export function simData(experiment: string, profile: ProfileName, labels: SimLabels, lang?: string, start: 'challenge' | 'queue' | number = 'challenge') {
@@ -231,6 +247,7 @@ export function ssTable(res: RunResult, m: Moment, port: number, ghost: (peer: n
 }
 
 const figCache = new Map<string, StepFrame[]>();
+const MAX_FACTS = 4;
 
 export type FigureLabels = SimLabels & { ghost: (peer: number) => string; frame: (n: number) => string };
 
@@ -293,7 +310,9 @@ export function stepFigure(spec: StepFigureSpec, labels: FigureLabels, lang?: st
       label: String(k + 1),
       name: `${fresh.map(labels.frame).join(', ')}${fresh.length ? ', ' : ''}t = ${(m.t / 1e9).toFixed(6)} s`,
       t: (m.t / 1e9).toFixed(6),
-      caption: captionOf(facts[k] ?? [], l),
+      // what happened since the previous frame, up to its last four facts (a long window, such as
+      // a whole connection before the state a figure shows, would otherwise tell it all)
+      caption: captionOf((facts[k] ?? []).slice(-MAX_FACTS), l),
     };
     if (spec.show.includes('ladder') && rows > 0)
       frame.ladder = renderLadder(pkts.slice(firstFrame, Math.max(firstFrame, sent)), {
@@ -314,4 +333,62 @@ export function stepFigure(spec: StepFigureSpec, labels: FigureLabels, lang?: st
   });
   figCache.set(key, out);
   return out;
+}
+
+/** The labels a height estimate lays figures out with (their lengths barely change a height). */
+const EN_FIGURE_LABELS: FigureLabels = {
+  ladder: 'Packets so far',
+  ladderDesc: '',
+  queue: 'Accept queue of the listener',
+  empty: 'free',
+  reset: 'reset: not listed by ss',
+  recvq: 'Recv-Q',
+  markChallenge: 'challenge ACK',
+  markRetrans: 'retransmission',
+  ghost: (peer) => `reset child of :${peer}: still queued, not listed by ss`,
+  frame: (n) => `Frame ${n}`,
+};
+
+/**
+ * A step figure's height in rem on a desktop, from the frame it shows first: its box, the row
+ * of moment buttons, the caption (3 lines at least), the pictures one under the other and the
+ * ss table. For the room a chapter section keeps while the browser skips it
+ * (src/site/chapter-sections.ts); within a few rem of what Chromium renders at 1280 px.
+ */
+export function stepFigureRem(spec: StepFigureSpec): number {
+  const frames = stepFigure(spec, EN_FIGURE_LABELS, 'en');
+  const f = frames[Math.min(frames.length, Math.max(1, spec.select ?? frames.length)) - 1];
+  if (!f) return 6;
+  const svgRem = (svg?: string) => (svg ? Number(/height="(\d+(?:\.\d+)?)"/.exec(svg)?.[1] ?? 0) / 16 + 0.75 : 0);
+  const caption = Math.max(3, Math.ceil(f.caption.length / 85)) * 1.3125 + 0.5;
+  const table = f.table ? 2.6 + f.table.rows.length * 1.75 : 0;
+  // box and padding 1.1, the margins beside the blocks around it 1.5
+  return Math.round((2.6 + (frames.length > 1 ? 2.75 : 0) + caption + svgRem(f.ladder) + svgRem(f.queue) + table) * 10) / 10;
+}
+
+/**
+ * stepFigureRem() of a <StepFigure> as a chapter writes it: `get` reads an attribute's value
+ * (a string, or the source of an expression such as select={1}). null when it cannot be laid
+ * out (the build then fails on the component itself, with its message).
+ */
+export function stepFigureRemOf(get: (name: string) => string | undefined): number | null {
+  const experiment = get('experiment');
+  const frames = get('frames')?.split('-').map(Number);
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  if (!experiment) return null;
+  try {
+    return stepFigureRem({
+      experiment,
+      profile: (get('profile') ?? 'linux-4.4') as ProfileName,
+      from: get('from') ?? 0,
+      to: get('to'),
+      frames: frames?.length === 2 ? [frames[0], frames[1]] : undefined,
+      pick: get('pick') as StepFigureSpec['pick'],
+      show: (get('show') ?? '').split(',').map((x) => x.trim()) as StepFigureSpec['show'],
+      select: num(get('select')),
+      ladderFrom: num(get('ladderFrom')),
+    });
+  } catch {
+    return null;
+  }
 }

@@ -11,7 +11,7 @@
 import { runExperiment, type Moment, type RunResult } from '../experiment/run.ts';
 import type { Experiment } from '../experiment/types.ts';
 import { renderSs } from '../render/ss.ts';
-import { renderLadder, LADDER_CSS } from '../render/svg-ladder.ts';
+import { renderLadder, LADDER_CSS, LADDER_WINDOW as WINDOW } from '../render/svg-ladder.ts';
 import { renderQueue, QUEUE_CSS } from '../render/svg-queue.ts';
 import { packetMarks, type PacketMark } from '../render/narrate.ts';
 import { writePcap } from '../render/pcap.ts';
@@ -20,6 +20,7 @@ import type { CapturedFrame, ProfileName } from '../model/types.ts';
 import { strings, type Strings } from './strings.ts';
 
 const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as const };
+
 
 /** What the build puts in the widget's <script type="application/json"> (src/site/sim-data.ts). */
 export interface SimPageData {
@@ -53,6 +54,9 @@ export class TcpLabSim extends HTMLElement {
   private rows: { y0: number; y1: number }[] = [];
   private clip: SVGRectElement | null = null;
   private band: SVGRectElement | null = null;
+  private slide: SVGGElement | null = null;
+  /** Where the rows' window starts in the SVG (the clip's top). */
+  private view = { top: 0 };
   private drawn = '';
   /** Accept-queue pictures by state, parsed once each (a scrub swaps them in, no HTML parsing). */
   private queues = new Map<string, Element>();
@@ -198,6 +202,9 @@ export class TcpLabSim extends HTMLElement {
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
     this.dataset.profile = profile;
     this.dataset.moments = String(this.res.moments.length);
+    // room for the longest ss table of the run (and its header): the widget keeps its height while scrubbing
+    const most = this.res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
+    this.ui.ss.style.minHeight = `calc(${most + 1}lh + 1rem)`;
     if (keepT !== null) this.seekTime(keepT);
     else this.seek(0);
   }
@@ -206,7 +213,8 @@ export class TcpLabSim extends HTMLElement {
     return this.res?.moments[this.idx];
   }
 
-  private seekTime(tNs: number): void {
+  /** Show the moment at or before tNs (ns since the start): #t= links (src/site/moments.ts) call it. */
+  seekTime(tNs: number): void {
     const ms = this.res?.moments ?? [];
     let i = 0;
     while (i + 1 < ms.length && ms[i + 1].t <= tNs) i++;
@@ -252,16 +260,21 @@ export class TcpLabSim extends HTMLElement {
       this.drawn = String(width);
       u.ladder.innerHTML = renderLadder(
         this.frames.map((f) => ({ t: f.t, seg: f.frame.seg })),
-        { title: s.ladder, description: s.ladderDesc, width, marks: this.marks, markLabels: { challenge: s.markChallenge, retrans: s.markRetrans }, id: `${this.id || this.dataset.experiment}-ladder`, style: false, clip: true },
+        { title: s.ladder, description: s.ladderDesc, width, marks: this.marks, markLabels: { challenge: s.markChallenge, retrans: s.markRetrans }, id: `${this.id || this.dataset.experiment}-ladder`, style: false, clip: true, window: WINDOW },
       );
       this.rows = [...u.ladder.querySelectorAll<SVGGElement>('g.pkt')].map((g) => ({ y0: Number(g.dataset.y0), y1: Number(g.dataset.y1) }));
       this.clip = u.ladder.querySelector('rect.shown');
       this.band = u.ladder.querySelector('rect.band');
+      this.slide = u.ladder.querySelector('g.rows');
+      const svg = u.ladder.querySelector('svg');
+      this.view = { top: Number(svg?.dataset.top) - 6 };
     }
-    // packets 1..n shown, the n-th on the band; the rest keep their room
+    // packets 1..n shown, the n-th on the band; past WINDOW packets the rows slide up, whole rows
     const n = pk.length;
     const row = this.rows[n - 1];
-    this.clip?.setAttribute('height', String(row?.y1 ?? 0));
+    const up = n > WINDOW ? this.rows[n - WINDOW].y0 - this.rows[0].y0 : 0;
+    this.slide?.setAttribute('transform', `translate(0 ${-up})`);
+    this.clip?.setAttribute('height', String(row ? row.y1 - up - this.view.top : 0));
     this.band?.setAttribute('y', String(row?.y0 ?? 0));
     this.band?.setAttribute('height', String(row ? row.y1 - row.y0 : 0));
     u.ladder.dataset.shown = String(n);

@@ -138,7 +138,8 @@ for (const mode of modes) {
             const geo = await ladder.evaluate((d) => {
               // in the SVG's own units: the clip ends where row 7 ends, the band covers row 7
               const row = (n: number) => (d.querySelector(`g.pkt[data-packet="${n}"]`) as SVGGElement).dataset;
-              const clip = Number(d.querySelector('rect.shown')!.getAttribute('height'));
+              const shown = d.querySelector('rect.shown')!;
+              const clip = Number(shown.getAttribute('y')) + Number(shown.getAttribute('height'));
               const band = d.querySelector('rect.band')!;
               const [y, h] = [Number(band.getAttribute('y')), Number(band.getAttribute('height'))];
               return { seven: Number(row(7).y1) === clip, eight: Number(row(8).y0) >= clip, band: y === Number(row(7).y0) && y + h === Number(row(7).y1) };
