@@ -256,6 +256,9 @@ export class ProcessTable {
   readonly programs = new Map<string, Program>();
   readonly vfs = new Map<string, Uint8Array>();
   lastPid = 300;
+  /** Tasks waiting for the softirq to be quiet before they return to user space (resume). */
+  private softirqWaiters: Task[] = [];
+  private softirqWaitArmed = false;
   /** Facts about the machine's environment that programs observe (a resolver, ...). */
   env = { dns: true, ncBacklog: 1 };
   /** Pinned pids for the next processes a terminal's shell starts (chance inputs). */
@@ -323,12 +326,33 @@ export class ProcessTable {
   private static resume(pt: ProcessTable, task: Task): void {
     const k = pt.k;
     if (k.softirqUntil > k.now) {
-      k.sim.post(k.softirqUntil, ProcessTable.resume, pt, task);
+      // wait for the softirq to be quiet, behind the tasks already waiting (one event for them
+      // all: with many connections busy, a task per event would be re-posted at every move)
+      pt.softirqWaiters.push(task);
+      if (!pt.softirqWaitArmed) {
+        pt.softirqWaitArmed = true;
+        k.sim.post(k.softirqUntil, ProcessTable.softirqQuiet, pt, null);
+      }
       return;
     }
     const result = task.result;
     task.result = undefined;
     pt.step(task, result);
+  }
+  /** The softirq's busy time ran out: the waiting tasks return to user space, in order. */
+  private static softirqQuiet(pt: ProcessTable): void {
+    const k = pt.k;
+    const ws = pt.softirqWaiters;
+    let i = 0;
+    while (i < ws.length && k.softirqUntil <= k.now) {
+      const task = ws[i++];
+      const result = task.result;
+      task.result = undefined;
+      pt.step(task, result);
+    }
+    ws.splice(0, i);
+    if (ws.length) k.sim.post(k.softirqUntil, ProcessTable.softirqQuiet, pt, null);
+    else pt.softirqWaitArmed = false;
   }
 
   /** @internal alloc_fd() + fd_install(): the lowest free fd. */
