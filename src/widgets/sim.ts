@@ -7,17 +7,22 @@
  * laid out for the widget's width (text never below 12 px). A profile switch and two knobs re-run
  * the simulation; the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
  * It opens on the moment the build chose (`start`: the first challenge ACK, else the fullest queue).
+ *
+ * The model runs in the widgets' worker (sim-client.ts → sim-run.ts), not on the page: a run is
+ * asynchronous, and until the first one arrives the reader sees the build-time pictures (the
+ * controls appear with it). While a profile or knob re-runs, the widget is aria-busy and keeps
+ * showing the previous run; the page's bundle holds the renderers and this element, not the model.
  */
-import { runExperiment, type Moment, type RunResult } from '../experiment/run.ts';
 import type { Experiment } from '../experiment/types.ts';
 import { renderSs } from '../render/ss.ts';
 import { renderLadder, LADDER_CSS, LADDER_WINDOW as WINDOW } from '../render/svg-ladder.ts';
 import { renderQueue, QUEUE_CSS } from '../render/svg-queue.ts';
-import { packetMarks, type PacketMark } from '../render/narrate.ts';
+import type { PacketMark } from '../render/narrate.ts';
 import { writePcap } from '../render/pcap.ts';
-import { PROFILES } from '../model/profiles.ts';
-import type { CapturedFrame, ProfileName } from '../model/types.ts';
+import type { ProfileName } from '../model/types.ts';
 import { strings, type Strings } from './strings.ts';
+import { PROFILE_NAMES, type SimMoment, type SimRun } from './sim-protocol.ts';
+import { runMode, runTimeline } from './sim-client.ts';
 
 const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as const };
 
@@ -60,8 +65,14 @@ export class TcpLabSim extends HTMLElement {
   private drawn = '';
   /** Accept-queue pictures by state, parsed once each (a scrub swaps them in, no HTML parsing). */
   private queues = new Map<string, Element>();
-  private res: RunResult | null = null;
-  private frames: { t: number; frame: CapturedFrame }[] = [];
+  private res: SimRun | null = null;
+  private frames: SimRun['frames'] = [];
+  /** Runs asked for; only the answer to the last one is shown. */
+  private runs = 0;
+  /** activate() has run (the first run may not have arrived yet: data-ready comes with it). */
+  private started = false;
+  /** The moment the build chose to open on, ns. */
+  private start = 0;
   private idx = 0;
   private timer: number | null = null;
   private ui!: {
@@ -89,18 +100,16 @@ export class TcpLabSim extends HTMLElement {
   private activate(): void {
     this.observer?.disconnect();
     this.observer = null;
-    if (this.dataset.ready) return;
+    if (this.started) return;
     const json = this.querySelector('script[type="application/json"]');
     if (!json?.textContent) return;
+    this.started = true;
     const data = JSON.parse(json.textContent) as SimPageData;
     this.exp = data.exp;
     this.captions = data.captions;
+    this.start = data.start;
     this.s = strings(document.documentElement.lang);
-    this.build();
-    this.dataset.ready = 'true';
     this.rerun();
-    const m = /#t=([\d.]+)/.exec(location.hash);
-    this.seekTime(m ? Number(m[1]) * 1e9 : data.start);
   }
 
   disconnectedCallback(): void {
@@ -117,7 +126,7 @@ export class TcpLabSim extends HTMLElement {
     const root = el('div', { class: 'tcp-sim__live' });
     const controls = el('div', { class: 'tcp-sim__controls' });
     const profile = el('select', { 'data-testid': 'profile', 'aria-label': s.profile });
-    for (const p of Object.keys(PROFILES)) profile.append(el('option', { value: p }, p));
+    for (const p of PROFILE_NAMES) profile.append(el('option', { value: p }, p));
     profile.value = this.dataset.profile ?? this.exp.profile;
     const fin = el('input', { type: 'number', min: '1', max: '120', 'data-testid': 'fin-timeout', 'aria-label': s.finTimeout });
     fin.value = String(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60);
@@ -183,33 +192,60 @@ export class TcpLabSim extends HTMLElement {
     }
   }
 
-  /** Run the model with the chosen profile and knobs, keeping the moment in time if possible. */
+  /** The chosen profile and knobs (before the controls exist: the experiment's own). */
+  private knobs(): { profile: ProfileName; fin: number; ncBacklog: number } {
+    const own = Number(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60);
+    if (!this.ui) return { profile: (this.dataset.profile ?? this.exp.profile) as ProfileName, fin: own, ncBacklog: 1 };
+    return {
+      profile: this.ui.profile.value as ProfileName,
+      fin: Math.max(1, Math.min(120, Number(this.ui.fin.value) || 60)),
+      ncBacklog: Math.max(0, Number(this.ui.backlog.value) || 0),
+    };
+  }
+
+  /** Run the model (in the worker) with the chosen profile and knobs; show the answer to the last request. */
   private rerun(): void {
-    const keepT = this.res ? this.moment()?.t ?? 0 : null;
-    const fin = Math.max(1, Math.min(120, Number(this.ui.fin.value) || 60));
-    const exp: Experiment = { ...this.exp, sysctl: { ...this.exp.sysctl, 'net.ipv4.tcp_fin_timeout': fin } };
-    const profile = this.ui.profile.value as ProfileName;
-    const ncBacklog = Math.max(0, Number(this.ui.backlog.value) || 0);
-    this.res = runExperiment(exp, profile, { observe: true, env: { ncBacklog } });
-    const t0 = this.res.t0;
-    this.frames = this.res.trace.flatMap((e) =>
-      e.type === 'xmit' ? [{ t: e.t - t0, frame: { realtimeNs: (this.res!.k.realtimeBaseUs + Math.floor(e.t / 1000)) * 1000, seg: e.seg } }] : [],
+    const k = this.knobs();
+    const id = ++this.runs;
+    this.setAttribute('aria-busy', 'true');
+    runTimeline({ exp: this.exp, profile: k.profile, finTimeout: k.fin, ncBacklog: k.ncBacklog }).then(
+      (run) => id === this.runs && this.show(run, k),
+      (e: Error) => {
+        if (id !== this.runs) return;
+        this.removeAttribute('aria-busy');
+        console.error(`tcp-lab-sim: the run failed: ${e.message}`);
+      },
     );
-    this.marks = packetMarks(this.res.trace);
+  }
+
+  /** A run arrived: the first builds the controls over the build-time pictures; a re-run keeps the moment in time if possible. */
+  private show(run: SimRun, k: ReturnType<TcpLabSim['knobs']>): void {
+    const first = !this.res;
+    const keepT = first ? null : this.moment()?.t ?? 0;
+    if (first) this.build();
+    this.res = run;
+    this.frames = run.frames;
+    this.marks = run.marks;
     this.drawn = '';
     this.queues.clear();
-    this.narrated = fin === (this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && ncBacklog === 1 && this.captions[profile]?.length === this.res.moments.length;
+    this.narrated = k.fin === Number(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && k.ncBacklog === 1 && this.captions[k.profile]?.length === run.moments.length;
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
-    this.dataset.profile = profile;
+    this.dataset.profile = run.profile;
     this.dataset.moments = String(this.res.moments.length);
+    this.dataset.mode = runMode();
     // room for the longest ss table of the run (and its header): the widget keeps its height while scrubbing
     const most = this.res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
     this.ui.ss.style.minHeight = `calc(${most + 1}lh + 1rem)`;
     if (keepT !== null) this.seekTime(keepT);
-    else this.seek(0);
+    else {
+      const m = /#t=([\d.]+)/.exec(location.hash);
+      this.seekTime(m ? Number(m[1]) * 1e9 : this.start);
+      this.dataset.ready = 'true';
+    }
+    this.removeAttribute('aria-busy');
   }
 
-  private moment(): Moment | undefined {
+  private moment(): SimMoment | undefined {
     return this.res?.moments[this.idx];
   }
 
@@ -233,14 +269,13 @@ export class TcpLabSim extends HTMLElement {
     const u = this.ui;
     const s = this.s;
     if (!m || !this.res) return;
-    const prof = PROFILES[this.res.profile];
     const secs = (m.t / 1e9).toFixed(6);
     u.slider.value = String(this.idx);
     const pk = this.frames.filter((f) => f.t <= m.t);
     const last = pk.at(-1);
     const what = last ? `${last.frame.seg.sport} → ${last.frame.seg.dport}` : s.nothing;
     u.time.textContent = `t = ${secs} s`;
-    const ss = renderSs(m.table, NATPO, { iproute2: prof.tools.iproute2, columns: null });
+    const ss = renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null });
     if (u.ss.textContent !== ss) u.ss.textContent = ss;
     const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
     const caption = this.narrated ? this.captions[this.res.profile]![this.idx] : s.captionsOff;
