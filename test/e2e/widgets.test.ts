@@ -45,6 +45,11 @@ async function sim(page: Page) {
   return w;
 }
 
+/** A profile switch re-runs the model in the worker: wait for its answer (the widget is aria-busy until then). */
+async function rerun(page: Page, profile: string) {
+  await page.locator(`tcp-lab-sim[data-profile="${profile}"]:not([aria-busy])`).first().waitFor();
+}
+
 /** The ladder's packets with their times (seconds) and labels. */
 async function packets(page: Page) {
   // the ladder holds the whole run; the packets after the moment (past data-shown) are clipped away
@@ -75,6 +80,8 @@ for (const mode of modes) {
           expect(await s.locator('[data-testid="queue"] [data-slot]').count()).toBe(2);
           expect(await s.locator('[data-testid="queue"] [data-state="reset"]').count()).toBe(1);
           expect(await slider.getAttribute('aria-valuetext')).toBeTruthy();
+          // the model ran in the widgets' worker (from file:// too, from the embedded script), not on the page
+          expect(await s.getAttribute('data-mode')).toBe('worker');
           await w.page.keyboard.press('Home');
           expect(await s.locator('[data-testid="ss"]').textContent()).not.toMatch(/CLOSE-WAIT/);
           await w.page.keyboard.press('ArrowRight');
@@ -98,6 +105,7 @@ for (const mode of modes) {
       };
       expect(await gap()).toBeGreaterThan(0.99);
       await s.locator('[data-testid="profile"]').selectOption('linux-6.x');
+      await rerun(w.page, 'linux-6.x');
       await w.page.keyboard.press('End');
       const g = await gap();
       expect(g).toBeGreaterThan(0.007);
@@ -173,6 +181,7 @@ describe('the overflow chapter widget', () => {
     expect(ss44).toMatch(/^SYN-RECV .*:40004 .*timer:\(on,/m);
     expect(ss44).not.toMatch(/^SYN-SENT/m);
     await s.locator('[data-testid="profile"]').selectOption('linux-6.x');
+    await rerun(w.page, 'linux-6.x');
     await slider.focus();
     await w.page.keyboard.press('End');
     const ss6 = (await s.locator('[data-testid="ss"]').textContent())!;
