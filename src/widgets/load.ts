@@ -1,6 +1,6 @@
 /**
- * Loads the live widgets' code (src/widgets/index.ts: the model, the renderers and the custom
- * elements, ~40 KB gzip) when one of the page's widgets comes within a screenful or two of the
+ * Loads the live widgets' code (src/widgets/index.ts: the custom elements and the renderers,
+ * ~15 KB gzip; the model runs in their worker, sandbox-worker.ts) when one of the page's widgets comes within a screenful or two of the
  * viewport, gets focus, or the URL links to a moment (#t=). Until then the page loads and
  * paints without it: the widgets sit at the end of their chapters and show their build-time
  * pictures, and a reader who never scrolls there never downloads the simulator.
