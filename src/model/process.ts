@@ -44,7 +44,8 @@ export const SIGNUM: Record<Signal, number> = {
 export type Sys =
   /** `nonblock`: SOCK_NONBLOCK (the file gets O_NONBLOCK). */
   | { op: 'socket'; nonblock?: boolean }
-  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK'; val: number }
+  /** SO_LINGER: `val` is l_onoff, `linger` l_linger (seconds). */
+  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK' | 'SO_LINGER'; val: number; linger?: number }
   /** SO_ERROR (reads and clears sk_err), TCP_MAXSEG (mss_cache), TCP_INFO (a TcpInfo snapshot). */
   | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'TCP_MAXSEG' | 'TCP_INFO' }
   /** fcntl(F_GETFL) returns the file's flags; fcntl(F_SETFL, flags) sets O_NONBLOCK from them. */

@@ -238,6 +238,8 @@ export interface TcpSock extends SockCommon, SimEvent {
   sndSml: number;
   /** tp->pushed_seq: write_seq when tcp_mark_push() last marked an skb. */
   pushedSeq: number;
+  /** SO_LINGER: sk_lingertime in seconds while SOCK_LINGER is set, else -1. */
+  linger: number;
   /** tp->rcv_ssthresh, tp->window_clamp, icsk_ack.rcv_mss. */
   rcvSsthresh: number;
   /** rx_opt.mss_clamp: the peer's MSS option (tcp_sync_mss() clamps to it). */
@@ -373,6 +375,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     nonagle: 0,
     sndSml: 0,
     pushedSeq: 0,
+    linger: -1,
     rcvSsthresh: 0,
     mssClamp: 536,
     windowClamp: 0,

@@ -55,7 +55,7 @@ export function sysSocket(pt: ProcessTable, task: Task, s: SysOf<'socket'>): voi
 }
 
 /**
- * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT (sk_setsockopt()), SOL_TCP TCP_NODELAY
+ * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT / SO_LINGER (sk_setsockopt()), SOL_TCP TCP_NODELAY
  * and TCP_CORK (do_tcp_setsockopt(): __tcp_sock_set_nodelay() pushes what Nagle held,
  * __tcp_sock_set_cork() clearing the cork pushes what it held).
  */
@@ -64,6 +64,7 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (s.opt === 'SO_REUSEADDR') sk.reuse = !!s.val;
   else if (s.opt === 'SO_REUSEPORT') sk.reuseport = !!s.val;
+  else if (s.opt === 'SO_LINGER') sk.linger = s.val ? Math.max(0, s.linger ?? 0) : -1;
   else if (s.opt === 'TCP_NODELAY') {
     sk.nonagle = s.val ? sk.nonagle | TCP_NAGLE_OFF : sk.nonagle & ~TCP_NAGLE_OFF;
     if (s.val) tcpPushPendingFrames(pt.k, sk, sk.nonagle | TCP_NAGLE_PUSH);

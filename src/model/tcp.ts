@@ -3,7 +3,8 @@
  * close(), shutdown(), the send path's entry, the end of a connection (tcp_done) and the
  * constants and clocks of tcp.h.
  *
- * Deliberate differences: no lingering close, no SO_LINGER, no MSG_PEEK; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
+ * Deliberate differences: SO_LINGER with a time (l_linger > 0) does not make close() wait (only
+ * a zero time, the abort, is modelled); no MSG_PEEK; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
  */
 import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
@@ -12,7 +13,7 @@ import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { __tcpSelectWindow, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
-import { EINVAL } from './errno.ts';
+import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { jiffies } from './time.ts';
 import { mibInc, traceQueues } from './trace.ts';
@@ -111,6 +112,10 @@ export function tcpClose(k: Kernel, sk: TcpSock): void {
     mibInc(k, 'TCPAbortOnClose');
     tcpSetState(k, sk, TCP_CLOSE);
     tcpSendActiveReset(k, sk);
+  } else if (sk.linger === 0) {
+    // "Check zero linger _after_ checking for unread data": tcp_disconnect(), TCPAbortOnData
+    tcpDisconnect(k, sk);
+    mibInc(k, 'TCPAbortOnData');
   } else if (tcpCloseState(k, sk)) {
     tcpSendFin(k, sk);
   }
@@ -121,6 +126,24 @@ export function tcpClose(k: Kernel, sk: TcpSock): void {
     return;
   }
   if (sk.state === TCP_CLOSE) inetCskDestroySock(k, sk);
+}
+
+/**
+ * tcp_disconnect() as SO_LINGER with a zero time makes close() call it: CLOSE at once, a RST
+ * when the state had a peer to tell (tcp_need_reset(): ESTABLISHED, CLOSE-WAIT, FIN-WAIT-1/2,
+ * SYN-RECV; or CLOSING/LAST-ACK with data unsent), and the write queue dropped.
+ */
+export function tcpDisconnect(k: Kernel, sk: TcpSock): void {
+  const old = sk.state;
+  tcpSetState(k, sk, TCP_CLOSE);
+  const needReset = old === TCP_ESTABLISHED || old === TCP_CLOSE_WAIT || old === TCP_FIN_WAIT1 || old === TCP_FIN_WAIT2 || old === TCP_SYN_RECV;
+  if (needReset || (sk.sndNxt !== sk.writeSeq && (old === TCP_CLOSING || old === TCP_LAST_ACK))) {
+    tcpSendActiveReset(k, sk);
+    sk.skErr = ECONNRESET;
+  }
+  inetCskClearXmitTimer(k, sk, 'retrans');
+  inetCskClearXmitTimer(k, sk, 'delack');
+  tcpWriteQueuePurge(sk);
 }
 
 /** tcp_close_state(): the state after close(), and whether a FIN must be sent. */

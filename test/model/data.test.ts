@@ -245,6 +245,25 @@ describe('close and shutdown with data', () => {
     expect(p.h.k.mib['TCPAbortOnClose']).toBe(1);
   });
 
+  it.each(PROFILES)('SO_LINGER with l_linger 0: close() aborts (tcp_disconnect()): a RST instead of a FIN, TCPAbortOnData, the peer reads ECONNRESET, as 6.18.44 does (%s)', (profile) => {
+    const p = pair(profile, function* (fd, log) {
+      log('r1', yield { op: 'read', fd });
+      log('r2', yield { op: 'read', fd });
+    }, function* (fd) {
+      yield { op: 'write', fd, data: 'bye' };
+      yield { op: 'nanosleep', ns: ms(10) };
+      yield { op: 'setsockopt', fd, opt: 'SO_LINGER', val: 1, linger: 0 };
+      yield { op: 'close', fd };
+    });
+    p.h.run(ms(50));
+    const fromCli = p.h.segs().filter((s) => s.dport === 5000);
+    expect(fromCli.some((s) => s.flags & TH_FIN)).toBe(false);
+    expect(fromCli[fromCli.length - 1].flags & TH_RST).toBeTruthy();
+    expect(p.h.k.mib['TCPAbortOnData']).toBe(1);
+    expect(p.h.results.get('r1')).toBe('bye');
+    expect(p.h.results.get('r2')).toBe(-104); // ECONNRESET
+  });
+
   it('tcp_send_fin(): a FIN queued behind data that the window holds back leaves with the last data segment', () => {
     const n = 1 << 20;
     const got: Uint8Array[] = [];
