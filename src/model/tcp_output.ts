@@ -146,6 +146,11 @@ export function tcpReceiveWindow(sk: { rcvWup: number; rcvWnd: number; rcvNxt: n
  * rcv_wnd.
  */
 export function tcpSelectWindow(k: Kernel, sk: TcpSock): number {
+  if (!sk.windowClamp) {
+    // not established yet (tcp_init_transfer() has not run): the window of the SYN stands
+    sk.rcvWup = sk.rcvNxt;
+    return tcpWindowField(sk);
+  }
   const oldWin = sk.rcvWnd;
   const curWin = tcpReceiveWindow(sk);
   let newWin = __tcpSelectWindow(k, sk);
