@@ -62,8 +62,8 @@ export type Sys =
   /** `count`: read at most that many bytes (every queued byte without it). */
   /** `bytes`: a socket's data as a Uint8Array instead of text (binary data, the bench's bulk transfers). */
   | { op: 'read'; fd: number; count?: number; bytes?: boolean }
-  /** `data` as text (netcat) or bytes. */
-  | { op: 'write'; fd: number; data: string | Uint8Array }
+  /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE). */
+  | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
   | { op: 'nanosleep'; ns: number }

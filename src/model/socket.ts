@@ -244,7 +244,7 @@ const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
  * non-blocking one return what it copied, or -EAGAIN. An error met after some bytes were
  * copied returns their count.
  */
-export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false): void {
+export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false): void {
   let w = task.rerun ? pendingWrites.get(task) : undefined;
   if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0 };
   pendingWrites.delete(task);
@@ -266,7 +266,7 @@ export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string
     if (task.state === 'zombie') return;
     return pt.complete(task, -EPIPE);
   }
-  w.off += tcpSendmsg(pt.k, sk, w.data, w.off);
+  w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more);
   if (w.off === w.data.length) return pt.complete(task, w.off);
   if (nonblock) return pt.complete(task, w.off || -EAGAIN);
   pendingWrites.set(task, w);

@@ -12,7 +12,7 @@ import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock,
 import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
-import { __tcpSelectWindow, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
+import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { jiffies } from './time.ts';
@@ -181,9 +181,9 @@ export function tcpShutdown(k: Kernel, sk: TcpSock, how: number): void {
  */
 export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, more = false): number {
   const copied = tcpQueueData(sk, data, off);
-  // tcp_push(): the tail skb gets PSH (tcp_mark_push()) unless MSG_MORE
+  // tcp_push(): the tail skb gets PSH (tcp_mark_push()) unless MSG_MORE, or when forced_push()
   const q = sk.writeQueue;
-  if (copied && q.length > sk.sendHead && (!more || off + copied === data.length)) tcpMarkPush(sk, q[q.length - 1]);
+  if (copied && q.length > sk.sendHead && (!more || tcpForcedPush(sk))) tcpMarkPush(sk, q[q.length - 1]);
   if (copied) tcpPushPendingFrames(k, sk, more ? sk.nonagle | TCP_NAGLE_CORK : sk.nonagle);
   else if (off < data.length) tcpPushPendingFrames(k, sk, TCP_NAGLE_PUSH); // before waiting for memory
   return copied;

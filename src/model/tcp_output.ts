@@ -270,7 +270,7 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
 }
 
 /** forced_push(): write_seq is more than half the largest window past pushed_seq. */
-function tcpForcedPush(sk: TcpSock): boolean {
+export function tcpForcedPush(sk: TcpSock): boolean {
   return after(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) | 0);
 }
 

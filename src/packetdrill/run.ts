@@ -168,7 +168,7 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'setsockopt':
     case 'getsockopt': {
       const opt = `${word(1)}, ${word(2)}`;
-      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT'] : ['SOL_SOCKET, SO_ERROR', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG'];
+      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK'] : ['SOL_SOCKET, SO_ERROR', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG'];
       if (!ok.includes(opt)) return { need: `${sc.name}(${word(2)})`, detail: `${sc.name}(${opt})` };
       return null;
     }
@@ -179,7 +179,8 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
       return null;
     case 'send':
     case 'recv':
-      if (!(a[3]?.kind === 'int' && a[3].value === 0)) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
+      // send(..., MSG_MORE): the model's write with `more` (tcp_sendmsg()'s MSG_MORE)
+      if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && exprText(a[3]) === 'MSG_MORE')) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
       if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
       return null;
     case 'write':
@@ -654,7 +655,7 @@ class Runner {
       case 'ioctl':
         return { op: 'ioctl', fd: fd(), req: 'SIOCINQ' };
       case 'setsockopt':
-        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as 'SO_REUSEADDR', val: this.int(a[3], line) };
+        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as 'SO_REUSEADDR' | 'TCP_NODELAY' | 'TCP_CORK', val: this.int(a[3], line) };
       case 'getsockopt':
         return { op: 'getsockopt', fd: fd(), opt: (a[2] as { name: string }).name === 'TCP_MAXSEG' ? 'TCP_MAXSEG' : 'SO_ERROR' };
       case 'bind':
@@ -666,8 +667,9 @@ class Runner {
       case 'connect':
         return { op: 'connect', fd: fd(), addr: REMOTE_IP, port: CONNECT_PORT };
       case 'write':
-      case 'send':
         return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)) };
+      case 'send':
+        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: exprText(a[3]) === 'MSG_MORE' };
       case 'read':
       case 'recv':
         return { op: 'read', fd: fd(), count: this.int(a[2], line) };
