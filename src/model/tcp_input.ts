@@ -282,6 +282,9 @@ function tcpGrowWindow(k: Kernel, sk: TcpSock, len: number): void {
  * peer's segment size before data: at most TCP_MSS_DEFAULT, 536).
  */
 export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
+  // tcp_connect_init() / tcp_create_openreq_child(): snd_sml = snd_una, pushed_seq = write_seq
+  sk.sndSml = sk.sndUna;
+  sk.pushedSeq = sk.writeSeq;
   tcpAckUpdateRttFromTs(k, sk, skb);
   tcpSndbufExpand(k, sk);
   const maxwin = tcpFullSpace(k, sk);

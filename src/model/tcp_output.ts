@@ -435,10 +435,8 @@ export function tcpSendProbe0(k: Kernel, sk: TcpSock): void {
   if (sk.sendHead < q.length && before(q[sk.sendHead].seq, tcpWndEnd(sk))) {
     const skb = q[sk.sendHead];
     const segSize = Math.min((tcpWndEnd(sk) - skb.seq) | 0, sk.mss);
-    if (segSize < skb.data.length) {
-      tcpFragment(sk, sk.sendHead, segSize);
-      skb.psh = true; // "TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH"
-    }
+    if (segSize < skb.data.length) tcpFragment(sk, sk.sendHead, segSize);
+    skb.psh = true; // "TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH" before tcp_transmit_skb()
     tcpSendHead(k, sk, sk.mss);
   } else {
     tcpTransmitSkb(k, sk, TH_ACK, u32(sk.sndUna - 1));

@@ -112,6 +112,28 @@ describe('tcp_sendmsg() and the write queue', () => {
   });
 });
 
+describe('MSG_MORE and TCP_CORK', () => {
+  it('send(MSG_MORE) holds a partial segment (tcp_push() with TCP_NAGLE_CORK, no PSH) until the persist timer sends it about 200 ms later (tcp_write_wakeup(), as tcp_nagle_sendmsg_msg_more.pkt expects at +.21); a write without it sends at once with PSH', () => {
+    const p = pair('linux-6.x', function* () {}, function* (fd) {
+      yield { op: 'setsockopt', fd, opt: 'TCP_NODELAY', val: 1 };
+      yield { op: 'nanosleep', ns: ms(10) };
+      yield { op: 'write', fd, data: 'held', more: true };
+      yield { op: 'nanosleep', ns: ms(400) };
+      yield { op: 'write', fd, data: 'now' };
+    });
+    p.h.run(ms(2));
+    const t0 = p.h.k.now;
+    p.h.run(sec(1));
+    const t = p.h.xmits().filter((x) => x.seg.payload.length && x.seg.dport === 5000);
+    expect(t.map((x) => x.seg.payload.length)).toEqual([4, 3]);
+    const held = (t[0].t - t0) / 1e6 - 8; // the write came 8 ms after t0
+    expect(held).toBeGreaterThan(200);
+    expect(held).toBeLessThan(215);
+    expect(t[0].seg.flags & TH_PSH).toBeTruthy(); // tcp_write_wakeup() marks its data PSH
+    expect(t[1].seg.flags & TH_PSH).toBeTruthy();
+  });
+});
+
 describe('a reader that stops: tcp_select_window(), the persist timer', () => {
   it.each(PROFILES)('Recv-Q grows until the window is zero, Send-Q holds the rest, write() blocks; zero-window probes back off (%s)', (profile) => {
     const data = pattern(4 << 20);
