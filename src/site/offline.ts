@@ -158,7 +158,7 @@ export function sandboxWorkerFiles(files: readonly string[]): string[] {
 
 /**
  * A bundle that refers to a worker script gets that script as a string first: from file:// the
- * terminal starts it from a Blob URL (src/widgets/terminal.ts, makeWorker()).
+ * widgets (the sandbox terminal, the timeline's runs) start it from a Blob URL (src/widgets/worker-runner.ts).
  */
 export function embedSandboxWorker(code: string, workers: ReadonlyMap<string, string>): string {
   for (const [file, script] of workers) {
