@@ -44,6 +44,8 @@ export const REM = {
   sim: 60 + 1.5, // its controls, caption, ss table, queue and a window of up to 14 packets (sim-data.ts estimateRem)
   sandbox: 6 + 1.5,
   conformance: 9,
+  /** the row of kernel tabs (Linux 4.4 | Linux 6.x) above a <KernelTabs> transcript */
+  kernelTabs: 2.5,
   /** a step's figure (<StepFigure>): caption, moment buttons and its pictures, 11-37rem; with its margins */
   stepFigure: 24 + 1.25,
   /** A SourceFile's frame less its lines: title bar, padding, margins. */
@@ -163,7 +165,9 @@ export function estimateNode(node: HNode): Estimate {
     return e;
   }
   if (node.type === 'mdxJsxFlowElement') {
-    switch (node.name) {
+    // a <KernelTabs> is its first tab's transcript under a row of kernel tabs
+    if (node.name === 'KernelTabs') e.rem += REM.kernelTabs;
+    switch (node.name === 'KernelTabs' ? 'Transcript' : node.name) {
       case 'Transcript': {
         const text = transcriptFrameText(attr(node, 'experiment') ?? '', attr(node, 'block') ?? '', attr(node, 'profile'));
         const lines = text ? text.split('\n').length : 0;

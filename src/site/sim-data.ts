@@ -167,7 +167,8 @@ function build(experiment: string, profile: ProfileName, labels: SimLabels, lang
 export function estimateRem(res: RunResult): number {
   const frames = res.trace.reduce((n, e) => n + (e.type === 'xmit' ? 1 : 0), 0);
   const ss = res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
-  return Math.round((33.2 + 1.625 * Math.min(LADDER_WINDOW, frames) + 1.053 * (ss + 1)) * 10) / 10;
+  // in half rem (whole pixels): a fractional estimate moves what follows by a fraction of a pixel
+  return Math.round((33.2 + 1.625 * Math.min(LADDER_WINDOW, frames) + 1.053 * (ss + 1)) * 2) / 2;
 }
 
 export function simData(experiment: string, profile: ProfileName, labels: SimLabels, lang?: string, start: 'challenge' | 'queue' | number = 'challenge') {
@@ -363,7 +364,7 @@ export function stepFigureRem(spec: StepFigureSpec): number {
   const caption = Math.max(3, Math.ceil(f.caption.length / 85)) * 1.3125 + 0.5;
   const table = f.table ? 2.6 + f.table.rows.length * 1.75 : 0;
   // box and padding 1.1, the margins beside the blocks around it 1.5
-  return Math.round((2.6 + (frames.length > 1 ? 2.75 : 0) + caption + svgRem(f.ladder) + svgRem(f.queue) + table) * 10) / 10;
+  return Math.round((2.6 + (frames.length > 1 ? 2.75 : 0) + caption + svgRem(f.ladder) + svgRem(f.queue) + table) * 2) / 2;
 }
 
 /**

@@ -8,7 +8,8 @@
 //    (and without JavaScript), captioned from the trace;
 //  - the Recv-Q chapter has its figure (the reset child ss cannot list) and a simulator;
 //  - no picture is wider than its box and no SVG text renders below 12 px, at 390 px too;
-//  - reduced motion slows the player to a step a second.
+//  - reduced motion slows the player to a step a second;
+//  - transcripts that differ between Linux 4.4 and 6.x are tabs, and each marks its key line.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
@@ -230,6 +231,33 @@ for (const mode of modes) {
         expectReadable(await svgTexts(page, 'figure.tcp-step'), `${lang} phone figures`);
         const tables = await page.locator('.tcp-step__frame:visible table').evaluateAll((ts) => ts.map((t) => t.getBoundingClientRect().right <= (t.closest('figure') as HTMLElement).getBoundingClientRect().right + 0.5));
         expect(tables.every(Boolean)).toBe(true);
+        expect(o.errors).toEqual([]);
+        await o.context.close();
+      });
+
+      test(`${lang}: 4.4 | 6.x as tabs where the kernels print differently, the key line of each transcript marked`, async () => {
+        const o = await open(mode.url(`${lang}/collision`), { viewport: lang === 'en' ? 'desktop' : 'phone', scheme: lang === 'en' ? 'dark' : 'light' });
+        const { page } = o;
+        const tabs = page.locator('.tcp-ktabs');
+        // every block but the two the kernels print alike (the stopped server, the first client)
+        expect(await tabs.count()).toBe(7);
+        expect(await page.locator('.tcp-transcript').count()).toBe(16);
+        const reuse = page.locator('.tcp-ktabs[data-block="watch-reuse"]');
+        await reuse.scrollIntoViewIfNeeded();
+        const radios = reuse.locator('input[data-testid="kernel-tab"]');
+        expect(await radios.count()).toBe(2);
+        expect(await reuse.locator('label').allTextContents()).toEqual(['Linux 4.4', 'Linux 6.x']);
+        const visible = () => reuse.locator('.tcp-ktabs__panel:visible');
+        expect(await visible().getAttribute('data-profile')).toBe('linux-4.4');
+        // the line the prose discusses: Recv-Q 2 with a backlog of 1, in ss 4.3's layout
+        expect(await visible().locator('.ec-line.mark').textContent()).toMatch(/^LISTEN {5}2 {6}1 /);
+        await radios.first().focus();
+        await page.keyboard.press('ArrowRight');
+        expect(await visible().getAttribute('data-profile')).toBe('linux-6.x');
+        expect(await visible().locator('.ec-line.mark').textContent()).toMatch(/^LISTEN 2 {6}1 +0\.0\.0\.0:12345/);
+        // every transcript, tabbed or not, has its one key line marked
+        const marks = await page.locator('.tcp-transcript').evaluateAll((fs) => fs.map((f) => f.querySelectorAll('.ec-line.mark').length));
+        expect(marks).toEqual(Array(16).fill(1));
         expect(o.errors).toEqual([]);
         await o.context.close();
       });
