@@ -282,6 +282,12 @@ for (const mode of modes) {
         expect((await w.locator('[data-testid="caption"]').textContent())!.length).toBeGreaterThan(20);
         await figs.nth(1).scrollIntoViewIfNeeded();
         expectReadable(await svgTexts(page, 'figure.tcp-step, tcp-lab-sim'), `${lang} recv-q`);
+        // the three watch blocks differ between the kernels: tabs, each with its LISTEN line marked
+        expect(await page.locator('.tcp-ktabs').count()).toBe(3);
+        const final = page.locator('.tcp-ktabs[data-block="watch-final"] .tcp-ktabs__panel[data-tab="1"] .ec-line.mark');
+        expect(await final.textContent()).toMatch(/^LISTEN {5}2 {6}1 /);
+        const marks = await page.locator('.tcp-transcript').evaluateAll((fs) => fs.map((f) => f.querySelectorAll('.ec-line.mark').length));
+        expect(marks).toEqual(Array(11).fill(1));
         expect(o.errors).toEqual([]);
         await o.context.close();
       });
