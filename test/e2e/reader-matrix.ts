@@ -39,13 +39,16 @@ export interface Combination {
   done(w: Watched): void;
 }
 
-export function eachCombination(body: (c: Combination) => void): void {
+export type Where = Pick<Combination, 'mode' | 'viewport' | 'theme' | 'lang'>;
+/** One describe per combination that `include` keeps (all by default): a skipped one declares no empty suite. */
+export function eachCombination(body: (c: Combination) => void, include: (c: Where) => boolean = () => true): void {
   const site = browserAndSite();
   for (const mode of ['http', 'file'] as const) {
     const url = (p: string) => (mode === 'http' ? site.httpBase + p : site.fileBase + (p === '' ? 'index.html' : p.endsWith('/') ? p + 'index.html' : p));
     for (const viewport of ['desktop', 'phone'] as const) {
       for (const theme of THEMES) {
         for (const lang of LANGS) {
+          if (!include({ mode, viewport, theme, lang })) continue;
           describe(`${mode} · ${viewport} · ${theme} · ${lang.dir}`, () => {
             let w: Watched;
             beforeAll(async () => {
