@@ -10,32 +10,14 @@
 //  - no picture is wider than its box and no SVG text renders below 12 px, at 390 px too;
 //  - reduced motion slows the player to a step a second;
 //  - transcripts that differ between Linux 4.4 and 6.x are tabs, and each marks its key line.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { pathToFileURL } from 'node:url';
-import { ensureBuilt, launch, DIST, OFFLINE } from './helpers.ts';
-import { startStaticServer } from '../../src/site/static-server.ts';
+import { describe, expect, test } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserAndSite } from './helpers.ts';
 
-let browser: Browser;
-let httpBase: string;
-let close: () => void;
-
-beforeAll(async () => {
-  ensureBuilt();
-  browser = await launch();
-  const { server, url } = await startStaticServer({ root: DIST });
-  httpBase = url;
-  close = () => server.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  close?.();
-});
-
-const fileBase = pathToFileURL(OFFLINE).href + '/';
+const site = browserAndSite();
 const modes = [
-  { name: 'http', url: (p: string) => `${httpBase}${p}/` },
-  { name: 'file://', url: (p: string) => `${fileBase}${p}/index.html` },
+  { name: 'http', url: (p: string) => `${site.httpBase}${p}/` },
+  { name: 'file://', url: (p: string) => `${site.fileBase}${p}/index.html` },
 ];
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const T = {
@@ -50,7 +32,7 @@ interface Opened {
 }
 
 async function open(url: string, o: { viewport: keyof typeof VIEWPORTS; scheme?: 'light' | 'dark'; reducedMotion?: 'reduce' | 'no-preference'; js?: boolean }): Promise<Opened> {
-  const context = await browser.newContext({ viewport: VIEWPORTS[o.viewport], colorScheme: o.scheme ?? 'light', reducedMotion: o.reducedMotion ?? 'no-preference', javaScriptEnabled: o.js ?? true });
+  const context = await site.browser.newContext({ viewport: VIEWPORTS[o.viewport], colorScheme: o.scheme ?? 'light', reducedMotion: o.reducedMotion ?? 'no-preference', javaScriptEnabled: o.js ?? true });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && errors.push(`console.${m.type()}: ${m.text()}`));
@@ -297,7 +279,7 @@ for (const mode of modes) {
 
 describe('without JavaScript and with reduced motion', () => {
   test('the step figures work without JavaScript: the build-time captions and pictures, switched by CSS', async () => {
-    const o = await open(`${httpBase}en/collision/`, { viewport: 'desktop', js: false });
+    const o = await open(`${site.httpBase}en/collision/`, { viewport: 'desktop', js: false });
     const nine = o.page.locator('figure.tcp-step').nth(8);
     await nine.scrollIntoViewIfNeeded();
     expect(await nine.locator('.tcp-step__frame:visible [data-testid="step-caption"]').textContent()).toContain('Frame 6:');
@@ -311,7 +293,7 @@ describe('without JavaScript and with reduced motion', () => {
   });
 
   test('the phone fallback shows the narrow drawing, readable', async () => {
-    const o = await open(`${fileBase}zh-cn/collision/index.html`, { viewport: 'phone', js: false, scheme: 'dark' });
+    const o = await open(`${site.fileBase}zh-cn/collision/index.html`, { viewport: 'phone', js: false, scheme: 'dark' });
     const fb = o.page.locator('tcp-lab-sim [data-sim-fallback]');
     await fb.scrollIntoViewIfNeeded();
     expect(await fb.locator('.tcp-sim__narrow').first().isVisible()).toBe(true);
@@ -321,7 +303,7 @@ describe('without JavaScript and with reduced motion', () => {
   });
 
   test('reduced motion: the player advances at most a moment a second', async () => {
-    const o = await open(`${httpBase}en/collision/`, { viewport: 'desktop', reducedMotion: 'reduce' });
+    const o = await open(`${site.httpBase}en/collision/`, { viewport: 'desktop', reducedMotion: 'reduce' });
     const w = await sim(o.page);
     const slider = w.locator('[data-testid="timeline"]');
     await slider.focus();
