@@ -63,8 +63,12 @@ export class TcpLabSim extends HTMLElement {
   /** Where the rows' window starts in the SVG (the clip's top). */
   private view = { top: 0 };
   private drawn = '';
-  /** Accept-queue pictures by state, parsed once each (a scrub swaps them in, no HTML parsing). */
+  /** Accept-queue pictures by state, drawn once each and kept (see render()). */
   private queues = new Map<string, Element>();
+  private queueShown: Element | null = null;
+  private queueWidth = 0;
+  /** The ss pane's lines, one text node each: a scrub rewrites only the lines that changed. */
+  private ssLines: Text[] = [];
   private res: SimRun | null = null;
   private frames: SimRun['frames'] = [];
   /** Runs asked for; only the answer to the last one is shown. */
@@ -227,7 +231,7 @@ export class TcpLabSim extends HTMLElement {
     this.frames = run.frames;
     this.marks = run.marks;
     this.drawn = '';
-    this.queues.clear();
+    this.queueWidth = 0;
     this.narrated = k.fin === Number(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && k.ncBacklog === 1 && this.captions[k.profile]?.length === run.moments.length;
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
     this.dataset.profile = run.profile;
@@ -247,6 +251,17 @@ export class TcpLabSim extends HTMLElement {
 
   private moment(): SimMoment | undefined {
     return this.res?.moments[this.idx];
+  }
+
+  private showSs(text: string): void {
+    const lines = text.split('\n');
+    const nodes = this.ssLines;
+    while (nodes.length > lines.length) nodes.pop()!.remove();
+    while (nodes.length < lines.length) nodes.push(this.ui.ss.appendChild(document.createTextNode('')));
+    lines.forEach((l, i) => {
+      const data = i < lines.length - 1 ? `${l}\n` : l;
+      if (nodes[i].data !== data) nodes[i].data = data;
+    });
   }
 
   /** Show the moment at or before tNs (ns since the start): #t= links (src/site/moments.ts) call it. */
@@ -275,22 +290,34 @@ export class TcpLabSim extends HTMLElement {
     const last = pk.at(-1);
     const what = last ? `${last.frame.seg.sport} → ${last.frame.seg.dport}` : s.nothing;
     u.time.textContent = `t = ${secs} s`;
-    const ss = renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null });
-    if (u.ss.textContent !== ss) u.ss.textContent = ss;
+    this.showSs(renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null }));
     const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
     const caption = this.narrated ? this.captions[this.res.profile]![this.idx] : s.captionsOff;
     u.caption.textContent = caption;
     u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${this.narrated ? caption : what}`);
     const width = this.width || 640;
     // Only what changed is touched: a scrub costs a few class changes, not new SVG to lay out.
-    const queueKey = `${width}${JSON.stringify(q)}`;
+    // each state's picture is drawn once and kept, stacked in one grid cell: a scrub shows one
+    // and hides another (visibility), and none is laid out again
+    if (this.queueWidth !== width) {
+      this.queueWidth = width;
+      this.queues.clear();
+      u.queue.replaceChildren();
+    }
+    const queueKey = JSON.stringify(q);
     let pic = this.queues.get(queueKey);
     if (!pic) {
       const box = el('div');
       box.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
       this.queues.set(queueKey, (pic = box.firstElementChild!));
+      pic.classList.add('off');
+      u.queue.append(pic);
     }
-    if (u.queue.firstElementChild !== pic) u.queue.replaceChildren(pic);
+    if (pic !== this.queueShown) {
+      this.queueShown?.classList.add('off');
+      pic.classList.remove('off');
+      this.queueShown = pic;
+    }
     if (String(width) !== this.drawn) {
       this.drawn = String(width);
       u.ladder.innerHTML = renderLadder(

@@ -77,8 +77,8 @@ for (const mode of modes) {
           const ss = await s.locator('[data-testid="ss"]').textContent();
           expect(ss).toMatch(/^LISTEN {5}2 {6}1 /m);
           expect(ss!.match(/^CLOSE-WAIT /gm)).toHaveLength(1);
-          expect(await s.locator('[data-testid="queue"] [data-slot]').count()).toBe(2);
-          expect(await s.locator('[data-testid="queue"] [data-state="reset"]').count()).toBe(1);
+          expect(await s.locator('[data-testid="queue"] > :not(.off) [data-slot]').count()).toBe(2);
+          expect(await s.locator('[data-testid="queue"] > :not(.off) [data-state="reset"]').count()).toBe(1);
           expect(await slider.getAttribute('aria-valuetext')).toBeTruthy();
           // the model ran in the widgets' worker (from file:// too, from the embedded script), not on the page
           expect(await s.getAttribute('data-mode')).toBe('worker');
