@@ -566,18 +566,3 @@ export function ncConnectPort(line: string): number | null {
     }
   return null;
 }
-
-/** A word quoted for bash so that it stays exactly one word with exactly this text. */
-export function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", "'\\''")}'`;
-}
-
-/**
- * A parsed line rebuilt for a real bash with every word single-quoted: bash then performs no
- * expansion at all, and runs the argument vectors this grammar produced.
- */
-export function toBash(cl: CommandLine): string {
-  const pipe = (p: Pipeline) => p.stages.map((s) => s.words.map((w) => shellQuote(w.text)).join(' ')).join(' | ');
-  if (cl.kind === 'loop') return `while true; do ${cl.body.map(pipe).join('; ')}; done`;
-  return cl.items.map((p) => pipe(p) + (p.background ? ' &' : '')).join('; ');
-}

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import { runExperiment } from '../../src/experiment/run.ts';
 import { experimentText } from '../helpers/experiment.ts';
-import { acceptCommandLine, isCmdlineError, parseCommandLine, toBash, type CommandLine } from '../../src/userland/cmdline.ts';
+import { acceptCommandLine, isCmdlineError, parseCommandLine, type CommandLine } from '../../src/userland/cmdline.ts';
 
 const refused = (line: string) => {
   const r = acceptCommandLine(line);
@@ -101,17 +101,19 @@ describe('accepted', () => {
   });
 });
 
-describe('the recorder\'s line for a real bash', () => {
-  // every word single-quoted: bash expands nothing, so it runs exactly the grammar's words
-  const bashWords = (cl: CommandLine): string =>
-    execFileSync('bash', ['-c', toBash(cl).replace(/^'echo'/, "printf '<%s>'")], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+describe('an accepted line as the recorder types it into a real bash', () => {
+  // the recorder passes the line untouched: bash must expand nothing and split it into exactly the grammar's words
+  const bashWords = (line: string): string =>
+    execFileSync('bash', ['-c', line.replace(/^echo /, "printf '<%s>' ")], { encoding: 'utf8', env: { PATH: process.env.PATH } });
   it.each([
     [`echo '$(touch /tmp/tcplab-pwned)' "*" '\`id\`' 'a'"'"'b'`, '<$(touch /tmp/tcplab-pwned)><*><`id`><a\'b>'],
     ['echo \'$HOME\' \'~\' \'{a,b}\' \'!!\'', '<$HOME><~><{a,b}><!!>'],
   ])('%s', (line, expected) => {
     const cl = acceptCommandLine(line);
     expect(isCmdlineError(cl)).toBe(false);
-    expect(bashWords(cl as CommandLine)).toBe(expected);
+    expect(bashWords(line)).toBe(expected);
+    const words = (cl as CommandLine).kind === 'list' ? (cl as Extract<CommandLine, { kind: 'list' }>).items[0].stages[0].words.map((w) => `<${w.text}>`).join('') : '';
+    expect(words).toBe(`<echo>${expected}`);
   });
 });
 
