@@ -42,6 +42,10 @@ export interface WSkb {
   /** tcp_skb_pcount() > 0 and its first transmission's jiffies (for an RTT sample), 0 if retransmitted. */
   sentAt: number;
   retransmitted: boolean;
+  /** TCP_SKB_CB(skb)->sacked: TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS | TCPCB_LOST | TCPCB_EVER_RETRANS. */
+  sacked?: number;
+  /** TCP_SKB_CB(skb)->eor: MSG_EOR ends this skb, tcp_skb_can_collapse_to() adds nothing to it. */
+  eor?: boolean;
 }
 export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
 
@@ -252,6 +256,57 @@ export interface TcpSock extends SockCommon, SimEvent {
   mdevMaxUs: number;
   rttvarUs: number;
   rttSeq: number;
+  // congestion control (tcp_input.c, tcp_output.c, tcp_cong.c; names of struct tcp_sock)
+  /** snd_cwnd (packets; TCP_INIT_CWND 10), snd_ssthresh (TCP_INFINITE_SSTHRESH), snd_cwnd_cnt, snd_cwnd_stamp (jiffies). */
+  sndCwnd: number;
+  sndSsthresh: number;
+  sndCwndCnt: number;
+  sndCwndStamp: number;
+  /** packets_out, sacked_out, lost_out, retrans_out: the scoreboard's counts (tcp_packets_in_flight()). */
+  packetsOut: number;
+  sackedOut: number;
+  lostOut: number;
+  retransOut: number;
+  /** prior_cwnd, prior_ssthresh, high_seq, undo_marker, undo_retrans, icsk_ca_state. */
+  priorCwnd: number;
+  priorSsthresh: number;
+  highSeq: number;
+  undoMarker: number;
+  undoRetrans: number;
+  caState: 'Open' | 'Disorder' | 'CWR' | 'Recovery' | 'Loss';
+  /** prr_delivered, prr_out (RFC 6937), reordering (tcp_reordering sysctl), tlp_high_seq. */
+  prrDelivered: number;
+  prrOut: number;
+  reordering: number;
+  tlpHighSeq: number;
+  /** The congestion control's private state (icsk_ca_priv: cubic's struct bictcp), its name (icsk_ca_ops->name). */
+  caName: string;
+  caPriv: Record<string, number> | null;
+  /** is_cwnd_limited, max_packets_out, snd_cwnd_used, lsndtime (jiffies of the last data sent). */
+  isCwndLimited: boolean;
+  maxPacketsOut: number;
+  sndCwndUsed: number;
+  /** tcp_info counters: total_retrans, bytes_received, segs_out/in, data_segs_out/in, delivered. */
+  totalRetrans: number;
+  bytesReceived: number;
+  segsOut: number;
+  segsIn: number;
+  dataSegsOut: number;
+  dataSegsIn: number;
+  delivered: number;
+  /** rcvq_space.space (tcp_rcv_space_adjust()). */
+  rcvSpace: number;
+  /** last_data_recv / lsndtime / rcv_tstamp (jiffies). */
+  lastDataRecv: number;
+  lastDataSent: number;
+  lastAckRecv: number;
+  /** chrono_stat[TCP_CHRONO_RWND_LIMITED / SNDBUF_LIMITED] (us), the running chrono and its start (ns). */
+  rwndLimited: number;
+  sndbufLimited: number;
+  chronoType: number;
+  chronoStart: number;
+  /** app_limited: delivered + packets in flight when the sender ran out of data (0: not limited). */
+  appLimited: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -385,6 +440,15 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     mdevMaxUs: 0,
     rttvarUs: 0,
     rttSeq: 0,
+    // tcp_init_sock(): snd_cwnd = TCP_INIT_CWND, snd_ssthresh = TCP_INFINITE_SSTHRESH, reordering = sysctl_tcp_reordering
+    sndCwnd: 10, sndSsthresh: 0x7fffffff, sndCwndCnt: 0, sndCwndStamp: 0,
+    packetsOut: 0, sackedOut: 0, lostOut: 0, retransOut: 0,
+    priorCwnd: 0, priorSsthresh: 0, highSeq: 0, undoMarker: 0, undoRetrans: 0, caState: 'Open',
+    prrDelivered: 0, prrOut: 0, reordering: 3, tlpHighSeq: 0, caName: 'cubic', caPriv: null,
+    isCwndLimited: false, maxPacketsOut: 0, sndCwndUsed: 0,
+    totalRetrans: 0, bytesReceived: 0, segsOut: 0, segsIn: 0, dataSegsOut: 0, dataSegsIn: 0, delivered: 0,
+    rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
+    rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,
