@@ -252,7 +252,10 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
     const t = tail!;
     const n = Math.min(room, data.length - off - copied);
     const chunk = data.subarray(off + copied, off + copied + n);
-    if (t.data.length === 0) t.data = chunk.slice();
+    // the skb references the program's buffer instead of a copy of it (the model's programs never
+    // change a buffer once write() took it: text is encoded afresh per call); the copy is made
+    // only when data is appended to an skb that already holds some
+    if (t.data.length === 0) t.data = chunk;
     else {
       const d = new Uint8Array(t.data.length + n);
       d.set(t.data);
