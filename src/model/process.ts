@@ -44,10 +44,10 @@ export const SIGNUM: Record<Signal, number> = {
 export type Sys =
   /** `nonblock`: SOCK_NONBLOCK (the file gets O_NONBLOCK). */
   | { op: 'socket'; nonblock?: boolean }
-  /** SO_LINGER: `val` is l_onoff, `linger` l_linger (seconds). */
-  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK' | 'SO_LINGER'; val: number; linger?: number }
-  /** SO_ERROR (reads and clears sk_err), TCP_MAXSEG (mss_cache), TCP_INFO (a TcpInfo snapshot). */
-  | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'TCP_MAXSEG' | 'TCP_INFO' }
+  /** SO_LINGER: `val` is l_onoff, `linger` l_linger (seconds); SO_RCVBUF/SO_SNDBUF bytes; TCP_USER_TIMEOUT ms. */
+  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK' | 'SO_LINGER' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_USER_TIMEOUT'; val: number; linger?: number }
+  /** SO_ERROR (reads and clears sk_err), SO_RCVBUF/SO_SNDBUF, TCP_MAXSEG (mss_cache), TCP_USER_TIMEOUT, TCP_INFO (a TcpInfo snapshot). */
+  | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_MAXSEG' | 'TCP_USER_TIMEOUT' | 'TCP_INFO' }
   /** fcntl(F_GETFL) returns the file's flags; fcntl(F_SETFL, flags) sets O_NONBLOCK from them. */
   | { op: 'fcntl'; fd: number; cmd: 'F_GETFL' | 'F_SETFL'; arg?: number }
   /** ioctl(SIOCINQ): bytes waiting to be read (tcp_ioctl()). */
@@ -61,16 +61,17 @@ export type Sys =
   | { op: 'poll'; fds: { fd: number; events: number }[]; timeoutMs: number }
   /** `count`: read at most that many bytes (every queued byte without it). */
   /** `bytes`: a socket's data as a Uint8Array instead of text (binary data, the bench's bulk transfers). */
-  | { op: 'read'; fd: number; count?: number; bytes?: boolean }
-  /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE). */
-  | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean }
+  /** `fault`: the buffer is not mapped (NULL): copying to it fails with EFAULT. */
+  | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean }
+  /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT). */
+  | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; fault?: boolean }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
   | { op: 'nanosleep'; ns: number }
   /** Spend CPU time (program start-up, formatting, /proc scans). */
   | { op: 'cpu'; ns: number }
   /** netlink inet_diag dump plus the /proc fd scan `ss -p` does. */
-  | { op: 'inet_diag' }
+  | { op: 'inet_diag'; info?: boolean }
   | { op: 'pcap_open'; filter: (seg: Segment) => boolean }
   /** Block until a signal arrives (tcpdump's capture loop); returns -EINTR. */
   | { op: 'pause' }
@@ -298,8 +299,8 @@ export class ProcessTable {
   }
 
   /** What `ss -p` sees now: the inet_diag dump and the /proc/<pid>/fd scan. */
-  socketTable(): SocketTable {
-    const rows = this.k.inetDiagDump();
+  socketTable(info = false): SocketTable {
+    const rows = this.k.inetDiagDump(info);
     const owners = new Map<number, { comm: string; pid: number; fd: number }[]>();
     const pids = [...this.tasks.keys()].sort((a, b) => a - b);
     for (const pid of pids) {
@@ -483,7 +484,7 @@ export class ProcessTable {
       case 'cpu':
         return this.complete(task, 0, s.ns);
       case 'inet_diag':
-        return sysInetDiag(this, task);
+        return sysInetDiag(this, task, s);
       case 'pcap_open':
         return sysPcapOpen(this, task, s);
       case 'pcap_close':

@@ -8,7 +8,7 @@
  * programs write (tcpdump -w) go to ProcessTable.vfs with one vfs_write call.
  */
 import { EBADF } from './errno.ts';
-import { pipeRead, pipeRelease, pipeWrite } from './pipe.ts';
+import { pipeRead, pipeRelease, pipeReleaseReader, pipeWrite } from './pipe.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { O_NONBLOCK, sockRecv, sockSend } from './socket.ts';
 import { tcpClose } from './tcp.ts';
@@ -19,8 +19,8 @@ export function sysRead(pt: ProcessTable, task: Task, s: SysOf<'read'>): void {
   const f = task.fds.get(s.fd);
   if (!f) return pt.complete(task, -EBADF);
   if (f.kind === 'tty') return ttyRead(pt, task, f.tty);
-  if (f.kind === 'pipe') return pipeRead(pt, task, f.pipe);
-  return sockRecv(pt, task, f.sk, s.count, (f.flags & O_NONBLOCK) !== 0, s.bytes);
+  if (f.kind === 'pipe') return pipeRead(pt, task, f.pipe, s.count);
+  return sockRecv(pt, task, f.sk, s.count, (f.flags & O_NONBLOCK) !== 0, s.bytes, s.fault);
 }
 
 /** write(fd, data) */
@@ -34,7 +34,7 @@ export function sysWrite(pt: ProcessTable, task: Task, s: SysOf<'write'>): void 
     return pt.complete(task, s.data.length);
   }
   if (f.kind === 'pipe') return pipeWrite(pt, task, f.pipe, text);
-  return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0, s.more);
+  return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0, s.more, s.fault);
 }
 
 /** close(fd) */
@@ -53,6 +53,7 @@ export function closeFd(pt: ProcessTable, task: Task, fd: number): void {
   f.refs--;
   if (f.kind === 'sock') pt.k.sim.emit({ type: 'fd', t: pt.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'close' });
   if (f.kind === 'pipe' && f.end === 'w') pipeRelease(f.pipe);
+  if (f.kind === 'pipe' && f.end === 'r') pipeReleaseReader(f.pipe);
   if (f.refs === 0 && f.kind === 'sock') {
     f.sk.fileRefs = 0;
     tcpClose(pt.k, f.sk);

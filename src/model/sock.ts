@@ -49,6 +49,50 @@ export interface WSkb {
 }
 export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
 
+/** An skb of the out-of-order queue: [seq, end) with its payload, end counting a FIN. */
+export interface OfoSkb {
+  seq: number; // int32
+  end: number; // int32
+  data: Uint8Array;
+  fin: boolean;
+}
+export const NO_OFO: OfoSkb[] = Object.freeze([]) as unknown as OfoSkb[];
+
+/** struct tcp_sack_block: [start_seq, end_seq), int32. */
+export interface SackBlock {
+  start: number;
+  end: number;
+}
+export const NO_SACKS: SackBlock[] = Object.freeze([]) as unknown as SackBlock[];
+
+/** sk_userlocks bits (include/net/sock.h). */
+export const SOCK_SNDBUF_LOCK = 1;
+export const SOCK_RCVBUF_LOCK = 2;
+/** TCP_SKB_MIN_TRUESIZE = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)); SOCK_MIN_SNDBUF is twice it, SOCK_MIN_RCVBUF once. */
+const TCP_SKB_MIN_TRUESIZE = 2048 + 256;
+export const SOCK_MIN_SNDBUF = 2 * TCP_SKB_MIN_TRUESIZE;
+export const SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE;
+
+/**
+ * sk_setsockopt()'s SO_SNDBUF and SO_RCVBUF (net/core/sock.c; sock_setsockopt() in 4.4, the same
+ * rule): the value, capped at net.core.wmem_max / rmem_max, is doubled ("to allow for the
+ * sk_buff overhead"), at least SOCK_MIN_SNDBUF (4608) / SOCK_MIN_RCVBUF (2304), and the buffer
+ * is locked (SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK): tcp_init_buffer_space() no longer sizes it.
+ * A writer waiting for memory is woken (sk->sk_write_space()).
+ */
+export function sockSetBuf(k: { profile: { behaviour: { rmemMax: number } } }, sk: TcpSock, opt: 'SO_SNDBUF' | 'SO_RCVBUF', val: number): void {
+  // net.core.wmem_max equals rmem_max on both kernels modelled (212992 on 4.4, 4194304 on 6.18)
+  const v = Math.min(val >>> 0, k.profile.behaviour.rmemMax);
+  if (opt === 'SO_SNDBUF') {
+    sk.userlocks |= SOCK_SNDBUF_LOCK;
+    sk.sndbuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
+    if (sk.waiters.size && sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) sockDefWakeup(sk);
+  } else {
+    sk.userlocks |= SOCK_RCVBUF_LOCK;
+    sk.rcvbuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
+  }
+}
+
 /** tp->nonagle bits (include/net/tcp.h): TCP_NODELAY sets OFF, TCP_CORK sets CORK. */
 export const TCP_NAGLE_OFF = 1;
 export const TCP_NAGLE_CORK = 2;
@@ -231,6 +275,15 @@ export interface TcpSock extends SockCommon, SimEvent {
   /** Received bytes not yet read, and whether the FIN sits in the receive queue. */
   rcvQueue: Uint8Array[];
   finQueued: boolean;
+  /** tp->out_of_order_queue (an rbtree in Linux): segments beyond rcv_nxt, sorted, disjoint (OfoSkb). */
+  outOfOrderQueue: OfoSkb[];
+  /** tp->selective_acks[0..num_sacks) and rx_opt.dsack with duplicate_sack[0]: the SACK blocks of the next ACK. */
+  selectiveAcks: SackBlock[];
+  dsack: SackBlock | null;
+  /** sk_userlocks: SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK once SO_SNDBUF / SO_RCVBUF set the buffer. */
+  userlocks: number;
+  /** icsk_user_timeout: TCP_USER_TIMEOUT in ms (0: none). */
+  userTimeout: number;
   // the data path (tcp_sendmsg(), tcp_write_xmit(), tcp_select_window(), tcp_rtt_estimator())
   /** sk_write_queue (see WSkb) and the index of its send head; sk_wmem_queued; sk_sndbuf. */
   writeQueue: WSkb[];
@@ -423,6 +476,11 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     lastOowAckTime: 0,
     rcvQueue: NO_DATA,
     finQueued: false,
+    outOfOrderQueue: NO_OFO,
+    selectiveAcks: NO_SACKS,
+    dsack: null,
+    userlocks: 0,
+    userTimeout: 0,
     writeQueue: NO_SKBS,
     sendHead: 0,
     wmemQueued: 0,

@@ -6,18 +6,18 @@
  * write (sock_read_iter/sock_write_iter → tcp_recvmsg/tcp_sendmsg's checks, net/ipv4/tcp.c).
  * Linux 4.4 and 6.18 alike for what the model covers.
  *
- * Deliberate differences: AF_INET/SOCK_STREAM only, two socket options to set, three to get
- * (SO_ERROR, TCP_MAXSEG, TCP_INFO); a read returns the queued bytes as text, all of them
+ * Deliberate differences: AF_INET/SOCK_STREAM only, the socket options of sysSetsockopt() and
+ * sysGetsockopt() only; a read returns the queued bytes as text, all of them
  * unless it gives a count; the netlink inet_diag dump (`ss`) and the packet socket
  * of tcpdump (`pcap_open`) are system calls of their own.
  */
 import { inetCreate } from './af_inet.ts';
-import { EAGAIN, EALREADY, EBADF, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
+import { EAGAIN, EALREADY, EBADF, EFAULT, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
 import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
 import { openTap } from './loopback.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpPushPendingFrames } from './tcp_output.ts';
 import { EMPTY } from './skbuff.ts';
 import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.ts';
@@ -55,7 +55,8 @@ export function sysSocket(pt: ProcessTable, task: Task, s: SysOf<'socket'>): voi
 }
 
 /**
- * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT / SO_LINGER (sk_setsockopt()), SOL_TCP TCP_NODELAY
+ * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT / SO_LINGER / SO_RCVBUF / SO_SNDBUF
+ * (sk_setsockopt(); the buffers in sockSetBuf()), SOL_TCP TCP_USER_TIMEOUT, TCP_NODELAY
  * and TCP_CORK (do_tcp_setsockopt(): __tcp_sock_set_nodelay() pushes what Nagle held,
  * __tcp_sock_set_cork() clearing the cork pushes what it held).
  */
@@ -64,6 +65,12 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (s.opt === 'SO_REUSEADDR') sk.reuse = !!s.val;
   else if (s.opt === 'SO_REUSEPORT') sk.reuseport = !!s.val;
+  else if (s.opt === 'SO_RCVBUF' || s.opt === 'SO_SNDBUF') sockSetBuf(pt.k, sk, s.opt, s.val);
+  else if (s.opt === 'TCP_USER_TIMEOUT') {
+    // do_tcp_setsockopt(): "Cap the max time in ms TCP will retry or probe the window"
+    if (s.val < 0) return pt.complete(task, -EINVAL);
+    sk.userTimeout = s.val;
+  }
   else if (s.opt === 'SO_LINGER') sk.linger = s.val ? Math.max(0, s.linger ?? 0) : -1;
   else if (s.opt === 'TCP_NODELAY') {
     sk.nonagle = s.val ? sk.nonagle | TCP_NAGLE_OFF : sk.nonagle & ~TCP_NAGLE_OFF;
@@ -78,12 +85,16 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
 
 /**
  * getsockopt(): SOL_SOCKET SO_ERROR (sk_getsockopt(): sock_error() reads and clears sk_err),
- * SOL_TCP TCP_MAXSEG and TCP_INFO (do_tcp_getsockopt(): mss_cache; tcp_get_info()).
+ * SO_RCVBUF and SO_SNDBUF (sk_rcvbuf, sk_sndbuf: twice what was set), SOL_TCP TCP_MAXSEG,
+ * TCP_USER_TIMEOUT and TCP_INFO (do_tcp_getsockopt(): mss_cache; icsk_user_timeout; tcp_get_info()).
  */
 export function sysGetsockopt(pt: ProcessTable, task: Task, s: SysOf<'getsockopt'>): void {
   const sk = sockOf(task, s.fd);
   if (typeof sk === 'number') return pt.complete(task, sk);
   if (s.opt === 'TCP_MAXSEG') return pt.complete(task, sk.mss);
+  if (s.opt === 'SO_RCVBUF') return pt.complete(task, sk.rcvbuf);
+  if (s.opt === 'SO_SNDBUF') return pt.complete(task, sk.sndbuf);
+  if (s.opt === 'TCP_USER_TIMEOUT') return pt.complete(task, sk.userTimeout);
   if (s.opt === 'TCP_INFO') return pt.complete(task, tcpGetInfo(pt.k, sk));
   const err = sk.skErr;
   sk.skErr = 0;
@@ -193,8 +204,8 @@ export function sysIoctl(pt: ProcessTable, task: Task, s: SysOf<'ioctl'>): void 
 }
 
 /** The netlink inet_diag dump plus the /proc fd scan of `ss -p`. */
-export function sysInetDiag(pt: ProcessTable, task: Task): void {
-  return pt.complete(task, pt.socketTable());
+export function sysInetDiag(pt: ProcessTable, task: Task, s: SysOf<'inet_diag'>): void {
+  return pt.complete(task, pt.socketTable(s.info ?? false));
 }
 
 /** socket(AF_PACKET) with a BPF filter and a TPACKET_V3 ring (tcpdump's capture). */
@@ -205,11 +216,14 @@ export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>)
 
 /**
  * tcp_recvmsg(): queued data first (up to `count` bytes, when given), then the FIN (0 = EOF),
- * then sk_err; with nothing to read, -EAGAIN on a non-blocking file, else wait.
+ * then sk_err; with nothing to read, -EAGAIN on a non-blocking file, else wait. `fault`: the
+ * buffer is unmapped, so the first copy fails (skb_copy_datagram_msg()): -EFAULT, and the data
+ * stays queued (tcp_recvmsg_locked(): `if (!copied) copied = -EFAULT`).
  */
-export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false, bytes = false): void {
+export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false, bytes = false, fault = false): void {
   if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
   if (sk.rcvQueue.length) {
+    if (fault) return pt.complete(task, -EFAULT);
     const data = tcpRecvmsg(pt.k, sk, count);
     return pt.complete(task, bytes ? data : new TextDecoder().decode(data));
   }
@@ -244,7 +258,7 @@ const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
  * non-blocking one return what it copied, or -EAGAIN. An error met after some bytes were
  * copied returns their count.
  */
-export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false): void {
+export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false, fault = false): void {
   let w = task.rerun ? pendingWrites.get(task) : undefined;
   if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0 };
   pendingWrites.delete(task);
@@ -266,6 +280,9 @@ export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string
     if (task.state === 'zombie') return;
     return pt.complete(task, -EPIPE);
   }
+  // an unmapped buffer: the copy into the first skb fails (skb_copy_to_page_nocache()),
+  // nothing was copied, so tcp_sendmsg_locked() returns -EFAULT (sk_stream_error())
+  if (fault && w.data.length) return pt.complete(task, -EFAULT);
   w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more);
   if (w.off === w.data.length) return pt.complete(task, w.off);
   if (nonblock) return pt.complete(task, w.off || -EAGAIN);

@@ -17,7 +17,7 @@ import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
-import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, sockDefWakeup, type TcpSock } from './sock.ts';
+import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
@@ -257,6 +257,7 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
  * segment of at least 128 bytes.
  */
 function tcpEventDataRecv(k: Kernel, sk: TcpSock, len: number): void {
+  sk.lastDataRecv = jiffies(k); // icsk_ack.lrcvtime = now
   if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
   if (len >= sk.rcvMss) sk.rcvMss = Math.min(len, sk.advmss);
   if (len >= 128) tcpGrowWindow(k, sk, len);
@@ -287,7 +288,7 @@ export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
   sk.sndSml = sk.sndUna;
   sk.pushedSeq = sk.writeSeq;
   tcpAckUpdateRttFromTs(k, sk, skb);
-  tcpSndbufExpand(k, sk);
+  if (!(sk.userlocks & SOCK_SNDBUF_LOCK)) tcpSndbufExpand(k, sk);
   const maxwin = tcpFullSpace(k, sk);
   const appWin = 31; // sysctl_tcp_app_win
   if (!sk.windowClamp || sk.windowClamp >= maxwin) {
@@ -469,6 +470,7 @@ function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.wscaleOk = opt.wscale !== undefined && !!k.sysctl['net.ipv4.tcp_window_scaling'];
     sk.sndWscale = sk.wscaleOk ? opt.wscale! : 0;
     if (!sk.wscaleOk) sk.rcvWscale = 0;
+    sk.lastDataRecv = jiffies(k); // tcp_finish_connect(): icsk_ack.lrcvtime = tcp_jiffies32
     sk.rcvNxt = (skb.seq + 1) | 0;
     sk.copiedSeq = sk.rcvNxt;
     sk.rcvWup = sk.rcvNxt;

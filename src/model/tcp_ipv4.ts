@@ -197,7 +197,13 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.sndWnd = skb.window << child.sndWscale;
   child.maxWindow = child.sndWnd;
   child.advmss = req.advmss;
+  // sk_clone_lock(): the buffers, their SO_SNDBUF/SO_RCVBUF locks and TCP_USER_TIMEOUT come from the listener
   child.rcvbuf = l.rcvbuf;
+  child.sndbuf = l.sndbuf;
+  child.userlocks = l.userlocks;
+  child.userTimeout = l.userTimeout;
+  // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it)
+  child.lastDataRecv = jiffies(k);
   child.rto = k.HZ / 5; // TCP_RTO_MIN on lo
   child.ss = 'connected';
   child.inetId = initialInetId(k, child);

@@ -15,7 +15,7 @@ import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpRetransmitSkb, tcpSendAck, tcpSendProbe0, tcpSendSyn } from './tcp_output.ts';
-import { jiffies } from './time.ts';
+import { jiffies, msecsToJiffies } from './time.ts';
 import { traceTimer } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT } from './types.ts';
 
@@ -47,7 +47,7 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   sk.backoff++;
   // ccce324dabfe (6.5): while total_rto <= tcp_syn_linear_timeouts the RTO is not doubled.
   if (!(sk.state === TCP_SYN_SENT && sk.totalRto <= linear)) sk.rto = Math.min(sk.rto * 2, TCP_RTO_MAX_S * k.HZ);
-  inetCskResetXmitTimer(k, sk, sk.rto);
+  inetCskResetXmitTimer(k, sk, tcpClampRtoToUserTimeout(k, sk));
 }
 
 /**
@@ -67,10 +67,23 @@ export function tcpModelTimeout(k: Kernel, boundary: number, rtoBase: number): n
  * `boundary` retransmissions (rto_base TCP_TIMEOUT_INIT for a SYN, TCP_RTO_MIN otherwise):
  * the give-up is by time, not by counting retransmissions.
  */
-function retransmitsTimedOut(k: Kernel, sk: TcpSock, boundary: number): boolean {
+function retransmitsTimedOut(k: Kernel, sk: TcpSock, boundary: number, timeoutMs = 0): boolean {
   if (!sk.retransmits) return false;
   const rtoBase = sk.state === TCP_SYN_SENT ? k.HZ : k.HZ / 5;
-  return jiffies(k) - sk.retransStamp >= tcpModelTimeout(k, boundary, rtoBase);
+  const timeout = timeoutMs ? msecsToJiffies(k, timeoutMs) : tcpModelTimeout(k, boundary, rtoBase);
+  return jiffies(k) - sk.retransStamp >= timeout;
+}
+
+/**
+ * tcp_clamp_rto_to_user_timeout() (b701a99e431d, 4.19): with TCP_USER_TIMEOUT set, the next RTO
+ * is at most what is left of it since retrans_stamp (1 jiffy once it has passed); 4.4 has no
+ * clamp, so its last retransmission may come after the user timeout.
+ */
+export function tcpClampRtoToUserTimeout(k: Kernel, sk: TcpSock): number {
+  if (!sk.userTimeout || k.profile.name === 'linux-4.4') return sk.rto;
+  const remaining = sk.userTimeout - Math.round(((jiffies(k) - sk.retransStamp) * 1000) / k.HZ);
+  if (remaining <= 0) return 1;
+  return Math.min(sk.rto, msecsToJiffies(k, remaining));
 }
 
 /**
@@ -86,7 +99,7 @@ function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
     const retries = k.sysctl['net.ipv4.tcp_syn_retries'];
     const byCount = k.profile.behaviour.synWriteTimeout === 'count-or-time' && sk.retransmits >= retries + k.sysctl['net.ipv4.tcp_syn_linear_timeouts'];
     expired = byCount || retransmitsTimedOut(k, sk, retries);
-  } else expired = retransmitsTimedOut(k, sk, sk.dead ? 8 : 15);
+  } else expired = retransmitsTimedOut(k, sk, sk.dead ? 8 : 15, sk.userTimeout); // TCP_USER_TIMEOUT replaces the model timeout
   if (!expired) return false;
   // tcp_write_err(): sk_err = sk_err_soft ?: ETIMEDOUT; tcp_done()
   sk.skErr = ETIMEDOUT;

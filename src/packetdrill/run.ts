@@ -12,7 +12,7 @@
  * Pure: no Node APIs; files (the script, defaults.sh) come in as text.
  */
 import { createHost, PROFILES, type Kernel, type Segment } from '../model/index.ts';
-import type { ProcessTable, Program, Sys, Task } from '../model/process.ts';
+import type { ProcessTable, Program, Sys, SysOf, Task } from '../model/process.ts';
 import { SysctlError } from '../model/profiles.ts';
 import type { ProfileName, Signal } from '../model/types.ts';
 import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.ts';
@@ -99,7 +99,16 @@ export const SELFTESTS_HZ = 1000;
 // ─────────────────────────── what the model has ───────────────────────────
 
 /** System calls the scripted task can make, with the argument forms the model accepts. */
-const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'read', 'recv', 'close', 'shutdown', 'fcntl', 'ioctl']);
+const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'sendto', 'read', 'recv', 'recvfrom', 'close', 'shutdown', 'fcntl', 'ioctl']);
+
+/** Socket options the model sets (setsockopt) and reads (getsockopt), as `LEVEL, NAME`. */
+const SETSOCKOPTS = ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
+const GETSOCKOPTS = ['SOL_SOCKET, SO_ERROR', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
+
+/** A data buffer argument the model takes: `...` (packetdrill's own buffer) or NULL (EFAULT when touched). */
+function bufferOk(e: Expr | undefined): boolean {
+  return e?.kind === 'ellipsis' || (e?.kind === 'word' && e.name === 'NULL');
+}
 
 /** The flags fcntl(F_SETFL) may name that the model keeps or ignores (setfl() ignores the access mode). */
 const FCNTL_FLAGS = new Set(['O_RDWR', 'O_RDONLY', 'O_WRONLY', 'O_NONBLOCK']);
@@ -168,7 +177,7 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'setsockopt':
     case 'getsockopt': {
       const opt = `${word(1)}, ${word(2)}`;
-      const ok = sc.name === 'setsockopt' ? ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK'] : ['SOL_SOCKET, SO_ERROR', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG'];
+      const ok = sc.name === 'setsockopt' ? SETSOCKOPTS : GETSOCKOPTS;
       if (!ok.includes(opt)) return { need: `${sc.name}(${word(2)})`, detail: `${sc.name}(${opt})` };
       return null;
     }
@@ -177,15 +186,18 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'accept':
       if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with an explicit address`, detail: `${sc.name}(${exprText(a[1])})` };
       return null;
+    case 'sendto':
+    case 'recvfrom':
+      if (a[4]?.kind !== 'ellipsis') return { need: `${sc.name}() with an explicit address`, detail: `${sc.name}(${exprText(a[4])})` };
+    // fallthrough
     case 'send':
     case 'recv':
       // send(..., MSG_MORE): the model's write with `more` (tcp_sendmsg()'s MSG_MORE)
       if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && exprText(a[3]) === 'MSG_MORE')) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
-      if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
-      return null;
+    // fallthrough
     case 'write':
     case 'read':
-      if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
+      if (!bufferOk(a[1])) return { need: `${sc.name}() with a given buffer`, detail: `${sc.name}(${exprText(a[1])})` };
       return null;
     case 'shutdown':
       if (!['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'].includes(word(1))) return { need: `shutdown(${word(1)})`, detail: `shutdown(${word(1)})` };
@@ -655,9 +667,9 @@ class Runner {
       case 'ioctl':
         return { op: 'ioctl', fd: fd(), req: 'SIOCINQ' };
       case 'setsockopt':
-        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as 'SO_REUSEADDR' | 'TCP_NODELAY' | 'TCP_CORK', val: this.int(a[3], line) };
+        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as SysOf<'setsockopt'>['opt'], val: this.int(a[3], line) };
       case 'getsockopt':
-        return { op: 'getsockopt', fd: fd(), opt: (a[2] as { name: string }).name === 'TCP_MAXSEG' ? 'TCP_MAXSEG' : 'SO_ERROR' };
+        return { op: 'getsockopt', fd: fd(), opt: (a[2] as { name: string }).name as SysOf<'getsockopt'>['opt'] };
       case 'bind':
         return { op: 'bind', fd: fd(), addr: LOCAL_IP, port: BIND_PORT };
       case 'listen':
@@ -667,12 +679,13 @@ class Runner {
       case 'connect':
         return { op: 'connect', fd: fd(), addr: REMOTE_IP, port: CONNECT_PORT };
       case 'write':
-        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)) };
       case 'send':
-        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: exprText(a[3]) === 'MSG_MORE' };
+      case 'sendto':
+        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: sc.name !== 'write' && exprText(a[3]) === 'MSG_MORE', fault: a[1].kind !== 'ellipsis' };
       case 'read':
       case 'recv':
-        return { op: 'read', fd: fd(), count: this.int(a[2], line) };
+      case 'recvfrom':
+        return { op: 'read', fd: fd(), count: this.int(a[2], line), fault: a[1].kind !== 'ellipsis' };
       case 'close':
         return { op: 'close', fd: fd() };
       case 'shutdown':

@@ -1,0 +1,72 @@
+/**
+ * The receive side (issue 17), one test per kernel behaviour, Linux 6.18 and 4.4 where it
+ * differs: socket buffers set by SO_RCVBUF/SO_SNDBUF (sk_setsockopt(), net/core/sock.c) and what
+ * they do to the windows of a connection, EFAULT from an unmapped buffer (tcp_sendmsg_locked(),
+ * tcp_recvmsg_locked()), TCP_USER_TIMEOUT (tcp_write_timeout(), tcp_clamp_rto_to_user_timeout()),
+ * and the out-of-order queue with the SACK blocks it makes (tcp_data_queue_ofo(),
+ * tcp_sack_new_ofo_skb(), tcp_dsack_set(), tcp_ofo_queue(), tcp_sack_remove()).
+ *
+ * Most checks are short packetdrill scripts run on the model: what the stack sends is what a
+ * reader of tcpdump would see, in packetdrill's words.
+ */
+import { describe, expect, it } from 'vitest';
+import { runScript } from '../../src/packetdrill/run.ts';
+import { parseScript } from '../../src/packetdrill/parse.ts';
+import type { ProfileName } from '../../src/model/types.ts';
+
+/** A packetdrill script run on the model (the selftests' defaults: tcp_rmem 4096 540000 15 MB, SACK, TS). */
+function pd(body: string, profile: ProfileName = 'linux-6.x') {
+  const defaultsSh = 'sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"\nsysctl -q net.ipv4.tcp_wmem="4096 $((256*1024)) 4194304"\n';
+  const v = runScript(parseScript(`\`./defaults.sh\`\n${body}`, 'probe.pkt'), { defaultsSh, profile });
+  return v.outcome === 'pass' ? 'pass' : v.reason;
+}
+
+/** A passive open with the given listener options and SYN options, accepted as fd 4. */
+const passive = (opts: string, syn: string, synack: string) => `
+   +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+${opts}
+   +0 bind(3, ..., ...) = 0
+   +0 listen(3, 1) = 0
+   +0 < S 0:0(0) win 32792 <${syn}>
+   +0 > S. 0:0(0) ack 1 ${synack}
+  +.1 < . 1:1(0) ack 1 win 257
+   +0 accept(3, ..., ...) = 4
+`;
+
+describe('SO_RCVBUF and SO_SNDBUF (sk_setsockopt(), net/core/sock.c; 4.4 sock_setsockopt() alike)', () => {
+  it.each<ProfileName>(['linux-6.x', 'linux-4.4'])('the value is doubled, at least SOCK_MIN_RCVBUF 2304 / SOCK_MIN_SNDBUF 4608, at most twice net.core.rmem_max (%s)', (profile) => {
+    const max = profile === 'linux-4.4' ? 212992 : 4194304;
+    expect(pd(`
+   +0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [20000], 4) = 0
+   +0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [40000], [4]) = 0
+   +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [1000], 4) = 0
+   +0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [2304], [4]) = 0
+   +0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [1000], 4) = 0
+   +0 getsockopt(3, SOL_SOCKET, SO_SNDBUF, [4608], [4]) = 0
+   +0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [100000000], 4) = 0
+   +0 getsockopt(3, SOL_SOCKET, SO_SNDBUF, [${2 * max}], [4]) = 0
+`, profile)).toBe('pass');
+  });
+
+  it('SO_SNDBUF locks the buffer: tcp_init_buffer_space() does not run tcp_sndbuf_expand(), the accepted socket keeps 2 x 21000 (tcp_blocking_blocking-write.pkt)', () => {
+    expect(pd(passive('   +0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [21000], 4) = 0', 'mss 1000,nop,wscale 0', '<mss 1460,nop,wscale 8>') + `
+   +0 getsockopt(4, SOL_SOCKET, SO_SNDBUF, [42000], [4]) = 0
+`)).toBe('pass');
+  });
+});
+
+describe('an unmapped buffer: EFAULT (tcp_sendmsg_locked(), tcp_recvmsg_locked(); Linux 4.4 and 6.18)', () => {
+  it('write()/send() of a NULL buffer send nothing and fail with EFAULT; read() of queued data into NULL fails and leaves the data queued', () => {
+    expect(pd(passive('', 'mss 1000,nop,wscale 0', '<mss 1460,nop,wscale 8>') + `
+   +0 write(4, NULL, 1000) = -1 EFAULT (Bad address)
+   +0 send(4, NULL, 1000, 0) = -1 EFAULT (Bad address)
+   +0 < P. 1:1001(1000) ack 1 win 257
+   +0 > . 1:1(0) ack 1001
+   +0 read(4, NULL, 1000) = -1 EFAULT (Bad address)
+   +0 ioctl(4, SIOCINQ, [1000]) = 0
+   +0 read(4, ..., 1000) = 1000
+`)).toBe('pass');
+  });
+});
