@@ -46,6 +46,8 @@ export interface WSkb {
   sacked?: number;
   /** TCP_SKB_CB(skb)->eor: MSG_EOR ends this skb, tcp_skb_can_collapse_to() adds nothing to it. */
   eor?: boolean;
+  /** tcp_skb_pcount() as it was sent (what packets_out counts for it). */
+  pcount?: number;
 }
 export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
 
@@ -360,6 +362,12 @@ export interface TcpSock extends SockCommon, SimEvent {
   chronoStart: number;
   /** app_limited: delivered + packets in flight when the sender ran out of data (0: not limited). */
   appLimited: number;
+  /** cwnd_usage_seq (tcp_cwnd_validate()), sk_pacing_rate (bytes/s, Infinity = ~0UL until the first update), tcp_min_rtt() (us, 0 = none). */
+  cwndUsageSeq: number;
+  pacingRate: number;
+  rttMin: number;
+  /** tcp_wstamp_ns: when the last data went out (ns of the simulation), for tcp_tso_should_defer(). */
+  wstampNs: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -507,6 +515,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     totalRetrans: 0, bytesReceived: 0, segsOut: 0, segsIn: 0, dataSegsOut: 0, dataSegsIn: 0, delivered: 0,
     rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
     rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
+    cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,
