@@ -12,8 +12,10 @@ import { TCP_CLOSE } from './types.ts';
 /** inet_create() + sk_alloc(): a new full socket in TCP_CLOSE. */
 export function inetCreate(k: Kernel): TcpSock {
   const sk = newTcpSock(k.nextId++, k.nextInode++, TCP_CLOSE);
-  // tcp_init_sock(): sk_rcvbuf = tcp_rmem[1]
+  // tcp_init_sock(): sk_rcvbuf = tcp_rmem[1], icsk_rto = TCP_TIMEOUT_INIT (what 4.4's
+  // tcp_get_info() reports for a listener: ss -i's rto:1000)
   sk.rcvbuf = k.sysctl['net.ipv4.tcp_rmem'][1];
+  sk.rto = k.HZ;
   k.socks.set(sk.id, sk);
   if (k.sim.traceDetail)
     k.sim.emit({ type: 'sock-new', t: k.now, sock: sk.id, kind: 'full', state: TCP_CLOSE, saddr: 0, sport: 0, daddr: 0, dport: 0, inode: sk.inode });

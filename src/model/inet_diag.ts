@@ -9,6 +9,7 @@
 import type { Kernel } from './kernel.ts';
 import { inetEhashfn } from './inet_hashtables.ts';
 import { tcpDiagGetInfo } from './tcp_diag.ts';
+import { tcpCaName, tcpGetInfo } from './tcp.ts';
 import { jiffies } from './time.ts';
 import { DIAG_TIMER_KEEPALIVE, DIAG_TIMER_OFF, DIAG_TIMER_ON, DIAG_TIMER_PERSIST, DIAG_TIMER_TIMEWAIT, TCP_LISTEN, TCP_SYN_RECV, type SockDiag } from './types.ts';
 
@@ -21,16 +22,21 @@ function expiresMs(k: Kernel, expires: number, clampZero: boolean): number {
 
 /**
  * inet_diag dump of TCP sockets in kernel order (inet_diag_dump_icsk()): the listening hash
- * (by port bucket), then ehash buckets in index order, newest first within a bucket.
+ * (by port bucket), then ehash buckets in index order, newest first within a bucket. With
+ * `info` (idiag_ext INET_DIAG_INFO and INET_DIAG_CONG, as ss -i asks) a full socket's row
+ * carries tcp_get_info() and its congestion control's name (inet_sk_diag_fill()); timewait and
+ * request socks have neither (inet_twsk_diag_fill(), inet_req_diag_fill()).
  */
-export function inetDiagDump(k: Kernel): SockDiag[] {
+export function inetDiagDump(k: Kernel, info = false): SockDiag[] {
   const rows: SockDiag[] = [];
   const exact = k.profile.behaviour.timerWheel === 'exact';
   const ports = [...k.listening.keys()].sort((a, b) => (a & 31) - (b & 31) || a - b);
   for (const p of ports) {
     for (const l of [...k.listening.get(p)!].reverse()) {
       const q = tcpDiagGetInfo(l);
-      rows.push({ state: TCP_LISTEN, saddr: l.saddr, sport: l.sport, daddr: 0, dport: 0, ...q, timer: DIAG_TIMER_OFF, expiresMs: 0, retrans: 0, inode: l.inode, uid: l.uid, sockId: l.id });
+      const row: SockDiag = { state: TCP_LISTEN, saddr: l.saddr, sport: l.sport, daddr: 0, dport: 0, ...q, timer: DIAG_TIMER_OFF, expiresMs: 0, retrans: 0, inode: l.inode, uid: l.uid, sockId: l.id };
+      if (info) row.info = { tcp: tcpGetInfo(k, l), cong: tcpCaName(l) };
+      rows.push(row);
     }
   }
   const entries = [...k.ehash.values()].map((s) => ({ s, b: inetEhashfn(k, s.saddr, s.sport, s.daddr, s.dport) & k.ehashMask }));
@@ -58,7 +64,9 @@ export function inetDiagDump(k: Kernel): SockDiag[] {
         ms = expiresMs(k, s.keepaliveExpires, !exact);
         retrans = s.probesOut;
       }
-      rows.push({ state: s.state, saddr: s.saddr, sport: s.sport, daddr: s.daddr, dport: s.dport, ...q, timer, expiresMs: ms, retrans, inode: s.inode, uid: s.uid, sockId: s.id });
+      const row: SockDiag = { state: s.state, saddr: s.saddr, sport: s.sport, daddr: s.daddr, dport: s.dport, ...q, timer, expiresMs: ms, retrans, inode: s.inode, uid: s.uid, sockId: s.id };
+      if (info) row.info = { tcp: tcpGetInfo(k, s), cong: tcpCaName(s) };
+      rows.push(row);
     }
   }
   return rows;

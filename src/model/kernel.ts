@@ -155,8 +155,8 @@ export class Kernel {
     pinEphemeralPort(this, port, saddr, daddr, dport);
   }
   /** inet_diag.ts inetDiagDump(). */
-  inetDiagDump(): SockDiag[] {
-    return inetDiagDump(this);
+  inetDiagDump(info = false): SockDiag[] {
+    return inetDiagDump(this, info);
   }
 }
 

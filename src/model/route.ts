@@ -66,9 +66,12 @@ export function ipRouteOutputKey(k: Kernel, daddr: number): Rtable {
   return best ? { dev: best.dev, src: best.dev.addr, local: false } : LO_ROUTE;
 }
 
-/** ipv4_mtu(): the device's MTU (no PMTU exception, no RTAX_MTU metric). */
+/**
+ * ipv4_mtu(): the device's MTU (no PMTU exception, no RTAX_MTU metric), at most IP_MAX_MTU
+ * (0xFFFF): lo's 65536 gives 65535, the icsk_pmtu_cookie ss -i shows as pmtu:65535.
+ */
 export function ipv4Mtu(rt: Rtable): number {
-  return rt.dev.mtu;
+  return Math.min(rt.dev.mtu, 0xffff);
 }
 
 /**

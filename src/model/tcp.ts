@@ -241,10 +241,21 @@ export function tcpCleanupRbuf(k: Kernel, sk: TcpSock, copied: number): void {
   if (timeToAck) tcpSendAck(k, sk);
 }
 
-/** The tcp_info fields the model keeps (tcp_get_info() has more: they need what the model lacks). */
+/**
+ * The tcp_info fields the model fills (include/uapi/linux/tcp.h, in struct order). 4.4's struct
+ * ends at tcpi_segs_in; the later ones read 0 there, as ss's "older kernels" workaround fills them.
+ */
 export const TCP_INFO_FIELDS = [
-  'tcpi_state', 'tcpi_retransmits', 'tcpi_probes', 'tcpi_backoff', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale',
-  'tcpi_rto', 'tcpi_ato', 'tcpi_snd_mss', 'tcpi_advmss', 'tcpi_pmtu', 'tcpi_snd_wnd', 'tcpi_rcv_wnd', 'tcpi_bytes_acked', 'tcpi_notsent_bytes',
+  'tcpi_state', 'tcpi_ca_state', 'tcpi_retransmits', 'tcpi_probes', 'tcpi_backoff', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale',
+  'tcpi_rto', 'tcpi_ato', 'tcpi_snd_mss', 'tcpi_rcv_mss', 'tcpi_unacked', 'tcpi_sacked', 'tcpi_lost', 'tcpi_retrans', 'tcpi_fackets',
+  'tcpi_last_data_sent', 'tcpi_last_ack_sent', 'tcpi_last_data_recv', 'tcpi_last_ack_recv',
+  'tcpi_pmtu', 'tcpi_rcv_ssthresh', 'tcpi_rtt', 'tcpi_rttvar', 'tcpi_snd_ssthresh', 'tcpi_snd_cwnd', 'tcpi_advmss', 'tcpi_reordering',
+  'tcpi_rcv_rtt', 'tcpi_rcv_space', 'tcpi_total_retrans', 'tcpi_pacing_rate', 'tcpi_max_pacing_rate', 'tcpi_bytes_acked',
+  'tcpi_bytes_received', 'tcpi_segs_out', 'tcpi_segs_in',
+  // 4.6 and later
+  'tcpi_notsent_bytes', 'tcpi_min_rtt', 'tcpi_data_segs_in', 'tcpi_data_segs_out', 'tcpi_delivery_rate', 'tcpi_busy_time',
+  'tcpi_rwnd_limited', 'tcpi_sndbuf_limited', 'tcpi_delivered', 'tcpi_delivered_ce', 'tcpi_bytes_sent', 'tcpi_bytes_retrans',
+  'tcpi_dsack_dups', 'tcpi_reord_seen', 'tcpi_rcv_ooopack', 'tcpi_snd_wnd', 'tcpi_rcv_wnd', 'tcpi_delivery_rate_app_limited',
 ] as const;
 export type TcpInfo = Record<(typeof TCP_INFO_FIELDS)[number], number>;
 
@@ -252,32 +263,143 @@ export type TcpInfo = Record<(typeof TCP_INFO_FIELDS)[number], number>;
 export const TCPI_OPT_TIMESTAMPS = 1;
 export const TCPI_OPT_SACK = 2;
 export const TCPI_OPT_WSCALE = 4;
+/** ~0ULL: tcpi_pacing_rate / tcpi_max_pacing_rate of a socket without a rate (ss prints none). */
+export const TCPI_RATE_UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /**
- * tcp_get_info() (getsockopt(TCP_INFO)): a snapshot of the socket, for the fields in
- * TCP_INFO_FIELDS; times in µs (jiffies_to_usecs()). No congestion state, RTT, SACK or
- * segment counters: the model does not keep them.
+ * Congestion-control and counter fields of struct tcp_sock (see the coordination names in
+ * sock.ts), read with a default while a profile or an older model has none of them.
+ */
+interface CcView {
+  sndCwnd?: number; sndSsthresh?: number; packetsOut?: number; sackedOut?: number; lostOut?: number; retransOut?: number;
+  totalRetrans?: number; bytesReceived?: number; bytesSent?: number; bytesRetrans?: number; segsOut?: number; segsIn?: number;
+  dataSegsOut?: number; dataSegsIn?: number; delivered?: number; rcvSpace?: number; lastDataRecv?: number; lastDataSent?: number;
+  lastAckRecv?: number; busyTime?: number; rwndLimited?: number; sndbufLimited?: number; appLimited?: number; reordering?: number;
+  rttMin?: number; rcvRttUs?: number; rateDelivered?: number; rateIntervalUs?: number; rateAppLimited?: boolean;
+  pacingRate?: number; caName?: string; chronoType?: number; chronoStart?: number;
+}
+
+/** tcp_snd_cwnd() etc. with the defaults tcp_init_sock() sets. */
+function cc(sk: TcpSock): CcView {
+  return sk as unknown as CcView;
+}
+
+/** icsk_ca_ops->name, what INET_DIAG_CONG reports (tcp_congestion_control: cubic by default). */
+export function tcpCaName(sk: TcpSock): string {
+  return cc(sk).caName ?? 'cubic';
+}
+
+/**
+ * tcp_update_pacing_rate() (tcp_input.c): sk_pacing_rate from mss_cache, cwnd (or packets_out)
+ * and srtt: 200% of cwnd x mss per srtt in slow start (cwnd < ssthresh / 2), 120% after
+ * (sysctl_tcp_pacing_ss_ratio / _ca_ratio). 4.4 keeps it in a u32 (sk_pacing_rate, capped by
+ * sk_max_pacing_rate ~0U, which tcp_get_info() reports as "no rate"); 6.x in an unsigned long.
+ * Used when the model keeps no pacingRate itself: the kernel recomputes it after every ACK, so
+ * between ACKs this is the same value.
+ */
+export function tcpUpdatePacingRate(k: Kernel, sk: TcpSock): number {
+  const c = cc(sk);
+  if (c.pacingRate !== undefined) return c.pacingRate;
+  const cwnd = c.sndCwnd ?? 10;
+  const ssthresh = c.sndSsthresh ?? 0x7fffffff;
+  let rate = sk.mss * ((1_000_000 / 100) * 8);
+  rate *= cwnd < ssthresh / 2 ? 200 : 120;
+  rate *= Math.max(cwnd, c.packetsOut ?? 0);
+  // no RTT sample yet: tcp_update_pacing_rate() has not run, sk_pacing_rate is still ~0 (sock_init_data())
+  if (!sk.srttUs) return TCPI_RATE_UNLIMITED;
+  rate = Math.floor(rate / sk.srttUs);
+  if (k.profile.name === 'linux-4.4' && rate >= 0xffffffff) return TCPI_RATE_UNLIMITED; // 4.4: u32, ~0U
+  return rate;
+}
+
+/** tcp_compute_delivery_rate() (tcp.c, 4.9+): rate_delivered x mss per rate_interval_us, in bytes/s. */
+function tcpComputeDeliveryRate(sk: TcpSock): number {
+  const c = cc(sk);
+  if (!c.rateDelivered || !c.rateIntervalUs) return 0;
+  return Math.floor((c.rateDelivered * sk.mss * 1_000_000) / c.rateIntervalUs);
+}
+
+/**
+ * tcp_get_info() (getsockopt(TCP_INFO), and INET_DIAG_INFO for ss -i): a snapshot of the socket;
+ * times in µs (jiffies_to_usecs()), the last_* ages in ms (jiffies_to_msecs()).
+ * 4.4 fills every field for a listener too (rto 1 s, mss 536...); 6.x reports a listener's
+ * pacing rates, reordering and cwnd only, then its accept queue as unacked / sacked and returns
+ * (the early return for listeners came after 4.4; as 6.1 ss shows it: a listener prints `cubic cwnd:10`).
+ * Fields the model does not keep read as tcp_init_sock() leaves them (cwnd 10, reordering 3...).
  */
 export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   const usecs = (j: number) => Math.round((j * 1_000_000) / k.HZ);
-  return {
-    tcpi_state: sk.state,
-    tcpi_retransmits: sk.retransmits,
-    tcpi_probes: sk.probesOut,
-    tcpi_backoff: sk.backoff,
-    tcpi_options: (sk.tstampOk ? TCPI_OPT_TIMESTAMPS : 0) | (sk.sackOk ? TCPI_OPT_SACK : 0) | (sk.wscaleOk ? TCPI_OPT_WSCALE : 0),
-    tcpi_snd_wscale: sk.wscaleOk ? sk.sndWscale : 0,
-    tcpi_rcv_wscale: sk.wscaleOk ? sk.rcvWscale : 0,
-    tcpi_rto: usecs(sk.rto),
-    tcpi_ato: usecs(sk.ato),
-    tcpi_snd_mss: sk.mss,
-    tcpi_advmss: sk.advmss,
-    tcpi_pmtu: ipv4Mtu(ipRouteOutputKey(k, sk.daddr)),
-    tcpi_snd_wnd: sk.sndWnd,
-    tcpi_rcv_wnd: sk.rcvWnd,
-    tcpi_bytes_acked: sk.bytesAcked,
-    tcpi_notsent_bytes: Math.max(0, (sk.writeSeq - sk.sndNxt) | 0),
-  };
+  const msecs = (j: number) => Math.round((j * 1000) / k.HZ);
+  const v44 = k.profile.name === 'linux-4.4';
+  const c = cc(sk);
+  const info = Object.fromEntries(TCP_INFO_FIELDS.map((f) => [f, 0])) as TcpInfo;
+  const listen = sk.state === TCP_LISTEN;
+  info.tcpi_state = sk.state;
+  const pacing = listen && !v44 ? TCPI_RATE_UNLIMITED : tcpUpdatePacingRate(k, sk);
+  info.tcpi_pacing_rate = pacing;
+  info.tcpi_max_pacing_rate = TCPI_RATE_UNLIMITED;
+  info.tcpi_reordering = c.reordering ?? 3;
+  info.tcpi_snd_cwnd = c.sndCwnd ?? 10;
+  if (listen && !v44) {
+    info.tcpi_unacked = sk.acceptQueue.length;
+    info.tcpi_sacked = sk.maxAckBacklog;
+    return info;
+  }
+  info.tcpi_ca_state = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'].indexOf((sk as unknown as { caState?: string }).caState ?? 'Open');
+  info.tcpi_retransmits = sk.retransmits;
+  info.tcpi_probes = sk.probesOut;
+  info.tcpi_backoff = sk.backoff;
+  info.tcpi_options = (sk.tstampOk ? TCPI_OPT_TIMESTAMPS : 0) | (sk.sackOk ? TCPI_OPT_SACK : 0) | (sk.wscaleOk ? TCPI_OPT_WSCALE : 0);
+  info.tcpi_snd_wscale = sk.wscaleOk ? sk.sndWscale : 0;
+  info.tcpi_rcv_wscale = sk.wscaleOk ? sk.rcvWscale : 0;
+  info.tcpi_rto = usecs(sk.rto);
+  info.tcpi_ato = usecs(sk.ato);
+  info.tcpi_snd_mss = sk.mss;
+  info.tcpi_rcv_mss = sk.rcvMss;
+  info.tcpi_unacked = listen ? sk.acceptQueue.length : (c.packetsOut ?? 0);
+  info.tcpi_sacked = listen ? sk.maxAckBacklog : (c.sackedOut ?? 0);
+  info.tcpi_lost = c.lostOut ?? 0;
+  info.tcpi_retrans = c.retransOut ?? 0;
+  // jiffies_to_msecs() of a u32 age, an unsigned int: a listener's lsndtime 0 gives 4.4's
+  // huge lastsnd (the jiffies since INITIAL_JIFFIES, times 4 at HZ 250, modulo 2^32)
+  const now = jiffies(k);
+  const age = (t: number | undefined) => u32(msecs(u32(now - (t ?? 0))));
+  info.tcpi_last_data_sent = age(c.lastDataSent);
+  info.tcpi_last_data_recv = age(c.lastDataRecv);
+  info.tcpi_last_ack_recv = age(c.lastAckRecv);
+  // icsk_pmtu_cookie: set by tcp_sync_mss() once the socket has a route (not a listener)
+  info.tcpi_pmtu = listen ? 0 : ipv4Mtu(ipRouteOutputKey(k, sk.daddr));
+  info.tcpi_rcv_ssthresh = sk.rcvSsthresh;
+  info.tcpi_rtt = sk.srttUs >> 3;
+  info.tcpi_rttvar = sk.mdevUs >> 2;
+  info.tcpi_snd_ssthresh = c.sndSsthresh ?? 0x7fffffff;
+  info.tcpi_advmss = sk.advmss;
+  info.tcpi_rcv_rtt = (c.rcvRttUs ?? 0) >> 3;
+  info.tcpi_rcv_space = c.rcvSpace ?? 0;
+  info.tcpi_total_retrans = c.totalRetrans ?? 0;
+  info.tcpi_bytes_acked = sk.bytesAcked;
+  info.tcpi_bytes_received = c.bytesReceived ?? 0;
+  info.tcpi_segs_out = c.segsOut ?? 0;
+  info.tcpi_segs_in = c.segsIn ?? 0;
+  if (v44) return info;
+  info.tcpi_notsent_bytes = Math.max(0, (sk.writeSeq - sk.sndNxt) | 0);
+  info.tcpi_min_rtt = c.rttMin ?? 0;
+  info.tcpi_data_segs_in = c.dataSegsIn ?? 0;
+  info.tcpi_data_segs_out = c.dataSegsOut ?? 0;
+  info.tcpi_delivery_rate_app_limited = (c.rateAppLimited ?? (c.appLimited ?? 0) !== 0) ? 1 : 0;
+  info.tcpi_delivery_rate = tcpComputeDeliveryRate(sk);
+  // tcp_get_info_chrono_stats(): busy_time is the sum of the three chronographs
+  const rwnd = c.rwndLimited ?? 0;
+  const sndbuf = c.sndbufLimited ?? 0;
+  info.tcpi_rwnd_limited = rwnd;
+  info.tcpi_sndbuf_limited = sndbuf;
+  info.tcpi_busy_time = (c.busyTime ?? 0) + rwnd + sndbuf;
+  info.tcpi_delivered = c.delivered ?? 0;
+  info.tcpi_bytes_sent = c.bytesSent ?? 0;
+  info.tcpi_bytes_retrans = c.bytesRetrans ?? 0;
+  info.tcpi_snd_wnd = sk.sndWnd;
+  info.tcpi_rcv_wnd = sk.rcvWnd;
+  return info;
 }
 
 /**

@@ -11,6 +11,7 @@
  *   - IPv4 addresses are unsigned 32-bit numbers (127.0.0.1 = 0x7f000001).
  *   - Sequence numbers are unsigned 32-bit numbers; use the helpers in seq.ts.
  */
+import type { TcpInfo } from './tcp.ts';
 
 export type Ns = number;
 export type Ip4 = number;
@@ -121,6 +122,11 @@ export interface SockDiag {
   sockId: number;
 }
 
+  /**
+   * INET_DIAG_INFO (struct tcp_info from tcp_get_info()) and INET_DIAG_CONG (the congestion
+   * control's name), for a full socket when the dump asked for them (`ss -i`).
+   */
+  info?: { tcp: TcpInfo; cong: string };
 /** What `ss -p` finds by scanning /proc/<pid>/fd: processes holding a socket inode. */
 export interface FdOwner {
   comm: string;

@@ -4,15 +4,22 @@
  * Two layouts:
  *  - iproute2 4.3 (Ubuntu 16.04): fixed widths computed once in main() from the terminal
  *    width (80 when stdout is not a tty), `*` for 0.0.0.0 and port 0.
- *  - iproute2 >= 4.15 column model (6.1 as recorded on Debian 12): every column as wide as its
- *    widest cell (header included) when stdout is not a tty; 0.0.0.0 printed; users: and
- *    timer: share the "Process" column (the enum/array mismatch fixed in 6.7). '6.11' adds the
- *    print_ms_timer fix (3e807112: "1.076sec" instead of "1.076ms").
+ *  - iproute2 >= 4.15 column model (6.1 as recorded on Debian 12): buffered tokens, one per
+ *    column (render()); every column as wide as its widest token plus its left delimiter
+ *    (render_calc_width()), and on a tty the leftover width spread over the columns of each
+ *    line; 0.0.0.0 printed. users:, timer: and the -i line (`\n\t` and tcp_show_info()) are all
+ *    written into the column headed "Process" (columns[] has "Process" where enum col_id has
+ *    COL_EXT, and an empty last column where it has COL_PROC). '6.11' adds the print_ms_timer
+ *    fix (3e807112: "1.076sec" instead of "1.076ms").
+ *
+ * `-i` prints tcp_show_info()/tcp_stats_print() of each version from the dump's tcp_info
+ * (inet_diag INET_DIAG_INFO, the model's tcp_get_info()) and INET_DIAG_CONG.
  */
 import { ip4str } from '../model/seq.ts';
 import {
   TCP_CLOSE, TCP_LISTEN, TCP_SYN_RECV, TCP_TIME_WAIT, type FdOwner, type SockDiag, type SocketTable,
 } from '../model/types.ts';
+import { TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE, TCPI_RATE_UNLIMITED, type TcpInfo } from '../model/tcp.ts';
 
 export type SsVersion = '4.3' | '6.1' | '6.11';
 
@@ -20,6 +27,8 @@ export interface SsOptions {
   numeric: boolean;
   processes: boolean;
   timers: boolean;
+  /** -i: the tcp_info line of each socket (absent: no). */
+  info?: boolean;
   /** Which TCP states to show: 'connected' (default), 'all' (-a), 'listening' (-l), or a set. */
   states: 'connected' | 'all' | 'listening' | number[];
 }
@@ -43,11 +52,22 @@ const TIMER_NAME = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
 
 const USAGE_HINT = 'Usage: ss [ OPTIONS ]\n       ss [ OPTIONS ] [ FILTER ]\n';
 
+/** Options real ss accepts (6.1's getopt string) that the model does not: what they would show. */
+const NOT_MODELLED: Record<string, string> = {
+  s: 'the summary (-s: /proc/net/sockstat and the socket counts of every family)',
+  m: 'socket memory (-m)', e: 'extended socket details (-e)', d: 'DCCP sockets (-d)', u: 'UDP sockets (-u)', w: 'raw sockets (-w)',
+  x: 'Unix sockets (-x)', '0': 'packet sockets (-0)', '6': 'IPv6 (-6)', r: 'name resolution (-r)', b: 'BPF filters (-b)',
+  E: 'socket events (-E)', Z: 'SELinux contexts (-Z)', z: 'SELinux contexts (-z)', K: 'killing sockets (-K)', N: 'network namespaces (-N)',
+  f: 'other families (-f)', A: 'socket tables (-A)', D: 'dumps to a file (-D)', F: 'filter files (-F)', M: 'MPTCP sockets (-M)',
+  S: 'SCTP sockets (-S)', T: 'threads (-T)', H: 'no header (-H)', O: 'one line per socket (-O)', h: 'the help text (-h)',
+  v: 'the version (-v)', V: 'the version (-V)',
+};
+
 export function parseSsArgs(argv: string[]): { ok: true; opts: SsOptions } | { ok: false; message: string } {
-  const o: SsOptions = { numeric: false, processes: false, timers: false, states: 'connected' };
+  const o: SsOptions = { numeric: false, processes: false, timers: false, info: false, states: 'connected' };
   let all = false;
   let listening = false;
-  const longs: Record<string, string> = { numeric: 'n', all: 'a', tcp: 't', listening: 'l', processes: 'p', options: 'o', ipv4: '4' };
+  const longs: Record<string, string> = { numeric: 'n', all: 'a', tcp: 't', listening: 'l', processes: 'p', options: 'o', ipv4: '4', info: 'i', summary: 's' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === 'state') {
@@ -70,7 +90,9 @@ export function parseSsArgs(argv: string[]): { ok: true; opts: SsOptions } | { o
       else if (c === 'l') listening = true;
       else if (c === 'p') o.processes = true;
       else if (c === 'o') o.timers = true;
+      else if (c === 'i') o.info = true;
       else if (c === 't' || c === '4') continue;
+      else if (Object.hasOwn(NOT_MODELLED, c)) return { ok: false, message: `ss: ${NOT_MODELLED[c]} is not modelled by tcp-lab's simulator\n` };
       else return { ok: false, message: `ss: invalid option -- '${c}'\n${USAGE_HINT}` };
     }
   }
@@ -120,6 +142,120 @@ function timerText(row: SockDiag, version: SsVersion): string {
   return `timer:(${TIMER_NAME[Math.min(row.timer, 5)]},${printMsTimer(row.expiresMs, version)},${row.retrans})`;
 }
 
+/**
+ * C's printf("%.<prec>g"): `prec` significant digits, trailing zeros dropped, the exponent form
+ * when the exponent is below -4 or at least `prec` (what ss prints rtt:%g and sprint_bw's %.3g with).
+ */
+export function printfG(x: number, prec = 6): string {
+  if (x === 0) return '0';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
+  const [mant, expStr] = x.toExponential(prec - 1).split('e');
+  const exp = Number(expStr);
+  const strip = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (exp < -4 || exp >= prec) return `${strip(mant)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return strip(x.toFixed(Math.max(0, prec - 1 - exp)));
+}
+
+/** sprint_bw(): 6.1 prints the number (`-n`) or %.3g with T/G/M/k; 4.3 %.1f with M or K. */
+function sprintBw(bw: number, version: SsVersion, numeric: boolean): string {
+  if (version === '4.3') {
+    if (bw > 1000000) return `${(bw / 1000000).toFixed(1)}M`;
+    if (bw > 1000) return `${(bw / 1000).toFixed(1)}K`;
+    return printfG(bw);
+  }
+  if (numeric) return bw.toFixed(0);
+  if (bw >= 1e12) return `${printfG(bw / 1e12, 3)}T`;
+  if (bw >= 1e9) return `${printfG(bw / 1e9, 3)}G`;
+  if (bw >= 1e6) return `${printfG(bw / 1e6, 3)}M`;
+  if (bw >= 1e3) return `${printfG(bw / 1e3, 3)}k`;
+  return printfG(bw);
+}
+
+/**
+ * tcp_show_info() and tcp_stats_print() of iproute2 4.3 or 6.1 (6.11 prints the same fields):
+ * the fields in the version's order, each only when non-zero (ts/sack only with -o).
+ */
+export function tcpInfoText(row: SockDiag, version: SsVersion, opts: Pick<SsOptions, 'numeric' | 'timers'>): string {
+  if (!row.info) return '';
+  const i: TcpInfo = row.info.tcp;
+  const v43 = version === '4.3';
+  const bw = (x: number) => sprintBw(x, version, opts.numeric);
+  const parts: string[] = [];
+  const add = (cond: unknown, text: () => string) => {
+    if (cond) parts.push(text());
+  };
+  if (opts.timers) {
+    add(i.tcpi_options & TCPI_OPT_TIMESTAMPS, () => 'ts');
+    add(i.tcpi_options & TCPI_OPT_SACK, () => 'sack');
+  }
+  add(row.info.cong, () => row.info!.cong);
+  add(i.tcpi_options & TCPI_OPT_WSCALE, () => `wscale:${i.tcpi_snd_wscale},${i.tcpi_rcv_wscale}`);
+  add(i.tcpi_rto && i.tcpi_rto !== 3000000, () => `rto:${printfG(i.tcpi_rto / 1000)}`);
+  add(i.tcpi_backoff, () => `backoff:${i.tcpi_backoff}`);
+  add(i.tcpi_rtt, () => `rtt:${printfG(i.tcpi_rtt / 1000)}/${printfG(i.tcpi_rttvar / 1000)}`);
+  add(i.tcpi_ato, () => `ato:${printfG(i.tcpi_ato / 1000)}`);
+  add(i.tcpi_snd_mss, () => `mss:${i.tcpi_snd_mss}`);
+  if (!v43) {
+    add(i.tcpi_pmtu, () => `pmtu:${i.tcpi_pmtu}`);
+    add(i.tcpi_rcv_mss, () => `rcvmss:${i.tcpi_rcv_mss}`);
+    add(i.tcpi_advmss, () => `advmss:${i.tcpi_advmss}`);
+  }
+  add(i.tcpi_snd_cwnd, () => `cwnd:${i.tcpi_snd_cwnd}`);
+  add(i.tcpi_snd_ssthresh < 0xffff && i.tcpi_snd_ssthresh, () => `ssthresh:${i.tcpi_snd_ssthresh}`);
+  if (!v43) {
+    add(i.tcpi_bytes_sent, () => `bytes_sent:${i.tcpi_bytes_sent}`);
+    add(i.tcpi_bytes_retrans, () => `bytes_retrans:${i.tcpi_bytes_retrans}`);
+  }
+  add(i.tcpi_bytes_acked, () => `bytes_acked:${i.tcpi_bytes_acked}`);
+  add(i.tcpi_bytes_received, () => `bytes_received:${i.tcpi_bytes_received}`);
+  add(i.tcpi_segs_out, () => `segs_out:${i.tcpi_segs_out}`);
+  add(i.tcpi_segs_in, () => `segs_in:${i.tcpi_segs_in}`);
+  if (!v43) {
+    add(i.tcpi_data_segs_out, () => `data_segs_out:${i.tcpi_data_segs_out}`);
+    add(i.tcpi_data_segs_in, () => `data_segs_in:${i.tcpi_data_segs_in}`);
+  }
+  // send: cwnd x mss x 8 per tcpi_rtt (µs), in bits per second
+  add(i.tcpi_rtt > 0 && i.tcpi_snd_mss && i.tcpi_snd_cwnd, () => `send ${bw((i.tcpi_snd_cwnd * i.tcpi_snd_mss * 8000000) / i.tcpi_rtt)}bps`);
+  add(i.tcpi_last_data_sent, () => `lastsnd:${i.tcpi_last_data_sent}`);
+  add(i.tcpi_last_data_recv, () => `lastrcv:${i.tcpi_last_data_recv}`);
+  add(i.tcpi_last_ack_recv, () => `lastack:${i.tcpi_last_ack_recv}`);
+  if (i.tcpi_pacing_rate && i.tcpi_pacing_rate !== TCPI_RATE_UNLIMITED) {
+    let t = `pacing_rate ${bw(i.tcpi_pacing_rate * 8)}bps`;
+    if (i.tcpi_max_pacing_rate && i.tcpi_max_pacing_rate !== TCPI_RATE_UNLIMITED) t += `/${bw(i.tcpi_max_pacing_rate * 8)}bps`;
+    parts.push(t);
+  }
+  if (!v43) {
+    add(i.tcpi_delivery_rate, () => `delivery_rate ${bw(i.tcpi_delivery_rate * 8)}bps`);
+    add(i.tcpi_delivered, () => `delivered:${i.tcpi_delivered}`);
+    add(i.tcpi_delivered_ce, () => `delivered_ce:${i.tcpi_delivered_ce}`);
+    add(i.tcpi_delivery_rate_app_limited, () => 'app_limited');
+    if (i.tcpi_busy_time) {
+      const pct = (x: number) => ((100 * x) / i.tcpi_busy_time).toFixed(1);
+      parts.push(`busy:${Math.floor(i.tcpi_busy_time / 1000)}ms`);
+      add(i.tcpi_rwnd_limited, () => `rwnd_limited:${Math.floor(i.tcpi_rwnd_limited / 1000)}ms(${pct(i.tcpi_rwnd_limited)}%)`);
+      add(i.tcpi_sndbuf_limited, () => `sndbuf_limited:${Math.floor(i.tcpi_sndbuf_limited / 1000)}ms(${pct(i.tcpi_sndbuf_limited)}%)`);
+    }
+  }
+  add(i.tcpi_unacked, () => `unacked:${i.tcpi_unacked}`);
+  add(i.tcpi_retrans || i.tcpi_total_retrans, () => `retrans:${i.tcpi_retrans}/${i.tcpi_total_retrans}`);
+  add(i.tcpi_lost, () => `lost:${i.tcpi_lost}`);
+  add(i.tcpi_sacked && row.state !== TCP_LISTEN, () => `sacked:${i.tcpi_sacked}`);
+  if (!v43) add(i.tcpi_dsack_dups, () => `dsack_dups:${i.tcpi_dsack_dups}`);
+  add(i.tcpi_fackets, () => `fackets:${i.tcpi_fackets}`);
+  add(i.tcpi_reordering !== 3, () => `reordering:${i.tcpi_reordering}`);
+  if (!v43) add(i.tcpi_reord_seen, () => `reord_seen:${i.tcpi_reord_seen}`);
+  add(i.tcpi_rcv_rtt, () => `rcv_rtt:${printfG(i.tcpi_rcv_rtt / 1000)}`);
+  add(i.tcpi_rcv_space, () => `rcv_space:${i.tcpi_rcv_space}`);
+  if (!v43) {
+    add(i.tcpi_rcv_ssthresh, () => `rcv_ssthresh:${i.tcpi_rcv_ssthresh}`);
+    add(i.tcpi_notsent_bytes, () => `notsent:${i.tcpi_notsent_bytes}`);
+    add(i.tcpi_min_rtt && i.tcpi_min_rtt !== 0xffffffff, () => `minrtt:${printfG(i.tcpi_min_rtt / 1000)}`);
+    add(i.tcpi_rcv_ooopack, () => `rcv_ooopack:${i.tcpi_rcv_ooopack}`);
+    add(i.tcpi_snd_wnd, () => `snd_wnd:${i.tcpi_snd_wnd}`);
+  }
+  return parts.map((p) => ` ${p}`).join('');
+}
+
 export function renderSs(table: SocketTable, opts: SsOptions, fmt: SsFormat): string {
   const rows = table.rows.filter((r) => shown(r, opts.states));
   return fmt.iproute2 === '4.3' ? render43(rows, table, opts, fmt) : renderModern(rows, table, opts, fmt);
@@ -156,6 +292,8 @@ function render43(rows: SockDiag[], table: SocketTable, opts: SsOptions, fmt: Ss
       const t = timerText(r, '4.3');
       if (t) line += ` ${t}`;
     }
+    // inet_show_sock(): "\n\t" for every socket, then tcp_show_info() (nothing without tcp_info)
+    if (opts.info) line += `\n\t${tcpInfoText(r, '4.3', opts)}`;
     out += line + '\n';
   }
   return out;
@@ -169,22 +307,35 @@ interface Col {
   ldelim: string;
 }
 
+/** columns[] of ss.c (6.1), Netid disabled (TCP only): the last one is the empty COL_PROC slot. */
+const COLUMNS: Col[] = [
+  { align: 'left', header: 'State', ldelim: ' ' },
+  { align: 'left', header: 'Recv-Q', ldelim: ' ' },
+  { align: 'left', header: 'Send-Q', ldelim: ' ' },
+  { align: 'right', header: 'Local Address:', ldelim: ' ' },
+  { align: 'left', header: 'Port', ldelim: '' },
+  { align: 'right', header: 'Peer Address:', ldelim: ' ' },
+  { align: 'left', header: 'Port', ldelim: '' },
+  { align: 'left', header: 'Process', ldelim: '' },
+  { align: 'left', header: '', ldelim: '' },
+];
+
 function renderModern(rows: SockDiag[], table: SocketTable, opts: SsOptions, fmt: SsFormat): string {
-  const cols: Col[] = [
-    { align: 'left', header: 'State', ldelim: '' },
-    { align: 'left', header: 'Recv-Q', ldelim: ' ' },
-    { align: 'left', header: 'Send-Q', ldelim: ' ' },
-    { align: 'right', header: 'Local Address:', ldelim: ' ' },
-    { align: 'left', header: 'Port', ldelim: '' },
-    { align: 'right', header: 'Peer Address:', ldelim: ' ' },
-    { align: 'left', header: 'Port', ldelim: '' },
-    { align: 'left', header: 'Process', ldelim: ' ' },
-  ];
-  const cells: string[][] = rows.map((r) => {
-    const proc = [opts.processes ? usersText(table.owners.get(r.inode)) : '', opts.timers ? timerText(r, fmt.iproute2) : '']
-      .filter(Boolean)
-      .join(' ');
-    return [
+  // one token per column and line, as out()/field_next() buffer them; print_header() leaves
+  // the last column empty
+  const lines: string[][] = [COLUMNS.map((c) => c.header)];
+  for (const r of rows) {
+    let proc = '';
+    if (opts.processes) {
+      const u = usersText(table.owners.get(r.inode));
+      if (u) proc += ` ${u}`;
+    }
+    if (opts.timers) {
+      const t = timerText(r, fmt.iproute2);
+      if (t) proc += ` ${t}`;
+    }
+    if (opts.info) proc += `\n\t${tcpInfoText(r, fmt.iproute2, opts)}`;
+    lines.push([
       STATE_NAME[r.state],
       String(r.rqueue).padEnd(6),
       String(r.wqueue).padEnd(6),
@@ -193,40 +344,79 @@ function renderModern(rows: SockDiag[], table: SocketTable, opts: SsOptions, fmt
       `${ip4str(r.daddr)}:`,
       r.dport === 0 ? '*' : String(r.dport),
       proc,
-    ];
-  });
-  const widths = cols.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
-  if (fmt.columns && fmt.columns > 0) distribute(widths, cols, fmt.columns);
-  const fmtRow = (vals: string[], header: boolean): string =>
-    vals
-      .map((v, i) => {
-        const c = cols[i];
-        // the header has no delimiter before Process (prints "...PortProcess")
-        const delim = header && i === 7 ? '' : c.ldelim;
-        return delim + (c.align === 'right' ? v.padStart(widths[i]) : v.padEnd(widths[i]));
-      })
-      .join('');
-  let out = fmtRow(cols.map((c) => c.header), true) + '\n';
-  for (const r of cells) out += fmtRow(r, false) + '\n';
+      '',
+    ]);
+  }
+  // field_flush() records a token's length as the column's max_len; the last socket's tokens
+  // from COL_EXT on are never flushed (no next socket's field_set() walks past them), so its
+  // users:/timer:/-i text does not widen the column (the others of that line were flushed)
+  const flushed = (l: number, i: number) => l < lines.length - 1 || i < 7;
+  const widths = renderCalcWidth(
+    COLUMNS.map((_, i) => Math.max(0, ...lines.filter((_l, n) => flushed(n, i)).map((l) => l[i].length))),
+    fmt.columns && fmt.columns > 0 ? fmt.columns : null,
+  );
+  let out = '';
+  for (const l of lines) {
+    l.forEach((tok, i) => {
+      const c = COLUMNS[i];
+      // render(): the left delimiter only once a line has started, then the padding
+      const delim = i === 0 ? '' : c.ldelim;
+      const pad = Math.max(0, widths[i] - tok.length - delim.length);
+      out += c.align === 'right' ? delim + ' '.repeat(pad) + tok : delim + tok + ' '.repeat(pad);
+    });
+    out += '\n';
+  }
   return out;
 }
 
-/** render_calc_width() for a tty: spread the leftover width over the columns of each line. */
-function distribute(widths: number[], cols: Col[], W: number): void {
-  let start = 0;
-  while (start < widths.length) {
-    let used = 0;
-    let end = start;
-    while (end < widths.length && used + widths[end] + cols[end].ldelim.length <= W) {
-      used += widths[end] + cols[end].ldelim.length;
-      end++;
+/**
+ * render_calc_width(): each column as wide as its longest token plus its left delimiter (the
+ * first non-empty column without it), at most the screen; when stdout is a tty, the leftover
+ * width of each screen line spread over its columns (one more to the last `rem` of them).
+ */
+function renderCalcWidth(maxLen: number[], screen: number | null): number[] {
+  const W = screen ?? Number.MAX_SAFE_INTEGER;
+  let first = true;
+  const w = maxLen.map((m, i) => {
+    let x = !first && m ? m + COLUMNS[i].ldelim.length : m;
+    x = Math.min(x, W);
+    if (x) first = false;
+    return x;
+  });
+  if (screen === null) return w;
+  let len = 0;
+  let linecols = 0;
+  let eol = -1;
+  for (let c = 0; c < w.length; c++) {
+    if (!w[c]) continue;
+    linecols++;
+    len += w[c];
+    const last = !w.slice(c + 1).some((x) => x);
+    if (!last && len < W) continue;
+    if (len !== W) {
+      if (len > W) {
+        // screen width exceeded: go back one column
+        len -= w[c];
+        c--;
+        linecols--;
+      }
+      if (linecols > 0) {
+        const pad = W - len;
+        const spacing = Math.floor(pad / linecols);
+        let rem = pad % linecols;
+        for (let t = c; t > eol; t--) {
+          if (!w[t]) continue;
+          w[t] += spacing;
+          if (rem) {
+            w[t]++;
+            rem--;
+          }
+        }
+      }
     }
-    if (end === start) end = start + 1;
-    const n = end - start;
-    const left = Math.max(0, W - used);
-    const each = Math.floor(left / n);
-    const rem = left - each * n;
-    for (let i = start; i < end; i++) widths[i] += each + (i >= end - rem ? 1 : 0);
-    start = end;
+    eol = c;
+    len = 0;
+    linecols = 0;
   }
+  return w;
 }

@@ -397,8 +397,8 @@ function checkNc(w: Word[]): CmdlineError | null {
 }
 
 /** ss: short options (bundled), long options and `state NAME`. */
-export const SS_SHORT = 'natlpo4';
-export const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4']);
+export const SS_SHORT = 'natlpo4i';
+export const SS_LONG = new Set(['--numeric', '--all', '--tcp', '--listening', '--processes', '--options', '--ipv4', '--info']);
 export const SS_STATES = new Set(['all', 'connected', 'established', 'syn-sent', 'syn-recv', 'fin-wait-1', 'fin-wait-2', 'time-wait', 'closed', 'close-wait', 'last-ack', 'listening', 'closing']);
 
 function checkSs(w: Word[]): CmdlineError | null {
@@ -418,7 +418,7 @@ function checkSs(w: Word[]): CmdlineError | null {
       for (let j = 1; j < a.text.length; j++) {
         const c = a.text[j];
         // a real option (iproute2 6.1's getopt string "dhaletuwxnro460spTbEf:mMiA:D:F:vVzZN:KHSO") is not modelled; others do not exist
-        if (!'natlpo4'.includes(c)) return { col: a.col + j, message: `${'dhleuwxr60sTbEfmMiADFvVzZNKHSO'.includes(c) ? `ss option -${c} is not modelled` : `unknown ss option -${c}`}, expected -n -a -t -l -p -o -4` };
+        if (!SS_SHORT.includes(c)) return { col: a.col + j, message: `${'dhleuwxr60sTbEfmMADFvVzZNKHSO'.includes(c) ? `ss option -${c} is not modelled` : `unknown ss option -${c}`}, expected -n -a -t -l -p -o -4 -i` };
       }
       continue;
     }

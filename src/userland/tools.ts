@@ -19,7 +19,7 @@ export function ss(profile: Profile): Program {
       return 1;
     }
     yield { op: 'cpu', ns: profile.costs.ssRunNs };
-    const table: SocketTable = yield { op: 'inet_diag' };
+    const table: SocketTable = yield { op: 'inet_diag', info: parsed.opts.info };
     const out = ctx.procs.tasks.get(ctx.pid)!.fds.get(1);
     const columns = out?.kind === 'tty' ? out.tty.cols : null;
     const text = renderSs(table, parsed.opts, { iproute2: profile.tools.iproute2, columns });

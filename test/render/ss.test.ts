@@ -83,6 +83,22 @@ describe('ss, iproute2 6.1 column model (not a tty)', () => {
   });
 });
 
+describe('ss, iproute2 6.1 on a tty (render_calc_width() spreads the free width)', () => {
+  // the reuseport recording's watcher terminal: a real bash in an 80-column pty, real ss 6.1
+  const screen = readFileSync(new URL('../../content/experiments/reuseport/recorded/linux-6.18/terminal-watcher.txt', import.meta.url), 'utf8');
+  const blocks = screen.split(/^\[#\d+#root@lab ~\]\$ss .*\n/m).slice(1).map((b) => b.split('\n').filter((l) => l && !l.startsWith('[#')));
+
+  it('prints ss -tln and ss -tn of the recording byte for byte, trailing spaces included (header: `State   Recv-Q   Send-Q`)', () => {
+    expect(blocks).toHaveLength(2);
+    for (const [i, lines] of blocks.entries()) {
+      const argv = i === 0 ? ['-tln'] : ['-tn'];
+      const out = renderSs(tableOf(lines.slice(1)), (parseSsArgs(argv) as { opts: SsOptions }).opts, { iproute2: '6.1', columns: 80 });
+      expect(out.split('\n').slice(0, -1)).toEqual(lines);
+    }
+    expect(blocks[0][0]).toMatch(/^State   Recv-Q   Send-Q /);
+  });
+});
+
 describe('print_ms_timer', () => {
   it('follows iproute2 before and after 6.11', () => {
     const cases: [number, string, string][] = [
@@ -100,10 +116,19 @@ describe('print_ms_timer', () => {
 describe('ss arguments', () => {
   it('parses -natp -o and rejects unknown options with ss\'s message', () => {
     const r = parseSsArgs(['-natp', '-o']);
-    expect(r).toEqual({ ok: true, opts: { numeric: true, processes: true, timers: true, states: 'all' } });
-    const bad = parseSsArgs(['-z']);
+    expect(r).toEqual({ ok: true, opts: { numeric: true, processes: true, timers: true, info: false, states: 'all' } });
+    const bad = parseSsArgs(['-y']);
     expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.message).toMatch(/^ss: invalid option -- 'z'/);
+    expect(!bad.ok && bad.message).toMatch(/^ss: invalid option -- 'y'/);
+  });
+  it('says "not modelled" for the options real ss has and the model lacks (issue 18: ss -s said "invalid option")', () => {
+    for (const [argv, what] of [[['-s'], 'the summary'], [['-tz'], 'SELinux'], [['--summary'], 'the summary'], [['-tm'], 'socket memory']] as const) {
+      const r = parseSsArgs([...argv]);
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.message).toMatch(new RegExp(`^ss: ${what}.* is not modelled by tcp-lab's simulator\n$`));
+    }
+    expect(parseSsArgs(['-tni'])).toMatchObject({ ok: true, opts: { info: true, numeric: true } });
+    expect(parseSsArgs(['--info'])).toMatchObject({ ok: true, opts: { info: true } });
   });
   it('without -a hides LISTEN and TIME-WAIT; -l shows only listeners', () => {
     const t = tableOf(['LISTEN     0      1            *:12345                    *:*', 'ESTAB      0      0      127.0.0.1:1              127.0.0.1:2']);

@@ -314,9 +314,9 @@ describe('the lab at the prompt: help, clear, reset; Tab completion; notes', () 
     expect(lab.last.ttys[0].note).toMatch(/^tcp-lab does not model all of this line: ss filter expressions are not modelled/);
     // ss -s is a real option the model lacks (the grammar's support table says so); -Y is no option at all
     lab.type('ss -s');
-    expect(lab.last.ttys[0].note).toBe('tcp-lab does not model all of this line: ss option -s is not modelled, expected -n -a -t -l -p -o -4.');
+    expect(lab.last.ttys[0].note).toBe('tcp-lab does not model all of this line: ss option -s is not modelled, expected -n -a -t -l -p -o -4 -i.');
     lab.type('ss -Y');
-    expect(lab.last.ttys[0].note).toBe('tcp-lab does not model all of this line: unknown ss option -Y, expected -n -a -t -l -p -o -4.');
+    expect(lab.last.ttys[0].note).toBe('tcp-lab does not model all of this line: unknown ss option -Y, expected -n -a -t -l -p -o -4 -i.');
     lab.type('exit');
     expect(lab.last.ttys[0].note).toMatch(/^The shell has exited/);
     const zh = new Lab({ lang: 'zh-CN' }).type('frobnicate');
