@@ -1,14 +1,15 @@
 /**
  * Experiments generated from the support table (src/userland/cmdline.ts): every command line
  * is built from the programs, builtins and options the grammar accepts (nc's NC_OPTIONS, ss's
- * options and states, tcpdump's filters, grep's flags, kill's signals, job specs, `&`), mixed
+ * options and states, tcpdump's filters, grep's flags, yes as a pipeline's source, iptables'
+ * INPUT rules, kill's signals, job specs, `&`), mixed
  * with typed lines (`> …`) and keys, on two or three terminals. The property test runs many of
  * them: the parser must accept each one, and the simulator must never crash on it.
  *
  * Pure and deterministic: experiment `index` of run `seed` is rebuilt from those two numbers.
  */
 import { jhash3, Rng } from '../model/rng.ts';
-import { GREP_FLAGS, KILL_SIGNALS, NC_OPTIONS, SS_LONG, SS_SHORT, SS_STATES } from '../userland/cmdline.ts';
+import { GREP_FLAGS, IPTABLES_COMMANDS, KILL_SIGNALS, NC_OPTIONS, SS_LONG, SS_SHORT, SS_STATES } from '../userland/cmdline.ts';
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.below(xs.length)];
 const chance = (rng: Rng, p: number): boolean => rng.nextU32() / 0x100000000 < p;
@@ -92,6 +93,16 @@ function grepStage(rng: Rng): string {
   return ['grep', ...(flags.length ? [`-${flags.join('')}`] : []), pick(rng, ['12345', 'LISTEN', "'ESTAB|SYN'", 'x'])].join(' ');
 }
 
+/** A data source for a pipeline: coreutils yes, with or without its operands. */
+function yesStage(rng: Rng): string {
+  return pick(rng, ['yes', 'yes', 'yes hello', "yes 'a b'", 'yes --version']);
+}
+
+/** An INPUT rule of the table's one shape (appended, inserted or deleted). */
+function iptablesLine(rng: Rng): string {
+  return `iptables ${pick(rng, IPTABLES_COMMANDS)} INPUT -p tcp ${pick(rng, ['--dport', '--sport'])} ${pick(rng, PORTS)} -j DROP`;
+}
+
 function jobSpec(rng: Rng): string {
   return pick(rng, ['%1', '%2', '%%', '%+', '%', '1']);
 }
@@ -109,7 +120,9 @@ function commandLine(rng: Rng, capture: string, pids: number[]): string {
   if (k < 30) line = ncLine(rng);
   else if (k < 42) line = ssLine(rng);
   else if (k < 47) line = tcpdumpLine(rng, capture);
-  else if (k < 52) line = `sleep ${pick(rng, ['0.1', '0.5', '1', '2'])}`;
+  else if (k < 50) line = `sleep ${pick(rng, ['0.1', '0.5', '1', '2'])}`;
+  else if (k < 51) line = `${yesStage(rng)} | ${chance(rng, 0.8) ? ncClient(rng) : grepStage(rng)}`;
+  else if (k < 52) line = iptablesLine(rng);
   else if (k < 60) line = `${ssLine(rng)} | ${grepStage(rng)}`;
   else if (k < 66) line = `echo ${pick(rng, ['hello', 'a b', "'x y'"])} | ${chance(rng, 0.5) ? ncClient(rng) : grepStage(rng)}`;
   else if (k < 70) line = pick(rng, ['echo', 'echo hi', 'true', 'true | grep x']);

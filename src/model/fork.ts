@@ -49,6 +49,7 @@ export function forkExec(pt: ProcessTable, program: string, argv: string[], opts
   if (inp) {
     task.fds.set(0, inp);
     inp.refs++;
+    if (inp.kind === 'pipe') inp.pipe.readers++;
   }
   const out = opts.stdout ?? ttyFile;
   if (out) {

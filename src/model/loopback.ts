@@ -3,14 +3,15 @@
  * taps of dev_queue_xmit_nit(), net/core/dev.c) → loopback_xmit() (drivers/net/loopback.c)
  * → netif_rx() and the receive softirq → ip_rcv() → tcp_v4_rcv(). Linux 4.4 and 6.18 alike.
  *
- * Deliberate differences: no IP layer (no routing, fragmentation or netfilter: every segment
- * of lo is 127.0.0.1-local, MTU 65536), the receive softirq is a delay from the profile's
+ * Deliberate differences: no IP layer (no routing or fragmentation: every segment of lo is
+ * 127.0.0.1-local, MTU 65536; netfilter only as the INPUT chain of nf_tables_core.ts), the receive softirq is a delay from the profile's
  * costs (`loRxNs`), and a tap is tcpdump's packet socket with its BPF filter as a function.
  * `inject` and `onXmit` stand for a remote peer on lo; a peer behind a tun device (packetdrill)
  * uses tun.ts, which ipOutput() hands the segments routed out of it.
  */
 import type { Kernel } from './kernel.ts';
 import { outputDev } from './route.ts';
+import { nftDoChain } from './nf_tables_core.ts';
 import { tcpV4Rcv } from './tcp_ipv4.ts';
 import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
@@ -76,9 +77,9 @@ export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
   k.sim.postAfter(k.profile.costs.loRxNs, deliver, k, seg);
 }
 
-/** The receive side of lo, as a shared event function (no closure per segment). */
+/** The receive side of lo, as a shared event function (no closure per segment); ip_local_deliver()'s LOCAL_IN hook first. */
 function deliver(k: Kernel, seg: Segment): void {
-  tcpV4Rcv(k, seg);
+  if (nftDoChain(k, seg)) tcpV4Rcv(k, seg);
 }
 
 /**

@@ -246,6 +246,9 @@ export function* forkPipeline(sh: JobShell, p: Pipeline, async: boolean): Genera
   const me = ctx.procs.tasks.get(ctx.pid)!;
   const procs: JobProc[] = [];
   let prevRead: FileRef | undefined;
+  // the previous pipe's read end stays open in bash until the next stage is forked
+  // (execute_pipeline() closes `prev` after make_child()), so the pipe always has a reader
+  let prevReadFd = -1;
   let pgid = 0;
   for (let i = 0; i < p.stages.length; i++) {
     const argv = p.stages[i].words.map((w) => w.text);
@@ -261,10 +264,12 @@ export function* forkPipeline(sh: JobShell, p: Pipeline, async: boolean): Genera
     const child = ctx.procs.tasks.get(pid);
     if (child && child.pgid !== pgid) child.pgid = pgid;
     procs.push({ pid, command: stageCommand(p, i), status: null });
+    if (prevReadFd >= 0) yield { op: 'close', fd: prevReadFd };
+    prevReadFd = -1;
     if (pipe) {
       prevRead = me.fds.get(pipe.read);
+      prevReadFd = pipe.read;
       yield { op: 'close', fd: pipe.write };
-      yield { op: 'close', fd: pipe.read };
     }
   }
   return sh.jobs.add(pgid, procs, async);

@@ -250,7 +250,7 @@ export function linePipelines(cl: CommandLine): Pipeline[] {
 /** Builtins the simulated bash implements (the recorder emulates them or lets bash run them). */
 export const BUILTINS = ['echo', 'true', 'kill', 'fg', 'bg', 'jobs', 'exit'] as const;
 /** Programs installed on the simulated host (src/userland/index.ts). */
-export const PROGRAMS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep'] as const;
+export const PROGRAMS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep', 'yes', 'iptables'] as const;
 /** Every command an experiment may run, for messages. */
 export const SUPPORTED = [...PROGRAMS, ...BUILTINS, 'while'];
 
@@ -478,6 +478,45 @@ function checkGrep(w: Word[]): CmdlineError | null {
   return null;
 }
 
+/** coreutils yes: `yes [STRING]...` (a data source for a pipeline), or `yes --help`/`--version`. */
+function checkYes(w: Word[]): CmdlineError | null {
+  if (w.length === 2 && (w[1].text === '--help' || w[1].text === '--version')) return null;
+  for (const a of w.slice(1))
+    if (a.text.startsWith('-') && a.text !== '-') return { col: a.col, message: `yes option \`${a.text}\` is not modelled, expected \`yes [STRING]...\`, \`yes --help\` or \`yes --version\` (quote nothing: a word starting with - is an option to yes)` };
+  return null;
+}
+
+/** iptables' commands the model implements: append, insert (at the top) and delete a rule. */
+export const IPTABLES_COMMANDS = ['-A', '-I', '-D'] as const;
+/** The one rule shape the model implements, after the command and its chain. */
+export const IPTABLES_USAGE = 'expected `iptables -A|-I|-D INPUT -p tcp --dport|--sport PORT -j DROP`';
+
+/**
+ * iptables (1.8.9, nf_tables backend): `-A|-I|-D INPUT -p tcp --dport|--sport PORT -j DROP`, a
+ * rule in the filter table's INPUT chain that drops TCP segments to or from a port as they are
+ * delivered (src/model/nf_tables_core.ts). Other chains, matches and targets are not modelled.
+ */
+function checkIptables(w: Word[]): CmdlineError | null {
+  const at = (i: number) => w[i]?.col ?? w[w.length - 1].col + w[w.length - 1].text.length;
+  const cmd = w[1];
+  if (!cmd || !(IPTABLES_COMMANDS as readonly string[]).includes(cmd.text)) return { col: at(1), message: `iptables command ${cmd ? `\`${cmd.text}\` is not modelled` : 'missing'}, ${IPTABLES_USAGE}` };
+  if (w[2]?.text !== 'INPUT') return { col: at(2), message: `${w[2] ? `chain \`${w[2].text}\` is not modelled` : 'a chain is missing'}, ${IPTABLES_USAGE}` };
+  const want: [string, (t: string) => boolean, string][] = [
+    ['-p', (t) => t === '-p', 'the protocol option -p'],
+    ['tcp', (t) => t === 'tcp', 'protocol tcp'],
+    ['--dport', (t) => t === '--dport' || t === '--sport', '--dport or --sport'],
+    ['PORT', isPort, 'a port 1-65535'],
+    ['-j', (t) => t === '-j', 'the target option -j'],
+    ['DROP', (t) => t === 'DROP', 'target DROP'],
+  ];
+  for (let i = 0; i < want.length; i++) {
+    const x = w[3 + i];
+    if (!x || !want[i][1](x.text)) return { col: at(3 + i), message: `${x ? `\`${x.text}\` is not modelled here` : 'the rule ends early'}: expected ${want[i][2]}, ${IPTABLES_USAGE}` };
+  }
+  if (w.length > 9) return { col: w[9].col, message: `nothing may follow the target, ${IPTABLES_USAGE}` };
+  return null;
+}
+
 const JOBSPEC = /^(?:%(?:[1-9][0-9]{0,3}|%|\+)?|[1-9][0-9]{0,3})$/;
 
 function checkKill(w: Word[]): CmdlineError | null {
@@ -515,7 +554,7 @@ function checkEcho(w: Word[]): CmdlineError | null {
 }
 
 const CHECKS: Record<string, (w: Word[]) => CmdlineError | null> = {
-  nc: checkNc, ss: checkSs, tcpdump: checkTcpdump, sleep: checkSleep, grep: checkGrep,
+  nc: checkNc, ss: checkSs, tcpdump: checkTcpdump, sleep: checkSleep, grep: checkGrep, yes: checkYes, iptables: checkIptables,
   echo: checkEcho, exit: checkExit, true: checkJobBuiltin, kill: checkKill, fg: checkJobBuiltin, bg: checkJobBuiltin, jobs: checkJobBuiltin,
 };
 
@@ -533,7 +572,7 @@ export function checkSupport(cl: CommandLine): CmdlineError | null {
       if (!check) return { col: s.col, message: `unknown command \`${name}\`, expected one of ${SUPPORTED.join(', ')}` };
       if ((p.stages.length > 1 || linePipelines(cl).length > 1 || cl.kind === 'loop' || p.background) && (name === 'kill' || name === 'fg' || name === 'bg' || name === 'jobs'))
         return { col: s.col, message: `\`${name}\` must be alone on its line (in a pipeline, list, loop or background job it is not modelled)` };
-      if (cl.kind === 'loop' && (name === 'fg' || name === 'bg' || name === 'nc' || name === 'tcpdump'))
+      if (cl.kind === 'loop' && (name === 'fg' || name === 'bg' || name === 'nc' || name === 'tcpdump' || name === 'yes' || name === 'iptables'))
         return { col: s.col, message: `\`${name}\` inside the watch loop is not modelled, expected ss, grep, sleep, echo` };
       const e = check(s.words);
       if (e) return e;

@@ -2,10 +2,12 @@
 import type { ProcessTable } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
 import { bash, BUILTIN_PROGRAM, builtinProgram } from './bash.ts';
+import { yes } from './coreutils.ts';
+import { iptables } from './iptables.ts';
 import { netcat } from './nc.ts';
 import { grep, sleep, ss, tcpdump } from './tools.ts';
 
-export const COMMANDS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep'];
+export const COMMANDS = ['nc', 'ss', 'tcpdump', 'sleep', 'grep', 'yes', 'iptables'];
 
 export function installUserland(procs: ProcessTable, profile: Profile, host: { user: string; hostname: string }): void {
   procs.programs.set('nc', netcat(profile.tools.netcat, profile.costs.ncStartupNs));
@@ -13,6 +15,8 @@ export function installUserland(procs: ProcessTable, profile: Profile, host: { u
   procs.programs.set('tcpdump', tcpdump(profile));
   procs.programs.set('sleep', sleep);
   procs.programs.set('grep', grep);
+  procs.programs.set('yes', yes);
+  procs.programs.set('iptables', iptables);
   procs.programs.set(BUILTIN_PROGRAM, builtinProgram);
   void host;
 }

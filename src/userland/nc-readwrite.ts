@@ -19,6 +19,10 @@
 import { POLLERR, POLLHUP, POLLIN, type PollResult, type ProgramCtx, type Sys } from '../model/process.ts';
 
 const POLLNVAL = 0x20;
+/** 1.105 reads standard input `plen` bytes at a time: 2048 unless -j (jumbo). */
+const STDIN_READ_105 = 2048;
+/** 1.219's BUFSIZE: read(0, buf, 16384), as strace shows it reading from `yes`. */
+const BUFSIZE_219 = 16384;
 const SHUT_RD = 0;
 const SHUT_WR = 1;
 
@@ -83,7 +87,7 @@ export function* readwrite105(ctx: ProgramCtx, net: number, o: RwOptions): Gener
     if (!stdin) continue;
     let eof = false;
     if (rIn & POLLIN) {
-      const d: string | number = yield { op: 'read', fd: 0 };
+      const d: string | number = yield { op: 'read', fd: 0, count: STDIN_READ_105 };
       if (typeof d === 'number') return {};
       if (d === '') eof = true;
       else {
@@ -152,7 +156,7 @@ export function* readwrite219(ctx: ProgramCtx, net: number, o: RwOptions): Gener
     }
     if (!netout) stdin = false;
     if (stdin && rIn & POLLIN) {
-      const d: string | number = yield { op: 'read', fd: 0 };
+      const d: string | number = yield { op: 'read', fd: 0, count: BUFSIZE_219 };
       if (d === '' || typeof d === 'number') {
         stdin = false;
         if (d === '' && o.quitSecs >= 0) ctrld = true;

@@ -28,6 +28,9 @@ const LINES: string[] = [
   'echo', 'echo hi there', 'echo hi | grep hi', 'true', 'true | grep x', 'jobs', 'exit', 'exit 3',
   'kill %1', 'kill -9 %1', 'kill -KILL %%', 'kill -SIGTERM %+', 'kill -STOP %1', 'kill -CONT %1', 'kill -HUP %1', 'kill -INT %1', 'kill -2 %1', 'kill -15 %', 'fg', 'fg %1', 'bg', 'bg 1',
   'while true; do ss -nat | grep 12345; sleep 1; echo "---"; done',
+  // yes feeds a pipeline (here into an nc that does not read it: yes ends on SIGPIPE)
+  'yes | nc -z localhost 12345', 'yes hello | nc -zv localhost 12345', "yes 'a b' - | nc -z localhost 12345", 'yes --version',
+  ...['-A', '-I', '-D'].flatMap((c) => ['--dport', '--sport'].map((m) => `iptables ${c} INPUT -p tcp ${m} 12345 -j DROP`)),
 ];
 
 const REFUSALS = /invalid option|usage:|Usage:|unrecognized|not modelled|command not found|syntax error|wrong state|port number invalid|getaddrinfo/;

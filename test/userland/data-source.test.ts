@@ -1,0 +1,72 @@
+/**
+ * Data sources for bulk experiments: coreutils 9.1 `yes` (src/userland/coreutils.ts) and the pipe
+ * it writes into (fs/pipe.c, src/model/pipe.ts), compared with what the real tools do on this
+ * machine (coreutils 9.1, Linux 6.18.44: `strace -e write yes` shows write(1, "y\ny\n…", 8192)).
+ */
+import { describe, expect, it } from 'vitest';
+import { experimentText } from '../helpers/experiment.ts';
+import { runExperiment } from '../../src/experiment/run.ts';
+import { parseExperiment } from '../../src/experiment/parse.ts';
+import { YES_HELP, yesArgs, yesBuffer } from '../../src/userland/coreutils.ts';
+import { PIPE_DEF_SIZE } from '../../src/model/pipe.ts';
+import { acceptCommandLine, isCmdlineError } from '../../src/userland/cmdline.ts';
+import type { Task } from '../../src/model/process.ts';
+
+const run = (steps: string, terminals = ['a', 'b', 'c'], tailNs = 1e9) => runExperiment(parseExperiment(experimentText(steps, { terminals }), 't.md'), 'linux-6.x', { tailNs });
+
+describe('coreutils yes', () => {
+  it('writes whole lines in a buffer of at least BUFSIZ (8192) bytes, as strace shows', () => {
+    expect(yesBuffer([])).toBe('y\n'.repeat(4096));
+    // "hello\n" is 6 bytes: 1365 copies, 8190 bytes
+    expect(yesBuffer(['hello']).length).toBe(8190);
+    expect(yesBuffer(['a', 'b'])).toBe('a b\n'.repeat(2048));
+    // a line longer than BUFSIZ / 2 is written alone
+    expect(yesBuffer(['x'.repeat(5000)])).toBe(`${'x'.repeat(5000)}\n`);
+  });
+  it("parses options as coreutils' getopt does, with its messages byte for byte", () => {
+    expect(yesArgs(['-x'])).toEqual({ out: 2, text: "yes: invalid option -- 'x'\nTry 'yes --help' for more information.\n", status: 1 });
+    expect(yesArgs(['--bogus'])).toEqual({ out: 2, text: "yes: unrecognized option '--bogus'\nTry 'yes --help' for more information.\n", status: 1 });
+    expect(yesArgs(['--he=1'])).toEqual({ out: 2, text: "yes: option '--help' doesn't allow an argument\nTry 'yes --help' for more information.\n", status: 1 });
+    // options anywhere (getopt permutes), `--` ends them, `-` is an operand
+    expect(yesArgs(['a', '-x'])).toMatchObject({ status: 1 });
+    expect(yesArgs(['--', '-x'])).toEqual({ operands: ['-x'] });
+    expect(yesArgs(['a', '-'])).toEqual({ operands: ['a', '-'] });
+    expect(yesArgs(['--h'])).toEqual({ out: 1, text: YES_HELP, status: 0 });
+    expect(yesArgs(['--v'])).toMatchObject({ out: 1, status: 0, text: expect.stringMatching(/^yes \(GNU coreutils\) 9\.1\n/) });
+  });
+  it('the grammar takes yes [STRING]... and --help/--version, and refuses other options at their column', () => {
+    expect(isCmdlineError(acceptCommandLine("yes 'a b' | nc localhost 12345"))).toBe(false);
+    expect(acceptCommandLine('yes -x | nc localhost 12345')).toMatchObject({ col: 4, message: expect.stringContaining('yes option `-x` is not modelled') });
+    expect(acceptCommandLine('while true; do yes; done')).toMatchObject({ col: 15, message: expect.stringContaining('inside the watch loop') });
+  });
+});
+
+describe('yes | nc: a pipe of 64 KiB between a writer and a reader (fs/pipe.c)', () => {
+  it('to a stopped listener: the window closes, nc blocks in write(), the pipe fills to PIPE_DEF_BUFFERS pages and yes sleeps in pipe_write()', () => {
+    const r = run(`0.1 b $ nc -l 12345
+0.2 b ^Z
+0.5 a $ yes | nc localhost 12345
+3.0 c $ ss -tn`);
+    const ss = r.blocks.get('c')!;
+    const rows = ss.split('\n').filter((l) => l.startsWith('ESTAB')).map((l) => l.split(/\s+/));
+    // the receiver holds bytes nobody reads, the sender bytes the receiver has no room for
+    const recv = rows.find((x) => x[3].endsWith(':12345'))!;
+    const send = rows.find((x) => x[4].endsWith(':12345'))!;
+    expect(Number(recv[1])).toBeGreaterThan(50_000);
+    expect(Number(send[2])).toBeGreaterThan(1_000_000);
+    const yes = [...r.procs.tasks.values()].find((t: Task) => t.comm === 'yes')!;
+    expect(yes.state).toBe('blocked');
+    const out = yes.fds.get(1)!;
+    expect(out.kind === 'pipe' && out.pipe.buf.length).toBe(PIPE_DEF_SIZE);
+  });
+  it('when nc exits, yes gets SIGPIPE at its next write and ends silently, as in bash', () => {
+    const r = run(`0.1 b $ nc -l 12345
+0.5 a $ yes | nc -z localhost 12345
+1.5 a $ jobs`);
+    const yes = [...r.procs.tasks.values()].find((t: Task) => t.comm === 'yes');
+    // reaped: no task left, and the terminal shows no message for the pipeline
+    expect(yes).toBeUndefined();
+    expect(r.blocks.get('a')).toBe('[#1#root@box ~]$yes | nc -z localhost 12345\n[#2#root@box ~]$jobs\n[#3#root@box ~]$');
+    expect(r.trace.some((e) => e.type === 'signal' && 'sig' in e && e.sig === 'SIGPIPE')).toBe(true);
+  });
+});
