@@ -1,21 +1,45 @@
 /**
  * The bulk-transfer scenarios of npm run bench (issue 17): data moved over lo between sockets,
- * with the trace off (as the connection scenarios run).
+ * with the trace off (as the connection scenarios run), on the same model code every transcript
+ * runs (no bench mode).
  *   - one connection: 1 GB written in 4 MB writes by one process and read in 4 MB reads by
- *     another (blocking calls, sk_sndbuf 2.6 MB and tcp_rmem's 128 KB buffer: the window
- *     opens and closes as the reader keeps up);
- *   - 1,000 connections in parallel, 1 MB each (1,000 writers, 1,000 readers each listening on a port of its own).
- * Figures: segments put on lo (data, ACKs and the handshakes) per second of wall time, the
- * simulated time the transfer took, and the peak heapUsed (sampled every 20,000 events).
- * Segments on lo carry up to two MSS (65482 bytes, GSO), so 1 GB is ~16,400 data segments:
- * here wall time is mostly copying bytes (tcp_sendmsg's copy into the write queue and the
- * read's out of it), as on Linux.
- * Usage: node scripts/bench.ts bulk (these lines only) [MB] [connections]
+ *     another (blocking calls, sk_sndbuf and tcp_rmem's defaults: the window opens and closes as
+ *     the reader keeps up);
+ *   - 1,000 connections in parallel, 1 MB each (1,000 writers, 1,000 readers each listening on a
+ *     port of its own).
+ * Each runs on two kinds of lo:
+ *   - lo as Linux sets it up (MTU 65536, GSO and TSO on): a segment put on lo is a GSO packet of
+ *     up to 64 KB (one MSS of 65483 bytes with timestamps), so 1 GB is ~16,400 data segments and
+ *     the rate says more about bytes than about segments;
+ *   - lo with `ip link set lo mtu 1500` and `ethtool -K lo gso off tso off`: every GSO packet is
+ *     cut into segments of one MSS (1448 bytes) before lo (validate_xmit_skb()), and each goes
+ *     through tcp_v4_rcv() alone, as on the wire: 1 GB is ~741,000 data segments, so this rate
+ *     is the model's cost per segment.
+ * A "segment" is one packet put on lo (Kernel.stats.xmit: data, ACKs, window updates and the
+ * handshakes), as tcpdump -i lo would count them. Figures: segments per second of wall time,
+ * MB/s, the simulated time the transfer took, and the peak heapUsed (sampled every 20,000
+ * events, from a collected heap when a GC can be forced).
+ * The scenarios run PASSES times (3 by default), alternating the profiles and scenarios, and
+ * the summary gives the median and the range of each (the machine is shared: single runs vary
+ * by a third). Usage: node scripts/bench.ts bulk [MB] [connections] [passes]
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
+import { devSetMtu, ethtoolSetGso } from '../src/model/route.ts';
 
 const LO = 0x7f000001;
+/** The issue's target, in segments per second. */
+const TARGET = 1_000_000;
+
+let gc: (() => void) | null = null;
+try {
+  setFlagsFromString('--expose-gc');
+  gc = runInNewContext('gc') as () => void;
+} catch {
+  gc = null;
+}
 
 interface BulkResult {
   segs: number;
@@ -25,10 +49,16 @@ interface BulkResult {
   peakMiB: number;
 }
 
-function bulk(profile: 'linux-4.4' | 'linux-6.x', conns: number, bytesEach: number, chunk: number): BulkResult {
+type Lo = 'lo' | 'lo1500';
+
+function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEach: number, chunk: number): BulkResult {
   const { k, procs } = createHost({ profile, seed: 1, sysctl: { 'net.ipv4.ip_local_port_range': [1024, 65535] } });
   k.sim.traceDetail = false;
   k.sim.keepTrace = false;
+  if (lo === 'lo1500') {
+    devSetMtu(k, 'lo', 1500);
+    ethtoolSetGso(k, 'lo', false);
+  }
   const buf = new Uint8Array(Math.min(chunk, bytesEach)).fill(120);
   let received = 0;
   let lastByteAt = 0;
@@ -63,8 +93,10 @@ function bulk(profile: 'linux-4.4' | 'linux-6.x', conns: number, bytesEach: numb
     procs.spawn(`r${i}`, ['reader']);
   }
   k.sim.runUntil(1_000_000);
+  gc?.();
   const t0 = process.hrtime.bigint();
   const sim0 = k.now;
+  const segs0 = k.stats.xmit;
   for (let i = 0; i < conns; i++) procs.spawn(`w${i}`, ['writer']);
   let peak = process.memoryUsage().heapUsed;
   while (received < conns * bytesEach && k.sim.peek() !== Infinity) {
@@ -73,17 +105,52 @@ function bulk(profile: 'linux-4.4' | 'linux-6.x', conns: number, bytesEach: numb
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (received !== conns * bytesEach) throw new Error(`bulk: ${received} of ${conns * bytesEach} bytes arrived`);
-  return { segs: k.stats.xmit, secs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
+  return { segs: k.stats.xmit - segs0, secs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
 }
 
-export function benchBulk(mb = 1024, conns = 1000): string[] {
+const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/** Every run's line, then per scenario the median and range of the passes. */
+export function benchBulk(mb = 1024, conns = 1000, passes = 3): string[] {
   const out: string[] = [];
-  const fmt = (n: number): string => Math.round(n).toLocaleString('en');
-  for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
-    for (const [label, c, each, chunk] of [[`${fmt(mb)} MB over one connection`, 1, mb * 2 ** 20, 4 << 20], [`${fmt(conns)} connections x 1 MB`, conns, 2 ** 20, 1 << 20]] as const) {
-      const r = bulk(profile, c, each, chunk);
-      out.push(`${profile} bulk (${label}): ${fmt(r.segs)} segments in ${r.secs.toFixed(2)} s → ${fmt(r.segs / r.secs)} segments/s, ${fmt(r.bytes / 2 ** 20 / r.secs)} MB/s; simulated ${r.simSecs.toFixed(3)} s; peak heap ${r.peakMiB.toFixed(0)} MiB`);
-    }
+  const scenarios = [
+    { label: `${fmt(mb)} MB over one connection`, conns: 1, each: mb * 2 ** 20, chunk: 4 << 20 },
+    { label: `${fmt(conns)} connections x 1 MB`, conns, each: 2 ** 20, chunk: 1 << 20 },
+  ];
+  const los: { lo: Lo; name: string }[] = [
+    { lo: 'lo', name: 'lo, MTU 65536, GSO: a segment is a GSO packet of up to 64 KB' },
+    { lo: 'lo1500', name: 'lo, MTU 1500, GSO off: a segment is one MSS (1448 bytes) or an ACK' },
+  ];
+  const runs = new Map<string, BulkResult[]>();
+  for (let pass = 1; pass <= passes; pass++)
+    for (const { lo } of los)
+      for (const profile of ['linux-4.4', 'linux-6.x'] as const)
+        for (const s of scenarios) {
+          const r = bulk(profile, lo, s.conns, s.each, s.chunk);
+          const key = `${profile} bulk on ${lo} (${s.label})`;
+          runs.set(key, [...(runs.get(key) ?? []), r]);
+          out.push(`${key}, pass ${pass}/${passes}: ${fmt(r.segs)} segments in ${r.secs.toFixed(2)} s → ${fmt(r.segs / r.secs)} segments/s, ${fmt(r.bytes / 2 ** 20 / r.secs)} MB/s; simulated ${r.simSecs.toFixed(3)} s; peak heap ${r.peakMiB.toFixed(0)} MiB`);
+        }
+  out.push('', `bulk transfers, median of ${passes} passes (range); a segment is a packet put on lo (data or ACK), target ${fmt(TARGET)} segments/s:`);
+  for (const { lo, name } of los) {
+    out.push(`${name}:`);
+    for (const profile of ['linux-4.4', 'linux-6.x'] as const)
+      for (const s of scenarios) {
+        const rs = runs.get(`${profile} bulk on ${lo} (${s.label})`)!;
+        const rates = rs.map((r) => r.segs / r.secs);
+        const m = median(rates);
+        const mbs = rs.map((r) => r.bytes / 2 ** 20 / r.secs);
+        const heap = rs.map((r) => r.peakMiB);
+        out.push(
+          `  ${profile} ${s.label}: ${fmt(rs[0].segs)} segments, median ${fmt(m)} segments/s (${fmt(Math.min(...rates))} - ${fmt(Math.max(...rates))}), ` +
+            `${fmt(median(mbs))} MB/s; peak heap ${Math.min(...heap).toFixed(0)}-${Math.max(...heap).toFixed(0)} MiB; ` +
+            `target ${m >= TARGET ? 'met' : `not met (${((100 * m) / TARGET).toFixed(0)}%)`}`,
+        );
+      }
   }
   return out;
 }

@@ -15,6 +15,7 @@
  * has one netns and passes it explicitly.
  */
 import { Rng } from './rng.ts';
+import { LOOPBACK } from './seq.ts';
 import { Sim } from './sim.ts';
 import { IdTable, IntTable } from './inttable.ts';
 import type { TcpSock } from './sock.ts';
@@ -23,7 +24,7 @@ import type { Ns, Segment, SockDiag } from './types.ts';
 import { Ehash, pinEphemeralPort, type BindBucket } from './inet_hashtables.ts';
 import { inject, onXmit, type CaptureTap } from './loopback.ts';
 import { inetDiagDump } from './inet_diag.ts';
-import { LO_DEV, type FibRoute, type NetDevice } from './route.ts';
+import { loopbackSetup, type FibRoute, type NetDevice, type Rtable } from './route.ts';
 import { tunCreate, tunGetUser, type TunOptions } from './tun.ts';
 
 // The names other directories import from here.
@@ -97,7 +98,9 @@ export class Kernel {
   /** Remote addresses whose segments on lo are not delivered locally (scripted peers on lo). */
   readonly remotePeers = new Set<number>();
   /** The namespace's network devices, lo first (route.ts), and the main routing table. */
-  readonly devs: NetDevice[] = [LO_DEV];
+  readonly devs: NetDevice[];
+  /** The route to 127.0.0.1 over this namespace's lo (ip_route_output_key()'s common case, shared). */
+  readonly loRoute: Rtable;
   readonly routes: FibRoute[] = [];
   /** jiffies(k) computed at one instant (a handler reads it several times). */
   jiffiesAt = -1;
@@ -112,6 +115,9 @@ export class Kernel {
 
   constructor(opts: KernelOptions) {
     this.sim = opts.sim ?? new Sim();
+    const lo = loopbackSetup();
+    this.devs = [lo];
+    this.loRoute = { dev: lo, src: LOOPBACK, local: true };
     this.profile = opts.profile;
     this.HZ = opts.profile.HZ;
     this.jiffyNs = 1_000_000_000 / this.HZ;

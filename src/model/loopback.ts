@@ -13,6 +13,7 @@ import type { Kernel } from './kernel.ts';
 import { outputDev } from './route.ts';
 import { nftDoChain } from './nf_tables_core.ts';
 import { tcpV4Rcv } from './tcp_ipv4.ts';
+import { tcpGsoSegment } from './tcp_offload.ts';
 import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
 import type { CapturedFrame, Segment } from './types.ts';
@@ -68,6 +69,26 @@ function devQueueXmitNit(k: Kernel, seg: Segment): void {
  */
 export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
   if (k.devs.length > 1 && outputDev(k, seg.daddr).kind === 'tun') return tunNetXmit(k, seg, sock);
+  if (k.devs[0].gso === false) return validateXmitSkb(k, seg, sock);
+  loopbackXmit(k, seg, sock);
+}
+
+/**
+ * validate_xmit_skb() for a device without GSO (`ethtool -K lo gso off tso off`): the GSO packet
+ * is cut into segments of the sender's MSS (skb_gso_segment() → tcpGsoSegment(), gso_size is
+ * tcp_current_mss() when the skb was sent), and each is put on lo (and seen by the taps) alone.
+ */
+function validateXmitSkb(k: Kernel, seg: Segment, sock: number | null): void {
+  const sk = sock === null ? undefined : k.socks.get(sock);
+  if (sk === undefined || seg.payload.length <= sk.mss) return loopbackXmit(k, seg, sock);
+  const segs = tcpGsoSegment(k, seg, sk.mss);
+  // ip_select_ident_segs(): the socket's IP ID moves by the segment count (tcpTransmitSkb() moved it by one)
+  sk.inetId = (sk.inetId + segs.length - 1) & 0xffff;
+  for (let i = 0; i < segs.length; i++) loopbackXmit(k, segs[i], sock);
+}
+
+/** dev_hard_start_xmit() → xmit_one() (the taps) → loopback_xmit() → netif_rx(): delivered after loRxNs. */
+function loopbackXmit(k: Kernel, seg: Segment, sock: number | null): void {
   k.stats.xmit++;
   if (k.sim.observed) k.sim.emit({ type: 'xmit', t: k.now, seg, sock });
   if (k.taps.size) devQueueXmitNit(k, seg);

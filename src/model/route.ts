@@ -24,6 +24,11 @@ export interface NetDevice {
   prefixLen: number;
   /** 'lo' delivers back into this stack; 'tun' hands the packet to the process holding the device. */
   kind: 'lo' | 'tun';
+  /**
+   * NETIF_F_GSO and TSO (`ethtool -K DEV gso off tso off` clears them; on by default): without
+   * them a GSO packet is cut into MSS-sized segments before the device (validate_xmit_skb()).
+   */
+  gso?: boolean;
 }
 
 /** A route of the main table: `dst/prefixLen via gateway dev` (gateway 0: on-link). */
@@ -43,9 +48,13 @@ export interface Rtable {
   local: boolean;
 }
 
-/** loopback_setup(): lo, ifindex 1, MTU 64 KiB (since 2.6.x, LOOPBACK_MTU). */
-export const LO_DEV: NetDevice = { name: 'lo', ifindex: 1, mtu: 65536, addr: LOOPBACK, prefixLen: 8, kind: 'lo' };
-const LO_ROUTE: Rtable = { dev: LO_DEV, src: LOOPBACK, local: true };
+/**
+ * loopback_setup(): lo, ifindex 1, MTU 64 KiB (since 2.6.x, LOOPBACK_MTU), with GSO and TSO.
+ * Each namespace has its own (Kernel.devs[0]), as `ip link set lo mtu N` changes one netns's lo.
+ */
+export function loopbackSetup(): NetDevice {
+  return { name: 'lo', ifindex: 1, mtu: 65536, addr: LOOPBACK, prefixLen: 8, kind: 'lo', gso: true };
+}
 
 const mask = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 const inSubnet = (a: number, net: number, len: number): boolean => ((a ^ net) & mask(len)) >>> 0 === 0;
@@ -57,13 +66,14 @@ const inSubnet = (a: number, net: number, len: number): boolean => ((a ^ net) & 
  * device's address (inet_select_addr()). With only lo, anything else goes to lo (see above).
  */
 export function ipRouteOutputKey(k: Kernel, daddr: number): Rtable {
-  if (daddr === LOOPBACK) return LO_ROUTE; // the common case: no allocation
-  if (k.devs.length === 1) return daddr >>> 24 === 127 ? { dev: LO_DEV, src: daddr, local: true } : LO_ROUTE;
-  if (daddr >>> 24 === 127) return { dev: LO_DEV, src: daddr, local: true };
-  for (const d of k.devs) if (d.addr === daddr) return { dev: LO_DEV, src: daddr, local: true };
+  const lo = k.loRoute;
+  if (daddr === LOOPBACK) return lo; // the common case: no allocation
+  if (k.devs.length === 1) return daddr >>> 24 === 127 ? { dev: lo.dev, src: daddr, local: true } : lo;
+  if (daddr >>> 24 === 127) return { dev: lo.dev, src: daddr, local: true };
+  for (const d of k.devs) if (d.addr === daddr) return { dev: lo.dev, src: daddr, local: true };
   let best: FibRoute | null = null;
   for (const r of k.routes) if (inSubnet(daddr, r.dst, r.prefixLen) && (!best || r.prefixLen > best.prefixLen)) best = r;
-  return best ? { dev: best.dev, src: best.dev.addr, local: false } : LO_ROUTE;
+  return best ? { dev: best.dev, src: best.dev.addr, local: false } : lo;
 }
 
 /**
@@ -85,7 +95,7 @@ export function ipv4DefaultAdvmss(rt: Rtable): number {
 
 /** The device a segment to `daddr` leaves by (the hot path: lo unless a second device exists). */
 export function outputDev(k: Kernel, daddr: number): NetDevice {
-  return k.devs.length === 1 ? LO_DEV : ipRouteOutputKey(k, daddr).dev;
+  return k.devs.length === 1 ? k.devs[0] : ipRouteOutputKey(k, daddr).dev;
 }
 
 /**
@@ -98,6 +108,17 @@ export function devSetMtu(k: Kernel, name: string, mtu: number): number {
   if (!d) return -19; // -ENODEV
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) return -22; // -EINVAL
   d.mtu = mtu;
+  return 0;
+}
+
+/**
+ * `ethtool -K NAME gso on|off tso on|off` (ethnl_set_features(), net/ethtool/features.c, then
+ * netdev_update_features()): whether the device takes GSO packets whole. -ENODEV for no such device.
+ */
+export function ethtoolSetGso(k: Kernel, name: string, on: boolean): number {
+  const d = k.devs.find((x) => x.name === name);
+  if (!d) return -19; // -ENODEV
+  d.gso = on;
   return 0;
 }
 
