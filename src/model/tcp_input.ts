@@ -17,12 +17,13 @@ import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
-import { append, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { append, NO_OFO, NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpAck, tcpAckUpdateRttFromTs } from './tcp_input-ack.ts';
+import { tcpDataQueueOfo, tcpDsackSet, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
 import { sendAckEv, tcpReceiveWindow, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
@@ -205,48 +206,87 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
 }
 
 /**
- * tcp_data_queue() + tcp_fin() + __tcp_ack_snd_check() for in-order segments, and for a
- * segment that starts before rcv_nxt and ends after it ("Partial packet, seq < rcv_next <
- * end_seq": the old head is dropped, the rest queued; Linux 6.18 sends no D-SACK for it, as
- * tcp_close_no_rst.pkt shows).
+ * tcp_data_queue() + __tcp_ack_snd_check(): a segment in order goes to the receive queue (its
+ * FIN to tcp_fin()) and pulls what the out-of-order queue now continues (tcp_ofo_queue());
+ * one beyond rcv_nxt goes to the out-of-order queue (tcp_data_queue_ofo(), tcp_input-ofo.ts);
+ * an old one is D-SACKed, one past the window or into a zero window dropped, each answered at
+ * once (tcp_enter_quickack_mode()). A segment that starts before rcv_nxt and ends after it
+ * ("Partial packet, seq < rcv_next < end_seq") D-SACKs its old head and queues the rest.
  */
 export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
+  const fin = !!(skb.flags & TH_FIN);
+  const seq = skb.seq | 0;
+  const endSeq = (seq + skb.payload.length + (fin ? 1 : 0)) | 0;
+  if (seq === endSeq) return; // a bare ACK
+  sk.dsack = null; // tp->rx_opt.dsack = 0
   let payload = skb.payload;
-  if ((skb.seq | 0) !== sk.rcvNxt) {
-    const endSeq = u32(skb.seq + payload.length + (skb.flags & TH_FIN ? 1 : 0));
-    if (!(before(skb.seq, sk.rcvNxt) && after(endSeq, sk.rcvNxt))) {
-      if (payload.length || skb.flags & TH_FIN) tcpSendDupack(k, sk);
+  if (seq !== sk.rcvNxt) {
+    if (!after(endSeq, sk.rcvNxt)) {
+      // "A retransmit, 2nd most common case. Force an immediate ack."
+      mibInc(k, 'DelayedACKLost');
+      tcpDsackSet(k, sk, seq, endSeq);
+      return outOfWindow(k, sk);
+    }
+    // "Out of window. F.e. zero window probe."
+    if (!before(seq, u32(sk.rcvNxt + tcpReceiveWindow(sk)))) return outOfWindow(k, sk);
+    if (!before(seq, sk.rcvNxt)) {
+      if (k.profile.name !== 'linux-4.4') tcpMeasureRcvMss(k, sk, skb.payload.length); // 38d7e444336567 (6.17)
+      tcpDataQueueOfo(k, sk, { seq, end: endSeq, data: payload, fin });
+      if (sk.sackOk && payload.length >= 128) tcpGrowWindow(k, sk, payload.length);
+      // an out-of-order segment is ACKed at once (6.x compresses the fourth SACK in a row and
+      // later ones by 5 % of the RTT, at most tcp_comp_sack_delay_ns: with no receiver RTT yet,
+      // at once as well)
+      later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
       return;
     }
-    payload = payload.subarray(Math.min(payload.length, u32(sk.rcvNxt - skb.seq)));
-  }
-  if (payload.length && (skb.seq | 0) === sk.rcvNxt && tcpReceiveWindow(sk) === 0) {
-    // "Out of window. F.e. zero window probe." (SKB_DROP_REASON_TCP_ZEROWINDOW): dropped, ACKed
+    // partial packet: D-SACK the head, queue the rest
+    tcpDsackSet(k, sk, seq, sk.rcvNxt);
+    if (!tcpReceiveWindow(sk)) {
+      mibInc(k, 'TCPZeroWindowDrop');
+      return outOfWindow(k, sk);
+    }
+    payload = payload.subarray(Math.min(payload.length, u32(sk.rcvNxt - seq)));
+  } else if (tcpReceiveWindow(sk) === 0 && payload.length) {
+    // "Out of window. F.e. zero window probe." (SKB_DROP_REASON_TCP_ZEROWINDOW); a bare FIN is
+    // queued all the same ("Some stacks are known to send bare FIN packets in a loop")
     mibInc(k, 'TCPZeroWindowDrop');
-    later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
-    return;
+    return outOfWindow(k, sk);
   }
-  let queued = false;
-  if (skb.payload.length) tcpEventDataRecv(k, sk, payload.length);
   if (payload.length) {
+    tcpEventDataRecv(k, sk, payload.length);
     sk.rcvQueue = append(sk.rcvQueue, payload);
-    sk.rcvNxt = (sk.rcvNxt + payload.length) | 0;
-    queued = true;
   }
-  if (skb.flags & TH_FIN) {
-    sk.rcvNxt = (sk.rcvNxt + 1) | 0;
-    tcpFin(k, sk);
-    queued = true;
+  tcpRcvNxtUpdate(sk, endSeq);
+  let ackNow = false;
+  let gotFin = fin;
+  if (fin) tcpFin(k, sk);
+  else if (sk.outOfOrderQueue.length) {
+    gotFin = tcpOfoQueue(k, sk);
+    if (gotFin) tcpFin(k, sk);
+    // RFC 5681 4.2: "SHOULD send immediate ACK, when gap in queue is filled"
+    if (!sk.outOfOrderQueue.length) ackNow = true;
   }
-  if (queued) {
-    traceQueues(k, sk);
-    sockDefWakeup(sk);
-    if (skb.flags & TH_FIN && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
-    // __tcp_ack_snd_check(): data in quickack mode (the model stays in it) is acked at once; a
-    // FIN put the socket in pingpong mode, so its ACK waits for the delayed-ACK timer
-    if (payload.length && !sk.pingpong) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
-    else tcpSendDelayedAck(k, sk);
-  }
+  if (sk.selectiveAcks.length) tcpSackRemove(sk);
+  traceQueues(k, sk);
+  sockDefWakeup(sk);
+  if (gotFin && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
+  // __tcp_ack_snd_check(): data in quickack mode (the model stays in it) is acked at once; a
+  // FIN put the socket in pingpong mode, so its ACK waits for the delayed-ACK timer
+  if (ackNow || (payload.length && !sk.pingpong)) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+  else tcpSendDelayedAck(k, sk);
+}
+
+/** tcp_data_queue()'s out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack(): an ACK now. */
+function outOfWindow(k: Kernel, sk: TcpSock): void {
+  later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+}
+
+/**
+ * tcp_measure_rcv_mss(): icsk_ack.rcv_mss follows the largest segment seen, at most advmss
+ * (the smaller-segment heuristics and 6.x's scaling_ratio update need truesize: not modelled).
+ */
+function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, len: number): void {
+  if (len >= sk.rcvMss) sk.rcvMss = Math.min(len, sk.advmss);
 }
 
 /**
@@ -259,7 +299,7 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
 function tcpEventDataRecv(k: Kernel, sk: TcpSock, len: number): void {
   sk.lastDataRecv = jiffies(k); // icsk_ack.lrcvtime = now
   if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
-  if (len >= sk.rcvMss) sk.rcvMss = Math.min(len, sk.advmss);
+  tcpMeasureRcvMss(k, sk, len);
   if (len >= 128) tcpGrowWindow(k, sk, len);
 }
 
@@ -319,6 +359,14 @@ export function tcpSndbufExpand(k: Kernel, sk: TcpSock): void {
 
 /** tcp_fin(): the peer closed its side. */
 function tcpFin(k: Kernel, sk: TcpSock): void {
+  // "It _is_ possible, that we have something out-of-order _after_ FIN. ... For now drop them."
+  // tcp_sack_reset() forgets the SACK blocks and a pending D-SACK too (tcp_close_no_rst.pkt:
+  // "Why do we have a delay and no dsack ?")
+  sk.outOfOrderQueue = NO_OFO;
+  if (sk.sackOk) {
+    sk.selectiveAcks = NO_SACKS;
+    sk.dsack = null;
+  }
   sk.skShutdown |= RCV_SHUTDOWN;
   sk.finQueued = true;
   sk.done = true;
@@ -341,9 +389,18 @@ function tcpFin(k: Kernel, sk: TcpSock): void {
   }
 }
 
-/** tcp_send_dupack() with tcp_oow_rate_limited() */
-function tcpSendDupack(k: Kernel, sk: TcpSock): void {
-  if (tcpOowRateLimited(k, sk, 'TCPACKSkippedSeq')) return;
+/**
+ * tcp_send_dupack() after tcp_oow_rate_limited() (a segment with data and no SYN is never rate
+ * limited, f2b2c582e824, 4.0): data before rcv_nxt counts DelayedACKLost and is D-SACKed.
+ */
+function tcpSendDupack(k: Kernel, sk: TcpSock, skb?: Segment): void {
+  const len = skb ? skb.payload.length + (skb.flags & TH_FIN ? 1 : 0) : 0;
+  if (!(len && !(skb!.flags & TH_SYN)) && tcpOowRateLimited(k, sk, 'TCPACKSkippedSeq')) return;
+  if (skb && len && before(skb.seq, sk.rcvNxt)) {
+    mibInc(k, 'DelayedACKLost');
+    const end = u32(skb.seq + len);
+    tcpDsackSet(k, sk, skb.seq, after(end, sk.rcvNxt) ? sk.rcvNxt : end);
+  }
   later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
 }
 
@@ -374,20 +431,21 @@ export function tcpValidateIncoming(k: Kernel, sk: TcpSock, skb: Segment): boole
     if (isSyn && k.profile.behaviour.pawsSynChallenge) return synChallenge(k, sk, skb);
     mibInc(k, 'PAWSEstabRejected');
     rcvVerdict(k, skb, sk.id, 'dropped', 'paws');
-    tcpSendDupack(k, sk);
+    tcpSendDupack(k, sk, skb);
     return false;
   }
   // Step 1: check sequence number (tcp_sequence)
   const endSeq = u32(skb.seq + skb.payload.length + (isSyn ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
-  const rcvWnd = Math.max(0, u32(sk.rcvWup + sk.rcvWnd - sk.rcvNxt) | 0);
-  if (before(endSeq, sk.rcvWup) || after(skb.seq, u32(sk.rcvNxt + rcvWnd))) {
+  const seqOk = tcpSequence(k, sk, skb.seq, endSeq);
+  if (seqOk !== 'ok') {
     if (isRst) {
       rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
       return false;
     }
     if (isSyn) return synChallenge(k, sk, skb);
+    if (seqOk === 'beyond-window') mibInc(k, 'BeyondWindow');
     rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
-    tcpSendDupack(k, sk);
+    tcpSendDupack(k, sk, skb);
     return false;
   }
   // Step 2: check RST bit (RFC 5961 3.2: only an exact match resets)
@@ -404,6 +462,23 @@ export function tcpValidateIncoming(k: Kernel, sk: TcpSock, skb: Segment): boole
   // Step 4: RFC 5961 4.2: send a challenge ACK to any SYN
   if (isSyn) return synChallenge(k, sk, skb);
   return true;
+}
+
+/**
+ * tcp_sequence(): a segment ending before rcv_wup is old; one starting past the window is out
+ * of it. Since 9ca48d616ed7 (6.17) one that only ends past the window is dropped too, unless
+ * the receive queue is empty (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE), and 6c758062c64d counts
+ * both in TcpExtBeyondWindow; 4.4 accepts such a segment (tcp_data_queue() keeps what fits).
+ */
+function tcpSequence(k: Kernel, sk: TcpSock, seq: number, endSeq: number): 'ok' | 'old' | 'beyond-window' {
+  if (before(endSeq, sk.rcvWup)) return 'old';
+  const right = u32(sk.rcvNxt + tcpReceiveWindow(sk));
+  if (k.profile.name === 'linux-4.4') return after(seq, right) ? 'old' : 'ok';
+  if (after(endSeq, right)) {
+    if (after(seq, right)) return 'beyond-window';
+    if (sk.rcvQueue.length) return 'beyond-window';
+  }
+  return 'ok';
 }
 
 /** tcp_validate_incoming()'s `syn_challenge:` label. */

@@ -200,6 +200,17 @@ export function tsOpts(k: Kernel, sk: { tstampOk: boolean; tsOffset: number; tsR
   return [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, sk.tsOffset), ecr: sk.tsRecent >>> 0 }];
 }
 
+function tcpEstablishedOptions(k: Kernel, sk: TcpSock): TcpOption[] {
+  const ts = tsOpts(k, sk);
+  const sacks = sk.selectiveAcks;
+  if (!sacks.length && !sk.dsack) return ts;
+  const room = Math.floor((40 - (sk.tstampOk ? 12 : 0) - 4) / 8);
+  const all = sk.dsack ? [sk.dsack, ...sacks] : sacks;
+  sk.dsack = null;
+  const blocks = all.slice(0, room).map((b) => [b.start >>> 0, b.end >>> 0] as [number, number]);
+  return [...ts, OPT_NOP, OPT_NOP, { kind: 'sack', blocks }];
+}
+
 /** tcp_transmit_skb() for a full socket. */
 export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array): void {
   const seg = mkSeg(k, {
@@ -211,7 +222,7 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
     ack: flags & TH_ACK ? sk.rcvNxt >>> 0 : 0,
     flags,
     window: tcpSelectWindow(k, sk),
-    options: tsOpts(k, sk),
+    options: tcpEstablishedOptions(k, sk),
     ipId: sk.inetId,
     csum: 'partial',
     payload,

@@ -33,6 +33,8 @@ export type TcpOption =
   | { kind: 'ts'; val: number; ecr: number }
   | { kind: 'nop' }
   | { kind: 'wscale'; shift: number }
+  /** SACK blocks [start, end) (tcp_options_write(): a D-SACK first, then tp->selective_acks), unsigned. */
+  | { kind: 'sack'; blocks: [number, number][] }
   | { kind: 'eol' };
 
 /**

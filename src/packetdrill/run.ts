@@ -206,6 +206,12 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
   return null;
 }
 
+/**
+ * The SO_MEMINFO values (sk_get_meminfo()) a %{ }% block may read: the buffer sizes. The others
+ * (SK_MEMINFO_RMEM_ALLOC, ...) count truesize, which the model does not keep.
+ */
+const MEMINFO_FIELDS = ['SK_MEMINFO_RCVBUF', 'SK_MEMINFO_SNDBUF'];
+
 /** What a %{ }% block needs beyond the model's TCP_INFO and the assert statements code.ts runs, or null. */
 function codeNeed(text: string): { need: string; detail: string } | null {
   let names: string[];
@@ -217,7 +223,7 @@ function codeNeed(text: string): { need: string; detail: string } | null {
   }
   for (const n of names) {
     if (n.startsWith('tcpi_') && !(TCP_INFO_FIELDS as readonly string[]).includes(n)) return { need: `TCP_INFO field ${n}`, detail: `%{ }% reads ${n}` };
-    if (!n.startsWith('tcpi_') && CODE_SYMBOLS[n] === undefined) return { need: `Python name ${n}`, detail: `%{ }% reads ${n}` };
+    if (!n.startsWith('tcpi_') && CODE_SYMBOLS[n] === undefined && !MEMINFO_FIELDS.includes(n)) return { need: `Python name ${n}`, detail: `%{ }% reads ${n}` };
   }
   return null;
 }
@@ -234,7 +240,8 @@ function packetNeed(p: PacketSpec, f: ModelFacts): { need: string; detail: strin
     if (o.kind === 'fo' || o.kind === 'foexp') return { need: 'TCP Fast Open', detail: `FO option` };
     if (o.kind === 'md5') return { need: 'TCP-MD5', detail: 'md5 option' };
     if (o.kind === 'accecn') return { need: 'ECN/AccECN flags', detail: 'AccECN option' };
-    if (o.kind === 'sack') return { need: p.direction === 'inbound' ? 'SACK processing (scoreboard)' : 'SACK generation (out-of-order queue)', detail: `sack option` };
+    // SACK blocks the stack sends come from its out-of-order queue (tcp_input-ofo.ts)
+    if (o.kind === 'sack' && p.direction === 'inbound') return { need: 'SACK processing (scoreboard)', detail: `sack option` };
   }
   if (p.direction === 'outbound') {
     // the window of a SYN or SYN-ACK is tcp_select_initial_window()'s; later ones come from
@@ -486,7 +493,8 @@ class Runner {
     const f = this.st.task.fds.get(this.sut.liveFd);
     // getsockopt() on a closed fd fails: packetdrill's get_data() finds nothing
     if (!f || f.kind !== 'sock') throw new ScriptFailure(line, "runtime error in code: can't find getsockopt to get TCP info");
-    this.code.push({ line, text, info: tcpGetInfo(this.k, f.sk) });
+    // code.c also emits getsockopt(SO_MEMINFO): sk_rcvbuf and sk_sndbuf
+    this.code.push({ line, text, info: { ...tcpGetInfo(this.k, f.sk), SK_MEMINFO_RCVBUF: f.sk.rcvbuf, SK_MEMINFO_SNDBUF: f.sk.sndbuf } });
   }
 
   /** code_execute() after the last event: each block's asserts over its snapshot, in order. */
@@ -628,15 +636,33 @@ class Runner {
       s.seq.liveLocalIsn = g.seg.seq;
     }
     if (s.state === 'connecting' && t.flags.includes('S') && !t.flags.includes('.')) s.seq.scriptLocalIsn = t.seq;
-    const live: LiveSegment = {
+    let live: LiveSegment = {
       usecs: g.usecs, seq: g.seg.seq, ack: g.seg.ack, flags: g.seg.flags, window: g.seg.window, urgent: g.seg.urgent,
       options: g.seg.options, payloadLen: g.seg.payload.length, payloadZero: g.seg.payload.every((b) => b === 0), tos: g.seg.tos, ttl: g.seg.ttl,
     };
     this.log(`${(g.usecs / 1e6).toFixed(6)} outbound sniffed`);
+    // sniff_outbound_live_packet()'s loop (packetdrill without --strict_segments): consecutive
+    // packets are aggregated until they carry the payload the script expects, the headers of the
+    // last one with the first one's seq (aggregate_packets()); verify_packet_fragments() wants
+    // each one to follow the previous one and every one but the last to be as long.
+    let prevLen = live.payloadLen;
+    while (live.payloadLen && live.payloadLen < t.len) {
+      got = null;
+      const untilNs = times.type === 'any' ? Infinity : this.startNs + deadlineUsecs * 1000;
+      if (!take()) this.advanceWhile(() => !take(), untilNs);
+      if (!got) break;
+      const n = (got as { usecs: number; seg: Segment }).seg;
+      const len = n.payload.length;
+      const want = (live.seq + live.payloadLen) >>> 0;
+      if (n.seq !== want || (len < t.len - live.payloadLen && len !== prevLen))
+        throw new ScriptFailure(ev.line, `error handling packet: fragment payload: expected ${prevLen} bytes vs actual ${len} bytes; total payload: expected ${t.len} bytes vs actual ${live.payloadLen + len} bytes`);
+      prevLen = len;
+      live = { ...live, usecs: (got as { usecs: number }).usecs, ack: n.ack, flags: n.flags, window: n.window, options: n.options, payloadLen: live.payloadLen + len, payloadZero: live.payloadZero && n.payload.every((b) => b === 0) };
+    }
     if (live.payloadLen !== t.len)
       throw new ScriptFailure(ev.line, `error handling packet: live packet payload: expected ${t.len} bytes vs actual ${live.payloadLen} bytes (script: ${scriptText(t)}; actual: ${liveText({ ...live, seq: (live.seq + s.seq.scriptLocalIsn - s.seq.liveLocalIsn) >>> 0 })})`);
     const r = verifyOutbound(t, live, s.seq, { tsTickUsecs: this.tsTick, tol: this.tol, eventUsecs: times.usecs });
-    const err = r.error ?? verifyTime(this.tol, times, g.usecs, lastUsecs, 'outbound packet');
+    const err = r.error ?? verifyTime(this.tol, times, live.usecs, lastUsecs, 'outbound packet');
     if (err) throw new ScriptFailure(ev.line, `error handling packet: ${err} (script: ${scriptText(t)}; actual at ${(g.usecs / 1e6).toFixed(6)}: ${liveText(r.actual)})`);
   }
 

@@ -68,6 +68,7 @@ export function optionLength(o: TcpOption): number {
     case 'wscale': return 3;
     case 'nop': return 1;
     case 'eol': return 1;
+    case 'sack': return 2 + 8 * o.blocks.length;
   }
 }
 
@@ -87,6 +88,10 @@ export function encodeOptions(opts: TcpOption[]): Uint8Array {
       case 'wscale': out[p] = 3; out[p + 1] = 3; out[p + 2] = o.shift & 255; p += 3; break;
       case 'nop': out[p] = 1; p += 1; break;
       case 'eol': out[p] = 0; p += 1; break;
+      case 'sack':
+        out[p] = 5; out[p + 1] = 2 + 8 * o.blocks.length;
+        o.blocks.forEach(([a, b], i) => { put32(out, p + 2 + 8 * i, a); put32(out, p + 6 + 8 * i, b); });
+        p += 2 + 8 * o.blocks.length; break;
     }
   }
   return out;
@@ -111,6 +116,7 @@ export function decodeOptions(b: Uint8Array, off: number, len: number): TcpOptio
     else if (kind === 4 && l === 2) out.push({ kind: 'sackOK' });
     else if (kind === 8 && l === 10) out.push({ kind: 'ts', val: get32(b, p + 2), ecr: get32(b, p + 6) });
     else if (kind === 3 && l === 3) out.push({ kind: 'wscale', shift: b[p + 2] });
+    else if (kind === 5 && l >= 10 && (l - 2) % 8 === 0) out.push({ kind: 'sack', blocks: Array.from({ length: (l - 2) / 8 }, (_, i) => [get32(b, p + 2 + 8 * i), get32(b, p + 6 + 8 * i)] as [number, number]) });
     else break; // unknown option: not representable in TcpOption
     p += l;
   }

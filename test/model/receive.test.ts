@@ -70,3 +70,59 @@ describe('an unmapped buffer: EFAULT (tcp_sendmsg_locked(), tcp_recvmsg_locked()
 `)).toBe('pass');
   });
 });
+
+describe('the out-of-order queue and the SACK blocks it makes (tcp_data_queue_ofo(), tcp_sack_new_ofo_skb(), tcp_ofo_queue())', () => {
+  const open = passive('', 'mss 1000,sackOK,nop,nop,nop,wscale 7', '<mss 1460,nop,nop,sackOK,nop,wscale 8>');
+  it('each segment beyond rcv_nxt is ACKed at once with SACK blocks, newest first, contiguous ones coalesced (6.18 and 4.4)', () => {
+    for (const profile of ['linux-6.x', 'linux-4.4'] as ProfileName[])
+      expect(pd(open + `
+   +0 < P. 1001:2001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 1001:2001>
+   +0 < P. 2001:3001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 1001:3001>
+   +0 < P. 4001:5001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 4001:5001 1001:3001>
+   +0 < P. 7001:8001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 7001:8001 4001:5001 1001:3001>
+   +0 < P. 2001:2501(500) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 2001:2501 1001:3001 7001:8001 4001:5001>
+`, profile), profile).toBe('pass');
+  });
+  it('a segment that fills the hole: the queued data follows it, the part received twice is a D-SACK ending at the queued segment (a041f70e573e, 6.17), 4.4 D-SACKs up to the new rcv_nxt', () => {
+    const body = (dsack: string) => open + `
+   +0 < P. 1001:2001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 1001:2001>
+   +0 < P. 4001:5001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1 <nop,nop,sack 4001:5001 1001:2001>
+   +0 < P. 1:3001(3000) ack 1 win 1024
+   +0 > . 1:1(0) ack 3001 <nop,nop,sack ${dsack} 4001:5001>
+   +0 read(4, ..., 10000) = 3000
+`;
+    expect(pd(body('1001:2001'))).toBe('pass');
+    expect(pd(body('1001:3001'), 'linux-4.4')).toBe('pass');
+  });
+  it('an old segment is a D-SACK (tcp_send_dupack(), DelayedACKLost); a FIN clears the SACK state (tcp_fin(): tcp_sack_reset())', () => {
+    expect(pd(open + `
+   +0 < P. 1:1001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1001
+   +0 < P. 1:1001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1001 <nop,nop,sack 1:1001>
+   +0 < P. 2001:3001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1001 <nop,nop,sack 2001:3001>
+   +0 < F. 1001:1001(0) ack 1 win 1024
+   +0~+.04 > . 1:1(0) ack 1002
+`)).toBe('pass');
+  });
+  it('6.17+: a segment that ends beyond the window is dropped unless the receive queue is empty (9ca48d616ed7, TcpExtBeyondWindow), 4.4 queues it whole', () => {
+    // tcp_rmem[1] 20000: a window of 8760 (10000 rounded down to the MSS)
+    const body = '   +0 `sysctl -q net.ipv4.tcp_rmem="4096 20000 4194304"`\n' + passive('', 'mss 1000,sackOK,nop,nop,nop,wscale 7', 'win 8760 <...>') + `
+   +0 < P. 1:1001(1000) ack 1 win 1024
+   +0 > . 1:1(0) ack 1001
+   +0 < P. 1001:3001(2000) ack 1 win 1024
+   +0 > . 1:1(0) ack 3001
+   +0 < P. 3001:13001(10000) ack 1 win 1024
+`;
+    expect(pd(body + '   +0 > . 1:1(0) ack 3001\n')).toBe('pass');
+    expect(pd(body + '   +0 > . 1:1(0) ack 13001\n', 'linux-4.4')).toBe('pass');
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * net/ipv4/tcp_input.c, the receiver's out-of-order queue and the SACK blocks it makes (Linux
+ * 4.4 and 6.18): tcp_data_queue_ofo() keeps segments beyond rcv_nxt, tcp_ofo_queue() moves them
+ * to the receive queue once the hole is filled, tcp_sack_new_ofo_skb() / tcp_sack_maybe_coalesce()
+ * / tcp_sack_remove() keep tp->selective_acks (newest first, at most TCP_NUM_SACKS = 4), and
+ * tcp_dsack_set() / tcp_dsack_extend() the D-SACK block (RFC 2883) of the next ACK.
+ *
+ * Differences between the versions: a041f70e573e (6.17, in 6.12.y stable; 4.4 keeps the old
+ * rule) makes tcp_ofo_queue()'s D-SACK end at the segment's end instead of the old rcv_nxt: a
+ * segment that fills a hole and covers queued segments gets "sack 1001:3001" on 6.18, the
+ * whole "1001:6001" on 4.4 (tcp_dsack_mult.pkt). 38d7e444336567 (6.17) calls
+ * tcp_measure_rcv_mss() for an out-of-order segment too (tcp_ooo_rcv_mss.pkt). The ofo queue
+ * grows sk_rcvbuf of an accepted socket (tcp_rcvbuf_grow(), 6.17; not-yet-accepted sockets
+ * keep tcp_rmem[1]: tcp_ooo-before-and-after-accept.pkt); 4.4 does not.
+ *
+ * Deliberate differences: the queue is a sorted array, not an rbtree; contiguous segments are
+ * always coalesced (tcp_ooo_try_coalesce() may refuse for lack of frags, which changes nothing
+ * the model shows); no memory pruning (tcp_prune_ofo_queue()): an skb is charged its payload.
+ */
+import type { Kernel } from './kernel.ts';
+import { after, before } from './seq.ts';
+import { append, NO_OFO, NO_SACKS, SOCK_RCVBUF_LOCK, type OfoSkb, type SackBlock, type TcpSock } from './sock.ts';
+import { tcpWinFromSpace } from './tcp.ts';
+import { mibInc } from './trace.ts';
+
+/** A sysctl the profiles may not list yet (tcp_dsack, tcp_moderate_rcvbuf: 1 by default on both kernels). */
+function sysctlOr(k: Kernel, name: string, dflt: number): number {
+  const v = (k.sysctl as unknown as Record<string, unknown>)[name];
+  return typeof v === 'number' ? v : dflt;
+}
+
+/** tcp_rcv_nxt_update(): rcv_nxt moves to `seq`, bytes_received (tcpi_bytes_received) counts the step (a FIN's too). */
+export function tcpRcvNxtUpdate(sk: TcpSock, seq: number): void {
+  sk.bytesReceived += (seq - sk.rcvNxt) | 0;
+  sk.rcvNxt = seq | 0;
+}
+
+/** TCP_NUM_SACKS: the SACK blocks a receiver remembers. */
+export const TCP_NUM_SACKS = 4;
+
+/** tcp_sack_extend(): grow `sp` to cover [seq, end) when they touch or overlap. */
+export function tcpSackExtend(sp: SackBlock, seq: number, end: number): boolean {
+  if (!after(seq, sp.end) && !after(sp.start, end)) {
+    if (before(seq, sp.start)) sp.start = seq | 0;
+    if (after(end, sp.end)) sp.end = end | 0;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * tcp_dsack_set(): the next ACK reports [seq, end) as a duplicate (RFC 2883), when SACK was
+ * agreed and tcp_dsack is on; TCPDSACKOldSent below rcv_nxt, TCPDSACKOfoSent above.
+ */
+export function tcpDsackSet(k: Kernel, sk: TcpSock, seq: number, end: number): void {
+  if (!sk.sackOk || !sysctlOr(k, 'net.ipv4.tcp_dsack', 1)) return;
+  mibInc(k, before(seq, sk.rcvNxt) ? 'TCPDSACKOldSent' : 'TCPDSACKOfoSent');
+  sk.dsack = { start: seq | 0, end: end | 0 };
+}
+
+/** tcp_dsack_extend(): widen the pending D-SACK block, or start one. */
+export function tcpDsackExtend(k: Kernel, sk: TcpSock, seq: number, end: number): void {
+  if (!sk.dsack) tcpDsackSet(k, sk, seq, end);
+  else tcpSackExtend(sk.dsack, seq, end);
+}
+
+/** tcp_sack_maybe_coalesce(): the first block, just grown, swallows the others it now touches. */
+function tcpSackMaybeCoalesce(sk: TcpSock): void {
+  const sp = sk.selectiveAcks;
+  for (let i = 1; i < sp.length; ) {
+    if (tcpSackExtend(sp[0], sp[i].start, sp[i].end)) sp.splice(i, 1);
+    else i++;
+  }
+}
+
+/**
+ * tcp_sack_new_ofo_skb(): a block that touches [seq, end) grows and moves to the front; else a
+ * new block goes first and, the array being full, the oldest is forgotten.
+ */
+export function tcpSackNewOfoSkb(sk: TcpSock, seq: number, end: number): void {
+  if (sk.selectiveAcks === NO_SACKS) sk.selectiveAcks = [];
+  const sp = sk.selectiveAcks;
+  for (let i = 0; i < sp.length; i++) {
+    if (tcpSackExtend(sp[i], seq, end)) {
+      // rotate this block to the first one
+      const b = sp[i];
+      sp.splice(i, 1);
+      sp.unshift(b);
+      if (sp.length > 1) tcpSackMaybeCoalesce(sk);
+      return;
+    }
+  }
+  if (sp.length >= TCP_NUM_SACKS) sp.pop();
+  sp.unshift({ start: seq | 0, end: end | 0 });
+}
+
+/**
+ * tcp_sack_remove(): after rcv_nxt moved, the blocks it reached go (all of them when the ofo
+ * queue is empty).
+ */
+export function tcpSackRemove(sk: TcpSock): void {
+  if (sk.outOfOrderQueue.length === 0) {
+    sk.selectiveAcks = NO_SACKS;
+    return;
+  }
+  sk.selectiveAcks = sk.selectiveAcks.filter((b) => before(sk.rcvNxt, b.start));
+}
+
+/** sk_rmem_alloc's part held by the out-of-order queue (payload bytes, see tcpRmemAlloc()). */
+export function tcpOfoBytes(sk: TcpSock): number {
+  let n = 0;
+  for (const s of sk.outOfOrderQueue) n += s.data.length;
+  return n;
+}
+
+/**
+ * tcp_data_queue_ofo(): a segment beyond rcv_nxt joins the out-of-order queue, overlaps
+ * resolved as Linux does (what is already there is a D-SACK; a segment that covers queued ones
+ * replaces them), and the SACK blocks follow. An ACK is scheduled (inet_csk_schedule_ack());
+ * the caller sends it.
+ */
+export function tcpDataQueueOfo(k: Kernel, sk: TcpSock, seg: OfoSkb): void {
+  mibInc(k, 'TCPOFOQueue');
+  const { seq, end } = seg;
+  if (sk.outOfOrderQueue === NO_OFO) sk.outOfOrderQueue = [];
+  const q = sk.outOfOrderQueue;
+  // find the first queued skb that does not end before seq
+  let i = 0;
+  while (i < q.length && !after(q[i].end, seq)) i++;
+  let added = true;
+  if (i < q.length && !before(seq, q[i].seq) && !after(end, q[i].end)) {
+    // "All the bits are present. Drop."
+    mibInc(k, 'TCPOFOMerge');
+    tcpDsackSet(k, sk, seq, end);
+    added = false;
+  } else {
+    if (i < q.length && after(seq, q[i].seq)) {
+      // partial overlap with the one before: D-SACK what it holds, keep our new tail
+      tcpDsackSet(k, sk, seq, q[i].end);
+      const prev = q[i];
+      const tail = seg.data.subarray(((prev.end - seq) | 0));
+      prev.data = concat(prev.data, tail);
+      prev.end = end | 0;
+      prev.fin = seg.fin;
+      mergeRight(k, sk, q, i);
+    } else {
+      q.splice(i, 0, { seq: seq | 0, end: end | 0, data: seg.data, fin: seg.fin });
+      mergeRight(k, sk, q, i);
+      // tcp_ooo_try_coalesce() onto a queued skb that ends where this one starts
+      if (i > 0 && q[i - 1].end === q[i].seq && !q[i - 1].fin) {
+        q[i - 1].data = concat(q[i - 1].data, q[i].data);
+        q[i - 1].end = q[i].end;
+        q[i - 1].fin = q[i].fin;
+        q.splice(i, 1);
+      }
+    }
+  }
+  if (sk.sackOk) tcpSackNewOfoSkb(sk, seq, end);
+  // do not grow rcvbuf for not-yet-accepted or orphaned sockets (tcp_rcvbuf_grow(), 6.17)
+  if (added && k.profile.name !== 'linux-4.4' && !sk.parent && !sk.dead) tcpRcvbufGrow(k, sk);
+}
+
+/** merge_right: queued skbs that [q[i]] covers go (D-SACKed); one it reaches into is D-SACKed in part, or joined. */
+function mergeRight(k: Kernel, sk: TcpSock, q: OfoSkb[], i: number): void {
+  const cur = q[i];
+  while (i + 1 < q.length) {
+    const next = q[i + 1];
+    if (!after(cur.end, next.seq)) break;
+    if (before(cur.end, next.end)) {
+      tcpDsackExtend(k, sk, next.seq, cur.end);
+      // the model keeps the queue disjoint: the rest of next joins cur
+      cur.data = concat(cur.data, next.data.subarray((cur.end - next.seq) | 0));
+      cur.end = next.end;
+      cur.fin = next.fin;
+      q.splice(i + 1, 1);
+      break;
+    }
+    q.splice(i + 1, 1);
+    tcpDsackExtend(k, sk, next.seq, next.end);
+    mibInc(k, 'TCPOFOMerge');
+  }
+  if (i + 1 < q.length && cur.end === q[i + 1].seq && !cur.fin) {
+    const next = q[i + 1];
+    cur.data = concat(cur.data, next.data);
+    cur.end = next.end;
+    cur.fin = next.fin;
+    q.splice(i + 1, 1);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (!b.length) return a;
+  if (!a.length) return b;
+  const d = new Uint8Array(a.length + b.length);
+  d.set(a);
+  d.set(b, a.length);
+  return d;
+}
+
+/**
+ * tcp_ofo_queue(): queued segments that rcv_nxt has reached move to the receive queue; the part
+ * already received is D-SACKed (to the segment's end on 6.18, a041f70e573e; to the old rcv_nxt
+ * on 4.4). Returns whether a FIN came with them (the caller runs tcp_fin()).
+ */
+export function tcpOfoQueue(k: Kernel, sk: TcpSock): boolean {
+  const q = sk.outOfOrderQueue;
+  let dsackHigh = sk.rcvNxt;
+  let n = 0;
+  let fin = false;
+  for (; n < q.length; n++) {
+    const s = q[n];
+    if (after(s.seq, sk.rcvNxt)) break;
+    if (before(s.seq, dsackHigh)) {
+      let dsack = dsackHigh;
+      if (before(s.end, dsackHigh)) {
+        if (k.profile.name === 'linux-4.4') dsackHigh = s.end;
+        else dsack = s.end;
+      }
+      tcpDsackExtend(k, sk, s.seq, dsack);
+    }
+    if (!after(s.end, sk.rcvNxt)) continue; // already received: dropped
+    const payload = s.data.subarray(Math.max(0, (sk.rcvNxt - s.seq) | 0));
+    if (payload.length) sk.rcvQueue = append(sk.rcvQueue, payload);
+    tcpRcvNxtUpdate(sk, s.end);
+    if (s.fin) {
+      fin = true;
+      n++;
+      break;
+    }
+  }
+  if (n === q.length) sk.outOfOrderQueue = NO_OFO;
+  else q.splice(0, n);
+  return fin;
+}
+
+/**
+ * tcp_rcvbuf_grow() (6.17) from the ofo path: room for twice rcvq_space.space plus what the
+ * ofo queue spans beyond rcv_nxt, in buffer bytes (tcp_space_from_win()), at most tcp_rmem[2];
+ * window_clamp follows. Not when SO_RCVBUF locked the buffer or tcp_moderate_rcvbuf is off.
+ */
+export function tcpRcvbufGrow(k: Kernel, sk: TcpSock): void {
+  if (sk.userlocks & SOCK_RCVBUF_LOCK || !sysctlOr(k, 'net.ipv4.tcp_moderate_rcvbuf', 1)) return;
+  const q = sk.outOfOrderQueue;
+  let rcvwin = sk.rcvSpace * 2;
+  if (q.length) rcvwin += (q[q.length - 1].end - sk.rcvNxt) | 0;
+  // tcp_space_from_win(): the inverse of tcp_win_from_space() at the socket's ratio
+  const ratio = tcpWinFromSpace(k, 1 << 16) / (1 << 16);
+  const rcvbuf = Math.min(Math.floor(rcvwin / ratio), k.sysctl['net.ipv4.tcp_rmem'][2]);
+  if (rcvbuf > sk.rcvbuf) {
+    sk.rcvbuf = rcvbuf;
+    sk.windowClamp = tcpWinFromSpace(k, rcvbuf);
+  }
+}
