@@ -102,6 +102,14 @@ export default defineConfig({
           ],
         },
         {
+          label: 'Moving data',
+          translations: { 'zh-CN': '传输数据' },
+          items: [
+            chapter('stopped-reader', 'A reader that stops', '读数据的一方停住了'),
+            chapter('close-unread', 'Closing with unread data', '带着未读数据关闭连接'),
+          ],
+        },
+        {
           label: 'The tools',
           translations: { 'zh-CN': '工具' },
           items: [
