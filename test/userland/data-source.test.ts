@@ -38,6 +38,12 @@ describe('coreutils yes', () => {
     expect(isCmdlineError(acceptCommandLine("yes 'a b' | nc localhost 12345"))).toBe(false);
     expect(acceptCommandLine('yes -x | nc localhost 12345')).toMatchObject({ col: 4, message: expect.stringContaining('yes option `-x` is not modelled') });
     expect(acceptCommandLine('while true; do yes; done')).toMatchObject({ col: 15, message: expect.stringContaining('inside the watch loop') });
+    // redirections stay refused: a file is not a data source the model has
+    expect(acceptCommandLine('nc localhost 12345 < /dev/zero')).toMatchObject({ col: 19, message: 'redirections are not modelled' });
+  });
+  it('in an experiment, a refused yes line is a file:line:col error at the option', () => {
+    const text = experimentText('0.1 a $ yes -n | nc localhost 12345');
+    expect(() => parseExperiment(text, 'x/experiment.md')).toThrow(/^x\/experiment\.md:\d+:13: yes option `-n` is not modelled/);
   });
 });
 
