@@ -64,6 +64,8 @@ export interface TcpFlow {
   validBif: boolean;
   pushSetLast: boolean;
   pushBytesSent: number;
+  /** is_first_ack: the flow's last segment was its SYN (or SYN-ACK), whose window is never scaled. */
+  isFirstAck: boolean;
 }
 
 export interface TcpConversation {
@@ -143,7 +145,7 @@ function newFlow(): TcpFlow {
   return {
     baseSeq: 0, baseSet: false, winScale: -1, window: 0, nextseq: 0, nextseqframe: 0, nextseqtimeUs: 0,
     maxseqtobeacked: 0, lastack: 0, lastacktimeUs: 0, lastnondupack: 0, dupacknum: 0, lastsegmentflags: 0,
-    segments: [], validBif: true, pushSetLast: false, pushBytesSent: 0,
+    segments: [], validBif: true, pushSetLast: false, pushBytesSent: 0, isFirstAck: false,
   };
 }
 
@@ -261,7 +263,7 @@ export function analyzeTcp(frames: CapturedFrame[], opts: AnalyzeOptions): TcpAn
         setTa(TCP_A_WINDOW_UPDATE);
       }
       if (seglen > 0 && rev.winScale !== -1
-        && u32(seq + seglen) === u32(rev.lastack + rev.window * 2 ** (rev.winScale === -2 ? 0 : rev.winScale))
+        && u32(seq + seglen) === u32(rev.lastack + rev.window * 2 ** (rev.isFirstAck || rev.winScale === -2 ? 0 : rev.winScale))
         && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
         setTa(TCP_A_WINDOW_FULL);
       }
@@ -273,7 +275,8 @@ export function analyzeTcp(frames: CapturedFrame[], opts: AnalyzeOptions): TcpAn
         setTa(TCP_A_ZERO_WINDOW_PROBE_ACK);
         skipToFinished = true;
       } else if (sameAsLast && window && window === fwd.window) {
-        fwd.dupacknum++;
+        // -1 (an ACKed unseen segment was reported for this direction) counts as none
+        fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
         setTa(TCP_A_DUPLICATE_ACK);
         ta.dupackNum = fwd.dupacknum;
         ta.dupackFrame = fwd.lastnondupack;
@@ -285,8 +288,17 @@ export function analyzeTcp(frames: CapturedFrame[], opts: AnalyzeOptions): TcpAn
       fwd.dupacknum = 0;
     }
     if (rev.maxseqtobeacked && GT_SEQ(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
-      setTa(TCP_A_ACK_LOST_PACKET);
-      rev.maxseqtobeacked = rev.nextseq;
+      hasTa = true;
+      if (LT_SEQ(rev.maxseqtobeacked, rev.nextseq)) {
+        // the other direction sent more since: move 'max seq to be acked' up to it
+        rev.maxseqtobeacked = rev.nextseq;
+        setTa(TCP_A_ACK_LOST_PACKET);
+      } else {
+        // the other direction stalled with pure ACKs: one message for the same lost segment
+        // (its dupacknum -1 until it counts a duplicate ACK)
+        if (rev.dupacknum === 0) setTa(TCP_A_ACK_LOST_PACKET);
+        rev.dupacknum = -1;
+      }
     }
     if (seglen > 0 || flags & (TH_SYN | TH_FIN)) {
       const seqNotAdvanced = fwd.nextseq !== 0 && LT_SEQ(seq, fwd.nextseq);
@@ -335,6 +347,7 @@ export function analyzeTcp(frames: CapturedFrame[], opts: AnalyzeOptions): TcpAn
       if (!zwp) fwd.maxseqtobeacked = fwd.nextseq;
     }
     fwd.window = window;
+    fwd.isFirstAck = (flags & TH_SYN) !== 0;
     fwd.lastack = ack;
     fwd.lastacktimeUs = now;
     fwd.lastsegmentflags = hasTa ? taFlags : 0;
@@ -647,9 +660,11 @@ function seqAckNode(a: TcpFrameAnalysis, iRttUs: number | null, version: Wiresha
       dupKids.push(node(`[Duplicate ACK #: ${a.dupackNum}]`));
       dupKids.push(node(`[Duplicate to the ACK in frame: ${a.dupackFrame}]`, [expert('Note', `Duplicate ACK (#${a.dupackNum})`)]));
     }
-    if (f & TCP_A_ZERO_WINDOW_PROBE) fk.push(expert('Note', 'TCP Zero-Window Probe'));
+    // 4.0.17 writes "Zero Window Probe" (checked with tshark); the 2.x wording is kept as it was
+    const zwp = version === '2.x' ? 'Zero-Window Probe' : 'Zero Window Probe';
+    if (f & TCP_A_ZERO_WINDOW_PROBE) fk.push(expert('Note', `TCP ${zwp}`));
     if (f & TCP_A_ZERO_WINDOW) fk.push(expert('Warning', 'TCP Zero Window segment'));
-    if (f & TCP_A_ZERO_WINDOW_PROBE_ACK) fk.push(expert('Note', 'ACK to a TCP Zero-Window Probe'));
+    if (f & TCP_A_ZERO_WINDOW_PROBE_ACK) fk.push(expert('Note', `ACK to a TCP ${zwp}`));
     kids.push(node('[TCP Analysis Flags]', fk));
     kids.push(...dupKids);
   }
@@ -753,12 +768,19 @@ export function renderFrameDetail(frame: CapturedFrame, analysis: TcpAnalysis | 
   }
   const plural = a.seglen === 1 ? '' : 's';
   if (a.seglen > 0) k.push(node(`TCP payload (${a.seglen} byte${plural})`));
+  // decode_tcp_ports() with tcp_no_subdissector_on_error: a (plain) retransmission's payload is
+  // shown as such instead of dissected
+  if (a.seglen > 0 && a.flags & TCP_A_RETRANSMISSION) k.push(node(`Retransmitted TCP segment data (${a.seglen} byte${plural})`));
   const collapse = new Set<string>(opts.collapse ?? []);
   const indent = opts.indent ?? '    ';
   const out: string[] = [...lines];
   render(node(title, k), 0, indent, collapse, out);
   // No application dissector is assumed for the port: the payload goes to "Data" (collapsed).
-  if (a.seglen > 0) out.push(`Data (${a.seglen} byte${plural})`);
+  // tcp_no_subdissector_on_error (default on): a retransmitted or out-of-order payload is not
+  // handed to a dissector, so no Data tree (tshark 4.0.17: retransmissions, spurious ones and
+  // out-of-order segments; a fast retransmission keeps it)
+  const noSub = a.flags & (TCP_A_RETRANSMISSION | TCP_A_SPURIOUS_RETRANSMISSION | TCP_A_OUT_OF_ORDER);
+  if (a.seglen > 0 && !noSub) out.push(`Data (${a.seglen} byte${plural})`);
   return out.map((l) => `${l}\n`).join('');
 }
 
