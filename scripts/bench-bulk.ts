@@ -7,6 +7,9 @@
  *     the reader keeps up);
  *   - 1,000 connections in parallel, 1 MB each (1,000 writers, 1,000 readers each listening on a
  *     port of its own).
+ * The bytes are real: a write hands the model a 4 MB buffer (which the write queue references, as
+ * every write's data), and a read copies what it returns into the reader's buffer (read(2) into
+ * `buf`); the 1,000 readers share one 1 MB buffer, as they drop what they read.
  * Each runs on two kinds of lo:
  *   - lo as Linux sets it up (MTU 65536, GSO and TSO on): a segment put on lo is a GSO packet of
  *     up to 64 KB (one MSS of 65483 bytes with timestamps), so 1 GB is ~16,400 data segments and
@@ -51,7 +54,7 @@ interface BulkResult {
 
 type Lo = 'lo' | 'lo1500';
 
-function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEach: number, chunk: number): BulkResult {
+export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEach: number, chunk: number): BulkResult {
   const { k, procs } = createHost({ profile, seed: 1, sysctl: { 'net.ipv4.ip_local_port_range': [1024, 65535] } });
   k.sim.traceDetail = false;
   k.sim.keepTrace = false;
@@ -60,6 +63,7 @@ function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEa
     ethtoolSetGso(k, 'lo', false);
   }
   const buf = new Uint8Array(Math.min(chunk, bytesEach)).fill(120);
+  const rbuf = new Uint8Array(Math.min(chunk, bytesEach));
   let received = 0;
   let lastByteAt = 0;
   // a reader per connection, each listening on a port of its own (5000 + i)
@@ -70,9 +74,9 @@ function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEa
       yield { op: 'listen', fd: l, backlog: 1 };
       const fd: number = yield { op: 'accept', fd: l };
       for (;;) {
-        const d: Uint8Array = yield { op: 'read', fd, count: chunk, bytes: true };
-        if (!(d instanceof Uint8Array) || d.length === 0) break;
-        received += d.length;
+        const n: number = yield { op: 'read', fd, buf: rbuf };
+        if (!(n > 0)) break;
+        received += n;
       }
       lastByteAt = Math.max(lastByteAt, k.now);
       yield { op: 'close', fd };

@@ -62,7 +62,12 @@ export type Sys =
   /** `count`: read at most that many bytes (every queued byte without it). */
   /** `bytes`: a socket's data as a Uint8Array instead of text (binary data, the bench's bulk transfers). */
   /** `fault`: the buffer is not mapped (NULL): copying to it fails with EFAULT. */
-  | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean }
+  /**
+   * `buf`: read(2) into the program's own buffer: at most buf.length (and `count`) bytes are
+   * copied to its start and the result is their number, 0 at EOF (a socket; the bench's readers,
+   * which so allocate nothing per call).
+   */
+  | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean; buf?: Uint8Array }
   /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT). */
   | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; fault?: boolean }
   | { op: 'shutdown'; fd: number; how: number }

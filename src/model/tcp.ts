@@ -192,16 +192,18 @@ export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, mo
 /**
  * tcp_recvmsg_locked(): copy up to `count` queued bytes (every one without it) from the
  * receive queue, advancing copied_seq, then tcp_cleanup_rbuf(). The FIN stays queued.
+ * The bytes are copied to the start of `into` when given (read(2) into the program's buffer,
+ * `count` at most its length), else returned as a new array (or the one skb's own bytes).
  */
-export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity): Uint8Array {
+export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint8Array): Uint8Array {
   const q = sk.rcvQueue;
   let n = 0;
   let i = 0;
   for (; i < q.length && n < count; i++) n += q[i].length;
   let out: Uint8Array;
-  if (i === 1 && n <= count) out = q[0];
+  if (i === 1 && n <= count && !into) out = q[0];
   else {
-    out = new Uint8Array(Math.min(n, count));
+    out = into ? into.subarray(0, Math.min(n, count)) : new Uint8Array(Math.min(n, count));
     let o = 0;
     for (let j = 0; j < i; j++) {
       const p = q[j];
