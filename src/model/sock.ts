@@ -555,6 +555,8 @@ export class RequestSock implements SockCommon {
   /** The MSS of the SYN-ACK (the route's advmss) and its window (rsk_rcv_wnd, tcp_openreq_init_rwin()). */
   advmss = 65495;
   rcvWnd = 0;
+  /** rsk_window_clamp when SO_RCVBUF limited it (tcpRcvbufClamp()), else 0. */
+  windowClamp = 0;
   /** tcp_oow_rate_limited() state of the request's challenge ACKs. */
   lastOowAckTime = 0;
   tsOffset = 0;

@@ -337,6 +337,8 @@ export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
   }
   if (sk.windowClamp > 2 * sk.advmss && sk.windowClamp + sk.advmss > maxwin) sk.windowClamp = Math.max(2 * sk.advmss, maxwin - sk.advmss);
   sk.rcvSsthresh = Math.min(sk.rcvSsthresh || sk.rcvWnd, sk.windowClamp);
+  // rcvq_space.space (what tcp_rcvbuf_grow() doubles): min3(rcv_ssthresh, rcv_wnd, TCP_INIT_CWND * advmss) on 6.x
+  sk.rcvSpace = Math.min(sk.rcvSsthresh, sk.rcvWnd, 10 * sk.advmss);
   const hint = Math.min(sk.advmss, sk.mss, sk.rcvWnd >> 1, 536);
   sk.rcvMss = Math.max(hint, 88); // TCP_MIN_MSS
 }

@@ -202,6 +202,7 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.sndbuf = l.sndbuf;
   child.userlocks = l.userlocks;
   child.userTimeout = l.userTimeout;
+  child.windowClamp = req.windowClamp;
   // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it)
   child.lastDataRecv = jiffies(k);
   child.rto = k.HZ / 5; // TCP_RTO_MIN on lo

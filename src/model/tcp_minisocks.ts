@@ -14,7 +14,7 @@ import { later } from './loopback.ts';
 import { after, before, u32 } from './seq.ts';
 import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
 import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
-import { tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
+import { tcpRcvbufClamp, tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
 import { parseOptions, tcpDataQueue, tcpInitTransfer, tcpOowRateLimited } from './tcp_input.ts';
 import { reqskSendAckEv, sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
 import { jiffies } from './time.ts';
@@ -146,9 +146,12 @@ function tcpTimewaitCheckOowRateLimit(k: Kernel, tw: TimewaitSock, mib: string):
  * buffer and the request's MSS less the timestamp option when the client sent one.
  */
 export function tcpOpenreqInitRwin(k: Kernel, req: RequestSock, l: TcpSock): void {
-  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, l), req.advmss - (req.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0), req.wscaleOk);
+  const clamp = tcpRcvbufClamp(k, l, l.windowClamp);
+  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, l), req.advmss - (req.tstampOk ? TCPOLEN_TSTAMP_ALIGNED : 0), req.wscaleOk, clamp);
   req.rcvWnd = w.rcvWnd;
   req.rcvWscale = w.rcvWscale;
+  // rsk_window_clamp, the child's window_clamp (tcp_create_openreq_child()); kept only when SO_RCVBUF set it
+  req.windowClamp = clamp ? w.windowClamp : 0;
 }
 
 /** TCPOLEN_TSTAMP_ALIGNED: NOP NOP TS (12 bytes). */

@@ -12,7 +12,7 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
-import { append, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
@@ -39,9 +39,10 @@ const OPT_SACK_OK: TcpOption = { kind: 'sackOK' };
  * tcp_workaround_signed_windows 0. Checked against 6.18.44 with tcp_rmem "4096 8000 8000":
  * SYN win 2920 and SYN-ACK (timestamps) win 2896, wscale 7 from rmem_max 4 MB.
  */
-export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number, wscaleOk: boolean): { rcvWnd: number; rcvWscale: number; windowClamp: number } {
+export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number, wscaleOk: boolean, clamp = 0): { rcvWnd: number; rcvWscale: number; windowClamp: number } {
   const TCP_MAX_WSCALE = 14;
-  let windowClamp = 0xffff * 2 ** TCP_MAX_WSCALE; // no clamp set: the largest scaled window
+  // `clamp`: the window_clamp already set (SO_RCVBUF's tcp_full_space(), see tcpRcvbufClamp()), else the largest scaled window
+  let windowClamp = clamp || 0xffff * 2 ** TCP_MAX_WSCALE;
   let space = Math.min(Math.max(fullSpace, 0), windowClamp);
   if (space > mss) space = Math.floor(space / mss) * mss;
   const rmem2 = k.sysctl['net.ipv4.tcp_rmem'][2];
@@ -70,6 +71,18 @@ export function tcpSelectInitialWindow(k: Kernel, fullSpace: number, mss: number
   }
   windowClamp = Math.min(0xffff * 2 ** rcvWscale, windowClamp);
   return { rcvWnd, rcvWscale, windowClamp };
+}
+
+/**
+ * tcp_connect_init() / tcp_openreq_init_rwin(): "limit the window selection if the user enforce
+ * a smaller rx buffer": with SO_RCVBUF set (SOCK_RCVBUF_LOCK) window_clamp is at most
+ * tcp_full_space(), so the window scale comes from it (SO_RCVBUF 20000: win 18980, wscale 0, as
+ * tcp_rcv_neg_window.pkt shows). 0: no clamp. Linux 4.4 and 6.18 alike.
+ */
+export function tcpRcvbufClamp(k: Kernel, sk: { userlocks: number; rcvbuf: number }, clamp: number): number {
+  if (!(sk.userlocks & SOCK_RCVBUF_LOCK)) return clamp;
+  const full = tcpFullSpace(k, sk);
+  return clamp > full || clamp === 0 ? full : clamp;
 }
 
 /**
@@ -503,7 +516,9 @@ export function tcpSendDelayedAck(k: Kernel, sk: TcpSock): void {
  */
 export function tcpConnect(k: Kernel, sk: TcpSock, isn: number): void {
   // tcp_connect_init(): the window of the SYN (no TS deduction: ts_recent_stamp is 0 on a new socket)
-  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, sk), sk.advmss, !!k.sysctl['net.ipv4.tcp_window_scaling']);
+  const clamp = tcpRcvbufClamp(k, sk, sk.windowClamp);
+  const w = tcpSelectInitialWindow(k, tcpFullSpace(k, sk), sk.advmss, !!k.sysctl['net.ipv4.tcp_window_scaling'], clamp);
+  if (clamp) sk.windowClamp = w.windowClamp;
   sk.rcvWscale = w.rcvWscale;
   sk.rcvWnd = w.rcvWnd;
   sk.sndUna = isn | 0;

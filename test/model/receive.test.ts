@@ -126,3 +126,11 @@ describe('the out-of-order queue and the SACK blocks it makes (tcp_data_queue_of
     expect(pd(body + '   +0 > . 1:1(0) ack 13001\n', 'linux-4.4')).toBe('pass');
   });
 });
+
+describe('SO_RCVBUF limits the window scale (tcp_openreq_init_rwin(), tcp_connect_init(): window_clamp = tcp_full_space())', () => {
+  it.each<ProfileName>(['linux-6.x', 'linux-4.4'])('a listener with SO_RCVBUF 20000 (sk_rcvbuf 40000) offers wscale 0, not the 8 of tcp_rmem[2], and win 18980 (20000 rounded down to the MSS; 4.4 caps it at 10 segments, 14600) (%s; tcp_rcv_neg_window.pkt)', (profile) => {
+    const win = profile === 'linux-4.4' ? 14600 : 18980;
+    expect(pd(passive('   +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [20000], 4) = 0', 'mss 1000,nop,wscale 7', `win ${win} <mss 1460,nop,wscale 0>`), profile)).toBe('pass');
+    expect(pd(passive('', 'mss 1000,nop,wscale 7', '<mss 1460,nop,wscale 8>'), profile)).toBe('pass');
+  });
+});
