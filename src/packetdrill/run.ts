@@ -18,6 +18,7 @@ import type { ProfileName, Signal } from '../model/types.ts';
 import type { Expr, PacketSpec, Script, ScriptEvent, SyscallSpec } from './ast.ts';
 import { INERT_SYSCTLS, shellSteps, sysctlRefused, sysctlValue } from './shell.ts';
 import { CODE_SYMBOLS, CodeError, codeNames, runCode } from './code.ts';
+import { grep, nstat } from './nstat.ts';
 import { tcpGetInfo, TCP_INFO_FIELDS } from '../model/tcp.ts';
 import { devSetMtu } from '../model/route.ts';
 import {
@@ -430,6 +431,8 @@ class Runner {
   private blocking: { ev: ScriptEvent; times: EventTimes; sc: SyscallSpec; done: boolean } | null = null;
   private pendingError: ScriptFailure | null = null;
   private failedCommands = new Map<number, string>();
+  /** nstat's history file (/tmp/.nstat.u0): none at the start (see nstat.ts). */
+  private nstatHistory: Map<string, number> | null = null;
   private code: { line: number; text: string; info: Record<string, number> }[] = [];
   private readonly script: Script;
   private readonly o: RunOptions;
@@ -497,6 +500,33 @@ class Runner {
     this.code.push({ line, text, info: { ...tcpGetInfo(this.k, f.sk), SK_MEMINFO_RCVBUF: f.sk.rcvbuf, SK_MEMINFO_SNDBUF: f.sk.sndbuf } });
   }
 
+  /**
+   * The nstat pipelines of a shell line, at its time, over the model's counters (nstat.ts); the
+   * line's status is its last command's (system(3)), and a non-zero one fails the script as
+   * run_command_event() does.
+   */
+  private runNstat(line: number, command: string): void {
+    const steps = shellSteps(command, this.o.defaultsSh);
+    let status = 0;
+    for (const st of steps) {
+      if (st.kind !== 'nstat') {
+        status = 0;
+        continue;
+      }
+      const r = nstat(st.argv, this.k.mib, this.nstatHistory);
+      this.nstatHistory = r.history;
+      let out = r.stdout;
+      status = r.status;
+      for (const g of st.greps) {
+        const gr = grep(g, out);
+        out = gr.stdout;
+        status = gr.status;
+      }
+      this.log(`nstat ${st.argv.join(' ')}${st.greps.map((g) => ` | grep ${g.join(' ')}`).join('')}: status ${status}`);
+    }
+    if (status) throw new ScriptFailure(line, `error executing \`${command}\` command: non-zero status ${status}`);
+  }
+
   /** code_execute() after the last event: each block's asserts over its snapshot, in order. */
   private runCodeBlocks(): void {
     for (const c of this.code) {
@@ -550,6 +580,7 @@ class Runner {
       if (a.kind === 'code') this.codeSnapshot(ev.line, a.text);
       const why = a.kind === 'command' ? this.failedCommands.get(ev.line) : undefined;
       if (a.kind === 'command' && why) throw new ScriptFailure(ev.line, `error executing command '${a.command}': non-zero status 1 (${why})`);
+      if (a.kind === 'command') this.runNstat(ev.line, a.command);
     }
     this.last = { usecs: times.usecs, inbound };
   }

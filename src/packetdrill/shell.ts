@@ -11,11 +11,14 @@
  */
 import { SYSCTL_TABLE, sysctlWrite } from '../model/sysctl_net_ipv4.ts';
 import type { ProfileName } from '../model/types.ts';
+import { NSTAT_OPTIONS } from './nstat.ts';
 
 export type ShellStep =
   | { kind: 'sysctl'; name: string; value: string }
   /** `ip link set dev NAME mtu N` (the runner sets the device's MTU). */
   | { kind: 'mtu'; dev: string; mtu: number }
+  /** `nstat [OPTIONS] [PATTERN...]`, piped through `grep [-q] PATTERN` commands (run at the line's time: nstat.ts). */
+  | { kind: 'nstat'; argv: string[]; greps: string[][] }
   /** A command the model has nothing to act on (defaults.sh's tcp_metrics flush and pfifo qdisc). */
   | { kind: 'inert'; text: string }
   | { kind: 'other'; text: string };
@@ -32,10 +35,8 @@ export const INERT_SYSCTLS: Record<string, { why: string; range?: [number, numbe
   'net.ipv4.tcp_dsack': { why: 'DSACK (the model sends no SACK blocks)' },
   'net.ipv4.tcp_reordering': { why: 'reordering threshold (no fast retransmit in the model)' },
   'net.ipv4.tcp_congestion_control': { why: 'congestion control (the model has no cwnd)' },
-  'net.ipv4.tcp_slow_start_after_idle': { why: 'slow start after idle (no cwnd)' },
   'net.ipv4.tcp_early_retrans': { why: 'TLP (no loss probes in the model)' },
   'net.ipv4.tcp_recovery': { why: 'RACK (no loss recovery in the model)' },
-  'net.ipv4.tcp_tso_win_divisor': { why: 'TSO deferral (no TSO autosizing)' },
   'net.ipv4.tcp_ecn': { why: 'ECN (the model sends no ECN; ECN flags in a script are needs)', range: [0, 2] },
   'net.ipv4.tcp_pacing_ss_ratio': { why: 'pacing (no pacing)' },
   'net.ipv4.tcp_pacing_ca_ratio': { why: 'pacing (no pacing)' },
@@ -69,6 +70,11 @@ export function shellSteps(cmd: string, defaultsSh: string | undefined): ShellSt
       for (const m of py[1].matchAll(/\/proc\/sys\/([\w/]+)=(\S+)/g)) steps.push({ kind: 'sysctl', name: m[1].replace(/\//g, '.'), value: m[2] });
       continue;
     }
+    const ns = nstatPipeline(line);
+    if (ns) {
+      steps.push(ns);
+      continue;
+    }
     const mtu = /^ip link set (?:dev )?(\S+) mtu (\d+)$/.exec(line);
     if (mtu) {
       steps.push({ kind: 'mtu', dev: mtu[1], mtu: Number(mtu[2]) });
@@ -77,6 +83,30 @@ export function shellSteps(cmd: string, defaultsSh: string | undefined): ShellSt
     steps.push(INERT_COMMANDS.some((r) => r.test(line)) ? { kind: 'inert', text: line } : { kind: 'other', text: line });
   }
   return steps;
+}
+
+/** The words of a simple command: blanks split, double and single quotes group (no expansions). */
+function words(cmd: string): string[] | null {
+  const out: string[] = [];
+  const re = /\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))/gy;
+  let m: RegExpExecArray | null;
+  let last = 0;
+  while ((m = re.exec(cmd)) && m[0].length) {
+    out.push(m[1] ?? m[2] ?? m[3]);
+    last = re.lastIndex;
+  }
+  return cmd.slice(last).trim() ? null : out;
+}
+
+/** `nstat ... | grep ... | grep -q ...`: the nstat options (those nstat.ts runs) and the greps, or null. */
+function nstatPipeline(line: string): ShellStep | null {
+  const parts = line.split('|').map((p) => words(p.trim()));
+  if (parts.some((p) => !p || !p.length) || parts[0]![0] !== 'nstat') return null;
+  const argv = parts[0]!.slice(1);
+  if (argv.some((a) => a.startsWith('-') && ![...a.slice(1)].every((c) => NSTAT_OPTIONS.has(c)))) return null;
+  const greps = parts.slice(1) as string[][];
+  if (greps.some((g) => g[0] !== 'grep' || g.slice(1).some((a) => a.startsWith('-') && a !== '-q'))) return null;
+  return { kind: 'nstat', argv, greps: greps.map((g) => g.slice(1)) };
 }
 
 /** Sysctl writes (`sysctl -q k=v`, set_sysctls.py) and other commands of a shell line. */
