@@ -1,7 +1,8 @@
 /**
  * Build-time data for <SimWidget> and <StepFigure>: the experiment's IR (parsed from its
- * markdown file), every moment's caption narrated from the trace (src/render/narrate.ts, so the
- * widget ships no phrases), the moment the widget opens on, the static pictures of that moment
+ * markdown file), the moment the widget opens on with its caption narrated from the trace
+ * (src/render/narrate.ts; the live widget's captions are narrated by the worker, from its own run,
+ * so the page ships no phrases), the static pictures of that moment
  * (the no-JS and print fallback of the live widget), and the frames of a step's small figure.
  *
  * Pictures are laid out for a width, never scaled down: each comes in a wide and a narrow layout
@@ -137,13 +138,10 @@ const widgetCache = new Map<string, ReturnType<typeof build>>();
 function build(experiment: string, profile: ProfileName, labels: SimLabels, lang: Lang, start: 'challenge' | 'queue' | number) {
   const exp = loadExperiment(experiment);
   const res = observed(experiment, profile);
-  const captions: SimPageData['captions'] = {};
-  for (const p of exp.profiles) {
-    const r = observed(experiment, p);
-    captions[p] = narrate(r.trace, r.moments, r.t0, lang);
-  }
+  // the opening moment's caption, for the build-time pictures (the widget's captions come with its run, from the worker)
+  const captions = narrate(res.trace, res.moments, res.t0, lang);
   const idx = startMoment(res, start);
-  const data: SimPageData = { exp, captions, start: res.moments[idx]?.t ?? 0 };
+  const data: SimPageData = { exp, start: res.moments[idx]?.t ?? 0 };
   const wide = pictures(res, idx, labels, `${experiment}-static`, WIDE_W);
   const narrow = pictures(res, idx, labels, `${experiment}-static`, NARROW_W);
   return {
@@ -152,7 +150,7 @@ function build(experiment: string, profile: ProfileName, labels: SimLabels, lang
     queue: wide.queue,
     ladderNarrow: narrow.ladder,
     queueNarrow: narrow.queue,
-    caption: captions[profile]?.[idx] ?? '',
+    caption: captions[idx] ?? '',
     t: ((res.moments[idx]?.t ?? 0) / 1e9).toFixed(6),
     heightRem: estimateRem(res),
   };

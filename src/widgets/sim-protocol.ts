@@ -6,7 +6,7 @@
  */
 import type { QueueView } from '../experiment/run.ts';
 import type { Experiment } from '../experiment/types.ts';
-import type { PacketMark } from '../render/narrate.ts';
+import type { Lang, PacketMark } from '../render/narrate.ts';
 import type { SsVersion } from '../render/ss.ts';
 import type { CapturedFrame, Ns, ProfileName, SocketTable } from '../model/types.ts';
 
@@ -18,10 +18,12 @@ export const PROFILE_NAMES = Object.keys(PROFILE_SET) as ProfileName[];
 export interface SimRunRequest {
   exp: Experiment;
   profile: ProfileName;
-  /** net.ipv4.tcp_fin_timeout, seconds. */
+  /** net.ipv4.tcp_fin_timeout, seconds: any value the profile's kernel accepts (checked by the worker). */
   finTimeout: number;
   /** The listen() backlog nc asks for. */
   ncBacklog: number;
+  /** The language of the captions. */
+  lang: Lang;
 }
 
 /** One instant at which the socket table, a queue or the packets changed. */
@@ -42,6 +44,8 @@ export interface SimRun {
   frames: { t: Ns; frame: CapturedFrame }[];
   /** The ladder's marks, one per frame (challenge ACK, retransmission). */
   marks: PacketMark[];
+  /** One caption per moment, narrated from this run's trace (src/render/narrate.ts), whatever the knobs. */
+  captions: string[];
 }
 
 /** Element → worker: run this (answers carry the same id). */

@@ -1,11 +1,11 @@
 /**
  * <tcp-lab-sim>: the experiment re-run in the browser by the same model that produced the
  * page's transcripts. A timeline (play, pause, step, scrub; ←/→/Home/End on the slider) drives,
- * in sync, a caption of the moment (narrated from the trace at build time, src/render/narrate.ts),
+ * in sync, a caption of the moment (narrated from the run's trace in the worker, src/render/narrate.ts),
  * the `ss -natp -o` table in the profile's format, the packet ladder with the current packet
  * highlighted and the challenge ACK marked, and the listener's accept queue. The pictures are
  * laid out for the widget's width (text never below 12 px). A profile switch and two knobs re-run
- * the simulation; the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
+ * the simulation (tcp_fin_timeout takes what the kernel's sysctl takes; the worker says when not); the pcap of what is on screen can be downloaded; #t=<seconds> links to a moment.
  * It opens on the moment the build chose (`start`: the first challenge ACK, else the fullest queue).
  *
  * The model runs in the widgets' worker (sim-client.ts → sim-run.ts), not on the page: a run is
@@ -30,8 +30,6 @@ const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as c
 /** What the build puts in the widget's <script type="application/json"> (src/site/sim-data.ts). */
 export interface SimPageData {
   exp: Experiment;
-  /** Per profile, one caption per moment of the run with the experiment's own settings. */
-  captions: Partial<Record<ProfileName, string[]>>;
   /** The moment to open on, ns since the start. */
   start: number;
 }
@@ -45,11 +43,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 export class TcpLabSim extends HTMLElement {
   private exp!: Experiment;
-  private captions: SimPageData['captions'] = {};
   private s!: Strings;
   private marks: PacketMark[] = [];
-  /** Whether this run uses the experiment's own settings (the captions narrate those). */
-  private narrated = false;
   private width = 0;
   private resize: ResizeObserver | null = null;
   /**
@@ -69,6 +64,14 @@ export class TcpLabSim extends HTMLElement {
   private queueWidth = 0;
   /** The ss pane's lines, one text node each: a scrub rewrites only the lines that changed. */
   private ssLines: Text[] = [];
+  /**
+   * Per moment of the run, what a scrub shows, computed on the first visit: the ss listing, the
+   * queue picture's key and how many packets are on the wire by then.
+   */
+  private memo: { ss: string; queue: string; q: SimMoment['queues'][number] | null; packets: number }[] = [];
+  /** The caption's and the clock's text nodes: a scrub sets their data (no node replaced, no style recalculated). */
+  private captionText!: Text;
+  private timeText!: Text;
   private res: SimRun | null = null;
   private frames: SimRun['frames'] = [];
   /** Runs asked for; only the answer to the last one is shown. */
@@ -80,8 +83,8 @@ export class TcpLabSim extends HTMLElement {
   private idx = 0;
   private timer: number | null = null;
   private ui!: {
-    profile: HTMLSelectElement; fin: HTMLInputElement; backlog: HTMLInputElement; play: HTMLButtonElement;
-    slider: HTMLInputElement; time: HTMLElement; caption: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
+    profile: HTMLSelectElement; fin: HTMLInputElement; backlog: HTMLInputElement; note: HTMLElement; play: HTMLButtonElement;
+    slider: HTMLInputElement; time: HTMLElement; caption: HTMLElement; sizer: HTMLElement; ss: HTMLElement; queue: HTMLElement; ladder: HTMLElement; pcap: HTMLButtonElement; link: HTMLAnchorElement;
   };
 
   private observer: IntersectionObserver | null = null;
@@ -110,7 +113,6 @@ export class TcpLabSim extends HTMLElement {
     this.started = true;
     const data = JSON.parse(json.textContent) as SimPageData;
     this.exp = data.exp;
-    this.captions = data.captions;
     this.start = data.start;
     this.s = strings(document.documentElement.lang);
     this.rerun();
@@ -132,7 +134,8 @@ export class TcpLabSim extends HTMLElement {
     const profile = el('select', { 'data-testid': 'profile', 'aria-label': s.profile });
     for (const p of PROFILE_NAMES) profile.append(el('option', { value: p }, p));
     profile.value = this.dataset.profile ?? this.exp.profile;
-    const fin = el('input', { type: 'number', min: '1', max: '120', 'data-testid': 'fin-timeout', 'aria-label': s.finTimeout });
+    // any value the kernel takes (the worker checks it with the sysctl's own range); the note says what it means
+    const fin = el('input', { type: 'number', step: '1', 'data-testid': 'fin-timeout', 'aria-label': s.finTimeout, 'aria-describedby': `${this.id || this.dataset.experiment}-knob-note` });
     fin.value = String(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60);
     const backlog = el('input', { type: 'number', min: '0', max: '8', 'data-testid': 'backlog', 'aria-label': s.backlog });
     backlog.value = '1';
@@ -143,6 +146,7 @@ export class TcpLabSim extends HTMLElement {
     };
     controls.append(label(s.profile, profile), label(s.finTimeout, fin), label(s.backlog, backlog));
     for (const c of [profile, fin, backlog]) c.addEventListener('change', () => this.rerun());
+    const note = el('p', { class: 'tcp-sim__knobnote', id: `${this.id || this.dataset.experiment}-knob-note`, 'data-testid': 'knob-note', role: 'status' }, s.finMeaning);
 
     const tl = el('div', { class: 'tcp-sim__timeline' });
     const prev = el('button', { type: 'button', 'aria-label': s.prev, 'data-testid': 'prev' }, '«');
@@ -150,13 +154,24 @@ export class TcpLabSim extends HTMLElement {
     const next = el('button', { type: 'button', 'aria-label': s.next, 'data-testid': 'next' }, '»');
     const slider = el('input', { type: 'range', min: '0', max: '0', value: '0', step: '1', 'aria-label': s.timeline, 'data-testid': 'timeline' });
     const time = el('output', { 'data-testid': 'time', 'aria-live': 'off' });
-    // read out when the reader steps (not while playing: see play())
+    // a scrub changes the slider and the clock: each sits in a box of its own, size-contained,
+    // that the browser lays out alone (a flex item itself cannot be: see the stylesheet)
+    const track = el('div', { class: 'tcp-sim__track' });
+    track.append(slider);
+    this.timeText = time.appendChild(el('span')).appendChild(document.createTextNode(''));
+    // read out when the reader steps (not while playing: see play()). It lies over every caption of
+    // the run, stacked invisibly in one grid cell (the sizer): the box is as tall as the tallest, so
+    // the panes never move, and the caption, size-contained, is laid out alone when its text changes
+    const captionBox = el('div', { class: 'tcp-sim__captionbox' });
     const caption = el('p', { class: 'tcp-sim__caption', 'data-testid': 'caption', 'aria-live': 'polite', 'aria-label': s.caption });
+    this.captionText = caption.appendChild(document.createTextNode(''));
+    const sizer = el('div', { class: 'tcp-sim__sizer', 'aria-hidden': 'true' });
+    captionBox.append(sizer, caption);
     prev.addEventListener('click', () => this.seek(this.idx - 1));
     next.addEventListener('click', () => this.seek(this.idx + 1));
     play.addEventListener('click', () => (this.timer === null ? this.play() : this.stop()));
     slider.addEventListener('input', () => this.seek(Number(slider.value)));
-    tl.append(prev, play, next, slider, time);
+    tl.append(prev, play, next, track, time);
 
     const panes = el('div', { class: 'tcp-sim__panes' });
     const ssBox = el('figure', { class: 'tcp-sim__ss' });
@@ -179,9 +194,9 @@ export class TcpLabSim extends HTMLElement {
     foot.append(pcap, link);
     // the pictures' rules, once (an SVG's own <style> would restyle the whole page on every scrub)
     const css = el('style', {}, LADDER_CSS + QUEUE_CSS);
-    root.append(css, controls, tl, caption, panes, foot);
+    root.append(css, controls, note, tl, captionBox, panes, foot);
     this.append(root);
-    this.ui = { profile, fin, backlog, play, slider, time, caption, ss, queue, ladder, pcap, link };
+    this.ui = { profile, fin, backlog, note, play, slider, time, caption, sizer, ss, queue, ladder, pcap, link };
     // redraw the pictures for the width they get (a phone: 300 to 340 px; never scaled down)
     this.width = panes.clientWidth;
     if (typeof ResizeObserver !== 'undefined') {
@@ -189,6 +204,7 @@ export class TcpLabSim extends HTMLElement {
         const w = Math.floor(entries[0].contentRect.width);
         if (w && w !== this.width) {
           this.width = w;
+          this.fitSs();
           this.render();
         }
       });
@@ -200,9 +216,11 @@ export class TcpLabSim extends HTMLElement {
   private knobs(): { profile: ProfileName; fin: number; ncBacklog: number } {
     const own = Number(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60);
     if (!this.ui) return { profile: (this.dataset.profile ?? this.exp.profile) as ProfileName, fin: own, ncBacklog: 1 };
+    // tcp_fin_timeout as typed (an empty field: the experiment's own); the worker refuses what the kernel refuses
+    const fin = this.ui.fin.value.trim() === '' ? own : Number(this.ui.fin.value);
     return {
       profile: this.ui.profile.value as ProfileName,
-      fin: Math.max(1, Math.min(120, Number(this.ui.fin.value) || 60)),
+      fin,
       ncBacklog: Math.max(0, Number(this.ui.backlog.value) || 0),
     };
   }
@@ -212,18 +230,23 @@ export class TcpLabSim extends HTMLElement {
     const k = this.knobs();
     const id = ++this.runs;
     this.setAttribute('aria-busy', 'true');
-    runTimeline({ exp: this.exp, profile: k.profile, finTimeout: k.fin, ncBacklog: k.ncBacklog }).then(
-      (run) => id === this.runs && this.show(run, k),
+    const lang = this.s === strings('zh') ? 'zh' : 'en';
+    runTimeline({ exp: this.exp, profile: k.profile, finTimeout: k.fin, ncBacklog: k.ncBacklog, lang }).then(
+      (run) => id === this.runs && this.show(run),
       (e: Error) => {
         if (id !== this.runs) return;
         this.removeAttribute('aria-busy');
-        console.error(`tcp-lab-sim: the run failed: ${e.message}`);
+        // a knob the kernel refuses: say so beside the knobs, keep showing the last run
+        if (this.ui && /^net\.ipv4\./.test(e.message)) {
+          this.ui.note.textContent = `${this.s.knobRefused} ${e.message}`;
+          this.ui.note.dataset.error = 'true';
+        } else console.error(`tcp-lab-sim: the run failed: ${e.message}`);
       },
     );
   }
 
   /** A run arrived: the first builds the controls over the build-time pictures; a re-run keeps the moment in time if possible. */
-  private show(run: SimRun, k: ReturnType<TcpLabSim['knobs']>): void {
+  private show(run: SimRun): void {
     const first = !this.res;
     const keepT = first ? null : this.moment()?.t ?? 0;
     if (first) this.build();
@@ -232,14 +255,17 @@ export class TcpLabSim extends HTMLElement {
     this.marks = run.marks;
     this.drawn = '';
     this.queueWidth = 0;
-    this.narrated = k.fin === Number(this.exp.sysctl['net.ipv4.tcp_fin_timeout'] ?? 60) && k.ncBacklog === 1 && this.captions[k.profile]?.length === run.moments.length;
+    this.memo = [];
+    if (this.ui.note.dataset.error) {
+      this.ui.note.textContent = this.s.finMeaning;
+      delete this.ui.note.dataset.error;
+    }
     this.ui.slider.max = String(Math.max(0, this.res.moments.length - 1));
     this.dataset.profile = run.profile;
     this.dataset.moments = String(this.res.moments.length);
     this.dataset.mode = runMode();
-    // room for the longest ss table of the run (and its header): the widget keeps its height while scrubbing
-    const most = this.res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
-    this.ui.ss.style.minHeight = `calc(${most + 1}lh + 1rem)`;
+    this.ui.sizer.replaceChildren(...run.captions.map((c) => el('p', { class: 'tcp-sim__caption' }, c)));
+    this.fitSs();
     if (keepT !== null) this.seekTime(keepT);
     else {
       const m = /#t=([\d.]+)/.exec(location.hash);
@@ -251,6 +277,20 @@ export class TcpLabSim extends HTMLElement {
 
   private moment(): SimMoment | undefined {
     return this.res?.moments[this.idx];
+  }
+
+  /**
+   * Room for the longest ss table of the run (and its header) and a scroll bar: the widget keeps
+   * its height while scrubbing, and the pane, size-contained, is laid out alone when its lines change.
+   */
+  private fitSs(): void {
+    if (!this.res) return;
+    const ss = this.ui.ss;
+    const most = this.res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
+    ss.style.overflowX = 'scroll';
+    const bar = ss.offsetHeight - ss.clientHeight;
+    ss.style.overflowX = '';
+    ss.style.height = `calc(${most + 1}lh + 1rem + ${bar}px)`;
   }
 
   private showSs(text: string): void {
@@ -285,16 +325,19 @@ export class TcpLabSim extends HTMLElement {
     const s = this.s;
     if (!m || !this.res) return;
     const secs = (m.t / 1e9).toFixed(6);
-    u.slider.value = String(this.idx);
-    const pk = this.frames.filter((f) => f.t <= m.t);
-    const last = pk.at(-1);
-    const what = last ? `${last.frame.seg.sport} → ${last.frame.seg.dport}` : s.nothing;
-    u.time.textContent = `t = ${secs} s`;
-    this.showSs(renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null }));
-    const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
-    const caption = this.narrated ? this.captions[this.res.profile]![this.idx] : s.captionsOff;
-    u.caption.textContent = caption;
-    u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${this.narrated ? caption : what}`);
+    if (u.slider.value !== String(this.idx)) u.slider.value = String(this.idx);
+    let mm = this.memo[this.idx];
+    if (!mm) {
+      const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
+      let packets = 0;
+      while (packets < this.frames.length && this.frames[packets].t <= m.t) packets++;
+      mm = this.memo[this.idx] = { ss: renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null }), queue: JSON.stringify(q), q, packets };
+    }
+    this.timeText.data = `t = ${secs} s`;
+    this.showSs(mm.ss);
+    const caption = this.res.captions[this.idx] ?? '';
+    this.captionText.data = caption;
+    u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${caption}`);
     const width = this.width || 640;
     // Only what changed is touched: a scrub costs a few class changes, not new SVG to lay out.
     // each state's picture is drawn once and kept, stacked in one grid cell: a scrub shows one
@@ -304,11 +347,11 @@ export class TcpLabSim extends HTMLElement {
       this.queues.clear();
       u.queue.replaceChildren();
     }
-    const queueKey = JSON.stringify(q);
+    const queueKey = mm.queue;
     let pic = this.queues.get(queueKey);
     if (!pic) {
       const box = el('div');
-      box.innerHTML = renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
+      box.innerHTML = renderQueue(mm.q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
       this.queues.set(queueKey, (pic = box.firstElementChild!));
       pic.classList.add('off');
       u.queue.append(pic);
@@ -332,7 +375,7 @@ export class TcpLabSim extends HTMLElement {
       this.view = { top: Number(svg?.dataset.top) - 6 };
     }
     // packets 1..n shown, the n-th on the band; past WINDOW packets the rows slide up, whole rows
-    const n = pk.length;
+    const n = mm.packets;
     const row = this.rows[n - 1];
     const up = n > WINDOW ? this.rows[n - WINDOW].y0 - this.rows[0].y0 : 0;
     this.slide?.setAttribute('transform', `translate(0 ${-up})`);

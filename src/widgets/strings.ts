@@ -44,11 +44,11 @@ const en = {
   hostHung: 'tcp-lab: the simulated host stopped responding; a new one was started',
   simTime: 'simulated time',
   event: 'event',
-  nothing: 'before the first event',
   markChallenge: 'challenge ACK',
   markRetrans: 'retransmission',
   caption: 'What happens at this moment',
-  captionsOff: 'The captions narrate the chapter’s settings; with these, follow the ladder, the table and the queue.',
+  finMeaning: 'tcp_fin_timeout is how long an orphaned connection waits in FIN-WAIT-2 for the peer’s FIN: at least 3.5 RTO (tcp_fin_time(), so 0 or a negative value means 3.5 RTO); above 60 s, the socket waits value − 60 s and then a FIN-WAIT-2 mini-socket value − 60 s more (tcp_keepalive_timer()). TIME-WAIT always lasts 60 s (TCP_TIMEWAIT_LEN).',
+  knobRefused: 'The kernel refuses this value:',
 };
 type Strings = typeof en;
 const zh: Strings = {
@@ -96,11 +96,11 @@ const zh: Strings = {
   hostHung: 'tcp-lab：模拟主机没有响应，已启动一台新的主机',
   simTime: '模拟时间',
   event: '事件',
-  nothing: '第一个事件之前',
   markChallenge: 'challenge ACK',
   markRetrans: '重传',
   caption: '此刻发生了什么',
-  captionsOff: '说明文字讲的是本章的设置；改了设置之后，请看报文图、套接字表和队列。',
+  finMeaning: 'tcp_fin_timeout 是孤儿连接在 FIN-WAIT-2 中等待对端 FIN 的时间：至少 3.5 个 RTO（tcp_fin_time()，所以 0 或负值即 3.5 个 RTO）；超过 60 秒时，套接字先等（值 − 60）秒，再由 FIN-WAIT-2 的 mini-socket 等（值 − 60）秒（tcp_keepalive_timer()）。TIME-WAIT 总是 60 秒（TCP_TIMEWAIT_LEN）。',
+  knobRefused: '内核不接受这个值：',
 };
 
 export function strings(lang: string | null | undefined): Strings {

@@ -158,10 +158,39 @@ for (const mode of modes) {
         // each of the 13 frames told once, in order
         const frames = captions.flatMap((c) => [...c.matchAll(lang === 'en' ? /Frame (\d+):/g : /第 (\d+) 帧：/g)].map((m) => Number(m[1])));
         expect(frames).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
-        // with other knobs than the chapter's, the captions say they narrate the chapter's settings
-        await w.locator('[data-testid="fin-timeout"]').fill('30');
-        await w.locator('[data-testid="fin-timeout"]').dispatchEvent('change');
-        expect(await w.locator('[data-testid="caption"]').textContent()).not.toMatch(/Frame|帧/);
+        // other knobs than the chapter's are narrated too (the worker narrates every run): a backlog
+        // of 0 still queues one child (sk_acceptq_is_full() uses >), and the captions tell the frames
+        await w.locator('[data-testid="backlog"]').fill('0');
+        await w.locator('[data-testid="backlog"]').dispatchEvent('change');
+        await expect.poll(() => w.getAttribute('aria-busy'), { timeout: 30_000 }).toBe(null);
+        await slider.focus();
+        await o.page.keyboard.press('End');
+        const last = (await w.locator('[data-testid="caption"]').textContent())!;
+        expect(last.endsWith(T[lang].stop), last).toBe(true);
+        expect(await slider.getAttribute('aria-valuetext')).toContain(last);
+        await o.page.keyboard.press('Home');
+        const told: string[] = [];
+        for (let i = 0; i < Number(await w.getAttribute('data-moments')); i++) {
+          told.push((await w.locator('[data-testid="caption"]').textContent())!);
+          await o.page.keyboard.press('ArrowRight');
+        }
+        expect(told.join(' ')).toMatch(lang === 'en' ? /Frame 1:/ : /第 1 帧：/);
+        // tcp_fin_timeout takes what the kernel takes (not clamped to 120), and the note says what it means
+        const fin = w.locator('[data-testid="fin-timeout"]');
+        const note = w.locator('[data-testid="knob-note"]');
+        expect(await note.textContent()).toContain('TCP_TIMEWAIT_LEN');
+        expect(await fin.getAttribute('max')).toBe(null);
+        await fin.fill('500');
+        await fin.dispatchEvent('change');
+        await expect.poll(() => w.getAttribute('aria-busy'), { timeout: 30_000 }).toBe(null);
+        expect(await fin.inputValue()).toBe('500');
+        expect(await note.getAttribute('data-error')).toBe(null);
+        // beyond INT_MAX / HZ the kernel says EINVAL: so does the widget, with the range, keeping the last run
+        await fin.fill('9999999');
+        await fin.dispatchEvent('change');
+        await expect.poll(() => note.getAttribute('data-error'), { timeout: 30_000 }).toBe('true');
+        expect(await note.textContent()).toContain('-8589934..8589934');
+        expect(await w.getAttribute('data-moments')).not.toBe(null);
         expect(o.errors).toEqual([]);
         await o.context.close();
       });
