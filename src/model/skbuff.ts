@@ -11,6 +11,35 @@ import { TH_SYN, type Segment, type TcpOption } from './types.ts';
 /** The empty payload every segment without data shares. */
 export const EMPTY = new Uint8Array(0);
 
+/** ArrayBuffers skbAppendData() allocated: the model's own, which an skb's bytes may grow into. */
+const ownBuffers = new WeakSet<ArrayBuffer>();
+
+/**
+ * The copy of tcp_sendmsg_locked() into the unsent tail skb (skb_copy_to_page_nocache() adds a
+ * page fragment and leaves the skb's earlier bytes where they are): `data` with `chunk`
+ * appended. The first append copies the skb's bytes into a buffer of the model's own of `cap`
+ * bytes (the skb's size goal); later ones copy only the new bytes into the room after them, so
+ * filling an skb copies each byte once instead of once per append. Growing in place is safe:
+ * only the tail skb grows, and every other view of its buffer (the parts tcp_fragment() split
+ * off and sent) lies before it.
+ */
+export function skbAppendData(data: Uint8Array, chunk: Uint8Array, cap: number): Uint8Array {
+  const len = data.length;
+  const end = data.byteOffset + len;
+  const buf = data.buffer as ArrayBuffer;
+  if (end + chunk.length <= buf.byteLength && ownBuffers.has(buf)) {
+    const grown = new Uint8Array(buf, data.byteOffset, len + chunk.length);
+    grown.set(chunk, len);
+    return grown;
+  }
+  const own = new ArrayBuffer(Math.max(cap, len + chunk.length));
+  ownBuffers.add(own);
+  const grown = new Uint8Array(own, 0, len + chunk.length);
+  grown.set(data);
+  grown.set(chunk, len);
+  return grown;
+}
+
 /**
  * The pool of SYNs freed by kfreeSkb(), for tcpSendSyn() to refill (Kernel.skbPool): a SYN
  * flood against a full accept queue (the bench) then allocates nothing per segment. Only used
