@@ -557,6 +557,8 @@ export class RequestSock implements SockCommon {
   rcvWnd = 0;
   /** rsk_window_clamp when SO_RCVBUF limited it (tcpRcvbufClamp()), else 0. */
   windowClamp = 0;
+  /** snt_synack: when the last SYN-ACK left (ns), for tcp_synack_rtt_meas(). */
+  sntSynack = 0;
   /** tcp_oow_rate_limited() state of the request's challenge ACKs. */
   lastOowAckTime = 0;
   tsOffset = 0;

@@ -22,7 +22,7 @@ import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpAck, tcpAckUpdateRttFromTs } from './tcp_input-ack.ts';
+import { tcpAck, tcpAckUpdateRttFromTs, tcpRttEstimator, tcpSetRto } from './tcp_input-ack.ts';
 import { tcpDataQueueOfo, tcpDsackSet, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
 import { sendAckEv, tcpReceiveWindow, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
@@ -323,11 +323,11 @@ function tcpGrowWindow(k: Kernel, sk: TcpSock, len: number): void {
  * of one segment; rcv_ssthresh within it) and tcp_initialize_rcv_mss() (the guess of the
  * peer's segment size before data: at most TCP_MSS_DEFAULT, 536).
  */
-export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
+export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment, req?: RequestSock): void {
   // tcp_connect_init() / tcp_create_openreq_child(): snd_sml = snd_una, pushed_seq = write_seq
   sk.sndSml = sk.sndUna;
   sk.pushedSeq = sk.writeSeq;
-  tcpAckUpdateRttFromTs(k, sk, skb);
+  if (!(req && tcpSynackRttMeas(k, sk, req))) tcpAckUpdateRttFromTs(k, sk, skb);
   if (!(sk.userlocks & SOCK_SNDBUF_LOCK)) tcpSndbufExpand(k, sk);
   const maxwin = tcpFullSpace(k, sk);
   const appWin = 31; // sysctl_tcp_app_win
@@ -341,6 +341,25 @@ export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment): void {
   sk.rcvSpace = Math.min(sk.rcvSsthresh, sk.rcvWnd, 10 * sk.advmss);
   const hint = Math.min(sk.advmss, sk.mss, sk.rcvWnd >> 1, 536);
   sk.rcvMss = Math.max(hint, 88); // TCP_MIN_MSS
+}
+
+/**
+ * tcp_synack_rtt_meas() (tcp_rcv_state_process() in SYN-RECV): the RTT from the SYN-ACK's
+ * departure (snt_synack) to the ACK, when the SYN-ACK was not retransmitted; tcp_ack_update_rtt()
+ * prefers it to the TS echo ("Prefer RTT measured from ACK's timing to TS-ECR"). 6.x measures
+ * in µs (tcp_clock_us()); 4.4 in jiffies (tcp_time_stamp - synack_stamp). Without it a passive
+ * socket without timestamps had no RTT: tcp_user_timeout_user_timeout.pkt's 100 ms handshake
+ * gives srtt 100 ms, RTO 300 ms. Returns whether it took a sample.
+ */
+function tcpSynackRttMeas(k: Kernel, sk: TcpSock, req: RequestSock): boolean {
+  if (req.numRetrans || !req.sntSynack) return false;
+  let us = (k.now - req.sntSynack) / 1000;
+  const tick = 1e9 / k.HZ;
+  if (k.profile.name === 'linux-4.4') us = (Math.floor(k.now / tick) - Math.floor(req.sntSynack / tick)) * (1e6 / k.HZ);
+  tcpRttEstimator(k, sk, Math.max(1, Math.floor(us)));
+  tcpSetRto(k, sk);
+  sk.backoff = 0;
+  return true;
 }
 
 /**

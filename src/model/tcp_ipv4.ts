@@ -240,6 +240,7 @@ export function tcpV4SendSynack(k: Kernel, req: RequestSock): void {
     ipId: 0,
     csum: 'partial',
   });
+  req.sntSynack = k.now; // tcp_rsk(req)->snt_synack (tcp_clock_us())
   ipOutput(k, seg, req.id);
 }
 

@@ -247,7 +247,7 @@ export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
   // advertised shrinks (6.18.44: tcpi_advmss 1448 over tun0); tcp_sync_mss() with the SYN's MSS as the clamp
   if (child.tstampOk) child.advmss -= TCPOLEN_TSTAMP_ALIGNED;
   tcpSyncMss(k, child, req.mss);
-  tcpInitTransfer(k, child, skb);
+  tcpInitTransfer(k, child, skb, req);
   inetCskCompleteHashdance(k, l, req, child);
   // tcp_child_process(): the ACK may carry data or a FIN
   if (skb.payload.length || skb.flags & TH_FIN) tcpDataQueue(k, child, skb);

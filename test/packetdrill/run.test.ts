@@ -120,9 +120,11 @@ describe('sequence spaces and outbound checks', () => {
 
 describe('shell lines', () => {
   it('defaults.sh and sysctl lines become sysctl writes; $((a*b)) evaluated; other commands listed', () => {
-    const c = shellCommands('sysctl -q net.ipv4.tcp_rmem="4096 131072 $((32*1024*1024))"\nnstat -n', undefined);
+    const c = shellCommands('sysctl -q net.ipv4.tcp_rmem="4096 131072 $((32*1024*1024))"\nss -tin\nnstat -n', undefined);
     expect(c.sysctls).toEqual([['net.ipv4.tcp_rmem', '4096 131072 33554432']]);
-    expect(c.others).toEqual(['nstat -n']);
+    expect(c.others).toEqual(['ss -tin']);
+    // nstat pipelines run at their time over the model's counters (nstat.ts)
+    expect(shellSteps('nstat | grep TcpExtBeyondWindow | grep -q " 3 "', undefined)).toEqual([{ kind: 'nstat', argv: [], greps: [['TcpExtBeyondWindow'], ['-q', ' 3 ']] }]);
     expect(shellCommands('./set_sysctls.py /proc/sys/net/ipv4/tcp_timestamps=0', undefined).sysctls).toEqual([['net.ipv4.tcp_timestamps', '0']]);
   });
   it('steps keep their order, defaults.sh expanded in place, its known no-ops marked inert', () => {
