@@ -27,6 +27,9 @@ export function skbAppendData(data: Uint8Array, chunk: Uint8Array, cap: number):
   const len = data.length;
   const end = data.byteOffset + len;
   const buf = data.buffer as ArrayBuffer;
+  // the next bytes of the same program buffer (a write that resumes after waiting for memory, its
+  // tail skb the unsent rest of one tcp_fragment() split): the skb references them too, no copy
+  if (chunk.buffer === buf && chunk.byteOffset === end) return new Uint8Array(buf, data.byteOffset, len + chunk.length);
   if (end + chunk.length <= buf.byteLength && ownBuffers.has(buf)) {
     const grown = new Uint8Array(buf, data.byteOffset, len + chunk.length);
     grown.set(chunk, len);
