@@ -7,11 +7,12 @@
  */
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
-import { after, u32 } from './seq.ts';
+import { after, before, u32 } from './seq.ts';
 import { sockDefWakeup, type TcpSock } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions } from './tcp_input.ts';
 import { tcpPushPendingFrames, tcpRearmRto, tcpWndEnd } from './tcp_output.ts';
+import { jiffies } from './time.ts';
 import { traceQueues } from './trace.ts';
 import type { Segment } from './types.ts';
 
@@ -41,6 +42,10 @@ export function tcpAckUpdateRttFromTs(k: Kernel, sk: TcpSock, skb?: Segment): vo
 export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   sk.sndWnd = skb.window << sk.sndWscale;
   if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
+  sk.lastAckRecv = jiffies(k);
+  // "We passed data and got it acked... Something worked": any ACK not older than snd_una clears
+  // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
+  if (!before(skb.ack, sk.sndUna)) sk.probesOut = 0;
   if (!after(skb.ack, sk.sndUna)) {
     if (sk.pending === 'probe0') tcpAckProbe(k, sk);
     if (sk.sendHead < sk.writeQueue.length) tcpPushPendingFrames(k, sk, sk.nonagle);

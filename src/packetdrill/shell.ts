@@ -45,8 +45,12 @@ export const INERT_SYSCTLS: Record<string, { why: string; range?: [number, numbe
   'net.ipv4.tcp_fastopen_key': { why: 'TFO key (FO options in a script are needs)' },
 };
 
-/** defaults.sh's other commands that have nothing to act on in the model. */
-const INERT_COMMANDS = [/^ip tcp_metrics flush all\b/, /^tc qdisc add dev tun0 root pfifo$/];
+/**
+ * defaults.sh's other commands that have nothing to act on in the model, and the restore script
+ * set_sysctls.py leaves (/tmp/sysctl_restore_${PPID}.sh puts back the sysctls it changed: the
+ * model's sysctls live only for the run).
+ */
+const INERT_COMMANDS = [/^ip tcp_metrics flush all\b/, /^tc qdisc add dev tun0 root pfifo$/, /^\/tmp\/sysctl_restore_\$\{PPID\}\.sh$/];
 
 /** The steps of a shell line, in order (`./defaults.sh` expanded from its text). */
 export function shellSteps(cmd: string, defaultsSh: string | undefined): ShellStep[] {
