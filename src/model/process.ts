@@ -45,7 +45,7 @@ export type Sys =
   /** `nonblock`: SOCK_NONBLOCK (the file gets O_NONBLOCK). */
   | { op: 'socket'; nonblock?: boolean }
   /** SO_LINGER: `val` is l_onoff, `linger` l_linger (seconds); SO_RCVBUF/SO_SNDBUF bytes; TCP_USER_TIMEOUT ms. */
-  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK' | 'SO_LINGER' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_USER_TIMEOUT'; val: number; linger?: number }
+  | { op: 'setsockopt'; fd: number; opt: 'SO_REUSEADDR' | 'SO_REUSEPORT' | 'TCP_NODELAY' | 'TCP_CORK' | 'SO_LINGER' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_USER_TIMEOUT' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'; val: number; linger?: number }
   /** SO_ERROR (reads and clears sk_err), SO_RCVBUF/SO_SNDBUF, TCP_MAXSEG (mss_cache), TCP_USER_TIMEOUT, TCP_INFO (a TcpInfo snapshot). */
   | { op: 'getsockopt'; fd: number; opt: 'SO_ERROR' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_MAXSEG' | 'TCP_USER_TIMEOUT' | 'TCP_INFO' }
   /** fcntl(F_GETFL) returns the file's flags; fcntl(F_SETFL, flags) sets O_NONBLOCK from them. */

@@ -11,6 +11,7 @@
  * unless it gives a count; the netlink inet_diag dump (`ss`) and the packet socket
  * of tcpdump (`pcap_open`) are system calls of their own.
  */
+import { tcpSetKeepalive } from './tcp_timer.ts';
 import { inetCreate } from './af_inet.ts';
 import { EAGAIN, EALREADY, EBADF, EFAULT, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
 import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
@@ -20,7 +21,7 @@ import { sendSignal } from './signal.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpPushPendingFrames } from './tcp_output.ts';
 import { EMPTY } from './skbuff.ts';
-import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.ts';
+import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown, tcpSockSetKeepalive } from './tcp.ts';
 import { tcpV4Connect } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
 
@@ -72,6 +73,14 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
     sk.userTimeout = s.val;
   }
   else if (s.opt === 'SO_LINGER') sk.linger = s.val ? Math.max(0, s.linger ?? 0) : -1;
+  else if (s.opt === 'SO_KEEPALIVE') {
+    // sk_setsockopt(): sk_prot->keepalive (tcp_set_keepalive()), then sock_valbool_flag(SOCK_KEEPOPEN)
+    tcpSetKeepalive(pt.k, sk, !!s.val);
+    sk.keepOpen = !!s.val;
+  } else if (s.opt === 'TCP_KEEPIDLE' || s.opt === 'TCP_KEEPINTVL' || s.opt === 'TCP_KEEPCNT') {
+    const err = tcpSockSetKeepalive(pt.k, sk, s.opt, s.val);
+    if (err) return pt.complete(task, err);
+  }
   else if (s.opt === 'TCP_NODELAY') {
     sk.nonagle = s.val ? sk.nonagle | TCP_NAGLE_OFF : sk.nonagle & ~TCP_NAGLE_OFF;
     if (s.val) tcpPushPendingFrames(pt.k, sk, sk.nonagle | TCP_NAGLE_PUSH);

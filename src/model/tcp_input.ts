@@ -23,6 +23,7 @@ import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, TCP_TIMEOUT_MIN, TCP_TI
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpAck, tcpAckUpdateRttFromTs, tcpRttEstimator, tcpSetRto } from './tcp_input-ack.ts';
+import { keepaliveTimeWhen } from './tcp_timer.ts';
 import { tcpDataQueueOfo, tcpDsackSet, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
 import { sendAckEv, tcpReceiveWindow, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
@@ -567,6 +568,9 @@ function tcpRcvSynsentStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
     sk.sndWscale = sk.wscaleOk ? opt.wscale! : 0;
     if (!sk.wscaleOk) sk.rcvWscale = 0;
     sk.lastDataRecv = jiffies(k); // tcp_finish_connect(): icsk_ack.lrcvtime = tcp_jiffies32
+    sk.lastAckRecv = sk.lastDataRecv; // tcp_ack() of the SYN-ACK: rcv_tstamp (keepalive_time_elapsed())
+    // tcp_finish_connect(): SO_KEEPALIVE set before connect() arms the keepalive timer now
+    if (sk.keepOpen) inetCskResetKeepaliveTimer(k, sk, keepaliveTimeWhen(k, sk));
     sk.rcvNxt = (skb.seq + 1) | 0;
     sk.copiedSeq = sk.rcvNxt;
     sk.rcvWup = sk.rcvNxt;

@@ -10,6 +10,7 @@
  */
 import type { Kernel } from './kernel.ts';
 import { inetBindHash, inetHashConnect, inetLookupListener } from './inet_hashtables.ts';
+import { inetCskResetKeepaliveTimer } from './inet_connection_sock.ts';
 import { inetTwskKill } from './inet_timewait_sock.ts';
 import { ipOutput, later } from './loopback.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
@@ -22,6 +23,7 @@ import { tcpSetState, tcpTimeStamp } from './tcp.ts';
 import { tcpConnRequest, tcpRcvStateProcess } from './tcp_input.ts';
 import { tcpCheckReq, tcpTimewaitStateProcess } from './tcp_minisocks.ts';
 import { OPT_NOP, synOptions, tcpConnect, tcpWindowField } from './tcp_output.ts';
+import { keepaliveTimeWhen } from './tcp_timer.ts';
 import { jiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict } from './trace.ts';
 import { TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment } from './types.ts';
@@ -202,9 +204,17 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.sndbuf = l.sndbuf;
   child.userlocks = l.userlocks;
   child.userTimeout = l.userTimeout;
+  // ... and SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT; tcp_create_openreq_child() arms the timer
+  child.keepOpen = l.keepOpen;
+  child.keepaliveTime = l.keepaliveTime;
+  child.keepaliveIntvl = l.keepaliveIntvl;
+  child.keepaliveProbes = l.keepaliveProbes;
+  if (child.keepOpen) inetCskResetKeepaliveTimer(k, child, keepaliveTimeWhen(k, child));
   child.windowClamp = req.windowClamp;
   // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it)
   child.lastDataRecv = jiffies(k);
+  // rcv_tstamp: the final ACK goes through tcp_ack() (keepalive_time_elapsed() reads both)
+  child.lastAckRecv = child.lastDataRecv;
   child.rto = k.HZ / 5; // TCP_RTO_MIN on lo
   child.ss = 'connected';
   child.inetId = initialInetId(k, child);

@@ -595,3 +595,14 @@ export function tcpSendFin(k: Kernel, sk: TcpSock): void {
   sk.writeSeq = (sk.writeSeq + 1) | 0;
   tcpPushPendingFrames(k, sk, TCP_NAGLE_OFF);
 }
+
+/**
+ * tcp_xmit_probe_skb(sk, 0, mib) as tcp_write_wakeup() sends it for the keepalive timer (an
+ * empty write queue, so no data to send into the window): a bare ACK with the sequence number
+ * snd_una - 1, which the peer's tcp_sequence() finds old and answers with a duplicate ACK
+ * (within tcp_invalid_ratelimit). Counted in the given MIB (TCPKeepAlive).
+ */
+export function tcpXmitProbeSkb(k: Kernel, sk: TcpSock, mib: string): void {
+  mibInc(k, mib);
+  tcpTransmitSkb(k, sk, TH_ACK, u32(sk.sndUna - 1));
+}

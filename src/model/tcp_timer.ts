@@ -1,23 +1,24 @@
 /**
  * net/ipv4/tcp_timer.c (Linux 4.4 and 6.18): the retransmit timer and its give-up rule
- * (tcp_write_timeout), the delayed-ACK timer and the keepalive timer of an orphaned
- * FIN-WAIT-2 socket.
+ * (tcp_write_timeout), the delayed-ACK timer and the keepalive timer (an orphaned FIN-WAIT-2
+ * socket, and SO_KEEPALIVE's probes: tcp_set_keepalive(), tcp_keepalive_timer()).
  *
  * Deliberate differences: a retransmission resends the oldest unacked segment only (no
  * SACK scoreboard, no loss probes, no tcp_enter_loss() state); the retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
- * and an orphan gives up on them alone (no tcp_out_of_resources()); no keepalive probes. Times are compared in jiffies on both profiles (6.x compares ms of
+ * and an orphan gives up on them alone (no tcp_out_of_resources()). Times are compared in jiffies on both profiles (6.x compares ms of
  * tcp_time_stamp_ts, the same to within a jiffy).
  */
 import { ETIMEDOUT } from './errno.ts';
-import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { inetCskDeleteKeepaliveTimer, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import type { Kernel } from './kernel.ts';
 import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpRetransmitSkb, tcpSendAck, tcpSendProbe0, tcpSendSyn } from './tcp_output.ts';
+import { tcpRetransmitSkb, tcpSendAck, tcpSendActiveReset, tcpSendProbe0, tcpSendSyn, tcpXmitProbeSkb } from './tcp_output.ts';
+import { u32 } from './seq.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
-import { traceTimer } from './trace.ts';
-import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT } from './types.ts';
+import { mibInc, traceTimer } from './trace.ts';
+import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_LISTEN, TCP_SYN_SENT } from './types.ts';
 
 /**
  * tcp_write_timer_handler(): the socket's embedded timer runs it as fn(k, sk); icsk_pending
@@ -138,13 +139,77 @@ export function tcpDelackTimer(k: Kernel, sk: TcpSock): void {
   if (sk.ackPending && sk.state !== TCP_CLOSE && !sk.freed) tcpSendAck(k, sk);
 }
 
-/** tcp_keepalive_timer() for an orphaned FIN_WAIT2: move to the timewait socket or die. */
+/** keepalive_time_when(), keepalive_intvl_when(), keepalive_probes() (include/net/tcp.h): the socket's TCP_KEEP* value or the sysctl, in jiffies. */
+export function keepaliveTimeWhen(k: Kernel, sk: TcpSock): number {
+  return sk.keepaliveTime || k.sysctl['net.ipv4.tcp_keepalive_time'] * k.HZ;
+}
+export function keepaliveIntvlWhen(k: Kernel, sk: TcpSock): number {
+  return sk.keepaliveIntvl || k.sysctl['net.ipv4.tcp_keepalive_intvl'] * k.HZ;
+}
+export function keepaliveProbes(k: Kernel, sk: TcpSock): number {
+  return sk.keepaliveProbes || k.sysctl['net.ipv4.tcp_keepalive_probes'];
+}
+
+/**
+ * keepalive_time_elapsed() (include/net/tcp.h): jiffies since the peer was last heard from,
+ * the later of the last data received (icsk_ack.lrcvtime) and the last ACK (rcv_tstamp).
+ */
+export function keepaliveTimeElapsed(k: Kernel, sk: TcpSock): number {
+  const now = jiffies(k);
+  return Math.min(u32(now - sk.lastDataRecv), u32(now - sk.lastAckRecv));
+}
+
+/**
+ * tcp_set_keepalive() (tcp_timer.c in 4.4, tcp.c in 6.x), SO_KEEPALIVE's hook: on a socket past
+ * the handshake, arm the keepalive timer for keepalive_time_when() when keepalive goes on, stop
+ * it when it goes off. A socket that connects later gets it in tcp_finish_connect().
+ */
+export function tcpSetKeepalive(k: Kernel, sk: TcpSock, val: boolean): void {
+  if (sk.state === TCP_CLOSE || sk.state === TCP_LISTEN) return;
+  if (val && !sk.keepOpen) inetCskResetKeepaliveTimer(k, sk, keepaliveTimeWhen(k, sk));
+  else if (!val) inetCskDeleteKeepaliveTimer(k, sk);
+}
+
+/**
+ * tcp_keepalive_timer(): sk_timer, shared by an orphaned FIN_WAIT2 (on to the timewait socket,
+ * or die) and SO_KEEPALIVE. Data in flight or queued: nothing to probe, look again after
+ * keepalive_time_when(). Else, once the peer has been quiet that long: a probe
+ * (tcp_write_wakeup() -> tcp_xmit_probe_skb(): a bare ACK at snd_una - 1, TCPKeepAlive) every
+ * keepalive_intvl_when(), counted in icsk_probes_out (an ACK from the peer clears it, tcp_ack());
+ * with keepalive_probes() unanswered (or TCP_USER_TIMEOUT elapsed, with one probe out) a RST and
+ * tcp_write_err(): ETIMEDOUT. Before that point, sleep until it.
+ */
 export function tcpKeepaliveTimer(k: Kernel, sk: TcpSock): void {
   sk.keepaliveTimer = null;
-  traceTimer(k, sk.id, 'keepalive', 'fired');
+  traceTimer(k, sk.id, 'keepalive', 'fired', undefined, undefined, sk.probesOut);
+  if (sk.freed || sk.state === TCP_LISTEN) return;
   if (sk.state === TCP_FIN_WAIT2 && sk.dead) {
     const tmo = tcpFinTime(k, sk) - TCP_TIMEWAIT_LEN_S * k.HZ;
     if (tmo > 0) tcpTimeWait(k, sk, TCP_FIN_WAIT2, tmo);
     else tcpDone(k, sk);
+    return;
   }
+  if (!sk.keepOpen || sk.state === TCP_CLOSE || sk.state === TCP_SYN_SENT) return;
+  let elapsed = keepaliveTimeWhen(k, sk);
+  // "It is alive without keepalive 8)": data in flight or waiting to be sent
+  if (sk.sndNxt !== sk.sndUna || sk.writeQueue.length > 0) return inetCskResetKeepaliveTimer(k, sk, elapsed);
+  elapsed = keepaliveTimeElapsed(k, sk);
+  if (elapsed >= keepaliveTimeWhen(k, sk)) {
+    const userTimeout = sk.userTimeout;
+    if ((userTimeout !== 0 && elapsed >= msecsToJiffies(k, userTimeout) && sk.probesOut > 0) || (userTimeout === 0 && sk.probesOut >= keepaliveProbes(k, sk))) {
+      tcpSendActiveReset(k, sk);
+      // tcp_write_err(): sk_err = sk_err_soft ?: ETIMEDOUT, then tcp_done()
+      sk.skErr = ETIMEDOUT;
+      mibInc(k, 'TCPAbortOnTimeout');
+      tcpDone(k, sk);
+      return;
+    }
+    tcpXmitProbeSkb(k, sk, 'TCPKeepAlive');
+    sk.probesOut++;
+    elapsed = keepaliveIntvlWhen(k, sk);
+  } else {
+    // it is rcv_tstamp (or lrcvtime) + keepalive_time_when()
+    elapsed = keepaliveTimeWhen(k, sk) - elapsed;
+  }
+  inetCskResetKeepaliveTimer(k, sk, elapsed);
 }
