@@ -72,6 +72,14 @@ describe('ss -i, iproute2 6.1 (real output of Linux 6.18.44, cubic)', () => {
   });
 });
 
+describe('ss -i of sockets without tcp_info', () => {
+  it('a TIME-WAIT row gets the bare "\\n\\t" of inet_show_sock(), padded to the Process header (real 6.1 on 6.18.44, ss -tani after both closed)', () => {
+    const real = 'State     Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\nTIME-WAIT 0      0          127.0.0.1:40001    127.0.0.1:5000\n\t     \n';
+    const row: SockDiag = { state: 6, saddr: ip4('127.0.0.1'), sport: 40001, daddr: ip4('127.0.0.1'), dport: 5000, rqueue: 0, wqueue: 0, timer: 0, expiresMs: 0, retrans: 0, inode: 0, uid: 0, sockId: 1 };
+    expect(renderSs({ t: 0, rows: [row], owners: new Map() }, (parseSsArgs(['-tani']) as { opts: SsOptions }).opts, { iproute2: '6.1', columns: null })).toBe(real);
+  });
+});
+
 describe('tcp_stats_print() formats', () => {
   it('printf %g and %.3g as glibc prints them', () => {
     const cases: [number, number, string][] = [
