@@ -286,11 +286,6 @@ export interface TcpSock extends SockCommon, SimEvent {
   userlocks: number;
   /** icsk_user_timeout: TCP_USER_TIMEOUT in ms (0: none). */
   userTimeout: number;
-  /** SOCK_KEEPOPEN (SO_KEEPALIVE) and tp->keepalive_time / _intvl (jiffies) / _probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; 0: the sysctl). */
-  keepOpen: boolean;
-  keepaliveTime: number;
-  keepaliveIntvl: number;
-  keepaliveProbes: number;
   // the data path (tcp_sendmsg(), tcp_write_xmit(), tcp_select_window(), tcp_rtt_estimator())
   /** sk_write_queue (see WSkb) and the index of its send head; sk_wmem_queued; sk_sndbuf. */
   writeQueue: WSkb[];
@@ -373,6 +368,8 @@ export interface TcpSock extends SockCommon, SimEvent {
   rttMin: number;
   /** tcp_wstamp_ns: when the last data went out (ns of the simulation), for tcp_tso_should_defer(). */
   wstampNs: number;
+  /** chrono_stat[TCP_CHRONO_BUSY] (us): tcpi_busy_time counts it with the two limited chronos. */
+  busyTime: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -496,10 +493,6 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     userTimeout: 0,
     writeQueue: NO_SKBS,
     sendHead: 0,
-    keepOpen: false,
-    keepaliveTime: 0,
-    keepaliveIntvl: 0,
-    keepaliveProbes: 0,
     wmemQueued: 0,
     sndbuf: 0,
     nonagle: 0,
@@ -524,7 +517,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     totalRetrans: 0, bytesReceived: 0, segsOut: 0, segsIn: 0, dataSegsOut: 0, dataSegsIn: 0, delivered: 0,
     rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
     rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
-    cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0,
+    cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0, busyTime: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,

@@ -11,10 +11,12 @@ import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
-import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
+import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
 import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
+import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
+import { tcpChronoStart, tcpChronoStop, tcpCwndTest, tcpCwndValidate, tcpSlowStartAfterIdleCheck, tcpTsoSegs, tcpTsoShouldDefer, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED } from './tcp_output-cwnd.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
 import { jiffies, timerFireTime } from './time.ts';
 import { mibInc, traceQueues, traceTimer } from './trace.ts';
@@ -213,6 +215,11 @@ export function tsOpts(k: Kernel, sk: { tstampOk: boolean; tsOffset: number; tsR
   return [OPT_NOP, OPT_NOP, { kind: 'ts', val: tcpTimeStamp(k, sk.tsOffset), ecr: sk.tsRecent >>> 0 }];
 }
 
+/**
+ * tcp_established_options() of a full socket: NOP NOP TS, then NOP NOP SACK with the D-SACK
+ * block first and tp->selective_acks, as many as the 40 option bytes hold (4 without TS, 3
+ * with); tcp_options_write() clears rx_opt.dsack once it is sent.
+ */
 function tcpEstablishedOptions(k: Kernel, sk: TcpSock): TcpOption[] {
   const ts = tsOpts(k, sk);
   const sacks = sk.selectiveAcks;
@@ -225,7 +232,7 @@ function tcpEstablishedOptions(k: Kernel, sk: TcpSock): TcpOption[] {
 }
 
 /** tcp_transmit_skb() for a full socket. */
-export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array): void {
+export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array, pcount = 1): void {
   const seg = mkSeg(k, {
     saddr: sk.saddr,
     daddr: sk.daddr,
@@ -241,6 +248,8 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
     payload,
   });
   sk.inetId = (sk.inetId + 1) & 0xffff;
+  sk.segsOut += pcount;
+  if (payload) sk.dataSegsOut += pcount;
   // tcp_event_ack_sent(): the ACK a segment carries is the one a delayed ACK would have sent
   if (flags & TH_ACK) inetCskClearXmitTimer(k, sk, 'delack');
   ipOutput(k, seg, sk.id);
@@ -260,17 +269,21 @@ export function tcpXmitSizeGoal(sk: TcpSock): number {
  * the unsent tail skb while it is under size_goal (tcpXmitSizeGoal()) and in new skbs while
  * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken.
  */
-export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number {
+export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false): number {
   const sizeGoal = tcpXmitSizeGoal(sk);
   let copied = 0;
   while (off + copied < data.length) {
     const q = sk.writeQueue;
     const tail = q.length > sk.sendHead ? q[q.length - 1] : null;
-    let room = tail && !tail.fin ? sizeGoal - tail.data.length : 0;
+    // tcp_skb_can_collapse_to(): nothing is added to an skb that ends a record (MSG_EOR)
+    let room = tail && !tail.fin && !tail.eor ? sizeGoal - tail.data.length : 0;
     if (room <= 0) {
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
       const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, psh: false, sentAt: 0, retransmitted: false };
       sk.writeQueue = append(q, skb);
+      // tcp_skb_entail(): tcp_add_write_queue_tail() starts the busy chrono on an empty write queue
+      if (sk.sendHead === sk.writeQueue.length - 1) tcpChronoStart(k, sk, TCP_CHRONO_BUSY);
+      tcpSlowStartAfterIdleCheck(k, sk);
       continue;
     }
     const t = tail!;
@@ -280,7 +293,12 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
     // change a buffer once write() took it: text is encoded afresh per call); the copy is made
     // only when data is appended to an skb that already holds some
     if (t.data.length === 0) t.data = chunk;
-    else t.data = skbAppendData(t.data, chunk, sizeGoal);
+    else {
+      const d = new Uint8Array(t.data.length + n);
+      d.set(t.data);
+      d.set(chunk, t.data.length);
+      t.data = d;
+    }
     t.end = (t.end + n) | 0;
     sk.writeSeq = (sk.writeSeq + n) | 0;
     sk.wmemQueued += n;
@@ -288,6 +306,8 @@ export function tcpQueueData(sk: TcpSock, data: Uint8Array, off: number): number
     // a full skb gets PSH when half the largest window went by since the last one (forced_push())
     if (t.data.length >= sizeGoal && tcpForcedPush(sk)) tcpMarkPush(sk, t);
   }
+  // "if (flags & MSG_EOR) TCP_SKB_CB(skb)->eor = 1" once the whole write is queued
+  if (eor && copied && off + copied === data.length) sk.writeQueue[sk.writeQueue.length - 1].eor = true;
   return copied;
 }
 
@@ -336,7 +356,15 @@ export function tcpNagleTest(sk: TcpSock, skb: WSkb, curMss: number, nonagle: nu
  */
 function tcpFragment(sk: TcpSock, i: number, len: number): void {
   const skb = sk.writeQueue[i];
-  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: 0, retransmitted: false };
+  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: skb.sentAt, retransmitted: skb.retransmitted, eor: skb.eor };
+  if (skb.pcount !== undefined) {
+    // a sent skb: packets_out counted it whole (tcp_fragment_tstamp / tcp_adjust_pcount())
+    const first = Math.max(1, Math.ceil(len / sk.mss));
+    second.pcount = Math.max(skb.pcount - first, 1);
+    sk.packetsOut += first + second.pcount - skb.pcount;
+    skb.pcount = first;
+  }
+  skb.eor = false;
   skb.data = skb.data.subarray(0, len);
   skb.end = (skb.seq + len) | 0;
   skb.fin = false;
@@ -344,65 +372,140 @@ function tcpFragment(sk: TcpSock, i: number, len: number): void {
   sk.writeQueue.splice(i + 1, 0, second);
 }
 
+/** tcp_skb_pcount(): the segments of an skb at this MSS (tcp_set_skb_tso_segs()). */
+export function tcpSkbPcount(skb: WSkb, mss: number): number {
+  return skb.data.length <= mss ? 1 : Math.ceil(skb.data.length / mss);
+}
+
 /**
  * Put the skb at the send head on the wire (tcp_transmit_skb() of tcp_write_xmit()) and
- * account for it (tcp_event_new_data_sent(): snd_nxt, the RTO armed when nothing was out;
- * tcp_minshall_update()). PSH on an skb tcp_mark_push() marked.
+ * account for it: tcp_event_data_sent() (CA_EVENT_TX_START when nothing was in flight,
+ * lsndtime), tcp_event_new_data_sent() (snd_nxt, packets_out, the RTO armed when nothing was
+ * out) and tcp_minshall_update(). PSH on an skb tcp_mark_push() marked; on 6.x also on every
+ * TSO packet of several segments (what 6.18.44 sends under packetdrill: each 2-segment packet
+ * of a 15000-byte write carries PSH, a 1-segment one cut from it does not).
  */
 function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
   const skb = sk.writeQueue[sk.sendHead];
   const priorOut = sk.sndNxt !== sk.sndUna;
+  const pcount = tcpSkbPcount(skb, mss);
   let flags = TH_ACK;
   if (skb.fin) flags |= TH_FIN;
-  if (skb.psh) flags |= TH_PSH;
+  if (skb.psh || (pcount > 1 && k.profile.name !== 'linux-4.4')) flags |= TH_PSH;
   sk.sendHead++;
   skb.sentAt = k.now || 1;
-  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
+  skb.pcount = pcount;
+  if (tcpPacketsInFlight(sk) === 0) tcpCaEvent(k, sk, 'tx-start');
+  sk.lastDataSent = jiffies(k);
+  sk.wstampNs = k.now;
+  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);
   sk.sndNxt = skb.end;
-  if (skb.data.length < mss) sk.sndSml = skb.end;
+  sk.packetsOut += pcount;
+  if (skb.data.length < pcount * mss) sk.sndSml = skb.end;
   if (!priorOut || sk.pending === 'probe0') tcpRearmRto(k, sk);
 }
 
 /**
- * tcp_mss_split_point(): how much of an skb of several segments goes now: what the window
- * allows, in whole segments when Nagle would hold the partial one back.
+ * tcp_mss_split_point(): how much of an skb of several segments goes now: max_segs segments
+ * when the window allows them, else what the window allows, in whole segments when Nagle would
+ * hold the partial one back.
  */
-function tcpMssSplitPoint(sk: TcpSock, skb: WSkb, mss: number, isTail: boolean, nonagle: number): number {
+function tcpMssSplitPoint(sk: TcpSock, skb: WSkb, mss: number, maxSegs: number, isTail: boolean, nonagle: number): number {
   const window = (tcpWndEnd(sk) - skb.seq) | 0;
-  const maxLen = tcpXmitSizeGoal(sk);
+  const maxLen = mss * maxSegs;
   if (maxLen <= window && !isTail) return maxLen;
   const needed = Math.min(skb.data.length, window);
   if (maxLen <= needed) return maxLen;
   const partial = needed % mss;
   // tcp_nagle_check(partial != 0, ...)
-  if (partial && (nonagle & TCP_NAGLE_CORK || (!nonagle && sk.sndNxt !== sk.sndUna && after(sk.sndSml, sk.sndUna)))) return needed - partial;
+  if (partial && (nonagle & TCP_NAGLE_CORK || (!nonagle && sk.packetsOut && after(sk.sndSml, sk.sndUna)))) return needed - partial;
   return needed;
 }
 
 /**
- * tcp_write_xmit(): send what the window and Nagle allow from the send head: an skb of one
- * segment passes tcp_nagle_test(), one of several is cut where tcp_mss_split_point() says (no
- * congestion window and no TSO deferral, tcp_tso_should_defer(): deliberate differences).
+ * tcp_grow_skb() (8ee602c63520, 6.10): an skb shorter than what cwnd lets out takes bytes from
+ * the next one, unless it ends a record (MSG_EOR, tcp_skb_can_collapse()).
+ */
+function tcpGrowSkb(sk: TcpSock, i: number, amount: number): void {
+  const q = sk.writeQueue;
+  const skb = q[i];
+  const next = q[i + 1];
+  if (!next || skb.eor || skb.fin) return;
+  const n = Math.min(amount, next.data.length);
+  if (!n) return;
+  const d = new Uint8Array(skb.data.length + n);
+  d.set(skb.data);
+  d.set(next.data.subarray(0, n), skb.data.length);
+  skb.data = d;
+  skb.end = (skb.end + n) | 0;
+  next.data = next.data.subarray(n);
+  next.seq = (next.seq + n) | 0;
+  if (!next.data.length) {
+    // the next skb is used up: its end (a FIN with it), eor and flags move over
+    skb.end = next.end;
+    skb.fin = next.fin;
+    skb.eor = next.eor;
+    skb.psh ||= next.psh;
+    q.splice(i + 1, 1);
+  }
+}
+
+/**
+ * tcp_write_xmit(): send what cwnd (tcp_cwnd_test(), at most tcp_tso_segs() per packet), the
+ * peer's window and Nagle allow from the send head: an skb of one segment passes
+ * tcp_nagle_test(), one of several may wait for more room (tcp_tso_should_defer()) and is cut
+ * where tcp_mss_split_point() says. The rwnd-limited chrono runs while the window stops it;
+ * tcp_cwnd_validate() follows. push_one 2 is a loss probe (one packet even if cwnd is full).
  * Returns true when something is left unsent with nothing in flight (the caller arms the
  * persist timer: tcp_check_probe_timer()).
  */
-export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number): boolean {
+export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 0): boolean {
   const mss = sk.mss;
-  const q = sk.writeQueue;
-  while (sk.sendHead < q.length) {
+  let sent = 0;
+  let isCwndLimited = false;
+  let isRwndLimited = false;
+  const maxSegs = tcpTsoSegs(k, sk, mss);
+  while (sk.sendHead < sk.writeQueue.length) {
+    const q = sk.writeQueue;
     const skb = q[sk.sendHead];
-    if (!tcpSndWndTest(sk, skb, mss)) break;
-    const isTail = sk.sendHead === q.length - 1;
-    if (skb.data.length <= mss) {
-      if (!tcpNagleTest(sk, skb, mss, isTail ? nonagle : nonagle | TCP_NAGLE_PUSH)) break;
-    } else {
-      const limit = tcpMssSplitPoint(sk, skb, mss, isTail, nonagle);
-      if (limit <= 0) break;
-      if (skb.data.length > limit) tcpFragment(sk, sk.sendHead, limit);
+    let quota = tcpCwndTest(sk);
+    if (!quota) {
+      if (pushOne !== 2) break;
+      quota = 1;
     }
+    quota = Math.min(quota, maxSegs);
+    if (quota * mss - skb.data.length > 0 && k.profile.name !== 'linux-4.4') tcpGrowSkb(sk, sk.sendHead, quota * mss - skb.data.length);
+    const tsoSegs = tcpSkbPcount(skb, mss);
+    if (!tcpSndWndTest(sk, skb, mss)) {
+      isRwndLimited = true;
+      break;
+    }
+    const isTail = sk.sendHead === sk.writeQueue.length - 1;
+    if (tsoSegs === 1) {
+      if (!tcpNagleTest(sk, skb, mss, isTail ? nonagle : TCP_NAGLE_PUSH)) break;
+    } else if (!pushOne) {
+      const d = tcpTsoShouldDefer(k, sk, skb, maxSegs, isTail);
+      if (d.defer) {
+        isCwndLimited ||= d.cwnd;
+        isRwndLimited ||= d.rwnd;
+        break;
+      }
+    }
+    const limit = tsoSegs > 1 ? tcpMssSplitPoint(sk, skb, mss, quota, isTail, nonagle) : mss;
+    if (skb.data.length > limit) tcpFragment(sk, sk.sendHead, limit);
     tcpSendHead(k, sk, mss);
+    sent += skb.pcount ?? 1;
+    if (pushOne) break;
   }
-  return sk.sendHead < q.length && sk.sndNxt === sk.sndUna;
+  if (isRwndLimited) tcpChronoStart(k, sk, TCP_CHRONO_RWND_LIMITED);
+  else tcpChronoStop(k, sk, TCP_CHRONO_RWND_LIMITED);
+  isCwndLimited ||= tcpPacketsInFlight(sk) >= sk.sndCwnd;
+  if (sent || isCwndLimited) tcpCwndValidate(k, sk, isCwndLimited);
+  if (sent) {
+    if (sk.caState === 'CWR' || sk.caState === 'Recovery') sk.prrOut += sent;
+    return false;
+  }
+  return sk.packetsOut === 0 && sk.sendHead < sk.writeQueue.length;
 }
 
 /**

@@ -1,0 +1,178 @@
+/**
+ * net/ipv4/tcp_output.c, the congestion window's part of the send path (Linux 4.4 and 6.18):
+ * tcp_cwnd_test(), TSO sizing (tcp_tso_autosize(), tcp_tso_segs()) and deferral
+ * (tcp_tso_should_defer()), tcp_cwnd_validate() with tcp_cwnd_application_limited(), the
+ * restart after idle (tcp_cwnd_restart()) and the chronographs (tcp_chrono_start/stop()) behind
+ * tcpi_busy_time, tcpi_rwnd_limited and tcpi_sndbuf_limited. tcp_write_xmit() (tcp_output.ts)
+ * calls them.
+ */
+import type { Kernel } from './kernel.ts';
+import { before } from './seq.ts';
+import type { TcpSock, WSkb } from './sock.ts';
+import { tcpCaEvent, tcpCurrentSsthresh, tcpIsCwndLimited, tcpPacketsInFlight } from './tcp_cong.ts';
+import { tcpWndEnd } from './tcp_output.ts';
+import { jiffies } from './time.ts';
+
+/**
+ * tcp_cwnd_test(): how many packets cwnd lets out now, at most half of cwnd (so that at least
+ * two TSO packets are in flight), none when the flight fills it.
+ */
+export function tcpCwndTest(sk: TcpSock): number {
+  const inFlight = tcpPacketsInFlight(sk);
+  const cwnd = sk.sndCwnd;
+  if (inFlight >= cwnd) return 0;
+  return Math.min(Math.max(cwnd >> 1, 1), cwnd - inFlight);
+}
+
+/**
+ * tcp_tso_autosize() and tcp_tso_segs(): segments per TSO packet, about 1 ms of the pacing
+ * rate (sk_pacing_rate >> sk_pacing_shift 10), plus gso_max_size >> (min_rtt >> tcp_tso_rtt_log 9)
+ * on a short path (6.x, 65466904b015), at most 64 KB, at least tcp_min_tso_segs. The pacing rate
+ * is unlimited until tcp_update_pacing_rate() first runs.
+ */
+export function tcpTsoSegs(k: Kernel, sk: TcpSock, mss: number): number {
+  const GSO_MAX_SIZE = 65536;
+  let bytes = Math.floor(sk.pacingRate / 1024);
+  if (k.profile.name !== 'linux-4.4' && sk.rttMin) {
+    const r = Math.floor(sk.rttMin / 512);
+    if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
+  }
+  bytes = Math.min(bytes, GSO_MAX_SIZE);
+  return Math.max(Math.floor(bytes / mss), k.sysctl['net.ipv4.tcp_min_tso_segs']);
+}
+
+/**
+ * tcp_tso_should_defer(): hold a TSO packet back for more room, unless in Recovery or Loss,
+ * the last transmit was over 1 ms ago, a full packet of max_segs fits, an skb in the middle of
+ * the queue fits, a 1/tcp_tso_win_divisor of the window is free, or the next ACK is due in more
+ * than min(srtt/2, 1 ms). Returns whether to defer and which limit made it.
+ */
+export function tcpTsoShouldDefer(k: Kernel, sk: TcpSock, skb: WSkb, maxSegs: number, isTail: boolean): { defer: boolean; cwnd: boolean; rwnd: boolean } {
+  const now = { defer: false, cwnd: false, rwnd: false };
+  if (sk.caState === 'Recovery' || sk.caState === 'Loss') return now;
+  if (k.now - sk.wstampNs - 1_000_000 > 0) return now;
+  const inFlight = tcpPacketsInFlight(sk);
+  const sendWin = (tcpWndEnd(sk) - skb.seq) | 0;
+  const congWin = (sk.sndCwnd - inFlight) * sk.mss;
+  const limit = Math.min(sendWin, congWin);
+  if (limit >= maxSegs * sk.mss) return now;
+  if (!isTail && limit >= skb.data.length) return now;
+  const divisor = k.sysctl['net.ipv4.tcp_tso_win_divisor'];
+  if (divisor) {
+    const chunk = Math.floor(Math.min(sk.sndWnd, sk.sndCwnd * sk.mss) / divisor);
+    if (limit >= chunk) return now;
+  } else if (limit > 3 * sk.mss) return now; // tcp_max_tso_deferred_mss()
+  const head = sk.writeQueue[0];
+  if (sk.sendHead === 0 || !head) return now;
+  const srttNs = (sk.srttUs >> 3) * 1000;
+  const howFar = head.sentAt + srttNs - k.now;
+  if (howFar - Math.min(srttNs >> 1, 1_000_000) > 0) return now;
+  const r = { defer: true, cwnd: false, rwnd: false };
+  if (congWin < sendWin) r.cwnd = congWin <= skb.data.length;
+  else r.rwnd = sendWin <= skb.data.length;
+  if (skb.eor || skb.fin) return { ...r, defer: false };
+  return r;
+}
+
+export const TCP_CHRONO_BUSY = 1;
+export const TCP_CHRONO_RWND_LIMITED = 2;
+export const TCP_CHRONO_SNDBUF_LIMITED = 3;
+
+/**
+ * tcp_chrono_set(): close the running chrono's interval into its counter (chrono_stat[], kept
+ * here in us of whole jiffies, as tcp_get_info() reports them), start `type`.
+ */
+function tcpChronoSet(k: Kernel, sk: TcpSock, type: number): void {
+  const now = jiffies(k);
+  const us = Math.round(((now - sk.chronoStart) * 1_000_000) / k.HZ);
+  if (sk.chronoType === TCP_CHRONO_BUSY) sk.busyTime += us;
+  else if (sk.chronoType === TCP_CHRONO_RWND_LIMITED) sk.rwndLimited += us;
+  else if (sk.chronoType === TCP_CHRONO_SNDBUF_LIMITED) sk.sndbufLimited += us;
+  sk.chronoStart = now;
+  sk.chronoType = type;
+}
+
+/**
+ * tcp_get_info_chrono_stats(): the three chronographs in us with the running one's time so far;
+ * busy_time is their sum.
+ */
+export function tcpChronoStats(k: Kernel, sk: TcpSock): { busy: number; rwnd: number; sndbuf: number } {
+  const run = sk.chronoType ? Math.round(((jiffies(k) - sk.chronoStart) * 1_000_000) / k.HZ) : 0;
+  const busy = sk.busyTime + (sk.chronoType === TCP_CHRONO_BUSY ? run : 0);
+  const rwnd = sk.rwndLimited + (sk.chronoType === TCP_CHRONO_RWND_LIMITED ? run : 0);
+  const sndbuf = sk.sndbufLimited + (sk.chronoType === TCP_CHRONO_SNDBUF_LIMITED ? run : 0);
+  return { busy: busy + rwnd + sndbuf, rwnd, sndbuf };
+}
+
+/** tcp_chrono_start(): a higher-numbered chrono takes over from a lower one. */
+export function tcpChronoStart(k: Kernel, sk: TcpSock, type: number): void {
+  if (type > sk.chronoType) tcpChronoSet(k, sk, type);
+}
+
+/**
+ * tcp_chrono_stop(): stop `type` (back to busy while data is unacked or queued, else idle). A
+ * chrono not running stays as it is, as in the kernel ("type < tp->chrono_type" is a no-op).
+ */
+export function tcpChronoStop(k: Kernel, sk: TcpSock, type: number): void {
+  if (!sk.chronoType) return;
+  const idle = sk.sendHead >= sk.writeQueue.length && sk.packetsOut === 0;
+  if (idle) tcpChronoSet(k, sk, 0);
+  else if (type === sk.chronoType) tcpChronoSet(k, sk, TCP_CHRONO_BUSY);
+}
+
+/**
+ * tcp_cwnd_validate() (RFC 2861 as 6.x does it): remember whether this window was
+ * cwnd-limited and its largest flight (max_packets_out, until snd_una passes cwnd_usage_seq);
+ * when not limited, tcp_cwnd_application_limited() after an idle RTO with
+ * tcp_slow_start_after_idle.
+ */
+export function tcpCwndValidate(k: Kernel, sk: TcpSock, isCwndLimited: boolean): void {
+  if (!before(sk.sndUna, sk.cwndUsageSeq) || isCwndLimited || (!sk.isCwndLimited && sk.packetsOut > sk.maxPacketsOut)) {
+    sk.isCwndLimited = isCwndLimited;
+    sk.maxPacketsOut = sk.packetsOut;
+    sk.cwndUsageSeq = sk.sndNxt;
+  }
+  if (tcpIsCwndLimited(sk)) {
+    sk.sndCwndUsed = 0;
+    sk.sndCwndStamp = jiffies(k);
+  } else {
+    if (sk.packetsOut > sk.sndCwndUsed) sk.sndCwndUsed = sk.packetsOut;
+    if (k.sysctl['net.ipv4.tcp_slow_start_after_idle'] && jiffies(k) - sk.sndCwndStamp >= sk.rto) tcpCwndApplicationLimited(k, sk);
+  }
+}
+
+/**
+ * tcp_cwnd_application_limited(): a sender that used less than cwnd for an RTO shrinks it to
+ * what it used (ssthresh keeps 3/4 of the old one), in the Open state only.
+ */
+function tcpCwndApplicationLimited(k: Kernel, sk: TcpSock): void {
+  if (sk.caState === 'Open') {
+    const winUsed = Math.max(sk.sndCwndUsed, 2);
+    if (winUsed < sk.sndCwnd) {
+      sk.sndSsthresh = tcpCurrentSsthresh(sk);
+      sk.sndCwnd = (sk.sndCwnd + winUsed) >> 1;
+    }
+    sk.sndCwndUsed = 0;
+  }
+  sk.sndCwndStamp = jiffies(k);
+}
+
+/**
+ * tcp_cwnd_restart() via tcp_slow_start_after_idle_check() (from tcp_skb_entail()): with
+ * tcp_slow_start_after_idle and nothing in flight, an idle time over the RTO halves cwnd once
+ * per RTO elapsed, down to the initial window.
+ */
+export function tcpSlowStartAfterIdleCheck(k: Kernel, sk: TcpSock): void {
+  if (!k.sysctl['net.ipv4.tcp_slow_start_after_idle'] || sk.packetsOut) return;
+  let delta = jiffies(k) - sk.lastDataSent;
+  if (delta <= sk.rto) return;
+  tcpCaEvent(k, sk, 'cwnd-restart');
+  const restartCwnd = Math.min(10, sk.sndCwnd);
+  let cwnd = sk.sndCwnd;
+  sk.sndSsthresh = tcpCurrentSsthresh(sk);
+  while ((delta -= sk.rto) > 0 && cwnd > restartCwnd) cwnd >>= 1;
+  sk.sndCwnd = Math.max(cwnd, restartCwnd);
+  sk.sndCwndStamp = jiffies(k);
+  sk.sndCwndUsed = 0;
+}
+
