@@ -33,6 +33,10 @@ export interface Sysctls {
   'net.ipv4.tcp_tso_win_divisor': number;
   /** tcp_tso_segs(): the fewest segments tcp_tso_autosize() makes a TSO packet. */
   'net.ipv4.tcp_min_tso_segs': number;
+  /** SO_KEEPALIVE: idle seconds before the first probe, seconds between probes, probes before ETIMEDOUT (tcp_keepalive_timer()). */
+  'net.ipv4.tcp_keepalive_time': number;
+  'net.ipv4.tcp_keepalive_intvl': number;
+  'net.ipv4.tcp_keepalive_probes': number;
 }
 
 export interface Behaviour {
@@ -149,6 +153,10 @@ const common = {
   'net.ipv4.tcp_slow_start_after_idle': 1,
   'net.ipv4.tcp_tso_win_divisor': 3,
   'net.ipv4.tcp_min_tso_segs': 2,
+  // TCP_KEEPALIVE_TIME (2 h), TCP_KEEPALIVE_INTVL (75 s), TCP_KEEPALIVE_PROBES (9)
+  'net.ipv4.tcp_keepalive_time': 7200,
+  'net.ipv4.tcp_keepalive_intvl': 75,
+  'net.ipv4.tcp_keepalive_probes': 9,
 };
 
 export const LINUX_4_4: Profile = {

@@ -286,6 +286,11 @@ export interface TcpSock extends SockCommon, SimEvent {
   userlocks: number;
   /** icsk_user_timeout: TCP_USER_TIMEOUT in ms (0: none). */
   userTimeout: number;
+  /** SOCK_KEEPOPEN (SO_KEEPALIVE) and tp->keepalive_time / _intvl (jiffies) / _probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; 0: the sysctl). */
+  keepOpen: boolean;
+  keepaliveTime: number;
+  keepaliveIntvl: number;
+  keepaliveProbes: number;
   // the data path (tcp_sendmsg(), tcp_write_xmit(), tcp_select_window(), tcp_rtt_estimator())
   /** sk_write_queue (see WSkb) and the index of its send head; sk_wmem_queued; sk_sndbuf. */
   writeQueue: WSkb[];
@@ -493,6 +498,10 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     userTimeout: 0,
     writeQueue: NO_SKBS,
     sendHead: 0,
+    keepOpen: false,
+    keepaliveTime: 0,
+    keepaliveIntvl: 0,
+    keepaliveProbes: 0,
     wmemQueued: 0,
     sndbuf: 0,
     nonagle: 0,

@@ -100,6 +100,9 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_slow_start_after_idle': dointvec,
     'net.ipv4.tcp_tso_win_divisor': dointvec,
     'net.ipv4.tcp_min_tso_segs': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_minmax', min: 0, max: 65535, extra: 'extra1 = &zero, extra2 = &gso_max_segs' } },
+    'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
+    'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
+    'net.ipv4.tcp_keepalive_probes': dointvec,
   },
   'linux-6.x': {
     'net.core.somaxconn': { file: 'net/core/sysctl_net_core.c', proc: { handler: 'proc_dointvec_minmax', min: 0, max: INT_MAX, extra: 'extra1 = SYSCTL_ZERO' } },
@@ -123,6 +126,9 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_slow_start_after_idle': u8(),
     'net.ipv4.tcp_tso_win_divisor': u8(),
     'net.ipv4.tcp_min_tso_segs': u8(1, 255, 'extra1 = SYSCTL_ONE'),
+    'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
+    'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
+    'net.ipv4.tcp_keepalive_probes': u8(),
   },
 };
 

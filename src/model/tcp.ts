@@ -12,6 +12,7 @@ import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock,
 import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
+import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
@@ -402,6 +403,35 @@ export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   info.tcpi_snd_wnd = sk.sndWnd;
   info.tcpi_rcv_wnd = sk.rcvWnd;
   return info;
+}
+
+/** MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL (32767 s), MAX_TCP_KEEPCNT (127): include/net/tcp.h. */
+export const MAX_TCP_KEEPIDLE = 32767;
+export const MAX_TCP_KEEPINTVL = 32767;
+export const MAX_TCP_KEEPCNT = 127;
+
+/**
+ * do_tcp_setsockopt() TCP_KEEPIDLE (tcp_sock_set_keepidle_locked()), TCP_KEEPINTVL and
+ * TCP_KEEPCNT: seconds 1..32767 (stored in jiffies), a count 1..127, else -EINVAL. A new idle
+ * time re-arms a running keepalive timer for what is left of it (keepalive_time_elapsed()).
+ */
+export function tcpSockSetKeepalive(k: Kernel, sk: TcpSock, opt: 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT', val: number): number {
+  if (opt === 'TCP_KEEPCNT') {
+    if (val < 1 || val > MAX_TCP_KEEPCNT) return -EINVAL;
+    sk.keepaliveProbes = val;
+    return 0;
+  }
+  if (val < 1 || val > (opt === 'TCP_KEEPIDLE' ? MAX_TCP_KEEPIDLE : MAX_TCP_KEEPINTVL)) return -EINVAL;
+  if (opt === 'TCP_KEEPINTVL') {
+    sk.keepaliveIntvl = val * k.HZ;
+    return 0;
+  }
+  sk.keepaliveTime = val * k.HZ;
+  if (sk.keepOpen && sk.state !== TCP_CLOSE && sk.state !== TCP_LISTEN) {
+    const elapsed = keepaliveTimeElapsed(k, sk);
+    inetCskResetKeepaliveTimer(k, sk, sk.keepaliveTime > elapsed ? sk.keepaliveTime - elapsed : 0);
+  }
+  return 0;
 }
 
 /**

@@ -157,7 +157,11 @@ describe('a reader that stops: tcp_select_window(), the persist timer', () => {
     expect(probes.length).toBeGreaterThanOrEqual(4);
     const gaps = probes.slice(1).map((x, i) => x.t - probes[i].t);
     for (let i = 1; i < gaps.length; i++) expect(gaps[i] / gaps[i - 1]).toBeGreaterThan(1.7);
-    expect(cli.retrans).toBe(probes.length);
+    // icsk_probes_out: tcp_ack() clears it on every ACK not older than snd_una, and these probes
+    // are answered (the last ones more than tcp_invalid_ratelimit apart), so ss shows 0 here
+    // (the same rule as keepalive's on 6.18.44: timer:(keepalive,784ms,1) after two answered
+    // probes and one dropped, test/model/keepalive.test.ts)
+    expect(cli.retrans).toBe(0);
   });
 
   it('against 6.18.44 on lo (cubic, a reader that never reads, 4 MB written): Send-Q 2590208 there, within 1% here; Recv-Q 128672 there, 99274 here (the model keeps scaling_ratio at 1/2 and charges payload, not truesize)', () => {
@@ -317,8 +321,10 @@ describe('what ss and tcpdump show of the data path', () => {
     const cport = p.cliSock().sport;
     const srv = p.row(5000);
     const cli = p.row(cport);
-    expect(lines[1]).toBe(`ESTAB ${String(srv.rqueue).padEnd(6)} 0           127.0.0.1:5000     127.0.0.1:${cport}        `);
-    expect(lines[2]).toBe(`ESTAB 0      ${cli.wqueue}     127.0.0.1:${cport}    127.0.0.1:5000         `);
+    // the Process column is 7 wide ("Process", no left delimiter): a real ss -tn of two ESTAB
+    // sockets on 6.18 ends its rows with 8 and 7 spaces after the ports 5000 and 45610
+    expect(lines[1]).toBe(`ESTAB ${String(srv.rqueue).padEnd(6)} 0           127.0.0.1:5000     127.0.0.1:${cport}       `);
+    expect(lines[2]).toBe(`ESTAB 0      ${cli.wqueue}     127.0.0.1:${cport}    127.0.0.1:5000        `);
     expect(String(cli.wqueue).length).toBe(7);
   });
 
