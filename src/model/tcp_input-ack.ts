@@ -7,7 +7,7 @@
  */
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
-import { after, u32 } from './seq.ts';
+import { after, before, u32 } from './seq.ts';
 import { sockDefWakeup, type TcpSock } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions } from './tcp_input.ts';
@@ -52,6 +52,9 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   sk.sndWnd = nwin;
   if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
   sk.lastAckRecv = jiffies(k);
+  // "We passed data and got it acked... Something worked": any ACK not older than snd_una clears
+  // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
+  if (!before(skb.ack, sk.sndUna)) sk.probesOut = 0;
   if (!after(skb.ack, sk.sndUna)) {
     // tcp_ack_is_dubious(): an ACK with no data, no new window and snd_una unchanged is a dupack
     const dupack = !winUpdate && !skb.payload.length && !(skb.flags & TH_FIN) && sk.packetsOut > 0;

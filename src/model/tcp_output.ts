@@ -11,7 +11,7 @@ import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
-import { EMPTY, mkSeg, newSeg } from './skbuff.ts';
+import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
 import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
@@ -293,12 +293,7 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     // change a buffer once write() took it: text is encoded afresh per call); the copy is made
     // only when data is appended to an skb that already holds some
     if (t.data.length === 0) t.data = chunk;
-    else {
-      const d = new Uint8Array(t.data.length + n);
-      d.set(t.data);
-      d.set(chunk, t.data.length);
-      t.data = d;
-    }
+    else t.data = skbAppendData(t.data, chunk, sizeGoal);
     t.end = (t.end + n) | 0;
     sk.writeSeq = (sk.writeSeq + n) | 0;
     sk.wmemQueued += n;
