@@ -107,6 +107,7 @@ export default defineConfig({
           items: [
             chapter('stopped-reader', 'A reader that stops', '读数据的一方停住了'),
             chapter('close-unread', 'Closing with unread data', '带着未读数据关闭连接'),
+            chapter('peer-vanishes', 'A peer that vanishes', '对端消失了'),
           ],
         },
         {
