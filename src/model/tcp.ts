@@ -13,6 +13,7 @@ import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
+import { tcpChronoStats } from './tcp_output-cwnd.ts';
 import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
@@ -39,14 +40,14 @@ export function tcpTimeStamp(k: Kernel, tsOffset: number): number {
  * (128, a half) until the first received skb measures it (dfa2f0483360, v6.5; the model keeps
  * the default).
  */
-export function tcpWinFromSpace(k: Kernel, space: number): number {
+export function tcpWinFromSpace(k: Kernel, space: number, scalingRatio = 128): number {
   if (k.profile.behaviour.initialWindow === '4.4') return space - (space >> 1);
-  return Math.floor((space * 128) / 256);
+  return Math.floor((space * scalingRatio) / 256);
 }
 
 /** tcp_full_space() (include/net/tcp.h): the window the whole receive buffer allows. */
-export function tcpFullSpace(k: Kernel, sk: { rcvbuf: number }): number {
-  return tcpWinFromSpace(k, sk.rcvbuf);
+export function tcpFullSpace(k: Kernel, sk: { rcvbuf: number; scalingRatio?: number }): number {
+  return tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio);
 }
 
 /** tcp_fin_time(): linger2 ?: tcp_fin_timeout, at least 3.5 RTO. */
@@ -270,54 +271,26 @@ export const TCPI_OPT_WSCALE = 4;
 export const TCPI_RATE_UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /**
- * Congestion-control and counter fields of struct tcp_sock (see the coordination names in
- * sock.ts), read with a default while a profile or an older model has none of them.
+ * tcp_sock fields the model does not keep yet (bytes_sent, bytes_retrans, rcv_rtt_est, the rate
+ * sample of tcp_rate.c): read as 0 while absent, so ss prints nothing for them, as for a zero.
  */
-interface CcView {
-  sndCwnd?: number; sndSsthresh?: number; packetsOut?: number; sackedOut?: number; lostOut?: number; retransOut?: number;
-  totalRetrans?: number; bytesReceived?: number; bytesSent?: number; bytesRetrans?: number; segsOut?: number; segsIn?: number;
-  dataSegsOut?: number; dataSegsIn?: number; delivered?: number; rcvSpace?: number; lastDataRecv?: number; lastDataSent?: number;
-  lastAckRecv?: number; busyTime?: number; rwndLimited?: number; sndbufLimited?: number; appLimited?: number; reordering?: number;
-  rttMin?: number; rcvRttUs?: number; rateDelivered?: number; rateIntervalUs?: number; rateAppLimited?: boolean;
-  pacingRate?: number; caName?: string; chronoType?: number; chronoStart?: number;
-}
-
-/** tcp_snd_cwnd() etc. with the defaults tcp_init_sock() sets. */
-function cc(sk: TcpSock): CcView {
-  return sk as unknown as CcView;
+interface NotYetKept {
+  bytesSent?: number;
+  bytesRetrans?: number;
+  rcvRttUs?: number;
+  rateDelivered?: number;
+  rateIntervalUs?: number;
+  rateAppLimited?: boolean;
 }
 
 /** icsk_ca_ops->name, what INET_DIAG_CONG reports (tcp_congestion_control: cubic by default). */
 export function tcpCaName(sk: TcpSock): string {
-  return cc(sk).caName ?? 'cubic';
-}
-
-/**
- * tcp_update_pacing_rate() (tcp_input.c): sk_pacing_rate from mss_cache, cwnd (or packets_out)
- * and srtt: 200% of cwnd x mss per srtt in slow start (cwnd < ssthresh / 2), 120% after
- * (sysctl_tcp_pacing_ss_ratio / _ca_ratio). 4.4 keeps it in a u32 (sk_pacing_rate, capped by
- * sk_max_pacing_rate ~0U, which tcp_get_info() reports as "no rate"); 6.x in an unsigned long.
- * Used when the model keeps no pacingRate itself: the kernel recomputes it after every ACK, so
- * between ACKs this is the same value.
- */
-export function tcpUpdatePacingRate(k: Kernel, sk: TcpSock): number {
-  const c = cc(sk);
-  if (c.pacingRate !== undefined) return c.pacingRate;
-  const cwnd = c.sndCwnd ?? 10;
-  const ssthresh = c.sndSsthresh ?? 0x7fffffff;
-  let rate = sk.mss * ((1_000_000 / 100) * 8);
-  rate *= cwnd < ssthresh / 2 ? 200 : 120;
-  rate *= Math.max(cwnd, c.packetsOut ?? 0);
-  // no RTT sample yet: tcp_update_pacing_rate() has not run, sk_pacing_rate is still ~0 (sock_init_data())
-  if (!sk.srttUs) return TCPI_RATE_UNLIMITED;
-  rate = Math.floor(rate / sk.srttUs);
-  if (k.profile.name === 'linux-4.4' && rate >= 0xffffffff) return TCPI_RATE_UNLIMITED; // 4.4: u32, ~0U
-  return rate;
+  return sk.caName;
 }
 
 /** tcp_compute_delivery_rate() (tcp.c, 4.9+): rate_delivered x mss per rate_interval_us, in bytes/s. */
 function tcpComputeDeliveryRate(sk: TcpSock): number {
-  const c = cc(sk);
+  const c = sk as unknown as NotYetKept;
   if (!c.rateDelivered || !c.rateIntervalUs) return 0;
   return Math.floor((c.rateDelivered * sk.mss * 1_000_000) / c.rateIntervalUs);
 }
@@ -328,27 +301,29 @@ function tcpComputeDeliveryRate(sk: TcpSock): number {
  * 4.4 fills every field for a listener too (rto 1 s, mss 536...); 6.x reports a listener's
  * pacing rates, reordering and cwnd only, then its accept queue as unacked / sacked and returns
  * (the early return for listeners came after 4.4; as 6.1 ss shows it: a listener prints `cubic cwnd:10`).
- * Fields the model does not keep read as tcp_init_sock() leaves them (cwnd 10, reordering 3...).
+ * bytes_sent/bytes_retrans, rcv_rtt and the delivery rate read 0 until the model keeps them.
  */
 export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   const usecs = (j: number) => Math.round((j * 1_000_000) / k.HZ);
   const msecs = (j: number) => Math.round((j * 1000) / k.HZ);
   const v44 = k.profile.name === 'linux-4.4';
-  const c = cc(sk);
+  const c = sk as unknown as NotYetKept;
   const info = Object.fromEntries(TCP_INFO_FIELDS.map((f) => [f, 0])) as TcpInfo;
   const listen = sk.state === TCP_LISTEN;
   info.tcpi_state = sk.state;
-  const pacing = listen && !v44 ? TCPI_RATE_UNLIMITED : tcpUpdatePacingRate(k, sk);
-  info.tcpi_pacing_rate = pacing;
+  // sk_pacing_rate: ~0 until tcp_update_pacing_rate() first runs; 4.4 keeps it in a u32
+  // (capped by sk_max_pacing_rate ~0U, which reads as "no rate": ss then prints none)
+  const rate = sk.pacingRate;
+  info.tcpi_pacing_rate = !Number.isFinite(rate) || (v44 && rate >= 0xffffffff) ? TCPI_RATE_UNLIMITED : rate;
   info.tcpi_max_pacing_rate = TCPI_RATE_UNLIMITED;
-  info.tcpi_reordering = c.reordering ?? 3;
-  info.tcpi_snd_cwnd = c.sndCwnd ?? 10;
+  info.tcpi_reordering = sk.reordering;
+  info.tcpi_snd_cwnd = sk.sndCwnd;
   if (listen && !v44) {
     info.tcpi_unacked = sk.acceptQueue.length;
     info.tcpi_sacked = sk.maxAckBacklog;
     return info;
   }
-  info.tcpi_ca_state = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'].indexOf((sk as unknown as { caState?: string }).caState ?? 'Open');
+  info.tcpi_ca_state = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'].indexOf(sk.caState);
   info.tcpi_retransmits = sk.retransmits;
   info.tcpi_probes = sk.probesOut;
   info.tcpi_backoff = sk.backoff;
@@ -359,45 +334,44 @@ export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   info.tcpi_ato = usecs(sk.ato);
   info.tcpi_snd_mss = sk.mss;
   info.tcpi_rcv_mss = sk.rcvMss;
-  info.tcpi_unacked = listen ? sk.acceptQueue.length : (c.packetsOut ?? 0);
-  info.tcpi_sacked = listen ? sk.maxAckBacklog : (c.sackedOut ?? 0);
-  info.tcpi_lost = c.lostOut ?? 0;
-  info.tcpi_retrans = c.retransOut ?? 0;
+  info.tcpi_unacked = listen ? sk.acceptQueue.length : sk.packetsOut;
+  info.tcpi_sacked = listen ? sk.maxAckBacklog : sk.sackedOut;
+  info.tcpi_lost = sk.lostOut;
+  info.tcpi_retrans = sk.retransOut;
   // jiffies_to_msecs() of a u32 age, an unsigned int: a listener's lsndtime 0 gives 4.4's
   // huge lastsnd (the jiffies since INITIAL_JIFFIES, times 4 at HZ 250, modulo 2^32)
   const now = jiffies(k);
-  const age = (t: number | undefined) => u32(msecs(u32(now - (t ?? 0))));
-  info.tcpi_last_data_sent = age(c.lastDataSent);
-  info.tcpi_last_data_recv = age(c.lastDataRecv);
-  info.tcpi_last_ack_recv = age(c.lastAckRecv);
+  const age = (t: number) => u32(msecs(u32(now - t)));
+  info.tcpi_last_data_sent = age(sk.lastDataSent);
+  info.tcpi_last_data_recv = age(sk.lastDataRecv);
+  info.tcpi_last_ack_recv = age(sk.lastAckRecv);
   // icsk_pmtu_cookie: set by tcp_sync_mss() once the socket has a route (not a listener)
   info.tcpi_pmtu = listen ? 0 : ipv4Mtu(ipRouteOutputKey(k, sk.daddr));
   info.tcpi_rcv_ssthresh = sk.rcvSsthresh;
   info.tcpi_rtt = sk.srttUs >> 3;
   info.tcpi_rttvar = sk.mdevUs >> 2;
-  info.tcpi_snd_ssthresh = c.sndSsthresh ?? 0x7fffffff;
+  info.tcpi_snd_ssthresh = sk.sndSsthresh;
   info.tcpi_advmss = sk.advmss;
   info.tcpi_rcv_rtt = (c.rcvRttUs ?? 0) >> 3;
-  info.tcpi_rcv_space = c.rcvSpace ?? 0;
-  info.tcpi_total_retrans = c.totalRetrans ?? 0;
+  info.tcpi_rcv_space = sk.rcvSpace;
+  info.tcpi_total_retrans = sk.totalRetrans;
   info.tcpi_bytes_acked = sk.bytesAcked;
-  info.tcpi_bytes_received = c.bytesReceived ?? 0;
-  info.tcpi_segs_out = c.segsOut ?? 0;
-  info.tcpi_segs_in = c.segsIn ?? 0;
+  info.tcpi_bytes_received = sk.bytesReceived;
+  info.tcpi_segs_out = sk.segsOut;
+  info.tcpi_segs_in = sk.segsIn;
   if (v44) return info;
   info.tcpi_notsent_bytes = Math.max(0, (sk.writeSeq - sk.sndNxt) | 0);
-  info.tcpi_min_rtt = c.rttMin ?? 0;
-  info.tcpi_data_segs_in = c.dataSegsIn ?? 0;
-  info.tcpi_data_segs_out = c.dataSegsOut ?? 0;
-  info.tcpi_delivery_rate_app_limited = (c.rateAppLimited ?? (c.appLimited ?? 0) !== 0) ? 1 : 0;
+  info.tcpi_min_rtt = sk.rttMin;
+  info.tcpi_data_segs_in = sk.dataSegsIn;
+  info.tcpi_data_segs_out = sk.dataSegsOut;
+  info.tcpi_delivery_rate_app_limited = (c.rateAppLimited ?? sk.appLimited !== 0) ? 1 : 0;
   info.tcpi_delivery_rate = tcpComputeDeliveryRate(sk);
-  // tcp_get_info_chrono_stats(): busy_time is the sum of the three chronographs
-  const rwnd = c.rwndLimited ?? 0;
-  const sndbuf = c.sndbufLimited ?? 0;
-  info.tcpi_rwnd_limited = rwnd;
-  info.tcpi_sndbuf_limited = sndbuf;
-  info.tcpi_busy_time = (c.busyTime ?? 0) + rwnd + sndbuf;
-  info.tcpi_delivered = c.delivered ?? 0;
+  // tcp_get_info_chrono_stats(): busy_time is the sum of the three chronographs, the running one included
+  const chrono = tcpChronoStats(k, sk);
+  info.tcpi_rwnd_limited = chrono.rwnd;
+  info.tcpi_sndbuf_limited = chrono.sndbuf;
+  info.tcpi_busy_time = chrono.busy + chrono.rwnd + chrono.sndbuf;
+  info.tcpi_delivered = sk.delivered;
   info.tcpi_bytes_sent = c.bytesSent ?? 0;
   info.tcpi_bytes_retrans = c.bytesRetrans ?? 0;
   info.tcpi_snd_wnd = sk.sndWnd;

@@ -119,21 +119,28 @@ describe("the model's tcp_get_info() for the same exchange (Linux 6.18.44 values
       yield { op: 'pause' };
       return 0;
     });
-    h.run(ms(1000));
+    // ss ran about 700 ms after the connection was made (connect, 100 ms, send, 100 ms, recv, 500 ms)
+    h.run(ms(1) + ms(700));
     const full = [...h.k.socks.values()].filter((s): s is TcpSock => s.kind === 'full');
     const of = (p: (s: TcpSock) => boolean) => tcpGetInfo(h.k, full.find(p)!);
     return { listener: of((s) => s.state === 10), client: of((s) => s.sport === 40000), server: of((s) => s.sport === 12345 && s.state === 1) };
   }
 
-  it('agrees on the options, window scales, RTO, ATO, MSS bounds, route MTU, cwnd, ssthresh and windows (tcp_get_info(), 6.x)', () => {
+  // Where the model still differs from 6.18 for this exchange (owners in the coordination notes):
+  // rtt/rttvar/min_rtt and the pacing rate (lo's timing), the client's mss_cache (32741: no
+  // tcp_sync_mss() when max_window grows), bytes_acked counting the SYN, segs_in, bytes_sent,
+  // delivered and the delivery rate sample, app_limited, and the server's lsndtime.
+  it('agrees on the options, window scales, RTO, ATO, MSS bounds, route MTU, cwnd, ssthresh, windows, counters and ages (tcp_get_info(), 6.x)', () => {
     const real = fixture.runs[0].tcp_info;
     const m = model('linux-6.x');
-    const fields = ['tcpi_state', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale', 'tcpi_rto', 'tcpi_ato', 'tcpi_rcv_mss', 'tcpi_advmss', 'tcpi_pmtu',
-      'tcpi_snd_cwnd', 'tcpi_snd_ssthresh', 'tcpi_reordering', 'tcpi_rcv_ssthresh', 'tcpi_snd_wnd', 'tcpi_unacked', 'tcpi_notsent_bytes'] as const;
+    const fields = ['tcpi_state', 'tcpi_ca_state', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale', 'tcpi_rto', 'tcpi_ato', 'tcpi_rcv_mss', 'tcpi_advmss', 'tcpi_pmtu',
+      'tcpi_snd_cwnd', 'tcpi_snd_ssthresh', 'tcpi_reordering', 'tcpi_rcv_ssthresh', 'tcpi_rcv_space', 'tcpi_snd_wnd', 'tcpi_rcv_wnd', 'tcpi_unacked',
+      'tcpi_notsent_bytes', 'tcpi_bytes_received', 'tcpi_data_segs_out', 'tcpi_total_retrans', 'tcpi_busy_time', 'tcpi_last_data_recv', 'tcpi_last_ack_recv'] as const;
     for (const role of ['client', 'server'] as const) {
       for (const f of fields) expect([role, f, m[role][f]]).toEqual([role, f, real[role][f]]);
     }
-    expect(m.server.tcpi_snd_mss).toBe(real.server.tcpi_snd_mss);
+    expect(m.client.tcpi_last_data_sent).toBe(real.client.tcpi_last_data_sent);
+    for (const f of ['tcpi_snd_mss', 'tcpi_bytes_acked', 'tcpi_segs_out'] as const) expect(m.server[f]).toBe(real.server[f]);
     // a listener reports only its rates, reordering and cwnd, then its accept queue
     expect(m.listener.tcpi_snd_cwnd).toBe(real.listener.tcpi_snd_cwnd);
     expect(m.listener.tcpi_sacked).toBe(real.listener.tcpi_sacked);
