@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { readPcap } from '../../src/render/pcap.ts';
 import { analyzeTcp, renderTsharkSummary, renderTsharkVerbose } from '../../src/render/wireshark.ts';
-import { itWithTools, tsharkRead, withTempFile } from '../helpers/tools.ts';
+import { renderTcpdumpRead } from '../../src/render/tcpdump.ts';
+import { itWithTools, tcpdumpRead, tsharkRead, withTempFile } from '../helpers/tools.ts';
 
 const dir = new URL('./fixtures/tshark-data/', import.meta.url);
 const read = (f: string) => readFileSync(new URL(f, dir));
@@ -47,6 +48,22 @@ describe('tshark 4.0.17 on model-written data captures', () => {
     const bif = analyzeTcp(frames, { version: '4.0' }).frames.filter((a) => a.seglen > 0).map((a) => a.bytesInFlight);
     expect(bif.slice(0, 2)).toEqual([65482, 33792]);
   });
+
+  it('tcpdump 4.99.3 -nn -r prints the data segments (seq a:b, length N) and the probes as our renderer does, all 7 captures', () => {
+    for (const name of Object.keys(CAPTURES)) {
+      const frames = readPcap(new Uint8Array(gunzipSync(read(`${name}.pcap.gz`))));
+      expect(renderTcpdumpRead(frames, { version: '4.99', numeric: true, tz: 'UTC' }), name).toBe(read(`${name}.tcpdump.txt`).toString('utf8'));
+    }
+    expect(read('zw6.tcpdump.txt').toString('utf8')).toMatch(/Flags \[P\.\], seq 1:65483, ack 1, win 64, options \[nop,nop,TS val \d+ ecr \d+\], length 65482\n/);
+  });
+
+  itWithTools(['tcpdump'], 'the committed tcpdump output is what this tcpdump prints for the committed pcaps', (t) => {
+    for (const name of Object.keys(CAPTURES)) {
+      withTempFile(`${name}.pcap`, new Uint8Array(gunzipSync(read(`${name}.pcap.gz`))), (p) => {
+        expect(tcpdumpRead(t.tcpdump, p)).toBe(read(`${name}.tcpdump.txt`).toString('utf8'));
+      });
+    }
+  }, 60_000);
 
   itWithTools(['tshark'], 'the committed tshark output is what this tshark prints for the committed pcaps', (t) => {
     for (const name of Object.keys(CAPTURES)) {
