@@ -93,15 +93,15 @@ function tcpChronoSet(k: Kernel, sk: TcpSock, type: number): void {
 }
 
 /**
- * tcp_get_info_chrono_stats(): the three chronographs in us with the running one's time so far;
- * busy_time is their sum.
+ * tcp_get_info_chrono_stats(): the three chronographs in us with the running one's time so far
+ * (tcpi_busy_time is the sum of the three).
  */
 export function tcpChronoStats(k: Kernel, sk: TcpSock): { busy: number; rwnd: number; sndbuf: number } {
   const run = sk.chronoType ? Math.round(((jiffies(k) - sk.chronoStart) * 1_000_000) / k.HZ) : 0;
   const busy = sk.busyTime + (sk.chronoType === TCP_CHRONO_BUSY ? run : 0);
   const rwnd = sk.rwndLimited + (sk.chronoType === TCP_CHRONO_RWND_LIMITED ? run : 0);
   const sndbuf = sk.sndbufLimited + (sk.chronoType === TCP_CHRONO_SNDBUF_LIMITED ? run : 0);
-  return { busy: busy + rwnd + sndbuf, rwnd, sndbuf };
+  return { busy, rwnd, sndbuf };
 }
 
 /** tcp_chrono_start(): a higher-numbered chrono takes over from a lower one. */

@@ -459,6 +459,10 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 
   let sent = 0;
   let isCwndLimited = false;
   let isRwndLimited = false;
+  // the restart after idle (tcp_slow_start_after_idle_check()) also covers data queued before
+  // the idle time that only the window held back: 6.18.44 sends cwnd 10's first 5 segments once a
+  // window update ends 2 s of zero window (slow-start-after-win-update.pkt)
+  if (!sk.packetsOut && sk.sendHead < sk.writeQueue.length) tcpSlowStartAfterIdleCheck(k, sk);
   const maxSegs = tcpTsoSegs(k, sk, mss);
   while (sk.sendHead < sk.writeQueue.length) {
     const q = sk.writeQueue;
