@@ -13,6 +13,9 @@ import { TCP_INFO_FIELDS, TCPI_RATE_UNLIMITED, tcpGetInfo, type TcpInfo } from '
 import type { SockDiag } from '../../src/model/types.ts';
 import type { TcpSock } from '../../src/model/sock.ts';
 import { host, listener, client, ms } from '../helpers/host.ts';
+import { experimentText } from '../helpers/experiment.ts';
+import { parseExperiment } from '../../src/experiment/parse.ts';
+import { runExperiment } from '../../src/experiment/run.ts';
 
 interface Run { argv: string[]; stdout: string; tcp_info: Record<'listener' | 'client' | 'server', Record<string, number>> }
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/ss-info-6.1.json', import.meta.url), 'utf8')) as { setup: string; runs: Run[] };
@@ -157,5 +160,21 @@ describe("the model's tcp_get_info() for the same exchange (Linux 6.18.44 values
     // fields 4.4's struct tcp_info does not have read 0
     expect(m.client.tcpi_snd_wnd).toBe(0);
     expect(m.client.tcpi_min_rtt).toBe(0);
+  });
+});
+
+describe('ss -tni typed in the simulated bash (the inet_diag dump asks for tcp_info only then)', () => {
+  it.each([['linux-6.x', /^\t cubic wscale:10,10 rto:204 rtt:[\d.]+\/[\d.]+ (ato:40 )?mss:\d+ pmtu:65535 rcvmss:536 advmss:65483 cwnd:10 /], ['linux-4.4', /^\t cubic wscale:7,7 rto:204 rtt:[\d.]+\/[\d.]+ (ato:40 )?mss:\d+ cwnd:10 /]] as const)('%s: an info line under each ESTAB row, in that iproute2\'s fields', (profile, line) => {
+    const text = experimentText('1.000 a $ nc -l 12345\n2.000 b $ nc localhost 12345 {port=40000}\n2.500 b > hello\n3.000 c $ ss -tni\n3.500 c $ ss -tn', { terminals: ['a', 'b', 'c'], profile });
+    const screen = runExperiment(parseExperiment(text, 't.md'), profile).blocks.get('c')!.split('\n');
+    const i = screen.findIndex((l) => l.endsWith('ss -tni'));
+    const j = screen.findIndex((l) => l.endsWith('ss -tn'));
+    const rows = screen.slice(i + 2, j);
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toMatch(line);
+    expect(rows[3]).toMatch(line);
+    expect(rows.filter((l) => l.startsWith('ESTAB'))).toHaveLength(2);
+    // without -i the dump carries no tcp_info and no line follows a row
+    expect(screen.slice(j + 2).filter((l) => l.startsWith('\t'))).toHaveLength(0);
   });
 });
