@@ -69,7 +69,7 @@ export type Sys =
    */
   | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean; buf?: Uint8Array }
   /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT). */
-  | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; fault?: boolean }
+  | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; eor?: boolean; fault?: boolean }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
   | { op: 'nanosleep'; ns: number }

@@ -34,7 +34,7 @@ export function sysWrite(pt: ProcessTable, task: Task, s: SysOf<'write'>): void 
     return pt.complete(task, s.data.length);
   }
   if (f.kind === 'pipe') return pipeWrite(pt, task, f.pipe, text);
-  return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0, s.more, s.fault);
+  return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0, s.more, s.fault, s.eor);
 }
 
 /** close(fd) */

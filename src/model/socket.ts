@@ -270,7 +270,7 @@ const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
  * non-blocking one return what it copied, or -EAGAIN. An error met after some bytes were
  * copied returns their count.
  */
-export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false, fault = false): void {
+export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false, fault = false, eor = false): void {
   let w = task.rerun ? pendingWrites.get(task) : undefined;
   if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0 };
   pendingWrites.delete(task);
@@ -295,7 +295,7 @@ export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string
   // an unmapped buffer: the copy into the first skb fails (skb_copy_to_page_nocache()),
   // nothing was copied, so tcp_sendmsg_locked() returns -EFAULT (sk_stream_error())
   if (fault && w.data.length) return pt.complete(task, -EFAULT);
-  w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more);
+  w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more, eor);
   if (w.off === w.data.length) return pt.complete(task, w.off);
   if (nonblock) return pt.complete(task, w.off || -EAGAIN);
   pendingWrites.set(task, w);

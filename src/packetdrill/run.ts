@@ -193,8 +193,8 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     // fallthrough
     case 'send':
     case 'recv':
-      // send(..., MSG_MORE): the model's write with `more` (tcp_sendmsg()'s MSG_MORE)
-      if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && exprText(a[3]) === 'MSG_MORE')) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
+      // send(..., MSG_MORE | MSG_EOR): the model's write with `more` / `eor` (tcp_sendmsg()'s flags)
+      if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && (exprText(a[3]) === 'MSG_MORE' || exprText(a[3]) === 'MSG_EOR'))) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
     // fallthrough
     case 'write':
     case 'read':
@@ -305,6 +305,19 @@ const STRERROR: Record<number, string> = {
   114: 'Operation already in progress', 115: 'Operation now in progress',
 };
 const SYMBOLS: Record<string, number> = { ...ERRNO, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_NONBLOCK: 0o4000 };
+
+/**
+ * What a data packet written to tun0 costs the receiver (skb->truesize) and its gso_size, as
+ * measured on Linux 6.18.44 (SO_MEMINFO's rmem_alloc in a packetdrill run): 2048 bytes a wire
+ * segment plus one struct sk_buff (256): 2304 for a 1000-byte segment, 8448 for a 4000-byte
+ * packet of --mss=1000 (four segments). A larger packet without --mss gets no truesize (charged
+ * its payload, as on lo).
+ */
+export function tunTruesize(len: number, mss: number): { truesize?: number; gsoSize?: number } {
+  if (!len) return {};
+  if (mss && len > mss) return { truesize: 256 + 2048 * Math.ceil(len / mss), gsoSize: mss };
+  return len <= 1460 ? { truesize: 256 + 2048 } : {};
+}
 
 class ScriptFailure extends Error {
   readonly line: number;
@@ -619,6 +632,7 @@ class Runner {
       saddr: REMOTE_IP, daddr: s.liveAddr, sport: s.remotePort, dport: s.livePort, seq: m.seq, ack: m.ack,
       flags: scriptFlagBits(t.flags), window: t.win ?? 0, urgent: t.urg, options: m.options.filter((x) => x.kind !== 'sack') as Segment['options'],
       payload: new Uint8Array(t.len), ipId: 0, ttl: 64, df: true, tos: 0, csum: 'full',
+      ...tunTruesize(t.len, this.mss),
     };
     this.log(`${(this.nowUsecs / 1e6).toFixed(6)} inbound injected: ${scriptText(t)}`);
     this.k.tunWrite(seg);
@@ -697,6 +711,12 @@ class Runner {
     if (err) throw new ScriptFailure(ev.line, `error handling packet: ${err} (script: ${scriptText(t)}; actual at ${(g.usecs / 1e6).toFixed(6)}: ${liveText(r.actual)})`);
   }
 
+  /** --mss: the gso_size of the tun packets the script injects (virtio_net_hdr). */
+  private get mss(): number {
+    const v = this.script.options.find((x) => x.name === 'mss')?.value;
+    return v ? Number(v) : 0;
+  }
+
   private int(e: Expr, line: number): number {
     if (e.kind === 'int') return e.value;
     if (e.kind === 'word' && SYMBOLS[e.name] !== undefined) return SYMBOLS[e.name];
@@ -738,7 +758,7 @@ class Runner {
       case 'write':
       case 'send':
       case 'sendto':
-        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: sc.name !== 'write' && exprText(a[3]) === 'MSG_MORE', fault: a[1].kind !== 'ellipsis' };
+        return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: sc.name !== 'write' && exprText(a[3]) === 'MSG_MORE', eor: sc.name !== 'write' && exprText(a[3]) === 'MSG_EOR', fault: a[1].kind !== 'ellipsis' };
       case 'read':
       case 'recv':
       case 'recvfrom':
