@@ -27,6 +27,8 @@ const CAPTURES: Record<string, string[]> = {
   rto: ['[TCP Retransmission]'],
   zwp: ['[TCP ZeroWindowProbe]', '[TCP ZeroWindowProbeAck]'],
   fastrx: ['[TCP Dup ACK 5#1]', '[TCP Dup ACK 5#2]', '[TCP Fast Retransmission]'],
+  // the model's SO_KEEPALIVE probes (tcp_xmit_probe_skb() at snd_una - 1), answered, then unanswered, then the RST
+  keepalive: ['[TCP Keep-Alive]', '[TCP Keep-Alive ACK]', '[RST, ACK]'],
 };
 
 describe('tshark 4.0.17 on model-written data captures', () => {
@@ -49,7 +51,7 @@ describe('tshark 4.0.17 on model-written data captures', () => {
     expect(bif.slice(0, 2)).toEqual([65482, 33792]);
   });
 
-  it('tcpdump 4.99.3 -nn -r prints the data segments (seq a:b, length N) and the probes as our renderer does, all 7 captures', () => {
+  it('tcpdump 4.99.3 -nn -r prints the data segments (seq a:b, length N) and the probes as our renderer does, all 8 captures', () => {
     for (const name of Object.keys(CAPTURES)) {
       const frames = readPcap(new Uint8Array(gunzipSync(read(`${name}.pcap.gz`))));
       expect(renderTcpdumpRead(frames, { version: '4.99', numeric: true, tz: 'UTC' }), name).toBe(read(`${name}.tcpdump.txt`).toString('utf8'));
