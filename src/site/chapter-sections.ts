@@ -22,7 +22,8 @@ import type { AstroIntegration } from 'astro';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { commandsOf, foldTranscript, loadTranscript, wrapStyle } from './transcripts.ts';
-import { stepFigureRemOf } from './sim-data.ts';
+import { stepFigureRemOf, simWidgetRem } from './sim-data.ts';
+import type { ProfileName } from '../model/types.ts';
 import { cjkBreaks, isChapter } from './cjk-breaks.ts';
 
 /** Class of a section. */
@@ -41,7 +42,10 @@ export const REM = {
   listItemGap: 0.25,
   transcriptPerLine: 1.53125,
   transcript: 12.5 + 1.5,
-  sim: 60 + 1.5, // its controls, caption, ss table, queue and a window of up to 14 packets (sim-data.ts estimateRem)
+  /** the live widget's margins (its height: sim-data.ts estimateRem(), on a desktop and on a phone) */
+  sim: 1.5,
+  /** a live widget whose experiment cannot be run here (its estimate's typical height) */
+  simGuess: 63,
   sandbox: 6 + 1.5,
   conformance: 9,
   /** the row of kernel tabs (Linux 4.4 | Linux 6.x) above a <KernelTabs> transcript */
@@ -84,6 +88,17 @@ export interface Estimate {
   rem: number;
   /** Its transcripts' and code frames' text (their lines wrap at the reader's width). */
   frames: Array<{ text: string; copyButton: boolean }>;
+  /** Rem a phone adds to `rem` (a live widget is taller on a phone: its pictures are redrawn for the width). */
+  phoneRem?: number;
+}
+
+/** A live widget's height on a desktop and a phone, in rem (a guess when its experiment cannot be run). */
+function simHeight(experiment: string, profile: ProfileName): { desktop: number; phone: number } {
+  try {
+    return simWidgetRem(experiment, profile);
+  } catch {
+    return { desktop: REM.simGuess, phone: REM.simGuess };
+  }
 }
 
 function textOf(node: HNode): string {
@@ -179,7 +194,9 @@ export function estimateNode(node: HNode): Estimate {
         // sandbox={false} (an expression attribute) drops the sandbox terminal under the widget
         const sandbox = node.attributes?.find((a) => a.type === 'mdxJsxAttribute' && a.name === 'sandbox');
         const off = !!sandbox && typeof sandbox.value === 'object' && String((sandbox.value as { value?: unknown } | null)?.value).trim() === 'false';
-        e.rem += REM.sim + (off ? 0 : REM.sandbox);
+        const h = simHeight(attr(node, 'experiment') ?? '', (attr(node, 'profile') ?? 'linux-4.4') as ProfileName);
+        e.rem += h.desktop + REM.sim + (off ? 0 : REM.sandbox);
+        e.phoneRem = (e.phoneRem ?? 0) + h.phone - h.desktop;
         break;
       }
       case 'Conformance':
@@ -214,12 +231,14 @@ export function estimateSection(nodes: HNode[]): Estimate {
     e.lines += x.lines;
     e.rem += x.rem;
     e.frames.push(...x.frames);
+    if (x.phoneRem) e.phoneRem = (e.phoneRem ?? 0) + x.phoneRem;
   }
   return e;
 }
 
 export function sectionStyle(e: Estimate): string {
-  const wrap = wrapStyle('tcp-s', e.frames);
+  // what a phone adds beyond the frames' wrapped rows, in the same rows (1.53125rem)
+  const wrap = wrapStyle('tcp-s', e.frames, [(e.phoneRem ?? 0) / REM.transcriptPerLine, 0]);
   return `--tcp-chars:${e.chars};--tcp-lines:${e.lines};--tcp-rem:${Math.round(e.rem * 10) / 10}` + (wrap ? `;${wrap}` : '');
 }
 

@@ -20,6 +20,7 @@ import { narrate, narrateFacts, captionOf, packetMarks, type Lang, type NarrateM
 import { PROFILES } from '../model/profiles.ts';
 import { TCP_CLOSE, type ProfileName } from '../model/types.ts';
 import type { SimPageData } from '../widgets/sim.ts';
+import { strings } from '../widgets/strings.ts';
 
 /** Widths the pictures are drawn for: a phone's column (390 px screen) and a desktop chapter's. */
 export const NARROW_W = 300;
@@ -152,22 +153,59 @@ function build(experiment: string, profile: ProfileName, labels: SimLabels, lang
     queueNarrow: narrow.queue,
     caption: captions[idx] ?? '',
     t: ((res.moments[idx]?.t ?? 0) / 1e9).toFixed(6),
-    heightRem: estimateRem(res),
+    height: estimateRem(res, captions, labels),
   };
 }
 
 /**
- * The live widget's height in rem on a desktop, for the room the page keeps for it while the
- * browser skips it (content-visibility): its controls, caption and queue (~33rem), the ladder's
- * window of rows (26 px each) and the ss table's longest listing (header included), which it
- * reserves so that it keeps its height while scrubbing. Measured on the three chapters' widgets.
+ * The live widget's height in rem on a desktop (1280 px) and on a phone (390 px), for the room the
+ * page keeps for it while the browser skips it (content-visibility; the stylesheet goes from one
+ * to the other with the reader's width): what does not depend on the run (controls, the knob's
+ * note, the timeline, the pcap row, gaps: measured), the caption box (as tall as the run's longest
+ * caption at that width, at least three lines), the ss pane (the run's longest listing and its
+ * header), the tallest accept-queue picture and the ladder's window as the widget draws them at
+ * the panes' width. Within a few px of the widget as laid out (test/e2e/explainer.test.ts).
  */
-export function estimateRem(res: RunResult): number {
-  const frames = res.trace.reduce((n, e) => n + (e.type === 'xmit' ? 1 : 0), 0);
+export function estimateRem(res: RunResult, captions: readonly string[], labels: SimLabels): { desktop: number; phone: number } {
   const ss = res.moments.reduce((a, m) => Math.max(a, m.table.rows.length), 0);
-  // in half rem (whole pixels): a fractional estimate moves what follows by a fraction of a pixel
-  return Math.round((33.2 + 1.625 * Math.min(LADDER_WINDOW, frames) + 1.053 * (ss + 1)) * 2) / 2;
+  const pkts = packetsOf(res);
+  const queues = new Map<string, QueueView | null>();
+  for (const m of res.moments) {
+    const q = listenerQueue(m);
+    queues.set(JSON.stringify(q), q);
+  }
+  // the captions' width in px at 16 px: a CJK character 16, any other ~8.8 (measured, proportional)
+  const longest = captions.reduce((a, c) => Math.max(a, [...c].reduce((n, ch) => n + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 16 : 8.8), 0)), 0);
+  const svgHeight = (svg: string) => Number(/ height="([\d.]+)"/.exec(svg)?.[1] ?? 0);
+  const at = (w: (typeof LIVE)[keyof typeof LIVE]) => {
+    const ladder = svgHeight(renderLadder(pkts, { title: labels.ladder, description: labels.ladderDesc, width: w.panes, marks: packetMarks(res.trace), markLabels: { challenge: labels.markChallenge, retrans: labels.markRetrans }, id: 'estimate', style: false, clip: true, window: LADDER_WINDOW }));
+    const queue = Math.max(...[...queues.values()].map((q) => svgHeight(renderQueue(q, { title: labels.queue, empty: labels.empty, reset: labels.reset, recvq: labels.recvq }, { width: w.panes, style: false }))));
+    // lines of 24 px, the box's padding and border taken off its width
+    const captionLines = Math.max(3, Math.ceil(longest / (w.panes - 19)));
+    const px = w.fixed + captionLines * 24 + 8 + 12 + (SS_FIGCAPTION_PX + 16 + (ss + 1) * SS_LINE_PX) + queue + (LADDER_FIGCAPTION_PX + ladder);
+    // in half rem (whole pixels): a fractional estimate moves what follows by a fraction of a pixel
+    return Math.round((px / 16) * 2) / 2;
+  };
+  return { desktop: at(LIVE.desktop), phone: at(LIVE.phone) };
 }
+
+/** The live widget's estimated heights for a chapter's section estimate (src/site/chapter-sections.ts): its English labels and captions. */
+export function simWidgetRem(experiment: string, profile: ProfileName): { desktop: number; phone: number } {
+  const res = observed(experiment, profile);
+  const s = strings('en');
+  const labels: SimLabels = { ladder: s.ladder, ladderDesc: s.ladderDesc, queue: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq, markChallenge: s.markChallenge, markRetrans: s.markRetrans };
+  return estimateRem(res, narrate(res.trace, res.moments, res.t0, 'en'), labels);
+}
+
+/** The live widget's panes' width, and the height of what does not depend on the run, in px (measured). */
+const LIVE = {
+  desktop: { panes: 591, fixed: 256 },
+  phone: { panes: 332, fixed: 402 },
+};
+const SS_LINE_PX = 0.78 * 1.35 * 16;
+const SS_FIGCAPTION_PX = 24;
+/** The ladder's figcaption and the line box under its SVG. */
+const LADDER_FIGCAPTION_PX = 34;
 
 export function simData(experiment: string, profile: ProfileName, labels: SimLabels, lang?: string, start: 'challenge' | 'queue' | number = 'challenge') {
   const l = langOf(lang);

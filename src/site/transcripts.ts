@@ -312,9 +312,10 @@ export function extraRows(text: string, cells: number, copyButton: boolean): num
 
 /**
  * The custom properties an element's style gives the stylesheet for the frames it holds:
- * `--<prefix>p` and `--<prefix>d`, the rows their lines add at WRAP_CELLS[0] and [1] ('' if none).
+ * `--<prefix>p` and `--<prefix>d`, the rows their lines add at WRAP_CELLS[0] and [1] ('' if none),
+ * plus `extra` rows at each (what else grows on a phone, e.g. a live widget's pictures).
  */
-export function wrapStyle(prefix: string, frames: ReadonlyArray<{ text: string; copyButton: boolean }>): string {
-  const [p, d] = WRAP_CELLS.map((c) => frames.reduce((n, f) => n + extraRows(f.text, c, f.copyButton), 0));
+export function wrapStyle(prefix: string, frames: ReadonlyArray<{ text: string; copyButton: boolean }>, extra: readonly [number, number] = [0, 0]): string {
+  const [p, d] = WRAP_CELLS.map((c, i) => Math.round((frames.reduce((n, f) => n + extraRows(f.text, c, f.copyButton), 0) + extra[i]) * 10) / 10);
   return p || d ? `--${prefix}p:${p};--${prefix}d:${d}` : '';
 }

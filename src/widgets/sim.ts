@@ -304,6 +304,19 @@ export class TcpLabSim extends HTMLElement {
     });
   }
 
+  /** What a scrub to moment i shows, computed on the first visit. */
+  private memoOf(i: number): TcpLabSim['memo'][number] {
+    const m = this.res!.moments[i];
+    let mm = this.memo[i];
+    if (!mm) {
+      const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
+      let packets = 0;
+      while (packets < this.frames.length && this.frames[packets].t <= m.t) packets++;
+      mm = this.memo[i] = { ss: renderSs(m.table, NATPO, { iproute2: this.res!.iproute2, columns: null }), queue: JSON.stringify(q), q, packets };
+    }
+    return mm;
+  }
+
   /** Show the moment at or before tNs (ns since the start): #t= links (src/site/moments.ts) call it. */
   seekTime(tNs: number): void {
     const ms = this.res?.moments ?? [];
@@ -326,13 +339,7 @@ export class TcpLabSim extends HTMLElement {
     if (!m || !this.res) return;
     const secs = (m.t / 1e9).toFixed(6);
     if (u.slider.value !== String(this.idx)) u.slider.value = String(this.idx);
-    let mm = this.memo[this.idx];
-    if (!mm) {
-      const q = m.queues.find((x) => x.port === 12345) ?? m.queues[0] ?? null;
-      let packets = 0;
-      while (packets < this.frames.length && this.frames[packets].t <= m.t) packets++;
-      mm = this.memo[this.idx] = { ss: renderSs(m.table, NATPO, { iproute2: this.res.iproute2, columns: null }), queue: JSON.stringify(q), q, packets };
-    }
+    const mm = this.memoOf(this.idx);
     this.timeText.data = `t = ${secs} s`;
     this.showSs(mm.ss);
     const caption = this.res.captions[this.idx] ?? '';
@@ -342,20 +349,24 @@ export class TcpLabSim extends HTMLElement {
     // Only what changed is touched: a scrub costs a few class changes, not new SVG to lay out.
     // each state's picture is drawn once and kept, stacked in one grid cell: a scrub shows one
     // and hides another (visibility), and none is laid out again
+    // (all of the run's, at once: the cell is as tall as the tallest from the start, and stays so)
     if (this.queueWidth !== width) {
       this.queueWidth = width;
       this.queues.clear();
+      this.queueShown = null;
       u.queue.replaceChildren();
+      this.res.moments.forEach((_, i) => {
+        const key = this.memoOf(i).queue;
+        if (this.queues.has(key)) return;
+        const box = el('div');
+        box.innerHTML = renderQueue(this.memoOf(i).q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
+        const pic = box.firstElementChild!;
+        pic.classList.add('off');
+        this.queues.set(key, pic);
+        u.queue.append(pic);
+      });
     }
-    const queueKey = mm.queue;
-    let pic = this.queues.get(queueKey);
-    if (!pic) {
-      const box = el('div');
-      box.innerHTML = renderQueue(mm.q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width, style: false });
-      this.queues.set(queueKey, (pic = box.firstElementChild!));
-      pic.classList.add('off');
-      u.queue.append(pic);
-    }
+    const pic = this.queues.get(mm.queue)!;
     if (pic !== this.queueShown) {
       this.queueShown?.classList.add('off');
       pic.classList.remove('off');

@@ -47,7 +47,7 @@ const en = {
   markChallenge: 'challenge ACK',
   markRetrans: 'retransmission',
   caption: 'What happens at this moment',
-  finMeaning: 'tcp_fin_timeout is how long an orphaned connection waits in FIN-WAIT-2 for the peer’s FIN: at least 3.5 RTO (tcp_fin_time(), so 0 or a negative value means 3.5 RTO); above 60 s, the socket waits value − 60 s and then a FIN-WAIT-2 mini-socket value − 60 s more (tcp_keepalive_timer()). TIME-WAIT always lasts 60 s (TCP_TIMEWAIT_LEN).',
+  finMeaning: 'tcp_fin_timeout: how long an orphaned FIN-WAIT-2 socket waits for the peer’s FIN, at least 3.5 RTO (so 0 or less means 3.5 RTO); above 60 s it lasts 2 × value − 120 s (tcp_keepalive_timer()). TIME-WAIT stays 60 s (TCP_TIMEWAIT_LEN).',
   knobRefused: 'The kernel refuses this value:',
 };
 type Strings = typeof en;
@@ -99,7 +99,7 @@ const zh: Strings = {
   markChallenge: 'challenge ACK',
   markRetrans: '重传',
   caption: '此刻发生了什么',
-  finMeaning: 'tcp_fin_timeout 是孤儿连接在 FIN-WAIT-2 中等待对端 FIN 的时间：至少 3.5 个 RTO（tcp_fin_time()，所以 0 或负值即 3.5 个 RTO）；超过 60 秒时，套接字先等（值 − 60）秒，再由 FIN-WAIT-2 的 mini-socket 等（值 − 60）秒（tcp_keepalive_timer()）。TIME-WAIT 总是 60 秒（TCP_TIMEWAIT_LEN）。',
+  finMeaning: 'tcp_fin_timeout：孤儿 FIN-WAIT-2 套接字等待对端 FIN 的时间，至少 3.5 个 RTO（0 或负值即 3.5 个 RTO）；超过 60 秒时为 2 × 值 − 120 秒（tcp_keepalive_timer()）。TIME-WAIT 总是 60 秒（TCP_TIMEWAIT_LEN）。',
   knobRefused: '内核不接受这个值：',
 };
 

@@ -227,4 +227,30 @@ eachCombination(({ lang, chapter, open, done }) => {
     expect(await page.locator('main .expressive-code pre[role=region]').count()).toBe(0);
     done(w);
   });
+
+  test('the live widget keeps the height the page reserved for it: no jump when it starts, on a phone too', async () => {
+    for (const ch of ['collision', 'accept-queue-overflow']) {
+      const w = await open(chapter(ch));
+      const sim = w.page.locator('tcp-lab-sim').first();
+      // while skipped, the page keeps the build's estimate for this width (contain-intrinsic-size)
+      const reserved = await sim.evaluate((e) => parseFloat(getComputedStyle(e).containIntrinsicHeight.replace('auto', '')));
+      await sim.scrollIntoViewIfNeeded();
+      await w.page.locator('tcp-lab-sim[data-ready]').first().waitFor({ timeout: 30_000 });
+      const live = await sim.evaluate((e) => (e.querySelector('.tcp-sim__live') as HTMLElement).getBoundingClientRect().height);
+      expect(Math.abs(live - reserved), `${ch}: reserved ${reserved} px, live ${live} px`).toBeLessThan(12);
+      // scrubbing to every moment moves nothing (the caption box, the ss pane and the queue keep their room)
+      const heights = await sim.evaluate((e) => {
+        const slider = e.querySelector('[data-testid="timeline"]') as HTMLInputElement;
+        const out = new Set<number>();
+        for (let i = 0; i <= Number(slider.max); i++) {
+          slider.value = String(i);
+          slider.dispatchEvent(new Event('input'));
+          out.add(Math.round((e.querySelector('.tcp-sim__live') as HTMLElement).getBoundingClientRect().height));
+        }
+        return [...out];
+      });
+      expect(heights, ch).toHaveLength(1);
+      done(w);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 // src/site/chapter-sections.ts: how a chapter is cut into sections and what each section's
 // estimated height is made of. (How close the estimates come to the rendered heights is checked
 // in a browser: test/e2e/site.test.ts.)
+import { simWidgetRem } from '../../src/site/sim-data.ts';
 import { describe, expect, test } from 'vitest';
 import { REM, SECTION_CLASS, charWidth, estimateNode, estimateSection, sectionStyle, sectionize, transcriptFrameLines, type HNode } from '../../src/site/chapter-sections.ts';
 
@@ -65,9 +66,15 @@ describe('estimates', () => {
   });
 
   test('a widget with and without its sandbox terminal, a table by rows, anything else a guess', () => {
-    expect(estimateNode(jsx('SimWidget', { experiment: 'seed-collision' })).rem).toBe(REM.sim + REM.sandbox);
-    expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'false' } })).rem).toBe(REM.sim);
-    expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'true' } })).rem).toBe(REM.sim + REM.sandbox);
+    // the widget's own estimate (sim-data.ts), taller on a phone: the section's phone rows carry the difference
+    const h = simWidgetRem('seed-collision', 'linux-4.4');
+    expect(h.phone).toBeGreaterThan(h.desktop);
+    const withSandbox = estimateNode(jsx('SimWidget', { experiment: 'seed-collision' }));
+    expect(withSandbox.rem).toBe(h.desktop + REM.sim + REM.sandbox);
+    expect(withSandbox.phoneRem).toBe(h.phone - h.desktop);
+    expect(sectionStyle(estimateSection([jsx('SimWidget', { experiment: 'seed-collision' })]))).toContain(`--tcp-sp:${Math.round(((h.phone - h.desktop) / REM.transcriptPerLine) * 10) / 10};--tcp-sd:0`);
+    expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'false' } })).rem).toBe(REM.simGuess + REM.sim);
+    expect(estimateNode(jsx('SimWidget', { experiment: 'x', sandbox: { type: 'mdxJsxAttributeValueExpression', value: 'true' } })).rem).toBe(REM.simGuess + REM.sim + REM.sandbox);
     const table = el('table', el('tr', el('td', text('abcd'))), el('tr', el('td', text('ef'))));
     expect(estimateNode(table)).toEqual({ chars: Math.round(6 * REM.tableWrap), lines: 2, rem: REM.gap + 2 * REM.tableRow, frames: [] });
     expect(estimateNode(jsx('Aside', {})).rem).toBe(REM.other);
