@@ -265,6 +265,8 @@ export class ProcessTable {
   lastPid = 300;
   /** Tasks waiting for the softirq to be quiet before they return to user space (resume). */
   private softirqWaiters: Task[] = [];
+  /** The first of softirqWaiters still waiting (a FIFO: the array is emptied, not shifted, when all are gone). */
+  private softirqHead = 0;
   private softirqWaitArmed = false;
   /** Facts about the machine's environment that programs observe (a resolver, ...). */
   env = { dns: true, ncBacklog: 1 };
@@ -350,16 +352,28 @@ export class ProcessTable {
   private static softirqQuiet(pt: ProcessTable): void {
     const k = pt.k;
     const ws = pt.softirqWaiters;
-    let i = 0;
+    // a head index, not splice(): a task stepped here may start softirq work that sends the
+    // rest back to wait, and shifting 1,000 waiters at every such event made it quadratic
+    let i = pt.softirqHead;
     while (i < ws.length && k.softirqUntil <= k.now) {
-      const task = ws[i++];
+      const task = ws[i];
+      ws[i++] = undefined as unknown as Task;
       const result = task.result;
       task.result = undefined;
       pt.step(task, result);
     }
-    ws.splice(0, i);
-    if (ws.length) k.sim.post(k.softirqUntil, ProcessTable.softirqQuiet, pt, null);
-    else pt.softirqWaitArmed = false;
+    if (i === ws.length) {
+      ws.length = 0;
+      pt.softirqHead = 0;
+      pt.softirqWaitArmed = false;
+      return;
+    }
+    pt.softirqHead = i;
+    if (i >= 1024 && i * 2 >= ws.length) {
+      ws.splice(0, i); // compact now and then: the FIFO only grows at its end
+      pt.softirqHead = 0;
+    }
+    k.sim.post(k.softirqUntil, ProcessTable.softirqQuiet, pt, null);
   }
 
   /** @internal alloc_fd() + fd_install(): the lowest free fd. */
