@@ -375,6 +375,12 @@ export interface TcpSock extends SockCommon, SimEvent {
   wstampNs: number;
   /** chrono_stat[TCP_CHRONO_BUSY] (us): tcpi_busy_time counts it with the two limited chronos. */
   busyTime: number;
+  /** tp->rack (tcp_recovery.c): send time (ns) and end_seq of the newest skb delivered, its RTT (us), reo_wnd_steps; reord_seen. */
+  rackMstamp: number;
+  rackEndSeq: number;
+  rackRttUs: number;
+  rackReoWndSteps: number;
+  reordSeen: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -527,6 +533,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
     rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
     cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0, busyTime: 0,
+    rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,
