@@ -428,10 +428,8 @@ function tcpGrowSkb(sk: TcpSock, i: number, amount: number): void {
   if (!next || skb.eor || skb.fin) return;
   const n = Math.min(amount, next.data.length);
   if (!n) return;
-  const d = new Uint8Array(skb.data.length + n);
-  d.set(skb.data);
-  d.set(next.data.subarray(0, n), skb.data.length);
-  skb.data = d;
+  // no copy when next's bytes follow skb's in one buffer (they usually do: one write, split); see skbAppendData()
+  skb.data = skbAppendData(skb.data, next.data.subarray(0, n), skb.data.length + amount);
   skb.end = (skb.end + n) | 0;
   next.data = next.data.subarray(n);
   next.seq = (next.seq + n) | 0;
