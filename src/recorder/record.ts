@@ -389,8 +389,11 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       }
       const pinned = step.pins.ephemeralPort;
       if (pinned === undefined || !p.hostPid) return;
-      for (let i = 0; i < 200 && rec.ports[pinned] === undefined && !p.exit; i++) {
-        const row = (await ss()).split('\n').find((l) => l.includes(`pid=${p.hostPid},`));
+      // the connection may be any stage's: `yes | nc …` starts yes and nc in either order
+      const stages = () => rec.processes.filter((x) => x.terminal === step.terminal && x.startNs >= from && x.hostPid && !x.exit);
+      for (let i = 0; i < 200 && rec.ports[pinned] === undefined && stages().length; i++) {
+        const pids = stages().map((x) => `pid=${x.hostPid},`);
+        const row = (await ss()).split('\n').find((l) => pids.some((x) => l.includes(x)));
         const m = row && /\S+:(\d+)\s+\S+:\d+/.exec(row.split(/\s+/).slice(3).join(' '));
         if (m) rec.ports[pinned] = Number(m[1]);
         else await sleep(5);
