@@ -103,7 +103,8 @@ export const SELFTESTS_HZ = 1000;
 const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'sendto', 'read', 'recv', 'recvfrom', 'close', 'shutdown', 'fcntl', 'ioctl']);
 
 /** Socket options the model sets (setsockopt) and reads (getsockopt), as `LEVEL, NAME`. */
-const SETSOCKOPTS = ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
+const SETSOCKOPTS = ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT',
+  'SOL_SOCKET, SO_KEEPALIVE', 'SOL_TCP, TCP_KEEPIDLE', 'IPPROTO_TCP, TCP_KEEPIDLE', 'SOL_TCP, TCP_KEEPINTVL', 'IPPROTO_TCP, TCP_KEEPINTVL', 'SOL_TCP, TCP_KEEPCNT', 'IPPROTO_TCP, TCP_KEEPCNT'];
 const GETSOCKOPTS = ['SOL_SOCKET, SO_ERROR', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
 
 /** A data buffer argument the model takes: `...` (packetdrill's own buffer) or NULL (EFAULT when touched). */
