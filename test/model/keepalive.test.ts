@@ -22,7 +22,7 @@ import { DIAG_TIMER_KEEPALIVE, TH_ACK, TH_RST } from '../../src/model/types.ts';
 
 type Profile = 'linux-4.4' | 'linux-6.x';
 
-function run(profile: Profile, opts: { keepidle?: number; before?: boolean; dropAt?: number; until?: number } = {}) {
+function run(profile: Profile, opts: { keepidle?: number; before?: boolean } = {}) {
   const h = host({ profile });
   h.start('srv', function* () {
     const l: number = yield* listener(12345, 1);
