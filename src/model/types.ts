@@ -122,13 +122,13 @@ export interface SockDiag {
   uid: number;
   /** Stable model id of the socket, for widgets and tests (not shown by ss). */
   sockId: number;
-}
-
   /**
    * INET_DIAG_INFO (struct tcp_info from tcp_get_info()) and INET_DIAG_CONG (the congestion
    * control's name), for a full socket when the dump asked for them (`ss -i`).
    */
   info?: { tcp: TcpInfo; cong: string };
+}
+
 /** What `ss -p` finds by scanning /proc/<pid>/fd: processes holding a socket inode. */
 export interface FdOwner {
   comm: string;
