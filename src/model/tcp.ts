@@ -12,6 +12,7 @@ import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock,
 import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
+import { tcpUnchargeSkb } from './tcp_input-ofo.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
 import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
@@ -214,10 +215,14 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
       o += take;
     }
   }
+  // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload (tun skbs only)
+  const charged = sk.rmemExtra !== 0;
+  if (charged) for (let j = 0; j < (n > count ? i - 1 : i); j++) tcpUnchargeSkb(sk, q[j]);
   if (n > count) {
     // the last skb was read in part: what is left of it stays at the head
     const last = q[i - 1];
     q[i - 1] = last.subarray(last.length - (n - count));
+    if (charged) tcpUnchargeSkb(sk, last, q[i - 1]);
     i--;
   }
   if (i === q.length) sk.rcvQueue = [];

@@ -114,6 +114,68 @@ export function tcpOfoBytes(sk: TcpSock): number {
 }
 
 /**
+ * sk_rmem_alloc's bookkeeping (skb_set_owner_r(), sk_eat_skb()): the receive queue's payload is
+ * counted from rcv_nxt - copied_seq; rmemExtra holds the rest, an ofo skb's whole charge and the
+ * truesize beyond its payload of each queued skb that has one, remembered per payload array.
+ */
+const EXTRA = new WeakMap<Uint8Array, number>();
+
+/** A payload joins the receive queue with `extra` bytes of truesize beyond it. */
+export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number): void {
+  if (!extra) return;
+  EXTRA.set(payload, (EXTRA.get(payload) ?? 0) + extra);
+  sk.rmemExtra += extra;
+}
+
+/** A receive-queue payload was read: whole (its extra is released) or in part (`rest` keeps it). */
+export function tcpUnchargeSkb(sk: TcpSock, payload: Uint8Array, rest?: Uint8Array): void {
+  const extra = EXTRA.get(payload);
+  if (extra === undefined) return;
+  if (rest) EXTRA.set(rest, extra);
+  else sk.rmemExtra -= extra;
+}
+
+/**
+ * tcp_collapse_ofo_queue() and tcp_collapse() of tcp_prune_queue(): the queued data is copied
+ * into compact skbs, so what they cost comes down to their payload.
+ */
+export function tcpCollapse(sk: TcpSock): void {
+  for (const s of sk.outOfOrderQueue) {
+    sk.rmemExtra -= s.extra;
+    s.extra = 0;
+  }
+  for (const p of sk.rcvQueue) {
+    const e = EXTRA.get(p);
+    if (e === undefined) continue;
+    sk.rmemExtra -= e;
+    EXTRA.delete(p);
+  }
+}
+
+/** The out-of-order queue is dropped (tcp_fin(), tcp_done()): its charge goes. */
+export function tcpOfoPurge(sk: TcpSock): void {
+  for (const s of sk.outOfOrderQueue) sk.rmemExtra -= s.data.length + s.extra;
+  sk.outOfOrderQueue = NO_OFO;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (!b.length) return a;
+  if (!a.length) return b;
+  const d = new Uint8Array(a.length + b.length);
+  d.set(a);
+  d.set(b, a.length);
+  return d;
+}
+
+/** One queued skb absorbs the next (its data from `from`, its charge, its FIN). */
+function absorb(a: OfoSkb, b: OfoSkb, from: number): void {
+  a.data = concat(a.data, b.data.subarray(from));
+  a.end = b.end;
+  a.fin = b.fin;
+  a.extra += b.extra + from; // the duplicate head of b stays charged until the skb is eaten
+}
+
+/**
  * tcp_data_queue_ofo(): a segment beyond rcv_nxt joins the out-of-order queue, overlaps
  * resolved as Linux does (what is already there is a D-SACK; a segment that covers queued ones
  * replaces them), and the SACK blocks follow. An ACK is scheduled (inet_csk_schedule_ack());
@@ -134,33 +196,28 @@ export function tcpDataQueueOfo(k: Kernel, sk: TcpSock, seg: OfoSkb): void {
     tcpDsackSet(k, sk, seq, end);
     added = false;
   } else {
+    sk.rmemExtra += seg.data.length + seg.extra;
+    const cur: OfoSkb = { seq: seq | 0, end: end | 0, data: seg.data, fin: seg.fin, extra: seg.extra };
     if (i < q.length && after(seq, q[i].seq)) {
-      // partial overlap with the one before: D-SACK what it holds, keep our new tail
+      // partial overlap with the one before: D-SACK what it holds, it takes our new tail
       tcpDsackSet(k, sk, seq, q[i].end);
-      const prev = q[i];
-      const tail = seg.data.subarray(((prev.end - seq) | 0));
-      prev.data = concat(prev.data, tail);
-      prev.end = end | 0;
-      prev.fin = seg.fin;
-      mergeRight(k, sk, q, i);
+      absorb(q[i], cur, (q[i].end - seq) | 0);
     } else {
-      q.splice(i, 0, { seq: seq | 0, end: end | 0, data: seg.data, fin: seg.fin });
-      mergeRight(k, sk, q, i);
+      q.splice(i, 0, cur);
       // tcp_ooo_try_coalesce() onto a queued skb that ends where this one starts
-      if (i > 0 && q[i - 1].end === q[i].seq && !q[i - 1].fin) {
-        q[i - 1].data = concat(q[i - 1].data, q[i].data);
-        q[i - 1].end = q[i].end;
-        q[i - 1].fin = q[i].fin;
-        q.splice(i, 1);
+      if (i > 0 && q[i - 1].end === seq && !q[i - 1].fin) {
+        absorb(q[i - 1], cur, 0);
+        q.splice(i--, 1);
       }
     }
+    mergeRight(k, sk, q, i);
   }
   if (sk.sackOk) tcpSackNewOfoSkb(sk, seq, end);
   // do not grow rcvbuf for not-yet-accepted or orphaned sockets (tcp_rcvbuf_grow(), 6.17)
   if (added && k.profile.name !== 'linux-4.4' && !sk.parent && !sk.dead) tcpRcvbufGrow(k, sk);
 }
 
-/** merge_right: queued skbs that [q[i]] covers go (D-SACKed); one it reaches into is D-SACKed in part, or joined. */
+/** merge_right: queued skbs that q[i] covers go (D-SACKed); one it reaches into is D-SACKed in part, or joined. */
 function mergeRight(k: Kernel, sk: TcpSock, q: OfoSkb[], i: number): void {
   const cur = q[i];
   while (i + 1 < q.length) {
@@ -169,32 +226,19 @@ function mergeRight(k: Kernel, sk: TcpSock, q: OfoSkb[], i: number): void {
     if (before(cur.end, next.end)) {
       tcpDsackExtend(k, sk, next.seq, cur.end);
       // the model keeps the queue disjoint: the rest of next joins cur
-      cur.data = concat(cur.data, next.data.subarray((cur.end - next.seq) | 0));
-      cur.end = next.end;
-      cur.fin = next.fin;
+      absorb(cur, next, (cur.end - next.seq) | 0);
       q.splice(i + 1, 1);
       break;
     }
     q.splice(i + 1, 1);
+    sk.rmemExtra -= next.data.length + next.extra;
     tcpDsackExtend(k, sk, next.seq, next.end);
     mibInc(k, 'TCPOFOMerge');
   }
   if (i + 1 < q.length && cur.end === q[i + 1].seq && !cur.fin) {
-    const next = q[i + 1];
-    cur.data = concat(cur.data, next.data);
-    cur.end = next.end;
-    cur.fin = next.fin;
+    absorb(cur, q[i + 1], 0);
     q.splice(i + 1, 1);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (!b.length) return a;
-  if (!a.length) return b;
-  const d = new Uint8Array(a.length + b.length);
-  d.set(a);
-  d.set(b, a.length);
-  return d;
 }
 
 /**
@@ -218,9 +262,14 @@ export function tcpOfoQueue(k: Kernel, sk: TcpSock): boolean {
       }
       tcpDsackExtend(k, sk, s.seq, dsack);
     }
+    sk.rmemExtra -= s.data.length + s.extra;
     if (!after(s.end, sk.rcvNxt)) continue; // already received: dropped
-    const payload = s.data.subarray(Math.max(0, (sk.rcvNxt - s.seq) | 0));
-    if (payload.length) sk.rcvQueue = append(sk.rcvQueue, payload);
+    const dup = Math.max(0, (sk.rcvNxt - s.seq) | 0);
+    const payload = s.data.subarray(dup);
+    if (payload.length) {
+      sk.rcvQueue = append(sk.rcvQueue, payload);
+      tcpChargeSkb(sk, payload, s.extra + dup);
+    }
     tcpRcvNxtUpdate(sk, s.end);
     if (s.fin) {
       fin = true;
@@ -244,10 +293,9 @@ export function tcpRcvbufGrow(k: Kernel, sk: TcpSock): void {
   let rcvwin = sk.rcvSpace * 2;
   if (q.length) rcvwin += (q[q.length - 1].end - sk.rcvNxt) | 0;
   // tcp_space_from_win(): the inverse of tcp_win_from_space() at the socket's ratio
-  const ratio = tcpWinFromSpace(k, 1 << 16) / (1 << 16);
-  const rcvbuf = Math.min(Math.floor(rcvwin / ratio), k.sysctl['net.ipv4.tcp_rmem'][2]);
+  const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), k.sysctl['net.ipv4.tcp_rmem'][2]);
   if (rcvbuf > sk.rcvbuf) {
     sk.rcvbuf = rcvbuf;
-    sk.windowClamp = tcpWinFromSpace(k, rcvbuf);
+    sk.windowClamp = tcpWinFromSpace(k, rcvbuf, sk.scalingRatio);
   }
 }

@@ -17,15 +17,15 @@ import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
-import { append, NO_OFO, NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { append, NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_MIN_RCVBUF, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
-import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, tcpWinFromSpace, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpAck, tcpAckUpdateRttFromTs, tcpRttEstimator, tcpSetRto } from './tcp_input-ack.ts';
 import { keepaliveTimeWhen } from './tcp_timer.ts';
-import { tcpDataQueueOfo, tcpDsackSet, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
-import { sendAckEv, tcpReceiveWindow, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
+import { tcpChargeSkb, tcpCollapse, tcpDataQueueOfo, tcpDsackSet, tcpOfoPurge, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
+import { sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
@@ -231,8 +231,8 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     // "Out of window. F.e. zero window probe."
     if (!before(seq, u32(sk.rcvNxt + tcpReceiveWindow(sk)))) return outOfWindow(k, sk);
     if (!before(seq, sk.rcvNxt)) {
-      if (k.profile.name !== 'linux-4.4') tcpMeasureRcvMss(k, sk, skb.payload.length); // 38d7e444336567 (6.17)
-      tcpDataQueueOfo(k, sk, { seq, end: endSeq, data: payload, fin });
+      if (k.profile.name !== 'linux-4.4') tcpMeasureRcvMss(k, sk, skb); // 38d7e444336567 (6.17)
+      tcpDataQueueOfo(k, sk, { seq, end: endSeq, data: payload, fin, extra: skb.truesize ? skb.truesize - payload.length : 0 });
       if (sk.sackOk && payload.length >= 128) tcpGrowWindow(k, sk, payload.length);
       // an out-of-order segment is ACKed at once (6.x compresses the fourth SACK in a row and
       // later ones by 5 % of the RTT, at most tcp_comp_sack_delay_ns: with no receiver RTT yet,
@@ -253,12 +253,18 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     mibInc(k, 'TCPZeroWindowDrop');
     return outOfWindow(k, sk);
   }
+  let ackNow = tcpTryRmemSchedule(k, sk, skb);
+  if (ackNow && sk.rcvQueue.length && payload.length) {
+    // "if (skb_queue_len(&sk->sk_receive_queue) && skb->len)": dropped, the ACK goes now
+    mibInc(k, 'TCPRcvQDrop');
+    return outOfWindow(k, sk);
+  }
   if (payload.length) {
-    tcpEventDataRecv(k, sk, payload.length);
+    tcpEventDataRecv(k, sk, skb);
     sk.rcvQueue = append(sk.rcvQueue, payload);
+    if (skb.truesize) tcpChargeSkb(sk, payload, skb.truesize - payload.length);
   }
   tcpRcvNxtUpdate(sk, endSeq);
-  let ackNow = false;
   let gotFin = fin;
   if (fin) tcpFin(k, sk);
   else if (sk.outOfOrderQueue.length) {
@@ -277,17 +283,61 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
   else tcpSendDelayedAck(k, sk);
 }
 
+/**
+ * tcp_try_rmem_schedule() for an in-order skb: with sk_rmem_alloc over sk_rcvbuf,
+ * tcp_prune_queue() (PruneCalled) collapses the queues (tcpCollapse()) and fails (RcvPruned)
+ * when the skb still does not fit (6.17's tcp_can_ingest(), 1d2fbaad7cd8: rmem + truesize; 4.4:
+ * rmem alone). Failing means ICSK_ACK_NOMEM | ICSK_ACK_NOW: returns true. On lo
+ * the window keeps rmem under the buffer; a packetdrill peer that ignores it gets here
+ * (tcp_rcv_zero_wnd_fin.pkt's FIN into a full buffer is ACKed at once).
+ */
+function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  if (tcpRmemAlloc(sk) <= sk.rcvbuf) return false;
+  mibInc(k, 'PruneCalled');
+  tcpCollapse(sk);
+  const rmem = tcpRmemAlloc(sk);
+  const fits = k.profile.name === 'linux-4.4' ? rmem <= sk.rcvbuf : rmem + (skb.truesize ?? skb.payload.length) <= sk.rcvbuf;
+  if (fits) return false;
+  mibInc(k, 'RcvPruned');
+  return true;
+}
+
 /** tcp_data_queue()'s out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack(): an ACK now. */
 function outOfWindow(k: Kernel, sk: TcpSock): void {
   later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
 }
 
 /**
- * tcp_measure_rcv_mss(): icsk_ack.rcv_mss follows the largest segment seen, at most advmss
- * (the smaller-segment heuristics and 6.x's scaling_ratio update need truesize: not modelled).
+ * tcp_measure_rcv_mss(): icsk_ack.rcv_mss follows the largest segment seen (gso_size of a GSO
+ * skb), at most advmss. On 6.x (dfa2f0483360, v6.5) a new size also measures scaling_ratio,
+ * payload << 8 / truesize, for an skb whose truesize the model knows (packetdrill's tun packets;
+ * lo keeps the default half), and window_clamp follows it (tcp_set_window_clamp()). The
+ * smaller-segment heuristics (ICSK_ACK_PUSHED) are not modelled.
  */
-function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, len: number): void {
-  if (len >= sk.rcvMss) sk.rcvMss = Math.min(len, sk.advmss);
+function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, skb: Segment): void {
+  const len = skb.gsoSize ?? skb.payload.length;
+  if (len < sk.rcvMss) return;
+  if (len !== sk.rcvMss && skb.truesize && k.profile.name !== 'linux-4.4') {
+    const old = sk.scalingRatio;
+    sk.scalingRatio = Math.floor((skb.payload.length * 256) / skb.truesize) || 1;
+    if (old !== sk.scalingRatio) {
+      tcpSetWindowClamp(sk, tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio));
+      if (sk.windowClamp < sk.rcvSpace) sk.rcvSpace = sk.windowClamp;
+    }
+  }
+  sk.rcvMss = Math.min(len, sk.advmss);
+}
+
+/**
+ * tcp_set_window_clamp() (tcp.c, 6.x): at least SOCK_MIN_RCVBUF / 2; a smaller clamp pulls
+ * rcv_ssthresh down to it (__tcp_adjust_rcv_ssthresh()), a larger one lets it up to rcv_wnd.
+ */
+function tcpSetWindowClamp(sk: TcpSock, val: number): void {
+  const clamp = Math.max(SOCK_MIN_RCVBUF >> 1, val);
+  if (clamp === sk.windowClamp) return;
+  if (clamp < sk.windowClamp) sk.rcvSsthresh = Math.min(sk.rcvSsthresh, clamp);
+  else sk.rcvSsthresh = Math.max(Math.min(sk.rcvWnd, clamp), sk.rcvSsthresh);
+  sk.windowClamp = clamp;
 }
 
 /**
@@ -297,10 +347,11 @@ function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, len: number): void {
  * peer's segment size and tcp_grow_window() lets rcv_ssthresh follow the free space for a
  * segment of at least 128 bytes.
  */
-function tcpEventDataRecv(k: Kernel, sk: TcpSock, len: number): void {
+function tcpEventDataRecv(k: Kernel, sk: TcpSock, skb: Segment): void {
+  const len = skb.payload.length;
   sk.lastDataRecv = jiffies(k); // icsk_ack.lrcvtime = now
   if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
-  tcpMeasureRcvMss(k, sk, len);
+  tcpMeasureRcvMss(k, sk, skb);
   if (len >= 128) tcpGrowWindow(k, sk, len);
 }
 
@@ -384,7 +435,7 @@ function tcpFin(k: Kernel, sk: TcpSock): void {
   // "It _is_ possible, that we have something out-of-order _after_ FIN. ... For now drop them."
   // tcp_sack_reset() forgets the SACK blocks and a pending D-SACK too (tcp_close_no_rst.pkt:
   // "Why do we have a delay and no dsack ?")
-  sk.outOfOrderQueue = NO_OFO;
+  tcpOfoPurge(sk);
   if (sk.sackOk) {
     sk.selectiveAcks = NO_SACKS;
     sk.dsack = null;
@@ -458,7 +509,7 @@ export function tcpValidateIncoming(k: Kernel, sk: TcpSock, skb: Segment): boole
   }
   // Step 1: check sequence number (tcp_sequence)
   const endSeq = u32(skb.seq + skb.payload.length + (isSyn ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
-  const seqOk = tcpSequence(k, sk, skb.seq, endSeq);
+  const seqOk = tcpSequence(k, sk, skb.seq, endSeq, !!(skb.flags & TH_FIN));
   if (seqOk !== 'ok') {
     if (isRst) {
       rcvVerdict(k, skb, sk.id, 'dropped', 'out-of-window');
@@ -492,11 +543,14 @@ export function tcpValidateIncoming(k: Kernel, sk: TcpSock, skb: Segment): boole
  * the receive queue is empty (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE), and 6c758062c64d counts
  * both in TcpExtBeyondWindow; 4.4 accepts such a segment (tcp_data_queue() keeps what fits).
  */
-function tcpSequence(k: Kernel, sk: TcpSock, seq: number, endSeq: number): 'ok' | 'old' | 'beyond-window' {
+function tcpSequence(k: Kernel, sk: TcpSock, seq: number, endSeq: number, fin: boolean): 'ok' | 'old' | 'beyond-window' {
   if (before(endSeq, sk.rcvWup)) return 'old';
   const right = u32(sk.rcvNxt + tcpReceiveWindow(sk));
   if (k.profile.name === 'linux-4.4') return after(seq, right) ? 'old' : 'ok';
   if (after(endSeq, right)) {
+    // "Some stacks are known to handle FIN incorrectly; allow the FIN to extend beyond the
+    // window and check it in detail later" (in 6.18.44: tcp_rcv_zero_wnd_fin.pkt)
+    if (!after(u32(endSeq - (fin ? 1 : 0)), right)) return 'ok';
     if (after(seq, right)) return 'beyond-window';
     if (sk.rcvQueue.length) return 'beyond-window';
   }

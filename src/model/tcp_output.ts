@@ -104,7 +104,7 @@ export function tcpSyncMss(k: Kernel, sk: TcpSock, mssClamp: number): void {
 
 /** tcp_space() (include/net/tcp.h): the window the free part of the receive buffer allows. */
 export function tcpSpace(k: Kernel, sk: TcpSock): number {
-  return tcpWinFromSpace(k, sk.rcvbuf - tcpRmemAlloc(sk));
+  return tcpWinFromSpace(k, sk.rcvbuf - tcpRmemAlloc(sk), sk.scalingRatio);
 }
 
 /**
@@ -112,7 +112,7 @@ export function tcpSpace(k: Kernel, sk: TcpSock): number {
  * payload, not its truesize: a deliberate difference, so a window closes later than on Linux).
  */
 export function tcpRmemAlloc(sk: TcpSock): number {
-  return (((sk.rcvNxt - sk.copiedSeq) | 0) - (sk.finQueued ? 1 : 0)) | 0;
+  return (((sk.rcvNxt - sk.copiedSeq) | 0) - (sk.finQueued ? 1 : 0) + sk.rmemExtra) | 0;
 }
 
 /**

@@ -58,6 +58,12 @@ export interface Segment {
   options: TcpOption[];
   /** Payload bytes (usually empty in these experiments). */
   payload: Uint8Array;
+  /**
+   * skb->truesize and gso_size of a segment whose receive cost the model knows (packetdrill's
+   * tun packets, see run.ts); absent on lo, where an skb is charged its payload.
+   */
+  truesize?: number;
+  gsoSize?: number;
   /** IPv4 header fields. */
   ipId: number;
   ttl: number;

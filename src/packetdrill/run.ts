@@ -245,11 +245,8 @@ function packetNeed(p: PacketSpec, f: ModelFacts): { need: string; detail: strin
     // SACK blocks the stack sends come from its out-of-order queue (tcp_input-ofo.ts)
     if (o.kind === 'sack' && p.direction === 'inbound') return { need: 'SACK processing (scoreboard)', detail: `sack option` };
   }
-  if (p.direction === 'outbound') {
-    // the window of a SYN or SYN-ACK is tcp_select_initial_window()'s; later ones come from
-    // tcp_select_window()'s growth of rcv_ssthresh, which the model does not have
-    if (t.win !== null && !t.flags.includes('S')) return { need: 'receive window after the handshake (tcp_select_window)', detail: `win ${t.win}` };
-  }
+  // the windows of outbound segments are checked: tcp_select_window() over the tun packets'
+  // truesize (tunTruesize()) and 6.x's scaling_ratio
   return null;
 }
 

@@ -15,9 +15,9 @@ import { parseScript } from '../../src/packetdrill/parse.ts';
 import type { ProfileName } from '../../src/model/types.ts';
 
 /** A packetdrill script run on the model (the selftests' defaults: tcp_rmem 4096 540000 15 MB, SACK, TS). */
-function pd(body: string, profile: ProfileName = 'linux-6.x') {
+function pd(body: string, profile: ProfileName = 'linux-6.x', options = '') {
   const defaultsSh = 'sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"\nsysctl -q net.ipv4.tcp_wmem="4096 $((256*1024)) 4194304"\n';
-  const v = runScript(parseScript(`\`./defaults.sh\`\n${body}`, 'probe.pkt'), { defaultsSh, profile });
+  const v = runScript(parseScript(`${options}\`./defaults.sh\`\n${body}`, 'probe.pkt'), { defaultsSh, profile });
   return v.outcome === 'pass' ? 'pass' : v.reason;
 }
 
@@ -140,5 +140,37 @@ describe('tcp_synack_rtt_meas(): the passive side measures the RTT from its SYN-
     expect(pd(passive('', 'mss 1000,sackOK,nop,nop', '<mss 1460,nop,nop,sackOK>') + `
    +0 %{ assert tcpi_rto == 300000, tcpi_rto; assert tcpi_rtt == 100000, tcpi_rtt }%
 `, profile)).toBe('pass');
+  });
+});
+
+describe('what a tun packet costs the receiver: truesize, 6.x scaling_ratio, tcp_try_rmem_schedule() (measured on 6.18.44 with SO_MEMINFO)', () => {
+  const small = passive('   +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [10000], 4) = 0', 'mss 1000,nop,wscale 7', '<mss 1460,nop,wscale 0>');
+  it('4000 bytes (four 1000-byte segments, truesize 8448) into sk_rcvbuf 20000: scaling_ratio 4000 x 256 / 8448 = 121, the window (20000 - 8448) x 121 / 256 rounded to rcv_mss: win 5000 (tcp_measure_rcv_mss(), dfa2f0483360)', () => {
+    expect(pd(small + `
+   +0 < P. 1:4001(4000) ack 1 win 257
+   +0 > . 1:1(0) ack 4001 win 5000
+`, 'linux-6.x', '--mss=1000\n')).toBe('pass');
+  });
+  it('segments ending beyond the window while data waits are dropped with a dupack and counted (TcpExtBeyondWindow 3); with the queue read, one is taken whole and ACKed with win 0 (tcp_rcv_big_endseq.pkt)', () => {
+    expect(pd(`   0 \`nstat -n\`\n` + small + `
+   +0 < P. 1:4001(4000) ack 1 win 257
+   +0 > . 1:1(0) ack 4001 win 5000
+   +0 < P. 4001:54001(50000) ack 1 win 257
+   +0 > . 1:1(0) ack 4001 win 5000
+   +0 < P. 70001:80001(10000) ack 1 win 257
+   +0 > . 1:1(0) ack 4001 win 5000
+   +0 \`nstat | grep TcpExtBeyondWindow | grep -q " 2 "\`
+   +0 read(4, ..., 100000) = 4000
+   +0 < P. 4001:54001(50000) ack 1 win 257
+   +0 > . 1:1(0) ack 54001 win 0
+`, 'linux-6.x', '--mss=1000\n')).toBe('pass');
+  });
+  it('a FIN into a full buffer is accepted (its end may pass the window) and ACKed at once: tcp_prune_queue() fails, ICSK_ACK_NOW (tcp_rcv_zero_wnd_fin.pkt)', () => {
+    expect(pd(passive('   +0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [20000], 4) = 0', 'mss 1000,nop,wscale 7', '<mss 1460,nop,wscale 0>') + `
+   +0 < P. 1:60001(60000) ack 1 win 257
+    * > . 1:1(0) ack 60001 win 0
+   +0 < F. 60001:60001(0) ack 1 win 257
+   +0 > . 1:1(0) ack 60002 win 0
+`, 'linux-6.x', '--mss=1000\n')).toBe('pass');
   });
 });
