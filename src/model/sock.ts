@@ -57,6 +57,8 @@ export interface OfoSkb {
   end: number; // int32
   data: Uint8Array;
   fin: boolean;
+  /** truesize less payload (0 for an skb the model charges its payload). */
+  extra: number;
 }
 export const NO_OFO: OfoSkb[] = Object.freeze([]) as unknown as OfoSkb[];
 
@@ -286,6 +288,13 @@ export interface TcpSock extends SockCommon, SimEvent {
   userlocks: number;
   /** icsk_user_timeout: TCP_USER_TIMEOUT in ms (0: none). */
   userTimeout: number;
+  /**
+   * tp->scaling_ratio (6.x: TCP_DEFAULT_SCALING_RATIO 128 until an skb with a known truesize
+   * measures it) and what sk_rmem_alloc holds beyond the queued payload: truesize less payload of
+   * the queued skbs that have a truesize (tcpChargeSkb()).
+   */
+  scalingRatio: number;
+  rmemExtra: number;
   /** SOCK_KEEPOPEN (SO_KEEPALIVE) and tp->keepalive_time / _intvl (jiffies) / _probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; 0: the sysctl). */
   keepOpen: boolean;
   keepaliveTime: number;
@@ -502,9 +511,11 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     dsack: null,
     userlocks: 0,
     userTimeout: 0,
+    scalingRatio: 128,
+    rmemExtra: 0,
+    keepOpen: false, keepaliveTime: 0, keepaliveIntvl: 0, keepaliveProbes: 0,
     writeQueue: NO_SKBS,
     sendHead: 0,
-    keepOpen: false, keepaliveTime: 0, keepaliveIntvl: 0, keepaliveProbes: 0,
     wmemQueued: 0,
     sndbuf: 0,
     nonagle: 0,
