@@ -8,15 +8,17 @@
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { after, before, u32 } from './seq.ts';
-import { sockDefWakeup, type TcpSock } from './sock.ts';
+import { sockDefWakeup, type TcpSock, type WSkb } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions } from './tcp_input.ts';
-import { tcpCongAvoid, tcpSetCaState } from './tcp_cong.ts';
+import { tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
+import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
+import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
 import { cubictcpAcked } from './tcp_cubic.ts';
-import { tcpPushPendingFrames, tcpRearmRto, tcpWndEnd } from './tcp_output.ts';
+import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
 import { tcpChronoStop, TCP_CHRONO_BUSY } from './tcp_output-cwnd.ts';
 import { jiffies } from './time.ts';
-import { traceQueues } from './trace.ts';
+import { mibInc, traceQueues } from './trace.ts';
 import { TH_FIN, type Segment } from './types.ts';
 
 /**
@@ -36,17 +38,19 @@ export function tcpAckUpdateRttFromTs(k: Kernel, sk: TcpSock, skb?: Segment): vo
 }
 
 /**
- * tcp_ack() for what the model keeps: the peer's window (tcp_ack_update_window(), max_window),
- * snd_una and bytes_acked, the acked skbs out of the write queue (tcp_clean_rtx_queue(), with an
- * RTT sample from a segment sent once, Karn's rule), a duplicate ACK counted for a peer without
- * SACK (tcp_fastretrans_alert()), the congestion window (tcp_cong_control()) and pacing rate,
- * the retransmit timer re-armed or stopped, the persist timer (tcp_ack_probe()), then what cwnd
- * and the window now let out (tcp_data_snd_check()) and a wake-up for a writer waiting for
- * memory (tcp_check_space()).
+ * tcp_ack(): the peer's window (tcp_ack_update_window(), max_window), its SACK blocks
+ * (tcp_sacktag_write_queue()), snd_una and bytes_acked, the acked skbs out of the write queue
+ * (tcp_clean_rtx_queue(), with an RTT sample from a segment sent once, Karn's rule), the
+ * congestion state (tcp_fastretrans_alert(): limited transmit, fast recovery), the window
+ * (tcp_cong_control(): slow start, cubic or PRR) and pacing rate, the retransmissions recovery
+ * asks for (tcp_xmit_recovery()), the retransmit timer, the persist timer (tcp_ack_probe()),
+ * then what cwnd and the window now let out (tcp_data_snd_check()) and a wake-up for a writer
+ * waiting for memory (tcp_check_space()).
  */
 export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
-  const priorSndUna = sk.sndUna;
   const priorDelivered = sk.delivered;
+  const priorLost = sk.lostOut;
+  const priorPackets = sk.packetsOut;
   const nwin = skb.window << sk.sndWscale;
   const winUpdate = nwin !== sk.sndWnd;
   sk.sndWnd = nwin;
@@ -55,21 +59,31 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   // "We passed data and got it acked... Something worked": any ACK not older than snd_una clears
   // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
   if (!before(skb.ack, sk.sndUna)) sk.probesOut = 0;
-  if (!after(skb.ack, sk.sndUna)) {
-    // tcp_ack_is_dubious(): an ACK with no data, no new window and snd_una unchanged is a dupack
-    const dupack = !winUpdate && !skb.payload.length && !(skb.flags & TH_FIN) && sk.packetsOut > 0;
-    if (dupack || sk.caState !== 'Open') tcpFastretransAlert(k, sk, dupack ? 1 : 0, false);
+  const advanced = after(skb.ack, sk.sndUna);
+  let sacked = 0;
+  if (sk.sackOk && priorPackets) {
+    const blocks = sackBlocks(skb.options);
+    if (blocks.length) sacked = tcpSacktagWriteQueue(k, sk, blocks);
+  }
+  if (advanced) {
+    // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
+    sk.bytesAcked += u32(skb.ack - sk.sndUna);
+    sk.sndUna = skb.ack | 0;
+    const acked = tcpCleanRtxQueue(k, sk);
+    if (!sk.sackOk) tcpRemoveRenoSacks(sk, acked);
+  }
+  // tcp_ack_is_dubious(): a duplicate ACK (no data, no new window, snd_una unchanged), new SACK
+  // information, or a state other than Open
+  const dupack = !advanced && !winUpdate && !skb.payload.length && !(skb.flags & TH_FIN) && priorPackets > 0;
+  let rexmit = false;
+  if (dupack || sacked || sk.caState !== 'Open') rexmit = tcpFastretransAlert(k, sk, dupack ? 1 : 0, advanced);
+  if (advanced || sacked || sk.delivered !== priorDelivered) tcpCongControl(k, sk, sk.delivered - priorDelivered, Math.max(0, sk.lostOut - priorLost), advanced);
+  if (rexmit) tcpXmitRetransmitQueue(k, sk);
+  if (!advanced) {
     if (sk.pending === 'probe0') tcpAckProbe(k, sk);
     if (sk.sendHead < sk.writeQueue.length) tcpPushPendingFrames(k, sk, sk.nonagle);
     return;
   }
-  // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
-  sk.bytesAcked += u32(skb.ack - sk.sndUna);
-  sk.sndUna = skb.ack | 0;
-  const acked = tcpCleanRtxQueue(k, sk);
-  if (!sk.sackOk) tcpRemoveRenoSacks(sk, acked);
-  if (sk.caState !== 'Open') tcpFastretransAlert(k, sk, 0, true);
-  tcpCongControl(k, sk, sk.delivered - priorDelivered, priorSndUna);
   sk.retransmits = 0;
   sk.backoff = 0;
   sk.probesOut = 0;
@@ -91,9 +105,9 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
  * it grows by the packets delivered when tcp_may_raise_cwnd() (data acked in order); then
  * tcp_update_pacing_rate().
  */
-function tcpCongControl(k: Kernel, sk: TcpSock, ackedSacked: number, _priorSndUna: number): void {
-  if (sk.caState === 'CWR' || sk.caState === 'Recovery') tcpCwndReduction(sk, ackedSacked);
-  else if (ackedSacked > 0) tcpCongAvoid(k, sk, ackedSacked);
+function tcpCongControl(k: Kernel, sk: TcpSock, ackedSacked: number, newlyLost: number, advanced: boolean): void {
+  if (sk.caState === 'CWR' || sk.caState === 'Recovery') tcpCwndReduction(sk, ackedSacked, newlyLost, advanced);
+  else if (advanced && ackedSacked > 0) tcpCongAvoid(k, sk, ackedSacked);
   tcpUpdatePacingRate(k, sk);
 }
 
@@ -110,21 +124,111 @@ export function tcpUpdatePacingRate(_k: Kernel, sk: TcpSock): void {
 }
 
 /**
- * tcp_fastretrans_alert() for a peer without SACK (Reno): each duplicate ACK counts one packet
- * as delivered out of order (tcp_add_reno_sack(): sacked_out, which tcp_packets_in_flight()
- * leaves out, so each of the first two dupacks lets a new segment out: limited transmit, RFC
- * 3042); Open becomes Disorder, and Disorder with nothing left out Open again
- * (tcp_try_to_open()). Fast retransmit and recovery after tcp_reordering dupacks are not
- * modelled yet (the RTO recovers).
+ * tcp_fastretrans_alert(): leave Recovery (or CWR) once snd_una reaches high_seq (cwnd =
+ * ssthresh, tcp_end_cwnd_reduction(); no undo: it needs timestamps or D-SACKs); find lost skbs
+ * (tcp_identify_packet_loss(): RACK with SACK, tcp_newreno_mark_lost() without); enter
+ * Recovery when something is lost (tcp_time_to_recover()), else Disorder while packets are
+ * sacked (tcp_try_to_open()). A peer without SACK counts each duplicate ACK as one packet
+ * sacked (tcp_add_reno_sack()), which lets the first two send a new segment (limited transmit,
+ * RFC 3042). Returns whether lost skbs are to be retransmitted (REXMIT_LOST).
  */
-function tcpFastretransAlert(k: Kernel, sk: TcpSock, numDupack: number, _advanced: boolean): void {
-  if (sk.sackOk) return;
-  if (numDupack) {
-    sk.sackedOut += numDupack;
-    sk.delivered += numDupack; // tcp_count_delivered()
+function tcpFastretransAlert(k: Kernel, sk: TcpSock, numDupack: number, advanced: boolean): boolean {
+  if ((sk.caState === 'CWR' || sk.caState === 'Recovery') && !before(sk.sndUna, sk.highSeq)) {
+    if (sk.caState === 'CWR') {
+      if (sk.sndUna !== sk.highSeq) {
+        tcpEndCwndReduction(k, sk);
+        tcpSetCaState(k, sk, 'Open');
+      }
+    } else {
+      if (!sk.sackOk) sk.sackedOut = 0; // tcp_reset_reno_sack()
+      // tcp_try_undo_recovery(): Reno holds Recovery until something above high_seq is acked
+      if (!sk.sackOk && sk.sndUna === sk.highSeq) return false;
+      tcpSetCaState(k, sk, 'Open');
+      tcpEndCwndReduction(k, sk);
+    }
   }
-  // tcp_try_to_open()
-  if (sk.caState === 'Open' || sk.caState === 'Disorder') tcpSetCaState(k, sk, sk.sackedOut + sk.lostOut || sk.retransOut ? 'Disorder' : 'Open');
+  if (sk.caState === 'Loss') return false;
+  if (!sk.sackOk && !advanced) tcpAddRenoSack(sk, numDupack);
+  tcpIdentifyPacketLoss(k, sk, advanced);
+  if (sk.caState === 'Recovery') return true;
+  if (!sk.lostOut) {
+    // tcp_try_to_open()
+    if (sk.caState !== 'CWR') tcpSetCaState(k, sk, sk.sackedOut + sk.lostOut || sk.retransOut ? 'Disorder' : 'Open');
+    return false;
+  }
+  tcpEnterRecovery(k, sk);
+  return true;
+}
+
+/** tcp_identify_packet_loss(): tcp_newreno_mark_lost() for Reno, RACK for SACK. */
+function tcpIdentifyPacketLoss(k: Kernel, sk: TcpSock, advanced: boolean): void {
+  if (!sk.sendHead) return;
+  if (sk.sackOk) return tcpRackMarkLost(k, sk);
+  if ((sk.caState !== 'Recovery' && sk.sackedOut >= sk.reordering) || (sk.caState === 'Recovery' && advanced)) {
+    const head = sk.writeQueue[0];
+    if ((head.sacked ?? 0) & TCPCB_LOST) return;
+    if ((head.pcount ?? 1) > 1 && head.data.length > sk.mss) tcpFragment(sk, 0, sk.mss);
+    tcpMarkSkbLost(sk, sk.writeQueue[0]);
+  }
+}
+
+/**
+ * tcp_enter_recovery() with tcp_init_undo() and tcp_init_cwnd_reduction(): high_seq = snd_nxt,
+ * prior_cwnd = cwnd, ssthresh from the algorithm (cubic: cwnd x 717/1024), PRR counters reset.
+ */
+function tcpEnterRecovery(k: Kernel, sk: TcpSock): void {
+  mibInc(k, sk.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
+  sk.undoMarker = sk.sndUna;
+  sk.undoRetrans = sk.retransOut || -1;
+  sk.priorSsthresh = 0;
+  if (sk.caState !== 'CWR' && sk.caState !== 'Recovery') {
+    sk.priorSsthresh = tcpCurrentSsthresh(sk);
+    sk.highSeq = sk.sndNxt;
+    sk.tlpHighSeq = 0;
+    sk.sndCwndCnt = 0;
+    sk.priorCwnd = sk.sndCwnd;
+    sk.prrDelivered = 0;
+    sk.prrOut = 0;
+    sk.sndSsthresh = tcpCaSsthresh(k, sk);
+  }
+  tcpSetCaState(k, sk, 'Recovery');
+}
+
+/** tcp_end_cwnd_reduction(): cwnd = ssthresh after CWR, or after Recovery with an undo marker. */
+function tcpEndCwndReduction(k: Kernel, sk: TcpSock): void {
+  if (sk.caState === 'CWR' || (sk.undoMarker && sk.sndSsthresh < TCP_INFINITE_SSTHRESH)) {
+    sk.sndCwnd = sk.sndSsthresh;
+    sk.sndCwndStamp = jiffies(k);
+  }
+}
+
+/**
+ * tcp_cwnd_reduction() (PRR, RFC 6937, 6.x form): while the flight is above ssthresh, send
+ * ssthresh/prior_cwnd of what is delivered; below it, as much as is delivered (one more when
+ * snd_una moved and nothing new was lost), up to ssthresh; at least one to start the fast
+ * retransmit. cwnd = in flight + that.
+ */
+function tcpCwndReduction(sk: TcpSock, newlyAckedSacked: number, newlyLost: number, advanced: boolean): void {
+  if (newlyAckedSacked <= 0 || !sk.priorCwnd) return;
+  const delta = sk.sndSsthresh - tcpPacketsInFlight(sk);
+  sk.prrDelivered += newlyAckedSacked;
+  let sndcnt: number;
+  if (delta < 0) {
+    sndcnt = Math.floor((sk.sndSsthresh * sk.prrDelivered + sk.priorCwnd - 1) / sk.priorCwnd) - sk.prrOut;
+  } else {
+    sndcnt = Math.max(sk.prrDelivered - sk.prrOut, newlyAckedSacked);
+    if (advanced && !newlyLost) sndcnt++;
+    sndcnt = Math.min(delta, sndcnt);
+  }
+  sndcnt = Math.max(sndcnt, sk.prrOut ? 0 : 1);
+  sk.sndCwnd = tcpPacketsInFlight(sk) + sndcnt;
+}
+
+/** tcp_add_reno_sack(): a duplicate ACK from a peer without SACK counts one packet out of order. */
+function tcpAddRenoSack(sk: TcpSock, numDupack: number): void {
+  if (!numDupack) return;
+  sk.sackedOut += numDupack;
+  sk.delivered += numDupack; // tcp_count_delivered()
 }
 
 /**
@@ -138,13 +242,11 @@ function tcpRemoveRenoSacks(sk: TcpSock, acked: number): void {
   else sk.sackedOut -= acked - 1;
 }
 
-/** tcp_cwnd_reduction() (PRR, RFC 6937): not reached yet (no recovery), cwnd kept. */
-function tcpCwndReduction(_sk: TcpSock, _ackedSacked: number): void {}
-
 /**
  * tcp_clean_rtx_queue(): free the skbs snd_una now covers (packets_out less their tcp_skb_pcount(),
- * delivered more for a SACK peer); an RTT sample from the newest never retransmitted
- * (tcp_ack_update_rtt()). Returns the packets acked.
+ * sacked_out / lost_out / retrans_out less the ones they counted in, delivered more for those
+ * not sacked before with a SACK peer, RACK told of them); an RTT sample from the newest never
+ * retransmitted (tcp_ack_update_rtt()). Returns the packets acked.
  */
 function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
   const q = sk.writeQueue;
@@ -154,7 +256,9 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
   while (n < sk.sendHead && !after(q[n].end, sk.sndUna)) {
     const skb = q[n];
     sk.wmemQueued -= skb.data.length;
-    pkts += skb.pcount ?? 1;
+    const pcount = skb.pcount ?? 1;
+    pkts += pcount;
+    tcpSkbUncount(k, sk, skb, pcount);
     if (!skb.retransmitted && skb.sentAt) sample = k.now - skb.sentAt;
     n++;
   }
@@ -169,6 +273,7 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
     const prior = skb.pcount ?? 1;
     skb.pcount = Math.max(1, Math.ceil(skb.data.length / sk.mss));
     pkts += prior - skb.pcount;
+    tcpSkbUncount(k, sk, skb, prior - skb.pcount);
     if (!skb.retransmitted && skb.sentAt && prior > skb.pcount) sample = k.now - skb.sentAt;
   }
   if (n) {
@@ -177,15 +282,26 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
     sk.sendHead -= n;
   }
   sk.packetsOut = Math.max(0, sk.packetsOut - pkts);
-  if (sk.sackOk) sk.delivered += pkts;
   if (sample >= 0) {
     const us = Math.max(1, Math.floor(sample / 1000));
-    if (!sk.rttMin || us < sk.rttMin) sk.rttMin = us; // tcp_update_rtt_min() (a windowed min in the kernel)
     tcpRttEstimator(k, sk, us);
     tcpSetRto(k, sk);
     cubictcpAcked(k, sk, us);
   }
   return pkts;
+}
+
+/** The scoreboard counts of `pcount` packets of an skb snd_una now covers. */
+function tcpSkbUncount(k: Kernel, sk: TcpSock, skb: WSkb, pcount: number): void {
+  if (pcount <= 0) return;
+  const sacked = skb.sacked ?? 0;
+  if (sacked & TCPCB_SACKED_RETRANS) sk.retransOut -= pcount;
+  if (sacked & TCPCB_LOST) sk.lostOut -= pcount;
+  if (sacked & TCPCB_SACKED_ACKED) sk.sackedOut -= pcount;
+  else if (sk.sackOk) {
+    sk.delivered += pcount; // tcp_count_delivered()
+    if (!(sacked & TCPCB_SACKED_RETRANS)) tcpRackAdvance(k, sk, skb);
+  }
 }
 
 /**
@@ -209,6 +325,8 @@ function tcpAckProbe(k: Kernel, sk: TcpSock): void {
  * srtt, rttvar at least tcp_rto_min (200 ms) for a window of data. Same in 4.4 and 6.18.
  */
 export function tcpRttEstimator(k: Kernel, sk: TcpSock, mrttUs: number): void {
+  // tcp_update_rtt_min() first (tcp_ack_update_rtt()): the model keeps the all-time minimum, not a 5-minute window
+  if (!sk.rttMin || mrttUs < sk.rttMin) sk.rttMin = mrttUs;
   const rtoMinUs = 200_000; // TCP_RTO_MIN
   let m = mrttUs;
   let srtt = sk.srttUs;

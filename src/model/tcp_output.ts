@@ -16,6 +16,7 @@ import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH
 import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
+import { TCPCB_EVER_RETRANS, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
 import { tcpChronoStart, tcpChronoStop, tcpCwndTest, tcpCwndValidate, tcpSlowStartAfterIdleCheck, tcpTsoSegs, tcpTsoShouldDefer, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED } from './tcp_output-cwnd.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
 import { jiffies, timerFireTime } from './time.ts';
@@ -349,9 +350,9 @@ export function tcpNagleTest(sk: TcpSock, skb: WSkb, curMss: number, nonagle: nu
  * tcp_fragment(): split the skb at q[i] after `len` bytes of payload (the FIN goes with the
  * second part), as tcp_write_wakeup() and a window smaller than an skb need.
  */
-function tcpFragment(sk: TcpSock, i: number, len: number): void {
+export function tcpFragment(sk: TcpSock, i: number, len: number): void {
   const skb = sk.writeQueue[i];
-  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: skb.sentAt, retransmitted: skb.retransmitted, eor: skb.eor };
+  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: skb.sentAt, retransmitted: skb.retransmitted, eor: skb.eor, sacked: skb.sacked };
   if (skb.pcount !== undefined) {
     // a sent skb: packets_out counted it whole (tcp_fragment_tstamp / tcp_adjust_pcount())
     const first = Math.max(1, Math.ceil(len / sk.mss));
@@ -365,6 +366,7 @@ function tcpFragment(sk: TcpSock, i: number, len: number): void {
   skb.fin = false;
   skb.psh = false;
   sk.writeQueue.splice(i + 1, 0, second);
+  if (i < sk.sendHead) sk.sendHead++; // both parts are sent
 }
 
 /** tcp_skb_pcount(): the segments of an skb at this MSS (tcp_set_skb_tso_segs()). */
@@ -528,22 +530,47 @@ export function tcpRearmRto(k: Kernel, sk: TcpSock): void {
 }
 
 /**
- * tcp_retransmit_skb(): send the oldest unacknowledged skb again (the head of the write
- * queue), cut to the current MSS.
+ * tcp_retransmit_skb(): send the sent skb q[i] again (the RTO: the head of the write queue),
+ * cut to `segs` segments (tcp_fragment()); it is TCPCB_SACKED_RETRANS and in retrans_out until
+ * acked, sacked or marked lost again.
  */
-export function tcpRetransmitSkb(k: Kernel, sk: TcpSock): void {
-  const skb = sk.writeQueue[0];
-  if (!skb || sk.sendHead === 0) return;
-  if (skb.data.length > sk.mss) {
-    tcpFragment(sk, 0, sk.mss);
-    if (sk.sendHead > 0) sk.sendHead++;
-  }
+export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1): void {
+  const skb = sk.writeQueue[i];
+  if (!skb || i >= sk.sendHead) return;
+  if (skb.data.length > segs * sk.mss) tcpFragment(sk, i, segs * sk.mss);
   let flags = TH_ACK;
   if (skb.fin) flags |= TH_FIN;
   if (skb.psh) flags |= TH_PSH;
   skb.retransmitted = true;
+  const pcount = skb.pcount ?? 1;
+  if (!((skb.sacked ?? 0) & TCPCB_SACKED_RETRANS)) {
+    skb.sacked = (skb.sacked ?? 0) | TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
+    sk.retransOut += pcount;
+  }
+  sk.totalRetrans += pcount;
+  if (sk.undoRetrans < 0) sk.undoRetrans = 0;
+  sk.undoRetrans += pcount;
   mibInc(k, 'RetransSegs');
-  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined);
+  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);
+}
+
+/**
+ * tcp_xmit_retransmit_queue(): in Recovery (or Loss), retransmit the skbs marked lost, oldest
+ * first, while the flight is under cwnd (prr_out counts them during a cwnd reduction).
+ */
+export function tcpXmitRetransmitQueue(k: Kernel, sk: TcpSock): void {
+  const maxSegs = tcpTsoSegs(k, sk, sk.mss);
+  for (let i = 0; i < sk.sendHead; i++) {
+    const room = sk.sndCwnd - tcpPacketsInFlight(sk);
+    if (room <= 0 || sk.retransOut >= sk.lostOut) break;
+    const skb = sk.writeQueue[i];
+    const sacked = skb.sacked ?? 0;
+    if (!(sacked & TCPCB_LOST) || sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)) continue;
+    tcpRetransmitSkb(k, sk, i, Math.min(room, maxSegs));
+    mibInc(k, sk.caState === 'Loss' ? 'TCPSlowStartRetrans' : 'TCPFastRetrans');
+    if (sk.caState === 'CWR' || sk.caState === 'Recovery') sk.prrOut += sk.writeQueue[i].pcount ?? 1;
+    if (i === 0) tcpRearmRto(k, sk);
+  }
 }
 
 /**

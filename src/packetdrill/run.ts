@@ -243,7 +243,7 @@ function packetNeed(p: PacketSpec, f: ModelFacts): { need: string; detail: strin
     if (o.kind === 'md5') return { need: 'TCP-MD5', detail: 'md5 option' };
     if (o.kind === 'accecn') return { need: 'ECN/AccECN flags', detail: 'AccECN option' };
     // SACK blocks the stack sends come from its out-of-order queue (tcp_input-ofo.ts)
-    if (o.kind === 'sack' && p.direction === 'inbound') return { need: 'SACK processing (scoreboard)', detail: `sack option` };
+    // inbound SACK blocks go to the scoreboard (tcp_sacktag_write_queue(), tcp_input-sack.ts)
   }
   // the windows of outbound segments are checked: tcp_select_window() over the tun packets'
   // truesize (tunTruesize()) and 6.x's scaling_ratio
@@ -628,7 +628,7 @@ class Runner {
     if ('error' in m) throw new ScriptFailure(ev.line, `error handling packet: ${m.error}`);
     const seg: Omit<Segment, 'id'> = {
       saddr: REMOTE_IP, daddr: s.liveAddr, sport: s.remotePort, dport: s.livePort, seq: m.seq, ack: m.ack,
-      flags: scriptFlagBits(t.flags), window: t.win ?? 0, urgent: t.urg, options: m.options.filter((x) => x.kind !== 'sack') as Segment['options'],
+      flags: scriptFlagBits(t.flags), window: t.win ?? 0, urgent: t.urg, options: m.options as Segment['options'],
       payload: new Uint8Array(t.len), ipId: 0, ttl: 64, df: true, tos: 0, csum: 'full',
       ...tunTruesize(t.len, this.mss),
     };
