@@ -542,6 +542,7 @@ export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1): void 
   if (skb.fin) flags |= TH_FIN;
   if (skb.psh) flags |= TH_PSH;
   skb.retransmitted = true;
+  skb.sentAt = k.now || 1; // skb_mstamp_ns: RACK times a retransmission from when it left
   const pcount = skb.pcount ?? 1;
   if (!((skb.sacked ?? 0) & TCPCB_SACKED_RETRANS)) {
     skb.sacked = (skb.sacked ?? 0) | TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
