@@ -24,9 +24,13 @@
  * events, from a collected heap when a GC can be forced).
  * The scenarios run PASSES times (3 by default), alternating the profiles and scenarios, and
  * the summary gives the median and the range of each (the machine is shared: single runs vary
- * by a third). Usage: node scripts/bench.ts bulk [MB] [connections] [passes]
+ * by a third). The collector's young generation matters here (a segment allocates a few small
+ * objects): with node's default semi-space the scavenges are frequent; `node
+ * --max-semi-space-size=32 scripts/bench.ts bulk` measured ~1.5x the rate on lo with MTU 1500
+ * (same model code, an engine setting only). The summary names node's flags.
+ * Usage: node scripts/bench.ts bulk [MB] [connections] [passes]
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
@@ -102,10 +106,11 @@ export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, 
   const sim0 = k.now;
   const segs0 = k.stats.xmit;
   for (let i = 0; i < conns; i++) procs.spawn(`w${i}`, ['writer']);
-  let peak = process.memoryUsage().heapUsed;
+  // heapUsed as v8 reports it (getHeapStatistics() costs ~8 µs, process.memoryUsage() ~50: it reads the RSS too)
+  let peak = getHeapStatistics().used_heap_size;
   while (received < conns * bytesEach && k.sim.peek() !== Infinity) {
     k.sim.runAll(20_000);
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    peak = Math.max(peak, getHeapStatistics().used_heap_size);
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (received !== conns * bytesEach) throw new Error(`bulk: ${received} of ${conns * bytesEach} bytes arrived`);
@@ -139,7 +144,8 @@ export function benchBulk(mb = 1024, conns = 1000, passes = 3): string[] {
           runs.set(key, [...(runs.get(key) ?? []), r]);
           out.push(`${key}, pass ${pass}/${passes}: ${fmt(r.segs)} segments in ${r.secs.toFixed(2)} s → ${fmt(r.segs / r.secs)} segments/s, ${fmt(r.bytes / 2 ** 20 / r.secs)} MB/s; simulated ${r.simSecs.toFixed(3)} s; peak heap ${r.peakMiB.toFixed(0)} MiB`);
         }
-  out.push('', `bulk transfers, median of ${passes} passes (range); a segment is a packet put on lo (data or ACK), target ${fmt(TARGET)} segments/s:`);
+  const flags = process.execArgv.filter((a) => a.startsWith('--max-semi') || a.startsWith('--max-old') || a.includes('gc')).join(' ') || 'default GC settings';
+  out.push('', `bulk transfers, median of ${passes} passes (range), node ${process.version} (${flags}); a segment is a packet put on lo (data or ACK), target ${fmt(TARGET)} segments/s:`);
   for (const { lo, name } of los) {
     out.push(`${name}:`);
     for (const profile of ['linux-4.4', 'linux-6.x'] as const)
