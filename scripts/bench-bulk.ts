@@ -36,11 +36,12 @@ import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 import { devSetMtu, ethtoolSetGso } from '../src/model/route.ts';
 
-const LO = 0x7f000001;
-/** The issue's target, in segments per second. */
-const TARGET = 1_000_000;
+export const LO = 0x7f000001;
+/** The issues' target, in segments per second (the SYN flood and the bulk transfers). */
+export const TARGET = 1_000_000;
 
-let gc: (() => void) | null = null;
+/** global.gc() when a GC can be forced (node:v8 --expose-gc), else null. */
+export let gc: (() => void) | null = null;
 try {
   setFlagsFromString('--expose-gc');
   gc = runInNewContext('gc') as () => void;
@@ -117,8 +118,8 @@ export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, 
   return { segs: k.stats.xmit - segs0, secs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en');
-const median = (xs: number[]): number => {
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+export const median = (xs: number[]): number => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };

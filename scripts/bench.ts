@@ -36,12 +36,10 @@
  * | node scripts/bench.ts bulk [MB] [connections] [passes] (the bulk lines only)
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createHost } from '../src/model/index.ts';
 import type { Sys } from '../src/model/process.ts';
 import { benchSelftests, haveSelftests } from './packetdrill-suite.ts';
-import { benchBulk } from './bench-bulk.ts';
+import { benchBulk, fmt, gc, LO, median, TARGET } from './bench-bulk.ts';
 
 if (process.argv[2] === 'bulk') {
   for (const line of benchBulk(Number(process.argv[3] ?? 1024), Number(process.argv[4] ?? 1000), Number(process.argv[5] ?? 3))) console.log(line);
@@ -54,16 +52,6 @@ for (const line of benchBulk()) console.log(line);
 const CLIENTS = Number(process.argv[2] ?? 10_000);
 const PASSES = Number(process.argv[3] ?? 20);
 const WARMUP = Math.min(5, PASSES - 1);
-const TARGET = 1_000_000;
-const LO = 0x7f000001;
-
-let gc: (() => void) | null = null;
-try {
-  setFlagsFromString('--expose-gc');
-  gc = runInNewContext('gc') as () => void;
-} catch {
-  gc = null;
-}
 
 // The programs. The clients are hand-written state machines (the model runs any iterator of
 // syscalls); the same clients as generator functions, the way src/userland writes programs,
@@ -181,11 +169,6 @@ for (let pass = 1; pass <= PASSES; pass++)
   }
 for (const profile of ['linux-4.4', 'linux-6.x'] as const) report(profile, 'clients as generator functions', run(profile, false, 'generator'));
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en');
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 await new Promise((resolve) => setTimeout(resolve, 20)); // let the observer deliver the last GC entries
 console.log(`\nsteady state, passes ${WARMUP + 1}-${PASSES} (${PASSES - WARMUP} runs per profile):`);
 for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
