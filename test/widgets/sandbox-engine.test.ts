@@ -284,7 +284,7 @@ describe('the lab at the prompt: help, clear, reset; Tab completion; notes', () 
     const lab = new Lab();
     lab.type('help');
     expect(lab.screen()).toMatch(/^\[#1#root@lab ~\]\$help\ntcp-lab sandbox: a simulated Linux host/);
-    expect(lab.screen()).toContain('Programs: nc, ss, tcpdump, sleep, grep.');
+    expect(lab.screen()).toContain('Programs: nc, ss, tcpdump, sleep, grep, yes, iptables.');
     expect(lab.screen()).toMatch(PROMPT_END(2));
     lab.type('nc -l 12345 ').type('^C').type('clear');
     expect(lab.screen()).toBe('[#4#root@lab ~]$');
@@ -306,7 +306,7 @@ describe('the lab at the prompt: help, clear, reset; Tab completion; notes', () 
     lab.type('frobnicate');
     expect(lab.last.ttys[0].unknown).toBe('frobnicate');
     expect(lab.last.ttys[0].refused).toBeNull();
-    expect(lab.last.ttys[0].note).toMatch(/^“frobnicate” is not installed on this simulated host \(bash said so above\)\. It has: nc, ss, tcpdump, sleep, grep,/);
+    expect(lab.last.ttys[0].note).toMatch(/^“frobnicate” is not installed on this simulated host \(bash said so above\)\. It has: nc, ss, tcpdump, sleep, grep, yes, iptables,/);
     lab.type('x'.repeat(100_000));
     expect(lab.last.ttys[0].unknown).toBe('x'.repeat(40) + '…');
     expect(lab.last.ttys[0].note.length).toBeLessThan(400);
