@@ -1,5 +1,6 @@
 /**
- * Small programs the experiments use besides nc and bash: ss, tcpdump, sleep, grep.
+ * Small programs the experiments use besides nc and bash: ss, tcpdump, sleep, grep (yes is in
+ * coreutils.ts, iptables in iptables.ts).
  */
 import { KTIME_MAX_NS, type Program, type ProgramCtx, type Sys } from '../model/process.ts';
 import type { Profile } from '../model/profiles.ts';
