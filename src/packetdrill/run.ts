@@ -21,6 +21,7 @@ import { CODE_SYMBOLS, CodeError, codeNames, runCode } from './code.ts';
 import { grep, nstat } from './nstat.ts';
 import { tcpGetInfo, TCP_INFO_FIELDS } from '../model/tcp.ts';
 import { devSetMtu } from '../model/route.ts';
+import { encodeOptions } from '../render/inet.ts';
 import {
   adjustTimes,
   DEFAULT_TOLERANCE,
@@ -305,16 +306,34 @@ const STRERROR: Record<number, string> = {
 const SYMBOLS: Record<string, number> = { ...ERRNO, SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2, O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_NONBLOCK: 0o4000 };
 
 /**
- * What a data packet written to tun0 costs the receiver (skb->truesize) and its gso_size, as
- * measured on Linux 6.18.44 (SO_MEMINFO's rmem_alloc in a packetdrill run): 2048 bytes a wire
- * segment plus one struct sk_buff (256): 2304 for a 1000-byte segment, 8448 for a 4000-byte
- * packet of --mss=1000 (four segments). A larger packet without --mss gets no truesize (charged
- * its payload, as on lo).
+ * What a data packet written to tun0 costs the receiver (skb->truesize, as tun_get_user()
+ * allocates it) and its gso_size. A packet under a page is linear: a kmalloc() bucket for the
+ * data (NET_SKB_PAD + the packet, aligned, + skb_shared_info) + struct sk_buff; a larger one is
+ * paged (alloc_skb_with_frags(), order-3 pages at most, each chunk the smallest order that
+ * holds the rest) + struct sk_buff. Checked on Linux 6.18.44 with SO_MEMINFO's rmem_alloc in
+ * packetdrill runs: 1000 bytes 2304, 4000 bytes 8448, 9000 and 10000 bytes 12544.
  */
-export function tunTruesize(len: number, mss: number): { truesize?: number; gsoSize?: number } {
+export function tunTruesize(len: number, hdrLen: number, mss: number): { truesize?: number; gsoSize?: number } {
   if (!len) return {};
-  if (mss && len > mss) return { truesize: 256 + 2048 * Math.ceil(len / mss), gsoSize: mss };
-  return len <= 1460 ? { truesize: 256 + 2048 } : {};
+  const PAGE = 4096;
+  const SKB = 256; // SKB_DATA_ALIGN(sizeof(struct sk_buff))
+  const SHINFO = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+  const gso = mss && len > mss ? { gsoSize: mss } : {};
+  let data = len + hdrLen;
+  if (data < PAGE) {
+    const need = Math.ceil((64 + data) / 64) * 64 + SHINFO;
+    let bucket = 512;
+    while (bucket < need) bucket *= 2;
+    return { truesize: bucket + SKB, ...gso }; // SKB_TRUESIZE(bucket - shinfo)
+  }
+  let truesize = SKB;
+  let order = 3;
+  while (data > 0) {
+    while (order && Math.ceil(data / PAGE) * PAGE < PAGE << order) order--;
+    truesize += PAGE << order;
+    data -= Math.min(data, PAGE << order);
+  }
+  return { truesize, ...gso };
 }
 
 class ScriptFailure extends Error {
@@ -630,7 +649,7 @@ class Runner {
       saddr: REMOTE_IP, daddr: s.liveAddr, sport: s.remotePort, dport: s.livePort, seq: m.seq, ack: m.ack,
       flags: scriptFlagBits(t.flags), window: t.win ?? 0, urgent: t.urg, options: m.options as Segment['options'],
       payload: new Uint8Array(t.len), ipId: 0, ttl: 64, df: true, tos: 0, csum: 'full',
-      ...tunTruesize(t.len, this.mss),
+      ...tunTruesize(t.len, 40 + encodeOptions(m.options as Segment['options']).length, this.mss),
     };
     this.log(`${(this.nowUsecs / 1e6).toFixed(6)} inbound injected: ${scriptText(t)}`);
     this.k.tunWrite(seg);

@@ -10,7 +10,7 @@
  * reader of tcpdump would see, in packetdrill's words.
  */
 import { describe, expect, it } from 'vitest';
-import { runScript } from '../../src/packetdrill/run.ts';
+import { runScript, tunTruesize } from '../../src/packetdrill/run.ts';
 import { parseScript } from '../../src/packetdrill/parse.ts';
 import type { ProfileName } from '../../src/model/types.ts';
 
@@ -172,5 +172,21 @@ describe('what a tun packet costs the receiver: truesize, 6.x scaling_ratio, tcp
    +0 < F. 60001:60001(0) ack 1 win 257
    +0 > . 1:1(0) ack 60002 win 0
 `, 'linux-6.x', '--mss=1000\n')).toBe('pass');
+  });
+});
+
+describe('tun_get_user()\'s skb->truesize (drivers/net/tun.c; measured with SO_MEMINFO on 6.18.44)', () => {
+  it('linear under a page (a kmalloc bucket + sk_buff), paged above (order-3 pages at most, the smallest order for the rest)', () => {
+    expect([1000, 4000, 9000, 10000].map((n) => tunTruesize(n, 40, 1000).truesize)).toEqual([2304, 8448, 12544, 12544]);
+    expect(tunTruesize(4000, 40, 1000).gsoSize).toBe(1000);
+    expect(tunTruesize(0, 40, 1000)).toEqual({});
+  });
+  it('an out-of-order GSO packet measures rcv_mss from its gso_size (38d7e444336567, 6.17) and the window follows its truesize: win 81 (x 1024) with its SACK block (tcp_ooo_rcv_mss.pkt)', () => {
+    const body = `   +0 \`sysctl -q net.ipv4.tcp_rmem="4096 131072 $((32*1024*1024))"\`\n` + passive('', 'mss 1000,nop,nop,sackOK,nop,wscale 7', '<mss 1460,nop,nop,sackOK,nop,wscale 10>') + `
+   +0 < . 2001:11001(9000) ack 1 win 257
+   +0 > . 1:1(0) ack 1 win 81 <nop,nop,sack 2001:11001>
+   +0 %{ assert tcpi_rcv_mss == 1000, tcpi_rcv_mss }%
+`;
+    expect(pd(body, 'linux-6.x', '--mss=1000\n')).toBe('pass');
   });
 });
