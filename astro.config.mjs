@@ -58,6 +58,7 @@ export default defineConfig({
         EditLink: './src/components/EditLink.astro',
         LanguageSelect: './src/components/LanguageSelect.astro',
         MarkdownContent: './src/components/MarkdownContent.astro',
+        PageTitle: './src/components/PageTitle.astro',
       },
       head: [
         { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: cspString() } },

@@ -145,7 +145,8 @@ async function bundle(parts: PageScripts['parts'], root: string): Promise<string
 
 export function offlineCsp(html: string): string {
   const hashes = inlineScriptHashes(html);
-  const policy = [['script-src', ['file:', ...hashes].join(' ')] as const, ...OFFLINE_CSP_BASE]
+  // blob: the widgets' embedded worker script run on the page's thread where no worker starts (worker-runner.ts)
+  const policy = [['script-src', ['file:', ...hashes, 'blob:'].join(' ')] as const, ...OFFLINE_CSP_BASE]
     .map(([k, v]) => `${k} ${v}`)
     .join('; ');
   return html.replace(/(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/, `$1${policy}$2`);

@@ -33,6 +33,14 @@ const closeWait = (w: World): SockDiag[] => children(w).filter((r) => r.state ==
 /** The client end of a child (same 4-tuple, reversed), if it is still in the tables. */
 const clientOf = (w: World, c: SockDiag): SockDiag | undefined => w.table.rows.find((r) => r.dport === PORT && r.sport === c.dport);
 
+/**
+ * The goals' common shape: the listener shows Recv-Q `recvq` with `closeWaits` CLOSE-WAIT
+ * children (and, when `listed` is given, that many children in all that ss can list).
+ */
+function listenerShows(w: World, recvq: number, closeWaits: number, listed?: number): boolean {
+  return listener(w)?.rqueue === recvq && closeWait(w).length === closeWaits && (listed === undefined || children(w).length === listed);
+}
+
 /** A listener on 12345 whose every owner is stopped: it never calls accept(). */
 function stoppedListener(w: World): boolean {
   const l = listener(w);
@@ -51,26 +59,20 @@ const CLOSE_WAIT_CHILD: GoalDef = {
   id: 'close-wait-child',
   en: 'Open a second terminal (+), connect a client and quit it: `nc localhost 12345`, then Ctrl-C. Recv-Q 1: the child waits in CLOSE-WAIT, the client in FIN-WAIT-2.',
   zh: '打开第二个终端（+），连上一个客户端再退出：`nc localhost 12345`，然后按 Ctrl-C。Recv-Q 为 1：子套接字停在 CLOSE-WAIT，客户端停在 FIN-WAIT-2。',
-  test: (w) => {
-    const cw = closeWait(w);
-    return listener(w)?.rqueue === 1 && cw.length === 1 && clientOf(w, cw[0])?.state === TCP_FIN_WAIT2;
-  },
+  test: (w) => listenerShows(w, 1, 1) && clientOf(w, closeWait(w)[0])?.state === TCP_FIN_WAIT2,
 };
 
 const EXPIRED: GoalDef = {
   id: 'fin-wait-2-expired',
   en: 'Wait until the client’s FIN-WAIT-2 socket expires (tcp_fin_timeout: 60 s; try 10× or Skip) while the child stays in CLOSE-WAIT.',
   zh: '等客户端的 FIN-WAIT-2 套接字超时消失（tcp_fin_timeout：60 秒；可以用 10× 或“跳到下一个事件”），而子套接字仍停在 CLOSE-WAIT。',
-  test: (w) => {
-    const cw = closeWait(w);
-    return listener(w)?.rqueue === 1 && cw.length === 1 && children(w).length === 1 && !clientOf(w, cw[0]);
-  },
+  test: (w) => listenerShows(w, 1, 1, 1) && !clientOf(w, closeWait(w)[0]),
 };
 
 /** Recv-Q counts a child ss cannot list: the reset one still holds its slot in the accept queue. */
 function recvq2OneCloseWait(w: World): boolean {
   const q = w.queues.find((x) => x.port === PORT);
-  return listener(w)?.rqueue === 2 && children(w).length === 1 && closeWait(w).length === 1 && !!q?.slots.some((s) => !s.hashed);
+  return listenerShows(w, 2, 1, 1) && !!q?.slots.some((s) => !s.hashed);
 }
 
 const RECVQ2: GoalDef = {
@@ -84,7 +86,7 @@ const FULL_QUEUE: GoalDef = {
   id: 'full-queue',
   en: 'Fill the accept queue of a stopped listener: two clients that connect and quit (`nc localhost 12345`, Ctrl-C, twice). Recv-Q 2, two CLOSE-WAIT rows.',
   zh: '填满挂起的监听进程的 accept 队列：两个客户端先后连上再退出（`nc localhost 12345`、Ctrl-C，两次）。Recv-Q 为 2，两行 CLOSE-WAIT。',
-  test: (w) => listener(w)?.rqueue === 2 && closeWait(w).length === 2,
+  test: (w) => listenerShows(w, 2, 2),
 };
 
 const TIME_WAIT_ROW: GoalDef = {

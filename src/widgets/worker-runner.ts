@@ -2,7 +2,8 @@
  * Starting the widgets' worker script (sandbox-worker.ts): in a Web Worker from the script Vite
  * emits for it (`?worker&url`), offline from the copy the export embeds (a Blob URL: file:// cannot
  * start a worker from a file), or, where no worker can be started, on the page's thread (the script
- * loaded by a <script> element defines TCP_LAB_SANDBOX_CONNECT). Used by the sandbox terminal
+ * loaded by a <script> element defines TCP_LAB_SANDBOX_CONNECT; offline, the embedded copy again,
+ * from a Blob URL, which the offline CSP's script-src allows). Used by the sandbox terminal
  * (terminal.ts, a host per element) and the timeline (sim.ts, its runs).
  */
 import workerUrl from './sandbox-worker.ts?worker&url';
@@ -48,7 +49,9 @@ export function pageRunner(onMsg: (m: FromWorker) => void, onError: (message: st
   const waiting: ToWorker[] = [];
   loading ??= new Promise((ok, fail) => {
     const s = document.createElement('script');
-    s.src = workerUrl;
+    // offline, the export's embedded copy (file:// has no worker file to load), as a Blob URL
+    const embedded = g.TCP_LAB_SANDBOX_WORKER;
+    s.src = typeof embedded === 'string' ? URL.createObjectURL(new Blob([embedded], { type: 'text/javascript' })) : workerUrl;
     s.onload = ok;
     s.onerror = () => {
       loading = null;

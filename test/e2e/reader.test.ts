@@ -6,7 +6,7 @@ import { expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT } from './helpers.ts';
-import { eachCombination, SHOW_ALL } from './reader-matrix.ts';
+import { eachCombination, CHAPTERS, SHOW_ALL } from './reader-matrix.ts';
 import { NOTE } from '../../src/site/note.ts';
 
 eachCombination(({ lang, chapter, open, done }) => {
@@ -250,6 +250,34 @@ eachCombination(({ lang, chapter, open, done }) => {
         return [...out];
       });
       expect(heights, ch).toHaveLength(1);
+      done(w);
+    }
+  });
+
+  test('a chapter title breaks between words, never inside one (tcp_synack_retries at 35 px on a phone)', async () => {
+    // the chapters whose title has a word too long for a phone's line (the others cannot break inside one)
+    const titled = CHAPTERS.filter((ch) => {
+      const title = /^title: *(.*)$/m.exec(readFileSync(resolve(ROOT, 'content/docs', lang.dir, `${ch}.mdx`), 'utf8'))?.[1] ?? '';
+      return /[\w()]{14,}/.test(title);
+    });
+    expect(titled).toContain('syn-retries');
+    for (const ch of titled) {
+      const w = await open(chapter(ch));
+      const broken = await w.page.evaluate(() => {
+        const h = document.querySelector('h1#_top')!;
+        const out: string[] = [];
+        for (const t of [...h.childNodes].filter((n): n is Text => n.nodeType === Node.TEXT_NODE)) {
+          for (const m of t.data.matchAll(/[A-Za-z0-9]+/g)) {
+            const r = document.createRange();
+            r.setStart(t, m.index!);
+            r.setEnd(t, m.index! + m[0].length);
+            if (new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1) out.push(m[0]);
+          }
+        }
+        return { out, overflow: h.scrollWidth - h.clientWidth };
+      });
+      expect(broken.out, ch).toEqual([]);
+      expect(broken.overflow, ch).toBeLessThanOrEqual(0);
       done(w);
     }
   });

@@ -58,7 +58,7 @@ test('extractModuleScripts keeps order and leaves one marker', () => {
 test('offline CSP allows file: only and hashes the remaining inline scripts', () => {
   const html = `<meta http-equiv="Content-Security-Policy" content="default-src 'self'"><script>x()</script>`;
   const out = offlineCsp(html);
-  expect(out).toMatch(/script-src file: 'sha256-[^']+'; default-src 'none'/);
+  expect(out).toMatch(/script-src file: 'sha256-[^']+' blob:; default-src 'none'/);
   expect(out).toContain("connect-src 'none'");
   expect(/content="([^"]*)"/.exec(out)![1]).not.toMatch(/https?:/);
 });
