@@ -246,14 +246,14 @@ export function inetCskClearXmitTimer(k: Kernel, sk: TcpSock, what: 'retrans' | 
  * on the timer the socket embeds (a pending one is simply moved: its old queue entry goes
  * stale); tcp_write_timer_handler() tells the two apart by icsk_pending.
  */
-export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number, what: 'retrans' | 'probe0' = 'retrans'): void {
+export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number, what: 'retrans' | 'probe0' | 'reo' = 'retrans'): void {
   sk.pending = what;
   sk.timeout = jiffies(k) + when;
   sk.fn = tcpRetransmitTimer;
   sk.a = k;
   sk.b = sk;
   sk.retransTimer = k.sim.rearm(sk, timerFireTime(k, sk.timeout));
-  traceTimer(k, sk.id, what === 'retrans' ? 'retrans' : 'probe', 'armed', sk.timeout, sk.retransTimer.t, what === 'retrans' ? sk.retransmits : sk.probesOut);
+  traceTimer(k, sk.id, what === 'probe0' ? 'probe' : 'retrans', 'armed', sk.timeout, sk.retransTimer.t, what === 'probe0' ? sk.probesOut : sk.retransmits);
 }
 
 /** inet_csk_reset_keepalive_timer() */

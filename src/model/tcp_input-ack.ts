@@ -71,6 +71,12 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
     sk.sndUna = skb.ack | 0;
     const acked = tcpCleanRtxQueue(k, sk);
     if (!sk.sackOk) tcpRemoveRenoSacks(sk, acked);
+    // FLAG_SET_XMIT_TIMER: tcp_set_xmit_timer() before the loss detection below, which may arm the reordering timer
+    sk.retransmits = 0;
+    sk.backoff = 0;
+    sk.probesOut = 0;
+    sk.retransStamp = 0;
+    tcpRearmRto(k, sk);
   }
   // tcp_ack_is_dubious(): a duplicate ACK (no data, no new window, snd_una unchanged), new SACK
   // information, or a state other than Open
@@ -84,11 +90,6 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
     if (sk.sendHead < sk.writeQueue.length) tcpPushPendingFrames(k, sk, sk.nonagle);
     return;
   }
-  sk.retransmits = 0;
-  sk.backoff = 0;
-  sk.probesOut = 0;
-  sk.retransStamp = 0;
-  tcpRearmRto(k, sk);
   if (sk.sendHead < sk.writeQueue.length) {
     if (sk.pending === 'probe0') tcpAckProbe(k, sk);
     tcpPushPendingFrames(k, sk, sk.nonagle);
@@ -176,7 +177,7 @@ function tcpIdentifyPacketLoss(k: Kernel, sk: TcpSock, advanced: boolean): void 
  * tcp_enter_recovery() with tcp_init_undo() and tcp_init_cwnd_reduction(): high_seq = snd_nxt,
  * prior_cwnd = cwnd, ssthresh from the algorithm (cubic: cwnd x 717/1024), PRR counters reset.
  */
-function tcpEnterRecovery(k: Kernel, sk: TcpSock): void {
+export function tcpEnterRecovery(k: Kernel, sk: TcpSock): void {
   mibInc(k, sk.sackOk ? 'TCPSackRecovery' : 'TCPRenoRecovery');
   sk.undoMarker = sk.sndUna;
   sk.undoRetrans = sk.retransOut || -1;
@@ -208,7 +209,7 @@ function tcpEndCwndReduction(k: Kernel, sk: TcpSock): void {
  * snd_una moved and nothing new was lost), up to ssthresh; at least one to start the fast
  * retransmit. cwnd = in flight + that.
  */
-function tcpCwndReduction(sk: TcpSock, newlyAckedSacked: number, newlyLost: number, advanced: boolean): void {
+export function tcpCwndReduction(sk: TcpSock, newlyAckedSacked: number, newlyLost: number, advanced: boolean): void {
   if (newlyAckedSacked <= 0 || !sk.priorCwnd) return;
   const delta = sk.sndSsthresh - tcpPacketsInFlight(sk);
   sk.prrDelivered += newlyAckedSacked;

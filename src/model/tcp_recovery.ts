@@ -5,15 +5,23 @@
  * (tcp_rack_detect_loss()); the window is zero while no reordering has been seen and in
  * Recovery or with tcp_reordering (3) packets sacked, else min_rtt / 4.
  *
- * Deliberate differences: no reordering timer (tcp_rack_reo_timeout()): an skb whose window has
- * not run out is looked at again on the next ACK only; no TLP (tcp_schedule_loss_probe()).
+ * An skb whose window has not run out arms the reordering timer (ICSK_TIME_REO_TIMEOUT, the
+ * retransmit timer's slot) for when it will have. Deliberate difference: no TLP
+ * (tcp_schedule_loss_probe()).
  * 4.4 uses RFC 6675's dupthresh instead (tcp_time_to_recover()'s sacked_out > reordering):
  * the model runs RACK on both profiles.
  */
 import type { Kernel } from './kernel.ts';
 import { after } from './seq.ts';
 import type { TcpSock, WSkb } from './sock.ts';
+import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { tcpPacketsInFlight } from './tcp_cong.ts';
+import { tcpCwndReduction, tcpEnterRecovery } from './tcp_input-ack.ts';
 import { TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
+import { tcpRearmRto, tcpXmitRetransmitQueue } from './tcp_output.ts';
+import { TCP_TIMEOUT_MIN } from './tcp.ts';
+import { traceTimer } from './trace.ts';
+import { TCP_CLOSE } from './types.ts';
 
 /**
  * tcp_rack_advance(): a delivered skb sent later than the newest one RACK knows (by send time,
@@ -51,8 +59,16 @@ function tcpRackReoWnd(sk: TcpSock): number {
  * delivered skb was sent after, once rtt + reo_wnd have passed since they were sent.
  */
 export function tcpRackMarkLost(k: Kernel, sk: TcpSock): void {
-  if (!sk.rackMstamp) return;
+  const timeout = tcpRackDetectLoss(k, sk);
+  // the reordering timer: look again when the first skb still waiting has waited enough
+  if (timeout) inetCskResetXmitTimer(k, sk, Math.ceil((timeout * k.HZ) / 1_000_000) + TCP_TIMEOUT_MIN, 'reo');
+}
+
+/** tcp_rack_detect_loss(): mark what has waited long enough; returns the longest wait left (us). */
+function tcpRackDetectLoss(k: Kernel, sk: TcpSock): number {
+  if (!sk.rackMstamp) return 0;
   const reoWnd = tcpRackReoWnd(sk);
+  let timeout = 0;
   for (let i = 0; i < sk.sendHead; i++) {
     const skb = sk.writeQueue[i];
     const sacked = skb.sacked ?? 0;
@@ -61,7 +77,32 @@ export function tcpRackMarkLost(k: Kernel, sk: TcpSock): void {
     if (!tcpSkbSentAfter(sk.rackMstamp, skb.sentAt, sk.rackEndSeq, skb.end)) continue;
     const remaining = sk.rackRttUs + reoWnd - Math.floor((k.now - skb.sentAt) / 1000);
     if (remaining <= 0) tcpMarkSkbLost(sk, skb);
+    else timeout = Math.max(timeout, remaining);
   }
+  return timeout;
+}
+
+/**
+ * tcp_rack_reo_timeout(): the reordering timer fired (tcp_write_timer_handler(),
+ * ICSK_TIME_REO_TIMEOUT): what is lost now starts Recovery (with one PRR step) and is
+ * retransmitted; then the RTO covers the rest.
+ */
+export function tcpRackReoTimeout(k: Kernel, sk: TcpSock): void {
+  sk.retransTimer = null;
+  sk.pending = 'none';
+  traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
+  if (sk.freed || sk.state === TCP_CLOSE || !sk.packetsOut) return;
+  const priorInflight = tcpPacketsInFlight(sk);
+  const priorLost = sk.lostOut;
+  tcpRackDetectLoss(k, sk);
+  if (priorInflight !== tcpPacketsInFlight(sk)) {
+    if (sk.caState !== 'Recovery') {
+      tcpEnterRecovery(k, sk);
+      tcpCwndReduction(sk, 1, sk.lostOut - priorLost, false);
+    }
+    tcpXmitRetransmitQueue(k, sk);
+  }
+  if ((sk.pending as string) !== 'retrans') tcpRearmRto(k, sk);
 }
 
 /** tcp_mark_skb_lost(): TCPCB_LOST, out of retrans_out if its retransmission is lost too. */
