@@ -83,8 +83,8 @@ export class Kernel {
   readonly socks = new IdTable<TcpSock>();
   readonly taps = new Set<CaptureTap>();
   readonly mib: Record<string, number> = {};
-  /** Segments put on lo, segments received, and SYNs refilled from skbPool (tcpSendSyn). */
-  readonly stats = { xmit: 0, rcv: 0, skbRecycled: 0 };
+  /** Segments put on lo (xmitData: those with payload), segments received, and SYNs refilled from skbPool (tcpSendSyn). */
+  readonly stats = { xmit: 0, xmitData: 0, rcv: 0, skbRecycled: 0 };
   /** Observers of every transmitted segment (scripted peers, packetdrill-style tests). */
   readonly xmitHooks: ((seg: Segment) => void)[] = [];
   /** 4.4 global challenge-ACK budget (tcp_send_challenge_ack). */

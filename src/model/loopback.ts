@@ -90,6 +90,7 @@ function validateXmitSkb(k: Kernel, seg: Segment, sock: number | null): void {
 /** dev_hard_start_xmit() → xmit_one() (the taps) → loopback_xmit() → netif_rx(): delivered after loRxNs. */
 function loopbackXmit(k: Kernel, seg: Segment, sock: number | null): void {
   k.stats.xmit++;
+  if (seg.payload.length) k.stats.xmitData++;
   if (k.sim.observed) k.sim.emit({ type: 'xmit', t: k.now, seg, sock });
   if (k.taps.size) devQueueXmitNit(k, seg);
   for (let i = 0; i < k.xmitHooks.length; i++) k.xmitHooks[i](seg);
