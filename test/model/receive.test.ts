@@ -136,7 +136,7 @@ describe('SO_RCVBUF limits the window scale (tcp_openreq_init_rwin(), tcp_connec
 });
 
 describe('tcp_synack_rtt_meas(): the passive side measures the RTT from its SYN-ACK to the ACK (tcp_rcv_state_process(), Linux 4.4 and 6.18)', () => {
-  it.each<ProfileName>(['linux-6.x', 'linux-4.4'])('a 100 ms handshake without timestamps: srtt 100 ms, RTO 100 + max(4 x 25, 200) = 300 ms (%s; tcp_user_timeout_user_timeout.pkt retransmits its FIN 300 ms later)', (profile) => {
+  it.each<ProfileName>(['linux-6.x', 'linux-4.4'])('a 100 ms handshake without timestamps: srtt 100 ms, RTO 100 + max(2 x 100, 200) = 300 ms at HZ=1000 (%s; 6.18.44 here, HZ=250: tcpi_rtt 100163, tcpi_rto 304000 = 76 jiffies; tcp_user_timeout_user_timeout.pkt retransmits its FIN 300 ms later)', (profile) => {
     expect(pd(passive('', 'mss 1000,sackOK,nop,nop', '<mss 1460,nop,nop,sackOK>') + `
    +0 %{ assert tcpi_rto == 300000, tcpi_rto; assert tcpi_rtt == 100000, tcpi_rtt }%
 `, profile)).toBe('pass');
