@@ -24,10 +24,12 @@
  * events, from a collected heap when a GC can be forced).
  * The scenarios run PASSES times (3 by default), alternating the profiles and scenarios, and
  * the summary gives the median and the range of each (the machine is shared: single runs vary
- * by a third). The collector's young generation matters here (a segment allocates a few small
- * objects): with node's default semi-space the scavenges are frequent; `node
- * --max-semi-space-size=32 scripts/bench.ts bulk` measured ~1.5x the rate on lo with MTU 1500
- * (same model code, an engine setting only). The summary names node's flags.
+ * by a third). Each rate is given per second of wall time (the target's measure) and per second
+ * of the process's CPU time (every thread, the collector's included): on a loaded machine a run
+ * gets a fraction of a core (wall 3-4x the CPU time was seen with load average 10 on 2 cores),
+ * and the CPU rate is what the simulator does with a core of its own. The summary names node's
+ * GC flags (a larger young generation, --max-semi-space-size=32, helped in some runs and not in
+ * others).
  * Usage: node scripts/bench.ts bulk [MB] [connections] [passes]
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -54,6 +56,8 @@ interface BulkResult {
   /** Of them, segments with data. */
   dataSegs: number;
   secs: number;
+  /** CPU time of the process (every thread: the collector's too) over the same stretch. */
+  cpuSecs: number;
   simSecs: number;
   bytes: number;
   peakMiB: number;
@@ -106,6 +110,7 @@ export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, 
   k.sim.runUntil(1_000_000);
   gc?.();
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const sim0 = k.now;
   const segs0 = k.stats.xmit;
   const data0 = k.stats.xmitData;
@@ -117,8 +122,10 @@ export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, 
     peak = Math.max(peak, getHeapStatistics().used_heap_size);
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
   if (received !== conns * bytesEach) throw new Error(`bulk: ${received} of ${conns * bytesEach} bytes arrived`);
-  return { segs: k.stats.xmit - segs0, dataSegs: k.stats.xmitData - data0, secs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
+  return { segs: k.stats.xmit - segs0, dataSegs: k.stats.xmitData - data0, secs, cpuSecs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
@@ -146,7 +153,7 @@ export function benchBulk(mb = 1024, conns = 1000, passes = 3): string[] {
           const r = bulk(profile, lo, s.conns, s.each, s.chunk);
           const key = `${profile} bulk on ${lo} (${s.label})`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
-          out.push(`${key}, pass ${pass}/${passes}: ${fmt(r.segs)} segments (${fmt(r.dataSegs)} with data) in ${r.secs.toFixed(2)} s → ${fmt(r.segs / r.secs)} segments/s, ${fmt(r.bytes / 2 ** 20 / r.secs)} MB/s; simulated ${r.simSecs.toFixed(3)} s; peak heap ${r.peakMiB.toFixed(0)} MiB`);
+          out.push(`${key}, pass ${pass}/${passes}: ${fmt(r.segs)} segments (${fmt(r.dataSegs)} with data) in ${r.secs.toFixed(2)} s → ${fmt(r.segs / r.secs)} segments/s (CPU ${r.cpuSecs.toFixed(2)} s: ${fmt(r.segs / r.cpuSecs)} per CPU-second), ${fmt(r.bytes / 2 ** 20 / r.secs)} MB/s; simulated ${r.simSecs.toFixed(3)} s; peak heap ${r.peakMiB.toFixed(0)} MiB`);
         }
   const flags = process.execArgv.filter((a) => a.startsWith('--max-semi') || a.startsWith('--max-old') || a.includes('gc')).join(' ') || 'default GC settings';
   out.push('', `bulk transfers, median of ${passes} passes (range), node ${process.version} (${flags}); a segment is a packet put on lo (data or ACK), target ${fmt(TARGET)} segments/s:`);
@@ -157,11 +164,12 @@ export function benchBulk(mb = 1024, conns = 1000, passes = 3): string[] {
         const rs = runs.get(`${profile} bulk on ${lo} (${s.label})`)!;
         const rates = rs.map((r) => r.segs / r.secs);
         const m = median(rates);
+        const cpuRates = rs.map((r) => r.segs / r.cpuSecs);
         const mbs = rs.map((r) => r.bytes / 2 ** 20 / r.secs);
         const heap = rs.map((r) => r.peakMiB);
         out.push(
           `  ${profile} ${s.label}: ${fmt(rs[0].segs)} segments (${fmt(rs[0].dataSegs)} with data), median ${fmt(m)} segments/s (${fmt(Math.min(...rates))} - ${fmt(Math.max(...rates))}), ` +
-            `${fmt(median(mbs))} MB/s; peak heap ${Math.min(...heap).toFixed(0)}-${Math.max(...heap).toFixed(0)} MiB; ` +
+            `per CPU-second ${fmt(median(cpuRates))} (${fmt(Math.min(...cpuRates))} - ${fmt(Math.max(...cpuRates))}), ${fmt(median(mbs))} MB/s; peak heap ${Math.min(...heap).toFixed(0)}-${Math.max(...heap).toFixed(0)} MiB; ` +
             `target ${m >= TARGET ? 'met' : `not met (${((100 * m) / TARGET).toFixed(0)}%)`}`,
         );
       }
