@@ -67,7 +67,8 @@ export type Sys =
    * copied to its start and the result is their number, 0 at EOF (a socket; the bench's readers,
    * which so allocate nothing per call).
    */
-  | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean; buf?: Uint8Array }
+  /** `peek`: recv(..., MSG_PEEK): the data is copied and stays queued. */
+  | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean; buf?: Uint8Array; peek?: boolean }
   /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT). */
   | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; eor?: boolean; fault?: boolean }
   | { op: 'shutdown'; fd: number; how: number }

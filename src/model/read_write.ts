@@ -20,7 +20,7 @@ export function sysRead(pt: ProcessTable, task: Task, s: SysOf<'read'>): void {
   if (!f) return pt.complete(task, -EBADF);
   if (f.kind === 'tty') return ttyRead(pt, task, f.tty);
   if (f.kind === 'pipe') return pipeRead(pt, task, f.pipe, s.count);
-  return sockRecv(pt, task, f.sk, s.count, (f.flags & O_NONBLOCK) !== 0, s.bytes, s.fault, s.buf);
+  return sockRecv(pt, task, f.sk, s.count, (f.flags & O_NONBLOCK) !== 0, s.bytes, s.fault, s.buf, s.peek);
 }
 
 /** write(fd, data) */

@@ -229,17 +229,18 @@ export function sysPcapOpen(pt: ProcessTable, task: Task, s: SysOf<'pcap_open'>)
  * buffer is unmapped, so the first copy fails (skb_copy_datagram_msg()): -EFAULT, and the data
  * stays queued (tcp_recvmsg_locked(): `if (!copied) copied = -EFAULT`).
  */
-export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false, bytes = false, fault = false, buf?: Uint8Array): void {
+export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: number, nonblock = false, bytes = false, fault = false, buf?: Uint8Array, peek = false): void {
   if (sk.state === TCP_LISTEN) return pt.complete(task, -ENOTCONN);
   // end of file: 0 into a buffer, else nothing as bytes or text
   const eof = buf ? 0 : bytes ? EMPTY : '';
   if (sk.rcvQueue.length) {
     if (fault) return pt.complete(task, -EFAULT);
-    if (buf) return pt.complete(task, tcpRecvmsg(pt.k, sk, Math.min(count ?? Infinity, buf.length), buf).length);
-    const data = tcpRecvmsg(pt.k, sk, count);
+    if (buf) return pt.complete(task, tcpRecvmsg(pt.k, sk, Math.min(count ?? Infinity, buf.length), buf, peek).length);
+    const data = tcpRecvmsg(pt.k, sk, count, undefined, peek);
     return pt.complete(task, bytes ? data : new TextDecoder().decode(data));
   }
   if (sk.finQueued) {
+    if (peek) return pt.complete(task, eof); // MSG_PEEK leaves the FIN queued
     sk.finQueued = false;
     sk.copiedSeq = (sk.copiedSeq + 1) | 0; // found_fin_ok: ++*seq
     return pt.complete(task, eof);

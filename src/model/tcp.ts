@@ -4,7 +4,7 @@
  * constants and clocks of tcp.h.
  *
  * Deliberate differences: SO_LINGER with a time (l_linger > 0) does not make close() wait (only
- * a zero time, the abort, is modelled); no MSG_PEEK; a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
+ * a zero time, the abort, is modelled); a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
  */
 import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
@@ -197,8 +197,9 @@ export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, mo
  * receive queue, advancing copied_seq, then tcp_cleanup_rbuf(). The FIN stays queued.
  * The bytes are copied to the start of `into` when given (read(2) into the program's buffer,
  * `count` at most its length), else returned as a new array (or the one skb's own bytes).
+ * `peek` (MSG_PEEK, Linux 4.4 and 6.18): the same bytes, read from peek_seq, stay queued.
  */
-export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint8Array): Uint8Array {
+export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint8Array, peek = false): Uint8Array {
   const q = sk.rcvQueue;
   let n = 0;
   let i = 0;
@@ -214,6 +215,11 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
       out.set(take === p.length ? p : p.subarray(0, take), o);
       o += take;
     }
+  }
+  // MSG_PEEK: copied from a private copy of copied_seq (peek_seq): nothing leaves the queue
+  if (peek) {
+    if (out.length) tcpCleanupRbuf(k, sk, out.length);
+    return out;
   }
   // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload (tun skbs only)
   const charged = sk.rmemExtra !== 0;

@@ -196,7 +196,7 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'send':
     case 'recv':
       // send(..., MSG_MORE | MSG_EOR): the model's write with `more` / `eor` (tcp_sendmsg()'s flags)
-      if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && (exprText(a[3]) === 'MSG_MORE' || exprText(a[3]) === 'MSG_EOR'))) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
+      if (!(a[3]?.kind === 'int' && a[3].value === 0) && !(sc.name === 'send' && (exprText(a[3]) === 'MSG_MORE' || exprText(a[3]) === 'MSG_EOR')) && !(sc.name.startsWith('recv') && exprText(a[3]) === 'MSG_PEEK')) return { need: `${sc.name}() flags ${exprText(a[3])}`, detail: `${sc.name}(..., ${exprText(a[3])})` };
     // fallthrough
     case 'write':
     case 'read':
@@ -779,7 +779,7 @@ class Runner {
       case 'read':
       case 'recv':
       case 'recvfrom':
-        return { op: 'read', fd: fd(), count: this.int(a[2], line), fault: a[1].kind !== 'ellipsis' };
+        return { op: 'read', fd: fd(), count: this.int(a[2], line), fault: a[1].kind !== 'ellipsis', peek: sc.name !== 'read' && exprText(a[3]) === 'MSG_PEEK' };
       case 'close':
         return { op: 'close', fd: fd() };
       case 'shutdown':

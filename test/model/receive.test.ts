@@ -190,3 +190,20 @@ describe('tun_get_user()\'s skb->truesize (drivers/net/tun.c; measured with SO_M
     expect(pd(body, 'linux-6.x', '--mss=1000\n')).toBe('pass');
   });
 });
+
+describe('recv(MSG_PEEK) (tcp_recvmsg_locked() reading from peek_seq; Linux 4.4 and 6.18)', () => {
+  it.each<ProfileName>(['linux-6.x', 'linux-4.4'])('peeked bytes stay queued (SIOCINQ unchanged) and a read gets them again; after a FIN a peek returns 0 and leaves EOF to read (%s)', (profile) => {
+    expect(pd(passive('', 'mss 1000,nop,wscale 0', '<mss 1460,nop,wscale 8>') + `
+   +0 < P. 1:1001(1000) ack 1 win 257
+   +0 > . 1:1(0) ack 1001
+   +0 recv(4, ..., 600, MSG_PEEK) = 600
+   +0 recv(4, ..., 2000, MSG_PEEK) = 1000
+   +0 ioctl(4, SIOCINQ, [1000]) = 0
+   +0 read(4, ..., 2000) = 1000
+   +0 < F. 1001:1001(0) ack 1 win 257
+   +0~+.04 > . 1:1(0) ack 1002
+   +0 recv(4, ..., 2000, MSG_PEEK) = 0
+   +0 read(4, ..., 2000) = 0
+`, profile)).toBe('pass');
+  });
+});
