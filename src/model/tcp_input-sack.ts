@@ -5,8 +5,9 @@
  * sacked_out and delivered and out of lost_out/retrans_out, and feeds RACK the newest skb
  * delivered (tcp_rack_advance()).
  *
- * Deliberate differences: no D-SACK processing (a block below snd_una is ignored, undo by DSACK
- * is not modelled), no skb shifting or collapsing (tcp_shift_skb_data(): the model's skbs keep
+ * A SACK below the highest one for a segment never retransmitted is reordering
+ * (tcp_check_sack_reordering()). Deliberate differences: no D-SACK processing (a block below
+ * snd_una is ignored, undo by DSACK is not modelled), no skb shifting or collapsing (tcp_shift_skb_data(): the model's skbs keep
  * their boundaries, which changes no segment on the wire), no SACK reneging.
  */
 import type { Kernel } from './kernel.ts';
@@ -33,15 +34,39 @@ export function sackBlocks(options: TcpOption[]): [number, number][] {
  */
 export function tcpSacktagWriteQueue(k: Kernel, sk: TcpSock, blocks: [number, number][]): number {
   let newly = 0;
-  for (const [start, end] of blocks) {
-    if (!before(start, end) || !after(end, sk.sndUna) || after(end, sk.sndNxt) || before(start, sk.sndUna)) continue;
-    newly += tcpSacktagBlock(k, sk, start, end);
-  }
+  const st = { reord: sk.sndNxt, fack: tcpHighestSackSeq(sk) };
+  // the blocks in sequence order, as tcp_sacktag_write_queue() sorts them
+  const sorted = blocks.filter(([start, end]) => before(start, end) && after(end, sk.sndUna) && !after(end, sk.sndNxt) && !before(start, sk.sndUna)).sort((a, b) => (before(a[0], b[0]) ? -1 : 1));
+  for (const [start, end] of sorted) newly += tcpSacktagBlock(k, sk, start, end, st);
+  if (before(st.reord, sk.sndNxt)) tcpCheckSackReordering(sk, st.reord);
   return newly;
 }
 
+/** tcp_highest_sack_seq(): the end of the highest sacked skb (snd_una with nothing sacked). */
+function tcpHighestSackSeq(sk: TcpSock): number {
+  let fack = sk.sndUna;
+  for (let i = 0; i < sk.sendHead; i++) {
+    const skb = sk.writeQueue[i];
+    if ((skb.sacked ?? 0) & TCPCB_SACKED_ACKED && after(skb.end, fack)) fack = skb.end;
+  }
+  return fack;
+}
+
+/**
+ * tcp_check_sack_reordering(): a SACK for a never-retransmitted skb below the highest one sacked
+ * is reordering: tp->reordering grows to the distance in segments (at most tcp_max_reordering,
+ * 300) and reord_seen counts it (RACK's reordering window opens then).
+ */
+function tcpCheckSackReordering(sk: TcpSock, lowSeq: number): void {
+  const fack = tcpHighestSackSeq(sk);
+  if (!before(lowSeq, fack)) return;
+  const metric = (fack - lowSeq) | 0;
+  if (metric > sk.reordering * sk.mss && sk.mss) sk.reordering = Math.min(Math.ceil(metric / sk.mss), 300);
+  sk.reordSeen++;
+}
+
 /** One block: split the skbs at its edges (whole segments), then tag those inside. */
-function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number): number {
+function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number, st: { reord: number; fack: number }): number {
   let newly = 0;
   for (let i = 0; i < sk.sendHead; i++) {
     const skb = sk.writeQueue[i];
@@ -61,23 +86,33 @@ function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number): nu
       if (len < skb.data.length) tcpFragment(sk, i, len);
       else if (skb.fin) break;
     }
-    newly += tcpSacktagOne(k, sk, sk.writeQueue[i]);
+    newly += tcpSacktagOne(k, sk, sk.writeQueue[i], st);
   }
   return newly;
 }
 
 /** tcp_sacktag_one(): one skb becomes SACKED_ACKED. */
-function tcpSacktagOne(k: Kernel, sk: TcpSock, skb: WSkb): number {
+function tcpSacktagOne(k: Kernel, sk: TcpSock, skb: WSkb, st: { reord: number; fack: number }): number {
   const pcount = skb.pcount ?? 1;
-  const sacked = skb.sacked ?? 0;
-  if (sacked & TCPCB_SACKED_RETRANS) sk.retransOut -= pcount;
-  if (sacked & TCPCB_LOST) sk.lostOut -= pcount;
-  else if (!(sacked & TCPCB_SACKED_RETRANS) && sk.caState === 'Open') {
-    // tcp_check_sack_reordering() would note a hole filled below the highest SACK: not modelled
+  let sacked = skb.sacked ?? 0;
+  if (sacked & TCPCB_SACKED_RETRANS) {
+    // a retransmission sacked: still in flight unless it was lost again
+    if (sacked & TCPCB_LOST) {
+      sacked &= ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
+      sk.lostOut -= pcount;
+      sk.retransOut -= pcount;
+    }
+  } else {
+    // "New sack for not retransmitted frame, which was in hole. It is reordering."
+    if (!(sacked & TCPCB_EVER_RETRANS) && before(skb.seq, st.fack) && before(skb.seq, st.reord)) st.reord = skb.seq;
+    if (sacked & TCPCB_LOST) {
+      sacked &= ~TCPCB_LOST;
+      sk.lostOut -= pcount;
+    }
   }
-  skb.sacked = (sacked & ~(TCPCB_SACKED_RETRANS | TCPCB_LOST)) | TCPCB_SACKED_ACKED;
+  skb.sacked = sacked | TCPCB_SACKED_ACKED;
   sk.sackedOut += pcount;
   sk.delivered += pcount;
-  if (!(sacked & TCPCB_SACKED_RETRANS)) tcpRackAdvance(k, sk, skb);
+  tcpRackAdvance(k, sk, skb);
   return pcount;
 }
