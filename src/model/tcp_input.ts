@@ -36,7 +36,7 @@ export function parseOptions(options: TcpOption[]): { mss?: number; sackOK: bool
   for (const o of options) {
     if (o.kind === 'mss') r.mss = o.value;
     else if (o.kind === 'sackOK') r.sackOK = true;
-    else if (o.kind === 'ts') r.ts = { val: o.val, ecr: o.ecr };
+    else if (o.kind === 'ts') r.ts = o; // the option itself (read only): no object per parse
     else if (o.kind === 'wscale') r.wscale = Math.min(o.shift, 14);
   }
   return r;
