@@ -101,12 +101,23 @@ export const SELFTESTS_HZ = 1000;
 // ─────────────────────────── what the model has ───────────────────────────
 
 /** System calls the scripted task can make, with the argument forms the model accepts. */
-const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'sendto', 'read', 'recv', 'recvfrom', 'close', 'shutdown', 'fcntl', 'ioctl']);
+const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen', 'accept', 'connect', 'write', 'send', 'sendto', 'sendmsg', 'read', 'recv', 'recvfrom', 'close', 'shutdown', 'fcntl', 'ioctl']);
 
 /** Socket options the model sets (setsockopt) and reads (getsockopt), as `LEVEL, NAME`. */
 const SETSOCKOPTS = ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT',
   'SOL_SOCKET, SO_KEEPALIVE', 'SOL_TCP, TCP_KEEPIDLE', 'IPPROTO_TCP, TCP_KEEPIDLE', 'SOL_TCP, TCP_KEEPINTVL', 'IPPROTO_TCP, TCP_KEEPINTVL', 'SOL_TCP, TCP_KEEPCNT', 'IPPROTO_TCP, TCP_KEEPCNT'];
 const GETSOCKOPTS = ['SOL_SOCKET, SO_ERROR', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
+
+/** The lengths of a msghdr's iovecs (`[{..., 100}, {..., 200}]`), or null for anything else. */
+function iovLens(e: Expr): number[] | null {
+  if (e.kind !== 'list') return null;
+  const out: number[] = [];
+  for (const x of e.items) {
+    if (x.kind !== 'iovec' || x.len.kind !== 'int') return null;
+    out.push(x.len.value);
+  }
+  return out;
+}
 
 /** A data buffer argument the model takes: `...` (packetdrill's own buffer) or NULL (EFAULT when touched). */
 function bufferOk(e: Expr | undefined): boolean {
@@ -189,6 +200,13 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
     case 'accept':
       if (a[1]?.kind !== 'ellipsis') return { need: `${sc.name}() with an explicit address`, detail: `${sc.name}(${exprText(a[1])})` };
       return null;
+    case 'sendmsg': {
+      // sendmsg(fd, {msg_name(...)=..., msg_iov(N)=[{..., len}...], msg_flags=0}, 0 | MSG_MORE): the iovecs' bytes in one tcp_sendmsg()
+      const m = a[1];
+      if (m?.kind !== 'msghdr' || m.control || !(m.flags.kind === 'int' && m.flags.value === 0) || iovLens(m.iov) === null) return { need: 'sendmsg() with this msghdr', detail: `sendmsg(${a[1] ? exprText(a[1]) : ''})` };
+      if (!(a[2]?.kind === 'int' && a[2].value === 0) && exprText(a[2]) !== 'MSG_MORE') return { need: `sendmsg() flags ${exprText(a[2])}`, detail: `sendmsg(..., ${exprText(a[2])})` };
+      return null;
+    }
     case 'sendto':
     case 'recvfrom':
       if (a[4]?.kind !== 'ellipsis') return { need: `${sc.name}() with an explicit address`, detail: `${sc.name}(${exprText(a[4])})` };
@@ -776,6 +794,11 @@ class Runner {
       case 'send':
       case 'sendto':
         return { op: 'write', fd: fd(), data: '\0'.repeat(this.int(a[2], line)), more: sc.name !== 'write' && exprText(a[3]) === 'MSG_MORE', eor: sc.name !== 'write' && exprText(a[3]) === 'MSG_EOR', fault: a[1].kind !== 'ellipsis' };
+      case 'sendmsg': {
+        const m = a[1] as Extract<Expr, { kind: 'msghdr' }>;
+        const len = iovLens(m.iov)!.reduce((x, y) => x + y, 0);
+        return { op: 'write', fd: fd(), data: '\0'.repeat(len), more: exprText(a[2]) === 'MSG_MORE' };
+      }
       case 'read':
       case 'recv':
       case 'recvfrom':

@@ -207,3 +207,14 @@ describe('recv(MSG_PEEK) (tcp_recvmsg_locked() reading from peek_seq; Linux 4.4 
 `, profile)).toBe('pass');
   });
 });
+
+describe('sendmsg() in packetdrill scripts (the runner: one tcp_sendmsg() of the iovecs\' bytes)', () => {
+  it('three iovecs of 100, 200 and 195 bytes with MSG_MORE are held with the rest, then flushed by a send without it (tcp_nagle_sendmsg_msg_more.pkt)', () => {
+    expect(pd(passive('', 'mss 1000,nop,wscale 7', '<mss 1460,nop,wscale 8>') + `
+   +0 setsockopt(4, SOL_TCP, TCP_NODELAY, [1], 4) = 0
+   +0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 100}, {..., 200}, {..., 195}], msg_flags=0}, MSG_MORE) = 495
+ +.01 sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{..., 5}], msg_flags=0}, 0) = 5
+   +0 > P. 1:501(500) ack 1
+`)).toBe('pass');
+  });
+});

@@ -164,9 +164,9 @@ describe.skipIf(!HAVE_SUITE)('kernel selftests on the model (linux-6.x)', () => 
     expect(run('tcp_md5_md5-only-on-client-ack.pkt').reason).toBe('needs TCP-MD5 at line 16 (md5 option)');
   });
   it('forced past its needs, a script fails at the first differing field, never throws', () => {
-    // sendmsg() is a need; forced, the script fails where the runner cannot make the call
-    const v = run('tcp_nagle_sendmsg_msg_more.pkt', true);
-    expect(v.outcome).toBe('fail');
-    expect(v.line).toBeGreaterThan(0);
+    // SO_TIMESTAMPING is a need; forced, the script fails where the runner cannot evaluate its flags
+    const v = run('tcp_timestamping_server.pkt', true);
+    expect(v).toMatchObject({ outcome: 'fail', line: 17 });
+    expect(v.reason).toBe('line 17: runtime error: cannot evaluate SOF_TIMESTAMPING_TX_SCHED|SOF_TIMESTAMPING_TX_SOFTWARE|SOF_TIMESTAMPING_TX_ACK|SOF_TIMESTAMPING_SOFTWARE|SOF_TIMESTAMPING_OPT_ID');
   });
 });
