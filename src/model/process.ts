@@ -69,7 +69,11 @@ export type Sys =
    */
   /** `peek`: recv(..., MSG_PEEK): the data is copied and stays queued. */
   | { op: 'read'; fd: number; count?: number; bytes?: boolean; fault?: boolean; buf?: Uint8Array; peek?: boolean }
-  /** `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT). */
+  /**
+   * `data` as text (netcat) or bytes; `more`: send(..., MSG_MORE); `fault`: an unmapped buffer (EFAULT).
+   * Bytes are referenced by the write queue, not copied (tcpQueueData()): a program must not change
+   * a Uint8Array once write() took it (text is encoded afresh per call).
+   */
   | { op: 'write'; fd: number; data: string | Uint8Array; more?: boolean; eor?: boolean; fault?: boolean }
   | { op: 'shutdown'; fd: number; how: number }
   | { op: 'close'; fd: number }
