@@ -1,31 +1,13 @@
 // Browser tests: dist/ over a local http server and dist-offline/ over file://.
 // Assumes `npm run build && npm run export` (builds them itself if missing: see helpers.ts).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { pathToFileURL } from 'node:url';
+import { describe, expect, test } from 'vitest';
 import { resolve } from 'node:path';
-import { ensureBuilt, buildEnv, launch, watchedPage, DIST, OFFLINE, ROOT } from './helpers.ts';
-import { startStaticServer } from '../../src/site/static-server.ts';
+import { browserAndSite, buildEnv, watchedPage, OFFLINE, ROOT } from './helpers.ts';
 
-let browser: Browser;
-let httpBase: string;
-let close: () => void;
-
-beforeAll(async () => {
-  ensureBuilt();
-  browser = await launch();
-  const { server, url } = await startStaticServer({ root: DIST });
-  httpBase = url;
-  close = () => server.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  close?.();
-});
-
-const fileBase = pathToFileURL(OFFLINE).href + '/';
+const site = browserAndSite();
+const fileBase = site.fileBase;
 const modes = [
-  { name: 'http (dist)', page: (p: string) => httpBase + p, offline: false },
+  { name: 'http (dist)', page: (p: string) => site.httpBase + p, offline: false },
   { name: 'file:// (dist-offline)', page: (p: string) => fileBase + (p === '' ? 'index.html' : p.endsWith('/') ? p + 'index.html' : p), offline: true },
 ];
 const PAGES = ['', 'en/', 'en/collision/', 'en/recv-q/', 'en/background/', 'en/challenge-ack/', 'en/changes/', 'en/contributing/',
@@ -35,7 +17,7 @@ for (const mode of modes) {
   describe(mode.name, () => {
     test('every page loads with no console errors' + (mode.offline ? ' and no non-file request' : ''), async () => {
       for (const p of PAGES) {
-        const w = await watchedPage(browser);
+        const w = await watchedPage(site.browser);
         await w.page.goto(mode.page(p), { waitUntil: 'load' });
         if (p === '') await w.page.waitForURL(/\/en\/(index\.html)?$/); // the root redirects to English
         await w.page.waitForTimeout(150);
@@ -48,7 +30,7 @@ for (const mode of modes) {
     });
 
     test('navigation: sidebar to another chapter, next link, and the language picker', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.goto(mode.page('en/'));
       await w.page.locator('#starlight__sidebar a[href*="collision"]').first().click();
       await w.page.waitForURL(/collision/);
@@ -70,7 +52,7 @@ for (const mode of modes) {
       ['zh-cn', '队列', /队列/],
     ] as const) {
       test(`search (${lang}) for "${query}" finds and opens a result`, async () => {
-        const w = await watchedPage(browser);
+        const w = await watchedPage(site.browser);
         await w.page.goto(mode.page(`${lang}/`));
         await w.page.locator('tcp-search button[data-open]').click();
         const input = w.page.locator('tcp-search input[data-input]');
@@ -90,7 +72,7 @@ for (const mode of modes) {
     }
 
     test('transcript copy button copies the commands only', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.goto(mode.page('en/collision/'));
       const fig = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
       await fig.waitFor();
@@ -115,7 +97,7 @@ for (const mode of modes) {
       const { readFileSync } = await import('node:fs');
       const generated = (block: string) => readFileSync(resolve(ROOT, `content/experiments/seed-collision/generated/linux-4.4/${block}.txt`), 'utf8');
       for (const lang of ['en', 'zh-cn']) {
-        const w = await watchedPage(browser);
+        const w = await watchedPage(site.browser);
         await w.page.goto(mode.page(`${lang}/collision/`));
         const fig = w.page.locator('figure.tcp-transcript[data-block="watch-states"][data-profile="linux-4.4"]');
         expect(await fig.locator('details.tcp-transcript__full').count()).toBe(0);
@@ -148,7 +130,7 @@ for (const mode of modes) {
     });
 
     test('"On this page" marks the section being read, beside the page (wide) and in the bar (narrow)', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.setViewportSize({ width: 1350, height: 940 });
       await w.page.goto(mode.page('en/collision/'));
       // the side list is at the right edge of the window (not where its flex item would be alone)
@@ -168,7 +150,7 @@ for (const mode of modes) {
     });
 
     test('skipped transcripts are sized close to what they render to (no jump when the page scrolls past them)', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       for (const [width, height] of [[1350, 940], [412, 823]]) {
         await w.page.setViewportSize({ width, height });
         for (const p of ['en/collision/', 'zh-cn/collision/', 'en/changes/']) {
@@ -191,7 +173,7 @@ for (const mode of modes) {
     });
 
     test("a chapter's sections are skipped until near the viewport, sized close to what they render to", async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       for (const [width, height] of [[1350, 940], [412, 823]]) {
         await w.page.setViewportSize({ width, height });
         for (const p of ['en/collision/', 'zh-cn/collision/', 'en/changes/', 'en/background/']) {
@@ -220,7 +202,7 @@ for (const mode of modes) {
     });
 
     test('a link to a heading in a skipped section lands on the heading; find in page reaches skipped text', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.setViewportSize({ width: 412, height: 823 });
       await w.page.goto(mode.page('en/collision/') + '#8-stopping-the-capture');
       const top = () => w.page.evaluate(() => document.getElementById('8-stopping-the-capture')!.getBoundingClientRect().top);
@@ -236,7 +218,7 @@ for (const mode of modes) {
     });
 
     test('dark mode toggle and no-JS fallback of the simulator slot', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.goto(mode.page('en/'));
       const sel = w.page.locator('starlight-theme-select select').first();
       await sel.selectOption('dark');
@@ -252,7 +234,7 @@ for (const mode of modes) {
       expect(w.errors).toEqual([]);
       await w.page.context().close();
       // Without JavaScript the reader still sees the ladder and the accept queue of the same run.
-      const nojs = await watchedPage(browser, { javaScriptEnabled: false });
+      const nojs = await watchedPage(site.browser, { javaScriptEnabled: false });
       await nojs.page.goto(mode.page('en/collision/'));
       const still = nojs.page.locator('tcp-lab-sim').first();
       expect(await still.locator('[data-sim-fallback]').isVisible()).toBe(true);
@@ -264,8 +246,8 @@ for (const mode of modes) {
 }
 
 test('print: recorded originals are printed open, text files of whole outputs by address, copy buttons and search are hidden, sections all laid out', async () => {
-  const w = await watchedPage(browser);
-  await w.page.goto(httpBase + 'en/collision/');
+  const w = await watchedPage(site.browser);
+  await w.page.goto(site.httpBase + 'en/collision/');
   await w.page.emulateMedia({ media: 'print' });
   const rec = w.page.locator('figure.tcp-transcript[data-block="client-connect"] .tcp-transcript__recorded pre');
   expect(await rec.isVisible()).toBe(true);
@@ -289,14 +271,14 @@ test('print: recorded originals are printed open, text files of whole outputs by
 // Lighthouse (mobile) budget of the collision chapter: what its first screen costs the main thread.
 describe('en/collision/: what its first screen costs the main thread', () => {
   test('builds no SVG image documents: the copy icon is inline SVG, the terminal dots are gradients', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(site.browser);
     await w.page.setViewportSize({ width: 412, height: 823 });
     // data: URLs are not reported by Playwright's request event; the DevTools protocol sees them.
     const cdp = await w.page.context().newCDPSession(w.page);
     const urls: string[] = [];
     await cdp.send('Network.enable');
     cdp.on('Network.requestWillBeSent', (e) => urls.push(e.request.url));
-    await w.page.goto(httpBase + 'en/collision/', { waitUntil: 'load' });
+    await w.page.goto(site.httpBase + 'en/collision/', { waitUntil: 'load' });
     await w.page.waitForTimeout(300);
     expect(urls.filter((u) => u.startsWith('data:image/svg+xml')).map((u) => decodeURIComponent(u).slice(0, 120))).toEqual([]);
     const first = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
@@ -312,8 +294,8 @@ describe('en/collision/: what its first screen costs the main thread', () => {
   });
 
   test('transcript text: plain output has no span per token, commands are bold by class, colours as the theme', async () => {
-    const w = await watchedPage(browser);
-    await w.page.goto(httpBase + 'en/collision/');
+    const w = await watchedPage(site.browser);
+    await w.page.goto(site.httpBase + 'en/collision/');
     const fig = w.page.locator('figure.tcp-transcript[data-block="server-listen"]');
     await fig.scrollIntoViewIfNeeded();
     // no token span carries only the theme's default colour: plain lines are bare text
@@ -349,8 +331,8 @@ describe('en/collision/: what its first screen costs the main thread', () => {
     } catch {
       return; // no fontconfig: not a Linux desktop stack to check
     }
-    const w = await watchedPage(browser);
-    await w.page.goto(httpBase + 'en/collision/');
+    const w = await watchedPage(site.browser);
+    await w.page.goto(site.httpBase + 'en/collision/');
     const stacks = await w.page.evaluate(() => ({ text: getComputedStyle(document.body).fontFamily, code: getComputedStyle(document.querySelector('main p code')!).fontFamily }));
     const generic = new Set(['system-ui', 'sans-serif', 'serif', 'monospace']);
     const absentBeforeFirstFound = (stack: string) => {

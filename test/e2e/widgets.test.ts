@@ -3,36 +3,19 @@
 // (re-sent SYN ~10 ms after the RST on 6.x instead of ~1 s), a pcap that tshark reads, both
 // languages and both colour schemes, with no console errors. The sandbox terminal's tests are in
 // sandbox.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { pathToFileURL } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, launch, watchedPage, DIST, OFFLINE } from './helpers.ts';
-import { startStaticServer } from '../../src/site/static-server.ts';
+import { browserAndSite, watchedPage } from './helpers.ts';
 import { findTool } from '../helpers/tools.ts';
 
-let browser: Browser;
-let httpBase: string;
-let close: () => void;
-
-beforeAll(async () => {
-  ensureBuilt();
-  browser = await launch();
-  const { server, url } = await startStaticServer({ root: DIST });
-  httpBase = url;
-  close = () => server.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  close?.();
-});
-
-const fileBase = pathToFileURL(OFFLINE).href + '/';
+const site = browserAndSite();
+const fileBase = site.fileBase;
 const modes = [
-  { name: 'http', url: (p: string) => `${httpBase}${p}/` },
+  { name: 'http', url: (p: string) => `${site.httpBase}${p}/` },
   { name: 'file://', url: (p: string) => `${fileBase}${p}/index.html` },
 ];
 
@@ -67,7 +50,7 @@ for (const mode of modes) {
     for (const lang of ['en', 'zh-cn'] as const) {
       for (const scheme of ['light', 'dark'] as const) {
         test(`${lang}, ${scheme}: scrub to the end → LISTEN 2 1, one CLOSE-WAIT, two queue slots`, async () => {
-          const w = await watchedPage(browser);
+          const w = await watchedPage(site.browser);
           await w.page.emulateMedia({ colorScheme: scheme });
           await w.page.goto(mode.url(`${lang}/collision`));
           const s = await sim(w.page);
@@ -93,7 +76,7 @@ for (const mode of modes) {
     }
 
     test('switching to linux-6.x re-sends the SYN ~10 ms after the RST instead of ~1 s', async () => {
-      const w = await watchedPage(browser);
+      const w = await watchedPage(site.browser);
       await w.page.goto(mode.url('en/collision'));
       const s = await sim(w.page);
       await s.locator('[data-testid="timeline"]').focus();
@@ -119,8 +102,8 @@ for (const mode of modes) {
 
 describe('pcap download', () => {
   test('the pcap of what is on screen is a capture tshark reads', async () => {
-    const w = await watchedPage(browser);
-    await w.page.goto(`${httpBase}en/collision/`);
+    const w = await watchedPage(site.browser);
+    await w.page.goto(`${site.httpBase}en/collision/`);
     const s = await sim(w.page);
     await s.locator('[data-testid="timeline"]').focus();
     await w.page.keyboard.press('End');
@@ -147,8 +130,8 @@ describe('pcap download', () => {
 
 describe('permalinks', () => {
   test('#t=<seconds> opens the widget at that moment without scrolling to it, and the link points back', async () => {
-    const w = await watchedPage(browser);
-    await w.page.goto(`${httpBase}en/collision/`);
+    const w = await watchedPage(site.browser);
+    await w.page.goto(`${site.httpBase}en/collision/`);
     const s = await sim(w.page);
     const slider = s.locator('[data-testid="timeline"]');
     await slider.focus();
@@ -157,7 +140,7 @@ describe('permalinks', () => {
     const t = await s.getAttribute('data-t');
     expect(href).toBe(`#t=${t}`);
     const ss = await s.locator('[data-testid="ss"]').textContent();
-    await w.page.goto(`${httpBase}en/collision/${href}`);
+    await w.page.goto(`${site.httpBase}en/collision/${href}`);
     await w.page.reload();
     const again = w.page.locator('tcp-lab-sim').first();
     await again.locator('[data-testid="timeline"]').waitFor({ state: 'attached' });
@@ -170,8 +153,8 @@ describe('permalinks', () => {
 
 describe('the overflow chapter widget', () => {
   test('4.4 keeps a SYN-RECV request re-sending its SYN-ACK; 6.x leaves both late clients in SYN-SENT (tcp_conn_request, 5ea8ea2cb7f1)', async () => {
-    const w = await watchedPage(browser);
-    await w.page.goto(`${httpBase}en/accept-queue-overflow/`);
+    const w = await watchedPage(site.browser);
+    await w.page.goto(`${site.httpBase}en/accept-queue-overflow/`);
     const s = await sim(w.page);
     const slider = s.locator('[data-testid="timeline"]');
     await slider.focus();
