@@ -627,7 +627,7 @@ class Runner {
       this.waitFor(ev, times, lastUsecs, a.kind === 'command' ? 'command' : 'data collection for code');
       if (a.kind === 'code') this.codeSnapshot(ev.line, a.text);
       const why = a.kind === 'command' ? this.failedCommands.get(ev.line) : undefined;
-      if (a.kind === 'command' && why) throw new ScriptFailure(ev.line, `error executing command '${a.command}': non-zero status 1 (${why})`);
+      if (a.kind === 'command' && why) throw new ScriptFailure(ev.line, `error executing \`${a.command}\` command: non-zero status 1 (${why})`);
       if (a.kind === 'command') this.runNstat(ev.line, a.command);
     }
     this.last = { usecs: times.usecs, inbound };
