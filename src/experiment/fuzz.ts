@@ -293,6 +293,9 @@ const UNKNOWN_COMMANDS = [
   'nohup nc -l 1', 'history', 'ulimit -n 1', 'trap "" INT', 'set -e', 'shopt -s extglob', 'while', 'while true', 'while true; do', 'done',
   'while false; do ss; done', 'until true; do ss; done', 'for i in 1; do ss; done', 'if true; then ss; fi', 'ss -natp | grep 1 | grep 2 | grep 3',
   'ss | grep -E', 'ss | grep -v', 'ss | grep -P x', 'ss | grep -f /etc/passwd', 'ss | grep -r x /', 'ss | grep x /etc/passwd',
+  'yes', 'yes -x', 'yes --help', 'yes --bogus', 'yes | grep x', 'yes | yes', 'yes | nc localhost 12345', 'yes < /dev/zero', 'yes > /dev/null',
+  'iptables', 'iptables -L', 'iptables -F', 'iptables -P INPUT DROP', 'iptables -A OUTPUT -p tcp --dport 1 -j DROP', 'iptables -A INPUT -j DROP',
+  'iptables -A INPUT -p tcp --dport 99999 -j DROP', 'iptables -D INPUT -p tcp --sport 12345 -j DROP', 'iptables -A INPUT -p tcp --dport 12345 -j DROP &',
 ];
 
 const REGEXES = [
