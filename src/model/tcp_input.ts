@@ -1,12 +1,16 @@
 /**
  * net/ipv4/tcp_input.c (Linux 4.4 and 6.18): a listener's SYN (tcp_conn_request), the state
  * machine of every other state (tcp_rcv_state_process, tcp_rcv_synsent_state_process), the
- * RFC 793/5961 checks of tcp_validate_incoming() with challenge ACKs, in-order data and the
- * FIN (tcp_data_queue, tcp_fin), the peer's RST (tcp_reset) and option parsing.
+ * RFC 793/5961 checks of tcp_validate_incoming() with challenge ACKs, received data and the
+ * FIN (tcp_data_queue, tcp_fin), the peer's RST (tcp_reset) and option parsing. tcp_ack() and
+ * the sender's ACK processing live in tcp_input-ack.ts, the out-of-order queue and the SACK
+ * blocks the receiver sends in tcp_input-ofo.ts.
  *
- * Deliberate differences: no out-of-order queue (an out-of-order segment gets a dupack and is
- * dropped), no fast path (header prediction), no SACK blocks; a SYN in SYN-SENT (simultaneous
- * open) is dropped. tcp_ack() and the sender's ACK processing live in tcp_input-ack.ts.
+ * Deliberate differences: no fast path (header prediction); a SYN in SYN-SENT (simultaneous
+ * open) is dropped; the delayed-ACK engine is reduced to "data is ACKed at once, after a FIN
+ * the ACK waits for the delayed-ACK timer" (no icsk_ack.quick count, ATO adaptation or
+ * pingpong from replies), and 6.x's SACK compression is left out (with no receiver RTT yet it
+ * sends at once anyway).
  */
 import { ECONNREFUSED, ECONNRESET, EPIPE } from './errno.ts';
 import type { Kernel } from './kernel.ts';
