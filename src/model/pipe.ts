@@ -64,10 +64,10 @@ export function pipeWrite(pt: ProcessTable, task: Task, pipe: Pipe, data: string
   if (!w) w = { data, off: 0 };
   pendingWrites.delete(task);
   if (pipe.readers === 0) {
-    if (w.off) return pt.complete(task, w.off);
+    // send_sig(SIGPIPE) even when part of the write was copied (it then returns that count)
     sendSignal(pt, task, 'SIGPIPE');
     if (task.state === 'zombie') return;
-    return pt.complete(task, -EPIPE);
+    return pt.complete(task, w.off || -EPIPE);
   }
   const room = PIPE_DEF_SIZE - pipe.buf.length;
   if (room > 0) {

@@ -65,6 +65,22 @@ describe('yes | nc: a pipe of 64 KiB between a writer and a reader (fs/pipe.c)',
     const out = yes.fds.get(1)!;
     expect(out.kind === 'pipe' && out.pipe.buf.length).toBe(PIPE_DEF_SIZE);
   });
+  it('yes asleep in pipe_write() on a full pipe gets SIGPIPE as soon as nc, the only reader, exits', () => {
+    // the stopped listener is killed: its queued child is reset, the client nc exits on the RST
+    const r = run(`0.1 b $ nc -l 12345
+0.2 b ^Z
+0.5 a $ yes | nc localhost 12345
+2.0 b $ kill -9 %1`);
+    const ncExit = r.trace.find((e) => e.type === 'proc' && e.action === 'exit' && e.comm === 'nc' && e.t - r.t0 > 2e9);
+    const pipeSig = r.trace.find((e) => e.type === 'signal' && 'sig' in e && e.sig === 'SIGPIPE');
+    expect(ncExit).toBeDefined();
+    expect(pipeSig).toBeDefined();
+    // woken by pipe_release() of the read end, the sleeping pipe_write() itself sends SIGPIPE
+    // (without the wake-up yes would sleep forever on the full pipe): microseconds later
+    expect(pipeSig!.t - ncExit!.t).toBeGreaterThanOrEqual(0);
+    expect(pipeSig!.t - ncExit!.t).toBeLessThan(100_000);
+    expect(r.blocks.get('a')!.endsWith('[#2#root@box ~]$')).toBe(true);
+  });
   it('when nc exits, yes gets SIGPIPE at its next write and ends silently, as in bash', () => {
     const r = run(`0.1 b $ nc -l 12345
 0.5 a $ yes | nc -z localhost 12345
