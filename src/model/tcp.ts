@@ -46,6 +46,17 @@ export function tcpWinFromSpace(k: Kernel, space: number, scalingRatio = 128): n
   return Math.floor((space * scalingRatio) / 256);
 }
 
+/**
+ * tcp_segs_in() (include/net/tcp.h): segs_in and data_segs_in count a received skb as its
+ * gso_segs (a tun GSO packet's segments; a lo segment counts one: the model's lo segments do
+ * not carry the sender's pcount).
+ */
+export function tcpSegsIn(sk: TcpSock, skb: { payload: Uint8Array; gsoSize?: number }): void {
+  const segs = skb.gsoSize ? Math.ceil(skb.payload.length / skb.gsoSize) : 1;
+  sk.segsIn += segs;
+  if (skb.payload.length) sk.dataSegsIn += segs;
+}
+
 /** tcp_full_space() (include/net/tcp.h): the window the whole receive buffer allows. */
 export function tcpFullSpace(k: Kernel, sk: { rcvbuf: number; scalingRatio?: number }): number {
   return tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio);

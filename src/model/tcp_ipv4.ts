@@ -19,7 +19,7 @@ import { u32 } from './seq.ts';
 import { mkSeg } from './skbuff.ts';
 import { newTcpSock, skAcceptqIsFull, type RequestSock, type TcpSock, type TimewaitSock } from './sock.ts';
 import { cookieV4Check } from './syncookies.ts';
-import { tcpSetState, tcpTimeStamp } from './tcp.ts';
+import { tcpSegsIn, tcpSetState, tcpTimeStamp } from './tcp.ts';
 import { tcpConnRequest, tcpRcvStateProcess } from './tcp_input.ts';
 import { tcpCheckReq, tcpTimewaitStateProcess } from './tcp_minisocks.ts';
 import { OPT_NOP, synOptions, tcpConnect, tcpWindowField } from './tcp_output.ts';
@@ -117,6 +117,7 @@ export function tcpV4Rcv(k: Kernel, skb: Segment): void {
   if (est) {
     if (est.kind === 'timewait') return tcpV4TimewaitRcv(k, est, skb);
     if (est.kind === 'request') return tcpCheckReq(k, est, skb);
+    tcpSegsIn(est, skb);
     return tcpV4DoRcv(k, est, skb);
   }
   const l = inetLookupListener(k, skb.saddr, skb.sport, skb.daddr, skb.dport);
@@ -211,8 +212,9 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.keepaliveProbes = l.keepaliveProbes;
   if (child.keepOpen) inetCskResetKeepaliveTimer(k, child, keepaliveTimeWhen(k, child));
   child.windowClamp = req.windowClamp;
-  // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it)
+  // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it), segs_in = 1 (the SYN)
   child.lastDataRecv = jiffies(k);
+  child.segsIn = 1;
   // rcv_tstamp: the final ACK goes through tcp_ack() (keepalive_time_elapsed() reads both)
   child.lastAckRecv = child.lastDataRecv;
   child.rto = k.HZ / 5; // TCP_RTO_MIN on lo

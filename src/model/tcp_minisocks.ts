@@ -13,7 +13,7 @@ import { inetTwskHashdance, inetTwskKill, inetTwskSchedule } from './inet_timewa
 import { later } from './loopback.ts';
 import { after, before, u32 } from './seq.ts';
 import { SHUTDOWN_MASK, sockDefWakeup, TimewaitSock, type RequestSock, type TcpSock } from './sock.ts';
-import { tcpFullSpace, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpFullSpace, tcpSegsIn, tcpSetState, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpRcvbufClamp, tcpSelectInitialWindow, tcpSyncMss } from './tcp_output.ts';
 import { parseOptions, tcpDataQueue, tcpInitTransfer, tcpOowRateLimited } from './tcp_input.ts';
 import { reqskSendAckEv, sendResetEv, sendSynackEv, tcpV4SynRecvSock } from './tcp_ipv4.ts';
@@ -249,6 +249,7 @@ export function tcpCheckReq(k: Kernel, req: RequestSock, skb: Segment): void {
   tcpSyncMss(k, child, req.mss);
   tcpInitTransfer(k, child, skb, req);
   inetCskCompleteHashdance(k, l, req, child);
-  // tcp_child_process(): the ACK may carry data or a FIN
+  // tcp_child_process(): tcp_segs_in() of the ACK, which may carry data or a FIN
+  tcpSegsIn(child, skb);
   if (skb.payload.length || skb.flags & TH_FIN) tcpDataQueue(k, child, skb);
 }

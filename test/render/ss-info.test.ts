@@ -131,14 +131,14 @@ describe("the model's tcp_get_info() for the same exchange (Linux 6.18.44 values
 
   // Where the model still differs from 6.18 for this exchange (owners in the coordination notes):
   // rtt/rttvar/min_rtt and the pacing rate (lo's timing), the client's mss_cache (32741: no
-  // tcp_sync_mss() when max_window grows), bytes_acked counting the SYN, segs_in, bytes_sent,
+  // tcp_sync_mss() when max_window grows), bytes_acked counting the SYN, bytes_sent,
   // delivered and the delivery rate sample, app_limited, and the server's lsndtime.
   it('agrees on the options, window scales, RTO, ATO, MSS bounds, route MTU, cwnd, ssthresh, windows, counters and ages (tcp_get_info(), 6.x)', () => {
     const real = fixture.runs[0].tcp_info;
     const m = model('linux-6.x');
     const fields = ['tcpi_state', 'tcpi_ca_state', 'tcpi_options', 'tcpi_snd_wscale', 'tcpi_rcv_wscale', 'tcpi_rto', 'tcpi_ato', 'tcpi_rcv_mss', 'tcpi_advmss', 'tcpi_pmtu',
       'tcpi_snd_cwnd', 'tcpi_snd_ssthresh', 'tcpi_reordering', 'tcpi_rcv_ssthresh', 'tcpi_rcv_space', 'tcpi_snd_wnd', 'tcpi_rcv_wnd', 'tcpi_unacked',
-      'tcpi_notsent_bytes', 'tcpi_bytes_received', 'tcpi_data_segs_out', 'tcpi_total_retrans', 'tcpi_busy_time', 'tcpi_last_data_recv', 'tcpi_last_ack_recv'] as const;
+      'tcpi_notsent_bytes', 'tcpi_bytes_received', 'tcpi_segs_in', 'tcpi_data_segs_in', 'tcpi_data_segs_out', 'tcpi_total_retrans', 'tcpi_busy_time', 'tcpi_last_data_recv', 'tcpi_last_ack_recv'] as const;
     for (const role of ['client', 'server'] as const) {
       for (const f of fields) expect([role, f, m[role][f]]).toEqual([role, f, real[role][f]]);
     }
