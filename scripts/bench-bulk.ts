@@ -21,7 +21,9 @@
  * A "segment" is one packet put on lo (Kernel.stats.xmit: data, ACKs, window updates and the
  * handshakes), as tcpdump -i lo would count them. Figures: segments per second of wall time,
  * MB/s, the simulated time the transfer took, and the peak heapUsed (sampled every 20,000
- * events, from a collected heap when a GC can be forced).
+ * events, from a collected heap when a GC can be forced: it counts garbage too, and grows from
+ * pass to pass as V8 lets the heap grow); then, in untimed runs, the live heap (the largest left
+ * by a full GC forced every 100,000 events).
  * The scenarios run PASSES times (3 by default), alternating the profiles and scenarios, and
  * the summary gives the median and the range of each (the machine is shared: single runs vary
  * by a third). Each rate is given per second of wall time (the target's measure) and per second
@@ -61,11 +63,13 @@ interface BulkResult {
   simSecs: number;
   bytes: number;
   peakMiB: number;
+  /** With `liveEvery`: the largest heap left after a forced full GC, every liveEvery events. */
+  liveMiB: number;
 }
 
 type Lo = 'lo' | 'lo1500';
 
-export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEach: number, chunk: number): BulkResult {
+export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, bytesEach: number, chunk: number, liveEvery = 0): BulkResult {
   const { k, procs } = createHost({ profile, seed: 1, sysctl: { 'net.ipv4.ip_local_port_range': [1024, 65535] } });
   k.sim.traceDetail = false;
   k.sim.keepTrace = false;
@@ -117,15 +121,22 @@ export function bulk(profile: 'linux-4.4' | 'linux-6.x', lo: Lo, conns: number, 
   for (let i = 0; i < conns; i++) procs.spawn(`w${i}`, ['writer']);
   // heapUsed as v8 reports it (getHeapStatistics() costs ~8 µs, process.memoryUsage() ~50: it reads the RSS too)
   let peak = getHeapStatistics().used_heap_size;
+  let live = 0;
+  let events = 0;
   while (received < conns * bytesEach && k.sim.peek() !== Infinity) {
     k.sim.runAll(20_000);
     peak = Math.max(peak, getHeapStatistics().used_heap_size);
+    if (liveEvery && gc && ((events += 20_000) >= liveEvery || live === 0)) {
+      events = 0;
+      gc();
+      live = Math.max(live, getHeapStatistics().used_heap_size);
+    }
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6;
   if (received !== conns * bytesEach) throw new Error(`bulk: ${received} of ${conns * bytesEach} bytes arrived`);
-  return { segs: k.stats.xmit - segs0, dataSegs: k.stats.xmitData - data0, secs, cpuSecs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20 };
+  return { segs: k.stats.xmit - segs0, dataSegs: k.stats.xmitData - data0, secs, cpuSecs, simSecs: (lastByteAt - sim0) / 1e9, bytes: received, peakMiB: peak / 2 ** 20, liveMiB: live / 2 ** 20 };
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en');
@@ -172,6 +183,15 @@ export function benchBulk(mb = 1024, conns = 1000, passes = 3): string[] {
             `per CPU-second ${fmt(median(cpuRates))} (${fmt(Math.min(...cpuRates))} - ${fmt(Math.max(...cpuRates))}), ${fmt(median(mbs))} MB/s; peak heap ${Math.min(...heap).toFixed(0)}-${Math.max(...heap).toFixed(0)} MiB; ` +
             `target ${m >= TARGET ? 'met' : `not met (${((100 * m) / TARGET).toFixed(0)}%)`}`,
         );
+      }
+  }
+  // memory on its own: the live heap (a full GC every 100,000 events, so these runs are not timed)
+  if (gc) {
+    out.push('live heap (the largest left after a forced full GC every 100,000 events; the sampled peaks above include garbage not yet collected):');
+    for (const { lo } of los)
+      for (const s of scenarios) {
+        const r = bulk('linux-6.x', lo, s.conns, s.each, s.chunk, 100_000);
+        out.push(`  linux-6.x on ${lo}, ${s.label}: ${r.liveMiB.toFixed(0)} MiB`);
       }
   }
   return out;
