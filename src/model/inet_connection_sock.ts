@@ -246,7 +246,7 @@ export function inetCskClearXmitTimer(k: Kernel, sk: TcpSock, what: 'retrans' | 
  * on the timer the socket embeds (a pending one is simply moved: its old queue entry goes
  * stale); tcp_write_timer_handler() tells the two apart by icsk_pending.
  */
-export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number, what: 'retrans' | 'probe0' | 'reo' = 'retrans'): void {
+export function inetCskResetXmitTimer(k: Kernel, sk: TcpSock, when: number, what: 'retrans' | 'probe0' | 'reo' | 'tlp' = 'retrans'): void {
   sk.pending = what;
   sk.timeout = jiffies(k) + when;
   sk.fn = tcpRetransmitTimer;

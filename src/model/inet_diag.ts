@@ -51,7 +51,8 @@ export function inetDiagDump(k: Kernel, info = false): SockDiag[] {
       let timer = DIAG_TIMER_OFF;
       let ms = 0;
       let retrans = 0;
-      if (s.pending === 'retrans') {
+      // ICSK_TIME_RETRANS, ICSK_TIME_REO_TIMEOUT and ICSK_TIME_LOSS_PROBE all show as "on"
+      if (s.pending === 'retrans' || s.pending === 'reo' || s.pending === 'tlp') {
         timer = DIAG_TIMER_ON;
         ms = expiresMs(k, s.timeout, !exact);
         retrans = s.retransmits;

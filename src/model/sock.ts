@@ -17,7 +17,7 @@ export const SEND_SHUTDOWN = 2;
 export const SHUTDOWN_MASK = 3;
 
 /** ICSK_TIME_* pending kinds for inet_diag. */
-export type IcskPending = 'none' | 'retrans' | 'probe0' | 'reo';
+export type IcskPending = 'none' | 'retrans' | 'probe0' | 'reo' | 'tlp';
 
 /**
  * The empty accept queue and receive queue every socket starts with, shared and frozen (a

@@ -16,7 +16,7 @@ import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB
 import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
 import { cubictcpAcked } from './tcp_cubic.ts';
 import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
-import { tcpChronoStop, TCP_CHRONO_BUSY } from './tcp_output-cwnd.ts';
+import { tcpChronoStop, tcpScheduleLossProbe, TCP_CHRONO_BUSY } from './tcp_output-cwnd.ts';
 import { jiffies } from './time.ts';
 import { mibInc, traceQueues } from './trace.ts';
 import { TH_FIN, type Segment } from './types.ts';
@@ -76,7 +76,10 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
     sk.backoff = 0;
     sk.probesOut = 0;
     sk.retransStamp = 0;
-    tcpRearmRto(k, sk);
+    // tcp_process_tlp_ack(): an ACK past the probe's snd_nxt ends it (no TLP-recovery CWR modelled)
+    if (sk.tlpHighSeq && after(skb.ack, sk.tlpHighSeq)) sk.tlpHighSeq = 0;
+    // tcp_set_xmit_timer(): a loss probe if one may be scheduled, else the RTO
+    if (!tcpScheduleLossProbe(k, sk, true)) tcpRearmRto(k, sk);
   }
   // tcp_ack_is_dubious(): a duplicate ACK (no data, no new window, snd_una unchanged), new SACK
   // information, or a state other than Open

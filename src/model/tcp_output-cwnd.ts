@@ -10,7 +10,11 @@ import type { Kernel } from './kernel.ts';
 import { before } from './seq.ts';
 import type { TcpSock, WSkb } from './sock.ts';
 import { tcpCaEvent, tcpCurrentSsthresh, tcpIsCwndLimited, tcpPacketsInFlight } from './tcp_cong.ts';
-import { tcpWndEnd } from './tcp_output.ts';
+import { inetCskResetXmitTimer } from './inet_connection_sock.ts';
+import { TCP_NAGLE_OFF } from './sock.ts';
+import { tcpFragment, tcpRearmRto, tcpRetransmitSkb, tcpSndWndTest, tcpWndEnd, tcpWriteXmit } from './tcp_output.ts';
+import { mibInc, traceTimer } from './trace.ts';
+import { TCP_CLOSE } from './types.ts';
 import { jiffies } from './time.ts';
 
 /**
@@ -176,3 +180,73 @@ export function tcpSlowStartAfterIdleCheck(k: Kernel, sk: TcpSock): void {
   sk.sndCwndUsed = 0;
 }
 
+
+/**
+ * tcp_schedule_loss_probe(): with SACK, something in flight and the state Open or CWR, the
+ * retransmit timer becomes a tail loss probe (ICSK_TIME_LOSS_PROBE) at 2 x srtt, plus
+ * tcp_rto_min (200 ms) when one packet is out (a delayed ACK) or TCP_TIMEOUT_MIN (2 ms)
+ * otherwise; TCP_TIMEOUT_INIT without an RTT sample; never after the RTO would fire
+ * (tcp_rto_delta_us()). 4.4 (before bb4d991a28cc, 4.11): max(2 x srtt, 10 ms), with one packet
+ * out at least 1.5 x srtt + TCP_DELACK_MAX. Returns whether it armed the probe.
+ */
+export function tcpScheduleLossProbe(k: Kernel, sk: TcpSock, advancingRto: boolean): boolean {
+  if (!sk.packetsOut || !sk.sackOk || (sk.caState !== 'Open' && sk.caState !== 'CWR')) return false;
+  let timeout: number;
+  if (sk.srttUs) {
+    let us: number;
+    if (k.profile.name === 'linux-4.4') {
+      us = sk.srttUs >> 2;
+      if (sk.packetsOut === 1) us = Math.max(us, (sk.srttUs >> 3) + (sk.srttUs >> 4) + 200_000);
+      us = Math.max(us, 10_000);
+    } else us = (sk.srttUs >> 2) + (sk.packetsOut === 1 ? 200_000 : 2_000);
+    timeout = Math.ceil((us * k.HZ) / 1_000_000);
+  } else timeout = k.HZ; // TCP_TIMEOUT_INIT
+  const rtoDeltaUs = advancingRto ? Math.round((sk.rto * 1_000_000) / k.HZ) : tcpRtoDeltaUs(k, sk);
+  if (rtoDeltaUs > 0) timeout = Math.min(timeout, Math.ceil((rtoDeltaUs * k.HZ) / 1_000_000));
+  inetCskResetXmitTimer(k, sk, timeout, 'tlp');
+  return true;
+}
+
+/** tcp_rto_delta_us(): how far in the future the RTO of the oldest skb in flight is. */
+function tcpRtoDeltaUs(k: Kernel, sk: TcpSock): number {
+  const head = sk.writeQueue[0];
+  if (!head || !sk.sendHead) return Math.round((sk.rto * 1_000_000) / k.HZ);
+  return Math.round((sk.rto * 1_000_000) / k.HZ - (k.now - head.sentAt) / 1000);
+}
+
+/**
+ * tcp_send_loss_probe(): the probe timer fired: new data if the window allows it (one packet,
+ * tcp_write_xmit() push_one 2), else the last skb sent once more (its last segment,
+ * __tcp_retransmit_skb(): no SACKED_RETRANS, no retrans_out); tlp_high_seq = snd_nxt marks it
+ * (at most one probe out); then the RTO from now.
+ */
+export function tcpSendLossProbe(k: Kernel, sk: TcpSock): void {
+  sk.retransTimer = null;
+  sk.pending = 'none';
+  traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);
+  if (sk.freed || sk.state === TCP_CLOSE || !sk.packetsOut) return;
+  if (!sk.tlpHighSeq) {
+    const head = sk.writeQueue[sk.sendHead];
+    let sent = false;
+    if (head && tcpSndWndTest(sk, head, sk.mss)) {
+      const prior = sk.packetsOut;
+      tcpWriteXmit(k, sk, TCP_NAGLE_OFF, 2);
+      sent = sk.packetsOut > prior;
+    } else {
+      let i = sk.sendHead - 1;
+      const last = sk.writeQueue[i];
+      const pcount = last.pcount ?? 1;
+      if (pcount > 1 && last.data.length > (pcount - 1) * sk.mss) {
+        tcpFragment(sk, i, (pcount - 1) * sk.mss);
+        i++;
+      }
+      tcpRetransmitSkb(k, sk, i, 1, false);
+      sent = true;
+    }
+    if (sent) {
+      sk.tlpHighSeq = sk.sndNxt;
+      mibInc(k, 'TCPLossProbes');
+    }
+  }
+  tcpRearmRto(k, sk);
+}

@@ -17,7 +17,7 @@ import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
 import { TCPCB_EVER_RETRANS, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
-import { tcpChronoStart, tcpChronoStop, tcpCwndTest, tcpCwndValidate, tcpSlowStartAfterIdleCheck, tcpTsoSegs, tcpTsoShouldDefer, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED } from './tcp_output-cwnd.ts';
+import { tcpScheduleLossProbe, tcpChronoStart, tcpChronoStop, tcpCwndTest, tcpCwndValidate, tcpSlowStartAfterIdleCheck, tcpTsoSegs, tcpTsoShouldDefer, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED } from './tcp_output-cwnd.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
 import { jiffies, timerFireTime } from './time.ts';
 import { mibInc, traceQueues, traceTimer } from './trace.ts';
@@ -399,7 +399,7 @@ function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
   sk.sndNxt = skb.end;
   sk.packetsOut += pcount;
   if (skb.data.length < pcount * mss) sk.sndSml = skb.end;
-  if (!priorOut || sk.pending === 'probe0') tcpRearmRto(k, sk);
+  if (!priorOut || sk.pending === 'probe0' || sk.pending === 'tlp') tcpRearmRto(k, sk);
 }
 
 /**
@@ -502,6 +502,7 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 
   if (sent || isCwndLimited) tcpCwndValidate(k, sk, isCwndLimited);
   if (sent) {
     if (sk.caState === 'CWR' || sk.caState === 'Recovery') sk.prrOut += sent;
+    if (pushOne !== 2) tcpScheduleLossProbe(k, sk, false);
     return false;
   }
   return sk.packetsOut === 0 && sk.sendHead < sk.writeQueue.length;
@@ -523,7 +524,7 @@ export function tcpPushPendingFrames(k: Kernel, sk: TcpSock, nonagle: number): v
  */
 export function tcpRearmRto(k: Kernel, sk: TcpSock): void {
   if (sk.sndNxt === sk.sndUna) {
-    if (sk.pending === 'retrans') inetCskClearXmitTimer(k, sk, 'retrans');
+    if (sk.pending !== 'probe0' && sk.pending !== 'none') inetCskClearXmitTimer(k, sk, 'retrans');
     return;
   }
   inetCskResetXmitTimer(k, sk, sk.rto);
@@ -534,7 +535,7 @@ export function tcpRearmRto(k: Kernel, sk: TcpSock): void {
  * cut to `segs` segments (tcp_fragment()); it is TCPCB_SACKED_RETRANS and in retrans_out until
  * acked, sacked or marked lost again.
  */
-export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1): void {
+export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1, account = true): void {
   const skb = sk.writeQueue[i];
   if (!skb || i >= sk.sendHead) return;
   if (skb.data.length > segs * sk.mss) tcpFragment(sk, i, segs * sk.mss);
@@ -544,13 +545,14 @@ export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1): void 
   skb.retransmitted = true;
   skb.sentAt = k.now || 1; // skb_mstamp_ns: RACK times a retransmission from when it left
   const pcount = skb.pcount ?? 1;
-  if (!((skb.sacked ?? 0) & TCPCB_SACKED_RETRANS)) {
-    skb.sacked = (skb.sacked ?? 0) | TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
+  // __tcp_retransmit_skb() (a loss probe) marks it EVER_RETRANS only; tcp_retransmit_skb() also SACKED_RETRANS
+  skb.sacked = (skb.sacked ?? 0) | TCPCB_EVER_RETRANS;
+  if (account && !(skb.sacked & TCPCB_SACKED_RETRANS)) {
+    skb.sacked |= TCPCB_SACKED_RETRANS;
     sk.retransOut += pcount;
   }
   sk.totalRetrans += pcount;
-  if (sk.undoRetrans < 0) sk.undoRetrans = 0;
-  sk.undoRetrans += pcount;
+  if (account) sk.undoRetrans = Math.max(sk.undoRetrans, 0) + pcount;
   mibInc(k, 'RetransSegs');
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);
 }

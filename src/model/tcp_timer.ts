@@ -15,6 +15,7 @@ import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpRackReoTimeout } from './tcp_recovery.ts';
+import { tcpSendLossProbe } from './tcp_output-cwnd.ts';
 import { tcpRetransmitSkb, tcpSendAck, tcpSendActiveReset, tcpSendProbe0, tcpSendSyn, tcpXmitProbeSkb } from './tcp_output.ts';
 import { u32 } from './seq.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
@@ -29,6 +30,7 @@ import { TCP_CLOSE, TCP_CLOSING, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP
 export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   if (sk.pending === 'probe0') return tcpProbeTimer(k, sk);
   if (sk.pending === 'reo') return tcpRackReoTimeout(k, sk); // ICSK_TIME_REO_TIMEOUT
+  if (sk.pending === 'tlp') return tcpSendLossProbe(k, sk); // ICSK_TIME_LOSS_PROBE
   sk.retransTimer = null;
   sk.pending = 'none';
   traceTimer(k, sk.id, 'retrans', 'fired', undefined, undefined, sk.retransmits);

@@ -110,6 +110,17 @@ assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
   });
 });
 
+describe('tail loss probe (tcp_schedule_loss_probe(), tcp_send_loss_probe(); 6.18)', () => {
+  it('two segments unanswered: the last one is probed again after 2 x srtt + 2 ms (before the 300 ms RTO), then the RTO resends the first', () => {
+    const v = run(`   +0 write(4, ..., 2000) = 2000
+   +0 > P. 1:2001(2000) ack 1
++.202 > P. 1001:2001(1000) ack 1
+  +.3 > . 1:1001(1000) ack 1
+`);
+    expect(v).toMatchObject({ outcome: 'pass' });
+  });
+});
+
 describe('MSG_EOR (tcp_skb_can_collapse_to(), 6.18)', () => {
   it('a write after send(MSG_EOR) starts a new skb: the record leaves as its own packet (the 500 bytes after it wait for its ACK, Nagle)', () => {
     const v = run(`   +0 send(4, ..., 1500, MSG_EOR) = 1500
