@@ -19,9 +19,11 @@ const ownBuffers = new WeakSet<ArrayBuffer>();
  * page fragment and leaves the skb's earlier bytes where they are): `data` with `chunk`
  * appended. The first append copies the skb's bytes into a buffer of the model's own of `cap`
  * bytes (the skb's size goal); later ones copy only the new bytes into the room after them, so
- * filling an skb copies each byte once instead of once per append. Growing in place is safe:
- * only the tail skb grows, and every other view of its buffer (the parts tcp_fragment() split
- * off and sent) lies before it.
+ * filling an skb copies each byte once instead of once per append (tcpQueueData() into the tail
+ * skb, tcpGrowSkb() into the skb at the send head). Growing in place is safe: only an unsent skb
+ * grows, a buffer's views follow the sequence space, so those before the skb are the parts
+ * tcp_fragment() split off (sent or not), and the one right after it, if any, is the next skb
+ * continuing it, which the first case turns into a wider view without writing a byte.
  */
 export function skbAppendData(data: Uint8Array, chunk: Uint8Array, cap: number): Uint8Array {
   const len = data.length;
