@@ -141,6 +141,8 @@ export class SandboxEngine {
   private goalsChanged = true;
   private tableDirty = true;
   private liveOn = false;
+  /** The live view's width, px: its queue and ladder are laid out for it (text never scaled below 12 px). */
+  private liveWidth = 640;
   /** The element is on screen (the clock is worth reporting, the live view worth rendering). */
   seen = true;
   private liveDirty = true;
@@ -400,6 +402,7 @@ export class SandboxEngine {
         return;
       case 'live':
         this.liveOn = x.on;
+        if (x.width && x.width > 0) this.liveWidth = Math.round(x.width);
         this.liveDirty = true;
         return;
       case 'seen':
@@ -594,8 +597,8 @@ export class SandboxEngine {
     const from = this.bootNs;
     return {
       ss: renderSs(table, NATPO, { iproute2: this.k.profile.tools.iproute2, columns: null }),
-      queue: renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }),
-      ladder: this.packets.length ? renderLadder(this.packets.map((p) => ({ t: p.t - from, seg: p.seg })), { title: s.ladder, description: s.ladderDesc, highlight: this.packets.length - 1 }) : '',
+      queue: renderQueue(q, { title: s.queue, empty: s.queueEmpty, reset: s.queueReset, recvq: s.recvq }, { width: this.liveWidth }),
+      ladder: this.packets.length ? renderLadder(this.packets.map((p) => ({ t: p.t - from, seg: p.seg })), { title: s.ladder, description: s.ladderDesc, highlight: this.packets.length - 1, width: this.liveWidth }) : '',
       packets: this.packetCount,
     };
   }

@@ -32,7 +32,8 @@ export type Input =
   /** Tab completion of `text` (the whole input line) for terminal `tty`; answered with the same id. */
   | { kind: 'complete'; tty: number; text: string; id: number }
   /** Whether the element shows the live view (the worker renders it only then). */
-  | { kind: 'live'; on: boolean }
+  /** The live view opened or closed; `width`: its pictures' width, px (they are drawn for it, as the timeline's are). */
+  | { kind: 'live'; on: boolean; width?: number }
   /** Whether the element is on screen in a visible page (else the clock is not reported every 250 ms, nor the live view rendered). */
   | { kind: 'seen'; on: boolean }
   /** For tests: an exception from inside the model's event loop, or a step that never returns. */

@@ -98,6 +98,7 @@ export class TcpLabTerminal extends HTMLElement {
   private early: ToWorker[] | null = null;
 
   private observer: IntersectionObserver | null = null;
+  private resize: ResizeObserver | null = null;
   /** On screen in a visible page (the worker then reports its clock and renders the live view). */
   private seen = true;
   private onScreen = true;
@@ -117,6 +118,7 @@ export class TcpLabTerminal extends HTMLElement {
   disconnectedCallback(): void {
     this.observer?.disconnect();
     this.observer = null;
+    this.resize?.disconnect();
   }
 
   private activate(): void {
@@ -193,7 +195,16 @@ export class TcpLabTerminal extends HTMLElement {
     const liveQueue = fig('div', 'live-queue', s.queue);
     const liveLadder = fig('div', 'live-ladder', s.ladder);
     live.append(liveSs, liveQueue, liveLadder);
-    live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open }));
+    live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open, width: live.clientWidth }));
+    // the live pictures are drawn for the view's width (nothing to scroll sideways), again when it changes
+    if (typeof ResizeObserver !== 'undefined') {
+      let width = 0;
+      this.resize = new ResizeObserver((entries) => {
+        const w = Math.floor(entries[0].contentRect.width);
+        if (w && w !== width && live.open && this.runner) this.send({ kind: 'live', on: true, width: (width = w) });
+      });
+      this.resize.observe(live);
+    }
 
     this.append(help, goals, bar, panes, say, live);
     this.ui = { tabs, add, split, speeds, clock, panes, say, goals: goalList, goalsTitle, live, liveSs, liveQueue, liveLadder };
@@ -322,7 +333,7 @@ export class TcpLabTerminal extends HTMLElement {
     this.early?.push(boot);
     this.runner!.send(boot);
     for (let i = 1; i < this.panes.length; i++) this.send({ kind: 'open' });
-    if (this.ui.live.open) this.send({ kind: 'live', on: true });
+    if (this.ui.live.open) this.send({ kind: 'live', on: true, width: this.ui.live.clientWidth });
     if (!this.seen) this.send({ kind: 'seen', on: false });
   }
 
