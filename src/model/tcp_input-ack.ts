@@ -151,7 +151,7 @@ function tcpFastretransAlert(k: Kernel, sk: TcpSock, numDupack: number, advanced
       tcpEndCwndReduction(k, sk);
     }
   }
-  if (sk.caState === 'Loss') return false;
+  if (sk.caState === 'Loss') return tcpProcessLoss(k, sk, numDupack, advanced);
   if (!sk.sackOk && !advanced) tcpAddRenoSack(sk, numDupack);
   tcpIdentifyPacketLoss(k, sk, advanced);
   if (sk.caState === 'Recovery') return true;
@@ -161,6 +161,54 @@ function tcpFastretransAlert(k: Kernel, sk: TcpSock, numDupack: number, advanced
     return false;
   }
   tcpEnterRecovery(k, sk);
+  return true;
+}
+
+/**
+ * tcp_enter_loss() (from tcp_retransmit_timer()): the RTO marks every skb in flight that is not
+ * sacked lost (tcp_timeout_mark_lost()), ssthresh from the algorithm unless already reduced in
+ * this window, cwnd = in flight + 1, the Loss state until high_seq (snd_nxt now) is acked.
+ * Deliberate difference: no F-RTO (tcp_frto), so no spurious-RTO detection or undo.
+ */
+export function tcpEnterLoss(k: Kernel, sk: TcpSock): void {
+  if (sk.caState === 'Open' || sk.caState === 'Disorder' || !after(sk.highSeq, sk.sndUna) || (sk.caState === 'Loss' && !sk.retransmits)) {
+    sk.priorSsthresh = tcpCurrentSsthresh(sk);
+    sk.priorCwnd = sk.sndCwnd;
+    sk.sndSsthresh = tcpCaSsthresh(k, sk);
+    sk.undoMarker = sk.sndUna;
+    sk.undoRetrans = sk.retransOut || -1;
+  }
+  for (let i = 0; i < sk.sendHead; i++) {
+    const skb = sk.writeQueue[i];
+    const sacked = skb.sacked ?? 0;
+    if (sacked & TCPCB_SACKED_ACKED) continue; // no SACK reneging
+    if (sacked & TCPCB_SACKED_RETRANS) {
+      skb.sacked = sacked & ~TCPCB_SACKED_RETRANS;
+      sk.retransOut -= skb.pcount ?? 1;
+    }
+    tcpMarkSkbLost(sk, skb);
+  }
+  sk.sndCwnd = tcpPacketsInFlight(sk) + 1;
+  sk.sndCwndCnt = 0;
+  sk.sndCwndStamp = jiffies(k);
+  tcpSetCaState(k, sk, 'Loss');
+  sk.highSeq = sk.sndNxt;
+  sk.tlpHighSeq = 0;
+}
+
+/**
+ * tcp_process_loss() (no F-RTO): snd_una at high_seq ends Loss (tcp_try_undo_recovery(): Open,
+ * no undo); before that every ACK asks for the lost skbs cwnd allows (REXMIT_LOST).
+ */
+function tcpProcessLoss(k: Kernel, sk: TcpSock, numDupack: number, advanced: boolean): boolean {
+  if (!before(sk.sndUna, sk.highSeq)) {
+    tcpSetCaState(k, sk, 'Open');
+    return false;
+  }
+  if (!sk.sackOk) {
+    if (after(sk.sndNxt, sk.highSeq) && numDupack) tcpAddRenoSack(sk, numDupack);
+    else if (advanced) sk.sackedOut = 0; // tcp_reset_reno_sack()
+  }
   return true;
 }
 

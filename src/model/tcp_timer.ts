@@ -14,6 +14,7 @@ import type { Kernel } from './kernel.ts';
 import type { TcpSock } from './sock.ts';
 import { tcpDone, tcpFinTime, TCP_RTO_MAX_S, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
+import { tcpEnterLoss } from './tcp_input-ack.ts';
 import { tcpRackReoTimeout } from './tcp_recovery.ts';
 import { tcpSendLossProbe } from './tcp_output-cwnd.ts';
 import { tcpRetransmitSkb, tcpSendAck, tcpSendActiveReset, tcpSendProbe0, tcpSendSyn, tcpXmitProbeSkb } from './tcp_output.ts';
@@ -42,7 +43,10 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
   const linear = sk.state === TCP_SYN_SENT ? k.sysctl['net.ipv4.tcp_syn_linear_timeouts'] : 0;
   // retransmit the head of the write queue: the SYN, or the oldest data or FIN
   if (sk.state === TCP_SYN_SENT) tcpSendSyn(k, sk);
-  else tcpRetransmitSkb(k, sk);
+  else {
+    tcpEnterLoss(k, sk);
+    tcpRetransmitSkb(k, sk);
+  }
   // mibInc('TCPTimeouts') with a literal key (a named property access on the hot path)
   const mib = k.mib;
   mib['TCPTimeouts'] = (mib['TCPTimeouts'] ?? 0) + 1;

@@ -121,6 +121,27 @@ describe('tail loss probe (tcp_schedule_loss_probe(), tcp_send_loss_probe(); 6.1
   });
 });
 
+describe('the retransmission timeout (tcp_enter_loss(), 6.18)', () => {
+  it('the RTO marks the flight lost: cwnd 1, ssthresh 7 (cubic), state Loss; the ACK of the head grows cwnd to 2 and both lost segments go again', () => {
+    const v = run(`   +0 write(4, ..., 3000) = 3000
+   +0 > P. 1:3001(3000) ack 1
++.202 > P. 2001:3001(1000) ack 1
+  +.3 > . 1:1001(1000) ack 1
+   +0 %{
+assert tcpi_ca_state == TCP_CA_Loss, tcpi_ca_state
+assert tcpi_snd_cwnd == 1, tcpi_snd_cwnd
+assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
+}%
+ +.01 < . 1:1(0) ack 1001 win 320
+   +0 > P. 1001:3001(2000) ack 1
+   +0 %{ assert tcpi_snd_cwnd == 2, tcpi_snd_cwnd }%
+ +.01 < . 1:1(0) ack 3001 win 320
+   +0 %{ assert tcpi_ca_state == TCP_CA_Open, tcpi_ca_state }%
+`);
+    expect(v).toMatchObject({ outcome: 'pass' });
+  });
+});
+
 describe('MSG_EOR (tcp_skb_can_collapse_to(), 6.18)', () => {
   it('a write after send(MSG_EOR) starts a new skb: the record leaves as its own packet (the 500 bytes after it wait for its ACK, Nagle)', () => {
     const v = run(`   +0 send(4, ..., 1500, MSG_EOR) = 1500
