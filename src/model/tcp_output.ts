@@ -1,11 +1,12 @@
 /**
  * net/ipv4/tcp_output.c (Linux 4.4 and 6.18): building and sending segments of a socket
  * (tcp_transmit_skb and its options), the SYN of tcp_connect(), ACKs (immediate and delayed),
- * the FIN and the active RST.
+ * the FIN and the active RST; the write queue and tcp_write_xmit() under cwnd, the peer's window
+ * and Nagle (the congestion window's part in tcp_output-cwnd.ts), retransmissions.
  *
- * Deliberate differences: no send queue (a segment is built and sent at once, its sequence
- * space recorded in snd_nxt/write_seq); no TSO/GSO, no pacing, no congestion window; a SYN
- * may be refilled from the pool of an unobserved run (refillSyn).
+ * Deliberate differences: an skb is charged its payload, not its truesize; no pacing (the rate
+ * only sizes TSO packets), no TSQ (tcp_small_queue_check()); a SYN may be refilled from the pool
+ * of an unobserved run (refillSyn).
  */
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';

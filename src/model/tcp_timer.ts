@@ -3,8 +3,10 @@
  * (tcp_write_timeout), the delayed-ACK timer and the keepalive timer (an orphaned FIN-WAIT-2
  * socket, and SO_KEEPALIVE's probes: tcp_set_keepalive(), tcp_keepalive_timer()).
  *
- * Deliberate differences: a retransmission resends the oldest unacked segment only (no
- * SACK scoreboard, no loss probes, no tcp_enter_loss() state); the retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
+ * The RTO enters the Loss state (tcp_enter_loss()) and resends the head; the same timer slot
+ * runs the tail loss probe (tcp_send_loss_probe()) and RACK's reordering timeout.
+ *
+ * Deliberate differences: no F-RTO; the retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
  * and an orphan gives up on them alone (no tcp_out_of_resources()). Times are compared in jiffies on both profiles (6.x compares ms of
  * tcp_time_stamp_ts, the same to within a jiffy).
  */
