@@ -132,3 +132,60 @@ export function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/** Main-thread CPU of one scrub by phase, ms (a Chromium trace's thread durations: the machine's load does not count). */
+export interface ScrubProfile {
+  scrubs: number;
+  /** The input handler (EventDispatch), the style recalculation and the layout it caused, forced. */
+  script: number;
+  style: number;
+  layout: number;
+  /** The next frame's pre-paint, paint, layerize and commit (not in the budget: shown for what follows). */
+  paint: number;
+}
+
+/**
+ * Where a scrub's time goes: every moment, 3 times (a fixed order), each after a frame boundary,
+ * with a forced style + layout as in measureScrub, under a Chromium performance trace; the thread
+ * CPU time (tdur) of the renderer's main thread per phase, averaged per scrub. Unlike performance.now()
+ * samples, thread time does not grow with other processes' load, nor with CPU throttling (which
+ * suspends the thread): at a 4x slowdown a phase takes about 4 times this.
+ */
+export async function profileScrub(browser: Browser, url: string): Promise<ScrubProfile> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url, { waitUntil: 'load' });
+    await page.locator('tcp-lab-sim').first().scrollIntoViewIfNeeded();
+    await page.locator('tcp-lab-sim[data-ready] [data-testid="timeline"]').first().waitFor({ timeout: 30_000 });
+    const scrub = () =>
+      page.evaluate(async () => {
+        const sim = document.querySelector('tcp-lab-sim') as HTMLElement;
+        const slider = sim.querySelector('input[type="range"][data-testid="timeline"]') as HTMLInputElement;
+        const n = Number(slider.max) + 1;
+        const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        for (let r = 0; r < 3; r++)
+          for (let i = 0; i < n; i++) {
+            await frame();
+            slider.value = String((i * 7) % n);
+            slider.dispatchEvent(new Event('input', { bubbles: true }));
+            sim.getBoundingClientRect();
+          }
+        return 3 * n;
+      });
+    await scrub(); // warm-up
+    const cdp = await context.newCDPSession(page);
+    const events: Array<{ name: string; ph: string; tid: number; dur?: number; tdur?: number }> = [];
+    cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as typeof events)));
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+    const scrubs = await scrub();
+    await cdp.send('Tracing.end');
+    await done;
+    const main = events.find((e) => e.name === 'EventDispatch')?.tid;
+    const cpu = (...names: string[]) => events.filter((e) => e.ph === 'X' && e.tid === main && names.includes(e.name)).reduce((a, e) => a + (e.tdur ?? e.dur ?? 0), 0) / 1000 / scrubs;
+    return { scrubs, script: cpu('EventDispatch'), style: cpu('UpdateLayoutTree'), layout: cpu('Layout'), paint: cpu('PrePaint', 'Paint', 'Layerize', 'Commit') };
+  } finally {
+    await context.close();
+  }
+}
