@@ -238,7 +238,7 @@ export class TcpLabSim extends HTMLElement {
         this.removeAttribute('aria-busy');
         // a knob the kernel refuses: say so beside the knobs, keep showing the last run
         if (this.ui && /^net\.ipv4\./.test(e.message)) {
-          this.ui.note.textContent = `${this.s.knobRefused} ${e.message}`;
+          this.ui.note.textContent = `${this.s.knobRefused}${e.message}`;
           this.ui.note.dataset.error = 'true';
         } else console.error(`tcp-lab-sim: the run failed: ${e.message}`);
       },

@@ -48,7 +48,7 @@ const en = {
   markRetrans: 'retransmission',
   caption: 'What happens at this moment',
   finMeaning: 'tcp_fin_timeout: how long an orphaned FIN-WAIT-2 socket waits for the peer’s FIN, at least 3.5 RTO (so 0 or less means 3.5 RTO); above 60 s it lasts 2 × value − 120 s (tcp_keepalive_timer()). TIME-WAIT stays 60 s (TCP_TIMEWAIT_LEN).',
-  knobRefused: 'The kernel refuses this value:',
+  knobRefused: 'The kernel refuses this value: ',
 };
 type Strings = typeof en;
 const zh: Strings = {
