@@ -16,6 +16,7 @@ export function inetCreate(k: Kernel): TcpSock {
   // tcp_get_info() reports for a listener: ss -i's rto:1000)
   sk.rcvbuf = k.sysctl['net.ipv4.tcp_rmem'][1];
   sk.rto = k.HZ;
+  sk.caName = k.sysctl['net.ipv4.tcp_congestion_control']; // tcp_assign_congestion_control()
   k.socks.set(sk.id, sk);
   if (k.sim.traceDetail)
     k.sim.emit({ type: 'sock-new', t: k.now, sock: sk.id, kind: 'full', state: TCP_CLOSE, saddr: 0, sport: 0, daddr: 0, dport: 0, inode: sk.inode });

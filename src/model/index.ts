@@ -14,7 +14,7 @@ import type { ProfileName } from './types.ts';
 export interface HostOptions {
   profile: ProfileName;
   seed?: number;
-  sysctl?: Record<string, number | number[]>;
+  sysctl?: Record<string, number | number[] | string>;
   costs?: Partial<Costs>;
   realtimeBaseNs?: number;
   isnSecret?: number;

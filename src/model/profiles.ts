@@ -33,6 +33,8 @@ export interface Sysctls {
   'net.ipv4.tcp_tso_win_divisor': number;
   /** tcp_tso_segs(): the fewest segments tcp_tso_autosize() makes a TSO packet. */
   'net.ipv4.tcp_min_tso_segs': number;
+  /** The congestion control a new socket gets (tcp_assign_congestion_control()): cubic or reno. */
+  'net.ipv4.tcp_congestion_control': string;
   /** SO_KEEPALIVE: idle seconds before the first probe, seconds between probes, probes before ETIMEDOUT (tcp_keepalive_timer()). */
   'net.ipv4.tcp_keepalive_time': number;
   'net.ipv4.tcp_keepalive_intvl': number;
@@ -153,6 +155,7 @@ const common = {
   'net.ipv4.tcp_slow_start_after_idle': 1,
   'net.ipv4.tcp_tso_win_divisor': 3,
   'net.ipv4.tcp_min_tso_segs': 2,
+  'net.ipv4.tcp_congestion_control': 'cubic',
   // TCP_KEEPALIVE_TIME (2 h), TCP_KEEPALIVE_INTVL (75 s), TCP_KEEPALIVE_PROBES (9)
   'net.ipv4.tcp_keepalive_time': 7200,
   'net.ipv4.tcp_keepalive_intvl': 75,
@@ -310,7 +313,7 @@ export function checkCost(name: string, v: unknown): string | null {
  */
 export function withOverrides(
   base: Profile,
-  sysctl: Record<string, number | number[]> = {},
+  sysctl: Record<string, number | number[] | string> = {},
   costs: Partial<Costs> = {},
 ): Profile {
   const merged = { ...base.sysctl } as Record<string, unknown>;

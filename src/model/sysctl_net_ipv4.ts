@@ -60,7 +60,9 @@ export type ProcHandler =
   /** Milliseconds, stored as msecs_to_jiffies(v) in an int: 0..INT_MAX. */
   | { handler: 'proc_dointvec_ms_jiffies' }
   /** Two ints low high, 1..65535 each, low <= high, low >= ip_unprivileged_port_start where it exists. */
-  | { handler: 'ipv4_local_port_range'; minLow: number };
+  | { handler: 'ipv4_local_port_range'; minLow: number }
+  /** A congestion control's name, one the model has (proc_tcp_congestion_control(): -ENOENT otherwise). */
+  | { handler: 'proc_tcp_congestion_control' };
 
 export interface SysctlSpec {
   /** The kernel file whose ctl_table holds it. */
@@ -100,6 +102,7 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_slow_start_after_idle': dointvec,
     'net.ipv4.tcp_tso_win_divisor': dointvec,
     'net.ipv4.tcp_min_tso_segs': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_minmax', min: 0, max: 65535, extra: 'extra1 = &zero, extra2 = &gso_max_segs' } },
+    'net.ipv4.tcp_congestion_control': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_tcp_congestion_control' } },
     'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_probes': dointvec,
@@ -126,6 +129,7 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_slow_start_after_idle': u8(),
     'net.ipv4.tcp_tso_win_divisor': u8(),
     'net.ipv4.tcp_min_tso_segs': u8(1, 255, 'extra1 = SYSCTL_ONE'),
+    'net.ipv4.tcp_congestion_control': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_tcp_congestion_control' } },
     'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_probes': u8(),
@@ -163,6 +167,10 @@ export function sysctlWrite(profile: ProfileName, hz: number, name: string, valu
     const v = Array.isArray(value) ? value : [value];
     if (!v.length || v.length > p.count || !v.every(isInt)) return { err: -EINVAL, message: `${show(value)} is not 1 to ${p.count} integers (${where})` };
     return v.some((x) => x < p.min || x > p.max) ? bad(`each within ${p.min}..${p.max}, ${p.extra}`) : { err: 0 };
+  }
+  if (p.handler === 'proc_tcp_congestion_control') {
+    // tcp_set_default_congestion_control(): a name the kernel has (the model: cubic, reno)
+    return value === 'cubic' || value === 'reno' ? { err: 0 } : { err: -ENOENT, message: `${show(value)} is not a congestion control the model has, expected cubic or reno (${where})` };
   }
   if (!isInt(value)) return { err: -EINVAL, message: `${show(value)} is not an integer, expected one integer (${where})` };
   switch (p.handler) {

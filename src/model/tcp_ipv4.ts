@@ -181,6 +181,7 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.daddr = req.daddr;
   child.dport = req.dport;
   child.isn = req.sntIsn;
+  child.caName = l.caName; // inet_csk_clone_lock() copies icsk_ca_ops
   child.sndUna = (req.sntIsn + 1) | 0;
   child.sndNxt = child.sndUna;
   child.writeSeq = child.sndUna;

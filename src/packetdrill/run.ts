@@ -412,10 +412,10 @@ class ScriptTask {
  * sysctls; a write the kernel refuses leaves the value), and each line's status: that of its
  * last command, as system(3) returns it. `failed`: the failing command lines by script line.
  */
-function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, number | number[]>; mtus: [string, number][]; failed: Map<number, string> } {
+function scriptSysctls(script: Script, o: RunOptions): { sysctl: Record<string, number | number[] | string>; mtus: [string, number][]; failed: Map<number, string> } {
   const profile = o.profile ?? 'linux-6.x';
   const hz = o.hz ?? SELFTESTS_HZ;
-  const sysctl: Record<string, number | number[]> = {};
+  const sysctl: Record<string, number | number[] | string> = {};
   const mtus: [string, number][] = [];
   const failed = new Map<number, string>();
   const known = modelFacts(profile).sysctls;

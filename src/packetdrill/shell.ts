@@ -34,7 +34,6 @@ export const INERT_SYSCTLS: Record<string, { why: string; range?: [number, numbe
   'net.ipv4.tcp_fack': { why: 'FACK (a no-op since Linux 4.15)' },
   'net.ipv4.tcp_dsack': { why: 'DSACK (the model sends no SACK blocks)' },
   'net.ipv4.tcp_reordering': { why: 'reordering threshold (no fast retransmit in the model)' },
-  'net.ipv4.tcp_congestion_control': { why: 'congestion control (the model has no cwnd)' },
   'net.ipv4.tcp_early_retrans': { why: 'TLP (no loss probes in the model)' },
   'net.ipv4.tcp_recovery': { why: 'RACK (no loss recovery in the model)' },
   'net.ipv4.tcp_ecn': { why: 'ECN (the model sends no ECN; ECN flags in a script are needs)', range: [0, 2] },
@@ -123,8 +122,10 @@ export function shellCommands(cmd: string, defaultsSh: string | undefined): { sy
 }
 
 /** A sysctl value as written: one integer, or several separated by blanks (tcp_rmem). */
-export function sysctlValue(v: string): number | number[] {
-  return /\s/.test(v.trim()) ? v.trim().split(/\s+/).map(Number) : Number(v);
+export function sysctlValue(v: string): number | number[] | string {
+  if (/\s/.test(v.trim())) return v.trim().split(/\s+/).map(Number);
+  // a name (tcp_congestion_control) stays a string
+  return /^[A-Za-z_]\w*$/.test(v.trim()) ? v.trim() : Number(v);
 }
 
 /**

@@ -89,6 +89,23 @@ assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
 `);
     expect(v).toMatchObject({ outcome: 'pass' });
   });
+  it('net.ipv4.tcp_congestion_control=reno: the same loss halves the window instead (tcp_reno_ssthresh(): ssthresh 5)', () => {
+    const v = run(`   +0 write(4, ..., 10000) = 10000
+   +0 > P. 1:10001(10000) ack 1
+ +.11 < . 1:1(0) ack 1 win 320 <sack 1001:2001,nop,nop>
+ +.01 < . 1:1(0) ack 1 win 320 <sack 1001:3001,nop,nop>
+ +.01 < . 1:1(0) ack 1 win 320 <sack 1001:4001,nop,nop>
+   +0 > . 1:1001(1000) ack 1
+   +0 %{
+assert tcpi_ca_state == TCP_CA_Recovery, tcpi_ca_state
+assert tcpi_snd_ssthresh == 5, tcpi_snd_ssthresh
+}%
+`, 'sysctl -q net.ipv4.tcp_congestion_control=reno');
+    expect(v).toMatchObject({ outcome: 'pass' });
+    const bad = run(`   +0 write(4, ..., 1000) = 1000
+`, 'sysctl -q net.ipv4.tcp_congestion_control=bbr');
+    expect(bad.outcome).toBe('fail'); // the model has no bbr: the write is refused, as a kernel without the module refuses it
+  });
   it('limited transmit (RFC 3042, tcp_add_reno_sack()): without SACK each of the first two duplicate ACKs sends one new segment, without PSH', () => {
     const v = runScript(parseScript(`\`./defaults.sh\`
     0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
