@@ -390,6 +390,9 @@ export interface TcpSock extends SockCommon, SimEvent {
   rackRttUs: number;
   rackReoWndSteps: number;
   reordSeen: number;
+  /** tcpi_bytes_sent (every data byte put on the wire, again when retransmitted) and tcpi_bytes_retrans. */
+  bytesSent: number;
+  bytesRetrans: number;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -541,7 +544,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
     rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
     cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0, busyTime: 0,
-    rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0,
+    rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0, bytesSent: 0, bytesRetrans: 0,
     done: false,
     retransStamp: 0,
     ackPending: false,

@@ -251,7 +251,10 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
   });
   sk.inetId = (sk.inetId + 1) & 0xffff;
   sk.segsOut += pcount;
-  if (payload) sk.dataSegsOut += pcount;
+  if (payload) {
+    sk.dataSegsOut += pcount;
+    sk.bytesSent += payload.length; // __tcp_transmit_skb(): tp->bytes_sent += skb->len
+  }
   // tcp_event_ack_sent(): the ACK a segment carries is the one a delayed ACK would have sent
   if (flags & TH_ACK) inetCskClearXmitTimer(k, sk, 'delack');
   ipOutput(k, seg, sk.id);
@@ -553,6 +556,7 @@ export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1, accoun
     sk.retransOut += pcount;
   }
   sk.totalRetrans += pcount;
+  sk.bytesRetrans += skb.data.length; // __tcp_retransmit_skb(): tp->bytes_retrans
   if (account) sk.undoRetrans = Math.max(sk.undoRetrans, 0) + pcount;
   mibInc(k, 'RetransSegs');
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);

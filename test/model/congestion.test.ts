@@ -151,7 +151,12 @@ assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
 }%
  +.01 < . 1:1(0) ack 1001 win 320
    +0 > P. 1001:3001(2000) ack 1
-   +0 %{ assert tcpi_snd_cwnd == 2, tcpi_snd_cwnd }%
+   +0 %{
+assert tcpi_snd_cwnd == 2, tcpi_snd_cwnd
+assert tcpi_bytes_sent == 7000, tcpi_bytes_sent        # 3000 + the probe's 1000 + 1000 + 2000
+assert tcpi_bytes_retrans == 4000, tcpi_bytes_retrans
+assert tcpi_total_retrans == 4, tcpi_total_retrans
+}%
  +.01 < . 1:1(0) ack 3001 win 320
    +0 %{ assert tcpi_ca_state == TCP_CA_Open, tcpi_ca_state }%
 `);
