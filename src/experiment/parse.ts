@@ -44,7 +44,7 @@ export const KNOWN_SYSCTLS = [
   'net.ipv4.tcp_syn_linear_timeouts', 'net.ipv4.tcp_abort_on_overflow', 'net.ipv4.tcp_syncookies',
   'net.ipv4.tcp_challenge_ack_limit', 'net.ipv4.tcp_invalid_ratelimit', 'net.ipv4.ip_local_port_range',
   'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_timestamps', 'net.ipv4.tcp_window_scaling', 'net.ipv4.tcp_sack',
-  'net.ipv4.tcp_rfc1337', 'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_rfc1337', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_retries2',
 ] as const;
 
 /** Programs and builtins a step may run (the support table of src/userland/cmdline.ts). */

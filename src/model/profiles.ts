@@ -39,6 +39,8 @@ export interface Sysctls {
   'net.ipv4.tcp_keepalive_time': number;
   'net.ipv4.tcp_keepalive_intvl': number;
   'net.ipv4.tcp_keepalive_probes': number;
+  /** tcp_write_timeout(): an established socket gives up after tcp_model_timeout() of this many RTOs from TCP_RTO_MIN (15: 924.6 s); also tcp_probe_timer()'s max_probes. */
+  'net.ipv4.tcp_retries2': number;
 }
 
 export interface Behaviour {
@@ -160,6 +162,8 @@ const common = {
   'net.ipv4.tcp_keepalive_time': 7200,
   'net.ipv4.tcp_keepalive_intvl': 75,
   'net.ipv4.tcp_keepalive_probes': 9,
+  // TCP_RETR2 (include/net/tcp.h)
+  'net.ipv4.tcp_retries2': 15,
 };
 
 export const LINUX_4_4: Profile = {

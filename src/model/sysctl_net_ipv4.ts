@@ -19,6 +19,9 @@
  *    exists since v6.5, ccce324dabfe); ipv4_local_port_range() also refuses a low end below
  *    net.ipv4.ip_unprivileged_port_start (1024 by default, 4548b683b781, v4.11).
  *    net/core/sysctl_net_core.c: somaxconn is proc_dointvec_minmax with extra1 = SYSCTL_ZERO.
+ *  - tcp_retries2: proc_dointvec in 4.4 (any int; tcp_write_timeout() passes it to
+ *    retransmits_timed_out() as an unsigned boundary), proc_dou8vec_minmax without extra1/extra2
+ *    on 6.x (0..255; a fresh netns of 6.18.44 refuses 256 and -1 with EINVAL).
  *  - tcp_rmem and tcp_wmem (both versions): three ints through proc_dointvec_minmax with
  *    extra1 = 1 (SYSCTL_ONE; &one in 4.4); the packetdrill selftests write them.
  *  - kernel/sysctl.c: proc_dointvec refuses what does not fit in an int (do_proc_dointvec_conv);
@@ -106,6 +109,7 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_probes': dointvec,
+    'net.ipv4.tcp_retries2': dointvec,
   },
   'linux-6.x': {
     'net.core.somaxconn': { file: 'net/core/sysctl_net_core.c', proc: { handler: 'proc_dointvec_minmax', min: 0, max: INT_MAX, extra: 'extra1 = SYSCTL_ZERO' } },
@@ -133,6 +137,7 @@ export const SYSCTL_TABLE: Record<ProfileName, Record<string, SysctlSpec | null>
     'net.ipv4.tcp_keepalive_time': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_intvl': { file: 'net/ipv4/sysctl_net_ipv4.c', proc: { handler: 'proc_dointvec_jiffies' } },
     'net.ipv4.tcp_keepalive_probes': u8(),
+    'net.ipv4.tcp_retries2': u8(),
   },
 };
 

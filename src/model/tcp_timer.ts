@@ -6,8 +6,9 @@
  * The RTO enters the Loss state (tcp_enter_loss()) and resends the head; the same timer slot
  * runs the tail loss probe (tcp_send_loss_probe()) and RACK's reordering timeout.
  *
- * Deliberate differences: no F-RTO; the retries limits are the defaults (tcp_retries2 15, tcp_orphan_retries 0 = 8), not sysctls,
- * and an orphan gives up on them alone (no tcp_out_of_resources()). Times are compared in jiffies on both profiles (6.x compares ms of
+ * Deliberate differences: no F-RTO; tcp_retries2 is the host's sysctl, tcp_orphan_retries
+ * its default (0, meaning 8), not a sysctl; tcp_retries1's black-hole detection (tcp_mtu_probing(),
+ * __dst_negative_advice()) is not modelled; an orphan gives up on them alone (no tcp_out_of_resources()). Times are compared in jiffies on both profiles (6.x compares ms of
  * tcp_time_stamp_ts, the same to within a jiffy).
  */
 import { ETIMEDOUT } from './errno.ts';
@@ -69,8 +70,11 @@ export function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
 export function tcpModelTimeout(k: Kernel, boundary: number, rtoBase: number): number {
   const rtoMax = TCP_RTO_MAX_S * k.HZ;
   const thresh = Math.floor(Math.log2(rtoMax / rtoBase));
-  if (boundary <= thresh) return ((2 << boundary) - 1) * rtoBase;
-  return ((2 << thresh) - 1) * rtoBase + (boundary - thresh) * rtoMax;
+  // `unsigned int boundary` and unsigned arithmetic: 4.4's tcp_retries2 is a plain int
+  // (proc_dointvec), so -1 is a boundary of 2^32 - 1 and the sum wraps (6.x's u8 cannot)
+  const b = boundary >>> 0;
+  if (b <= thresh) return ((2 << b) - 1) * rtoBase;
+  return (((2 << thresh) - 1) * rtoBase + (b - thresh) * rtoMax) % 2 ** 32;
 }
 
 /**
@@ -101,8 +105,8 @@ export function tcpClampRtoToUserTimeout(k: Kernel, sk: TcpSock): number {
  * tcp_write_timeout(): has the retransmission gone too far? SYN-SENT: tcp_syn_retries by time
  * (4.4), or by count with the linear timeouts added (icsk_retransmits >= syn_retries +
  * tcp_syn_linear_timeouts) or by time, whichever first (6.x: with tcp_syn_retries=2 the time,
- * 7 s, comes first: 5 retransmissions, not 6). Other states: tcp_retries2 (15), an orphan
- * tcp_orphan_retries (0 means 8), by time on both.
+ * 7 s, comes first: 5 retransmissions, not 6). Other states: the host's net.ipv4.tcp_retries2
+ * (default 15: 924.6 s from TCP_RTO_MIN), an orphan tcp_orphan_retries (0 means 8), by time on both.
  */
 function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
   let expired: boolean;
@@ -110,7 +114,7 @@ function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
     const retries = k.sysctl['net.ipv4.tcp_syn_retries'];
     const byCount = k.profile.behaviour.synWriteTimeout === 'count-or-time' && sk.retransmits >= retries + k.sysctl['net.ipv4.tcp_syn_linear_timeouts'];
     expired = byCount || retransmitsTimedOut(k, sk, retries);
-  } else expired = retransmitsTimedOut(k, sk, sk.dead ? 8 : 15, sk.userTimeout); // TCP_USER_TIMEOUT replaces the model timeout
+  } else expired = retransmitsTimedOut(k, sk, sk.dead ? 8 : k.sysctl['net.ipv4.tcp_retries2'], sk.userTimeout); // TCP_USER_TIMEOUT replaces the model timeout
   if (!expired) return false;
   // tcp_write_err(): sk_err = sk_err_soft ?: ETIMEDOUT; tcp_done()
   sk.skErr = ETIMEDOUT;
@@ -121,7 +125,7 @@ function tcpWriteTimeout(k: Kernel, sk: TcpSock): boolean {
 /**
  * tcp_probe_timer(): the persist timer. Nothing waiting or something in flight: nothing to do.
  * Else a zero-window probe (tcp_send_probe0()), unless icsk_probes_out reached tcp_retries2
- * (15; an orphan tcp_orphan_retries): then tcp_write_err().
+ * (the sysctl, max_probes; an orphan tcp_orphan_retries): then tcp_write_err().
  */
 export function tcpProbeTimer(k: Kernel, sk: TcpSock): void {
   sk.retransTimer = null;
@@ -133,7 +137,7 @@ export function tcpProbeTimer(k: Kernel, sk: TcpSock): void {
     sk.backoff = 0;
     return;
   }
-  const maxProbes = sk.dead ? 8 : 15;
+  const maxProbes = sk.dead ? 8 : k.sysctl['net.ipv4.tcp_retries2'];
   if (sk.probesOut >= maxProbes) {
     sk.skErr = ETIMEDOUT;
     tcpDone(k, sk);

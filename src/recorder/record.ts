@@ -98,7 +98,7 @@ const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark', 'setpriv', 'bash'
 const SYSCTL_KEYS = [
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_abort_on_overflow',
   'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit',
-  'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts',
+  'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts', 'net.ipv4.tcp_retries2',
 ];
 
 /** The unprivileged identity experiment programs run as (nobody:nogroup on Debian). */

@@ -85,6 +85,20 @@ describe('sysctls as the kernel proc handlers validate them', () => {
     );
   });
 
+  it('tcp_retries2: an int on 4.4 (proc_dointvec), 0..255 on 6.x (proc_dou8vec_minmax: 6.18.44 refuses 256 and -1 with EINVAL)', () => {
+    const six = '\nprofiles: [linux-4.4, linux-6.x]';
+    expect(ok('  net.ipv4.tcp_fin_timeout: 5', '  net.ipv4.tcp_retries2: 6' + six).sysctl['net.ipv4.tcp_retries2']).toBe(6);
+    expect(sysctl('  net.ipv4.tcp_retries2: 256', six)).toBe(
+      'x/experiment.md:8:26: net.ipv4.tcp_retries2: 256 is out of range, expected 0..255, no extra1/extra2 (proc_dou8vec_minmax in net/ipv4/sysctl_net_ipv4.c on linux-6.x)',
+    );
+    expect(sysctl('  net.ipv4.tcp_retries2: -1', six)).toContain('x/experiment.md:8:26: net.ipv4.tcp_retries2: -1 is out of range, expected 0..255');
+    expect(ok('  net.ipv4.tcp_fin_timeout: 5', '  net.ipv4.tcp_retries2: -1').sysctl['net.ipv4.tcp_retries2']).toBe(-1);
+    expect(sysctl('  net.ipv4.tcp_retries2: 2147483648')).toContain('x/experiment.md:8:26: net.ipv4.tcp_retries2: 2147483648 is out of range, expected an int');
+    expect(sysctl('  net.ipv4.tcp_retries2: six')).toBe('x/experiment.md:8:26: net.ipv4.tcp_retries2: `"six"` is not a decimal integer, expected an integer');
+    // tcp_retries1 is not one an experiment may set (its black-hole detection is not modelled)
+    expect(sysctl('  net.ipv4.tcp_retries1: 3')).toMatch(/^x\/experiment.md:8:3: unknown sysctl `net.ipv4.tcp_retries1`, expected one of .*net.ipv4.tcp_retries2/);
+  });
+
   it('ip_local_port_range: two ints within 1..65535, low <= high; on 6.x low >= ip_unprivileged_port_start', () => {
     expect(sysctl('  net.ipv4.ip_local_port_range: [60999, 32768]')).toBe(
       'x/experiment.md:8:33: net.ipv4.ip_local_port_range: [60999, 32768] is out of range, expected two ports low <= high within 1..65535 (ipv4_local_port_range in net/ipv4/sysctl_net_ipv4.c on linux-4.4)',
