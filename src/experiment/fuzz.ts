@@ -318,6 +318,7 @@ const SYSCTLS = [
   'net.core.somaxconn', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_syn_linear_timeouts',
   'net.ipv4.tcp_abort_on_overflow', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit', 'net.ipv4.tcp_invalid_ratelimit',
   'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_timestamps', 'net.ipv4.tcp_window_scaling', 'net.ipv4.tcp_sack', 'net.ipv4.tcp_rfc1337', 'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_retries2',
 ];
 const BAD_RANGES = ['[60999, 32768]', '[-5, 10]', '[0, 0]', '[1, 65536]', '[1, 1]', '[40000, 40000]', '[1.5, 2]', '[1]', '[1, 2, 3]', '[]', '5', '"32768 60999"', '[32768, 4294967296]'];
 const INPUTS = ['realtimeStart', 'bootNs', 'isnSecret', 'tailNs', 'noDns', 'cost.synackNs', 'cost.forkNs'];
