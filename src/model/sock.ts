@@ -48,6 +48,11 @@ export interface WSkb {
   eor?: boolean;
   /** tcp_skb_pcount() as it was sent (what packets_out counts for it). */
   pcount?: number;
+  /** TCP_SKB_CB(skb)->tx (tcp_rate_skb_sent()): first_tx_mstamp, delivered_mstamp (us), delivered, is_app_limited. */
+  txFirstTx?: number;
+  txDeliveredMstamp?: number;
+  txDelivered?: number;
+  txAppLimited?: boolean;
 }
 export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
 
@@ -393,6 +398,12 @@ export interface TcpSock extends SockCommon, SimEvent {
   /** tcpi_bytes_sent (every data byte put on the wire, again when retransmitted) and tcpi_bytes_retrans. */
   bytesSent: number;
   bytesRetrans: number;
+  /** tcp_rate.c: first_tx_mstamp, delivered_mstamp (us), rate_delivered, rate_interval_us, rate_app_limited. */
+  firstTxMstamp: number;
+  deliveredMstamp: number;
+  rateDelivered: number;
+  rateIntervalUs: number;
+  rateAppLimited: boolean;
   done: boolean; // SOCK_DONE
   // inet_connection_sock
   retransmits: number;
@@ -542,9 +553,9 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     isCwndLimited: false, maxPacketsOut: 0, sndCwndUsed: 0,
     totalRetrans: 0, bytesReceived: 0, segsOut: 0, segsIn: 0, dataSegsOut: 0, dataSegsIn: 0, delivered: 0,
     rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
-    rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: 0,
+    rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: -1, // app_limited = ~0U
     cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0, busyTime: 0,
-    rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0, bytesSent: 0, bytesRetrans: 0,
+    rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0, bytesSent: 0, bytesRetrans: 0, firstTxMstamp: 0, deliveredMstamp: 0, rateDelivered: 0, rateIntervalUs: 0, rateAppLimited: false,
     done: false,
     retransStamp: 0,
     ackPending: false,

@@ -13,6 +13,7 @@ import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions } from './tcp_input.ts';
 import { tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
 import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
+import { newRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
 import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
 import { cubictcpAcked } from './tcp_cubic.ts';
 import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
@@ -60,16 +61,17 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
   if (!before(skb.ack, sk.sndUna)) sk.probesOut = 0;
   const advanced = after(skb.ack, sk.sndUna);
+  const rs = newRateSample();
   let sacked = 0;
   if (sk.sackOk && priorPackets) {
     const blocks = sackBlocks(skb.options);
-    if (blocks.length) sacked = tcpSacktagWriteQueue(k, sk, blocks);
+    if (blocks.length) sacked = tcpSacktagWriteQueue(k, sk, blocks, rs);
   }
   if (advanced) {
     // tcp_snd_una_update(): bytes_acked counts what this ACK newly covers
     sk.bytesAcked += u32(skb.ack - sk.sndUna);
     sk.sndUna = skb.ack | 0;
-    const acked = tcpCleanRtxQueue(k, sk);
+    const acked = tcpCleanRtxQueue(k, sk, rs);
     if (!sk.sackOk) tcpRemoveRenoSacks(sk, acked);
     // FLAG_SET_XMIT_TIMER: tcp_set_xmit_timer() before the loss detection below, which may arm the reordering timer
     sk.retransmits = 0;
@@ -86,6 +88,7 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   const dupack = !advanced && !winUpdate && !skb.payload.length && !(skb.flags & TH_FIN) && priorPackets > 0;
   let rexmit = false;
   if (dupack || sacked || sk.caState !== 'Open') rexmit = tcpFastretransAlert(k, sk, dupack ? 1 : 0, advanced);
+  tcpRateGen(k, sk, sk.delivered - priorDelivered, rs);
   if (advanced || sacked || sk.delivered !== priorDelivered) tcpCongControl(k, sk, sk.delivered - priorDelivered, Math.max(0, sk.lostOut - priorLost), advanced);
   if (rexmit) tcpXmitRetransmitQueue(k, sk);
   if (!advanced) {
@@ -300,7 +303,7 @@ function tcpRemoveRenoSacks(sk: TcpSock, acked: number): void {
  * not sacked before with a SACK peer, RACK told of them); an RTT sample from the newest never
  * retransmitted (tcp_ack_update_rtt()). Returns the packets acked.
  */
-function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
+function tcpCleanRtxQueue(k: Kernel, sk: TcpSock, rs: RateSample): number {
   const q = sk.writeQueue;
   let n = 0;
   let sample = -1;
@@ -311,6 +314,7 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
     const pcount = skb.pcount ?? 1;
     pkts += pcount;
     tcpSkbUncount(k, sk, skb, pcount);
+    tcpRateSkbDelivered(sk, skb, rs, false);
     if (!skb.retransmitted && skb.sentAt) sample = k.now - skb.sentAt;
     n++;
   }
@@ -326,6 +330,7 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock): number {
     skb.pcount = Math.max(1, Math.ceil(skb.data.length / sk.mss));
     pkts += prior - skb.pcount;
     tcpSkbUncount(k, sk, skb, prior - skb.pcount);
+    if (prior > skb.pcount) tcpRateSkbDelivered(sk, skb, rs, false);
     if (!skb.retransmitted && skb.sentAt && prior > skb.pcount) sample = k.now - skb.sentAt;
   }
   if (n) {

@@ -13,6 +13,7 @@
 import type { Kernel } from './kernel.ts';
 import { after, before } from './seq.ts';
 import type { TcpSock, WSkb } from './sock.ts';
+import { tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
 import { tcpRackAdvance } from './tcp_recovery.ts';
 import { tcpFragment } from './tcp_output.ts';
 import type { TcpOption } from './types.ts';
@@ -32,9 +33,9 @@ export function sackBlocks(options: TcpOption[]): [number, number][] {
  * tcp_sacktag_write_queue(): tag what each valid block (within snd_una..snd_nxt,
  * tcp_is_sackblock_valid()) covers; returns the packets newly sacked.
  */
-export function tcpSacktagWriteQueue(k: Kernel, sk: TcpSock, blocks: [number, number][]): number {
+export function tcpSacktagWriteQueue(k: Kernel, sk: TcpSock, blocks: [number, number][], rs: RateSample): number {
   let newly = 0;
-  const st = { reord: sk.sndNxt, fack: tcpHighestSackSeq(sk) };
+  const st = { reord: sk.sndNxt, fack: tcpHighestSackSeq(sk), rs };
   // the blocks in sequence order, as tcp_sacktag_write_queue() sorts them
   const sorted = blocks.filter(([start, end]) => before(start, end) && after(end, sk.sndUna) && !after(end, sk.sndNxt) && !before(start, sk.sndUna)).sort((a, b) => (before(a[0], b[0]) ? -1 : 1));
   for (const [start, end] of sorted) newly += tcpSacktagBlock(k, sk, start, end, st);
@@ -66,7 +67,7 @@ function tcpCheckSackReordering(sk: TcpSock, lowSeq: number): void {
 }
 
 /** One block: split the skbs at its edges (whole segments), then tag those inside. */
-function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number, st: { reord: number; fack: number }): number {
+function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number, st: { reord: number; fack: number; rs: RateSample }): number {
   let newly = 0;
   for (let i = 0; i < sk.sendHead; i++) {
     const skb = sk.writeQueue[i];
@@ -92,7 +93,7 @@ function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number, st:
 }
 
 /** tcp_sacktag_one(): one skb becomes SACKED_ACKED. */
-function tcpSacktagOne(k: Kernel, sk: TcpSock, skb: WSkb, st: { reord: number; fack: number }): number {
+function tcpSacktagOne(k: Kernel, sk: TcpSock, skb: WSkb, st: { reord: number; fack: number; rs: RateSample }): number {
   const pcount = skb.pcount ?? 1;
   let sacked = skb.sacked ?? 0;
   if (sacked & TCPCB_SACKED_RETRANS) {
@@ -114,5 +115,6 @@ function tcpSacktagOne(k: Kernel, sk: TcpSock, skb: WSkb, st: { reord: number; f
   sk.sackedOut += pcount;
   sk.delivered += pcount;
   tcpRackAdvance(k, sk, skb);
+  tcpRateSkbDelivered(sk, skb, st.rs, true);
   return pcount;
 }

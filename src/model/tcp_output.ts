@@ -17,6 +17,7 @@ import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH
 import { after, before, u32 } from './seq.ts';
 import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
+import { tcpRateCheckAppLimited, tcpRateSkbSent } from './tcp_rate.ts';
 import { TCPCB_EVER_RETRANS, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
 import { tcpScheduleLossProbe, tcpChronoStart, tcpChronoStop, tcpCwndTest, tcpCwndValidate, tcpSlowStartAfterIdleCheck, tcpTsoSegs, tcpTsoShouldDefer, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED } from './tcp_output-cwnd.ts';
 import { tcpDelackTimer } from './tcp_timer.ts';
@@ -277,6 +278,7 @@ export function tcpXmitSizeGoal(sk: TcpSock): number {
 export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false): number {
   const sizeGoal = tcpXmitSizeGoal(sk);
   let copied = 0;
+  tcpRateCheckAppLimited(sk); // "is sending application-limited?" (tcp_sendmsg_locked())
   while (off + copied < data.length) {
     const q = sk.writeQueue;
     const tail = q.length > sk.sendHead ? q[q.length - 1] : null;
@@ -399,6 +401,7 @@ function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
   if (tcpPacketsInFlight(sk) === 0) tcpCaEvent(k, sk, 'tx-start');
   sk.lastDataSent = jiffies(k);
   sk.wstampNs = k.now;
+  tcpRateSkbSent(k, sk, skb);
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);
   sk.sndNxt = skb.end;
   sk.packetsOut += pcount;
@@ -557,6 +560,7 @@ export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1, accoun
   }
   sk.totalRetrans += pcount;
   sk.bytesRetrans += skb.data.length; // __tcp_retransmit_skb(): tp->bytes_retrans
+  tcpRateSkbSent(k, sk, skb);
   if (account) sk.undoRetrans = Math.max(sk.undoRetrans, 0) + pcount;
   mibInc(k, 'RetransSegs');
   tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);

@@ -164,6 +164,23 @@ assert tcpi_total_retrans == 4, tcpi_total_retrans
   });
 });
 
+describe('the delivery rate (tcp_rate.c, 6.18)', () => {
+  it('tcp_rate_gen(): 2 packets acked 100 ms after the flight left give ~20 kB/s, then 4 more in the same window ~40 kB/s, app-limited from the first flight (6.18.44: 19936 and 39867 B/s, app_limited 1)', () => {
+    const v = run(`   +0 write(4, ..., 30000) = 30000
+   +0 > P. 1:10001(10000) ack 1
+  +.1 < . 1:1(0) ack 2001 win 320
+   +0 > P. 10001:14001(4000) ack 1
+   +0 %{
+assert 19500 <= tcpi_delivery_rate <= 20500, tcpi_delivery_rate
+assert tcpi_delivery_rate_app_limited == 1, tcpi_delivery_rate_app_limited
+}%
+ +.05 < . 1:1(0) ack 6001 win 320
+   +0 %{ assert 39000 <= tcpi_delivery_rate <= 41000, tcpi_delivery_rate }%
+`);
+    expect(v).toMatchObject({ outcome: 'pass' });
+  });
+});
+
 describe('MSG_EOR (tcp_skb_can_collapse_to(), 6.18)', () => {
   it('a write after send(MSG_EOR) starts a new skb: the record leaves as its own packet (the 500 bytes after it wait for its ACK, Nagle)', () => {
     const v = run(`   +0 send(4, ..., 1500, MSG_EOR) = 1500
