@@ -5,7 +5,7 @@
  * Deliberate differences: no reparenting to init (a task without a parent is reaped at once),
  * no SIGCHLD: the parent's waitpid() is woken on a queue of its own.
  */
-import { closeFd } from './read_write.ts';
+import { closeFd, closeWaitAbort } from './read_write.ts';
 import type { ProcessTable, SysOf, Task, WaitStatus } from './process.ts';
 import { append, type Waiter } from './sock.ts';
 import { SIGNUM } from './process.ts';
@@ -33,6 +33,7 @@ export function reportStatus(pt: ProcessTable, task: Task, st: WaitStatus): void
 export function doExit(pt: ProcessTable, task: Task, st: WaitStatus): void {
   if (task.state === 'zombie') return;
   pt.unwait(task);
+  closeWaitAbort(pt, task); // killed in a lingering close(): tcp_close() ends before do_exit()
   task.pending = null;
   task.state = 'zombie';
   for (const fd of [...task.fds.keys()].sort((a, b) => a - b)) closeFd(pt, task, fd);

@@ -222,6 +222,8 @@ export interface Task extends Waiter {
   stopWhileBlocked: boolean;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun: boolean;
+  /** A close() lingering in tcp_close() (sk_stream_wait_close()): its socket and the jiffy its time ends. */
+  closeWait: { sk: TcpSock; expires: number } | null;
   /** A task is its own waiter on wait queues: a wake-up asks its process table to re-run it. */
   wake(): void;
 }
@@ -252,6 +254,7 @@ export function newTask(pid: number, comm: string, argv: string[], gen: ProgramG
     waitingOn: null,
     stopWhileBlocked: false,
     rerun: false,
+    closeWait: null,
     wake: wakeTask,
   };
 }

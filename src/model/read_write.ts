@@ -11,7 +11,10 @@ import { EBADF } from './errno.ts';
 import { pipeRead, pipeRelease, pipeReleaseReader, pipeWrite } from './pipe.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { O_NONBLOCK, sockRecv, sockSend } from './socket.ts';
-import { tcpClose } from './tcp.ts';
+import type { TcpSock } from './sock.ts';
+import { skStreamWaitClose } from './stream.ts';
+import { tcpAdjudgeToDeath, tcpClose } from './tcp.ts';
+import { jiffies } from './time.ts';
 import { ttyRead, ttyWrite } from './tty.ts';
 
 /** read(fd) */
@@ -37,18 +40,38 @@ export function sysWrite(pt: ProcessTable, task: Task, s: SysOf<'write'>): void 
   return sockSend(pt, task, f.sk, s.data, (f.flags & O_NONBLOCK) !== 0, s.more, s.fault, s.eor);
 }
 
-/** close(fd) */
+/**
+ * close(fd). With SO_LINGER's time set, close() sleeps in tcp_close() until the peer ACKs the
+ * FIN or the time runs out (sk_stream_wait_close(), stream.ts), and returns 0 either way; the
+ * fd is gone from the table while it sleeps (close_fd() comes before the last fput()). A
+ * wake-up re-runs the call: `task.closeWait` is the sleeping tcp_close()'s socket and deadline.
+ */
 export function sysClose(pt: ProcessTable, task: Task, s: SysOf<'close'>): void {
+  const w = task.closeWait;
+  if (w) {
+    if (skStreamWaitClose(pt, task, w.sk, w.expires)) return;
+    task.closeWait = null;
+    tcpAdjudgeToDeath(pt.k, w.sk);
+    return pt.complete(task, 0);
+  }
   const f = task.fds.get(s.fd);
   if (!f) return pt.complete(task, -EBADF);
-  closeFd(pt, task, s.fd);
+  const sk = closeFd(pt, task, s.fd, true);
+  if (sk) {
+    task.closeWait = { sk, expires: jiffies(pt.k) + sk.linger };
+    return sysClose(pt, task, s);
+  }
   return pt.complete(task, 0);
 }
 
-/** close_fd() + fput(): the last reference to a socket's file runs tcp_close(). */
-export function closeFd(pt: ProcessTable, task: Task, fd: number): void {
+/**
+ * close_fd() + fput(): the last reference to a socket's file runs inet_release() → tcp_close(),
+ * whose timeout is SO_LINGER's time unless the process is exiting (`close` false: do_exit()
+ * never lingers, PF_EXITING). Returns the socket when tcp_close() is to wait for its FIN's ACK.
+ */
+export function closeFd(pt: ProcessTable, task: Task, fd: number, close = false): TcpSock | null {
   const f = task.fds.get(fd);
-  if (!f) return;
+  if (!f) return null;
   task.fds.delete(fd);
   f.refs--;
   if (f.kind === 'sock') pt.k.sim.emit({ type: 'fd', t: pt.k.now, pid: task.pid, fd, inode: f.sk.inode, action: 'close' });
@@ -56,8 +79,18 @@ export function closeFd(pt: ProcessTable, task: Task, fd: number): void {
   if (f.kind === 'pipe' && f.end === 'r') pipeReleaseReader(f.pipe);
   if (f.refs === 0 && f.kind === 'sock') {
     f.sk.fileRefs = 0;
-    tcpClose(pt.k, f.sk);
+    // inet_release(): timeout = sk_lingertime if SOCK_LINGER and not PF_EXITING
+    if (tcpClose(pt.k, f.sk, close && f.sk.linger > 0 ? f.sk.linger : 0)) return f.sk;
   }
+  return null;
+}
+
+/** do_exit() of a task asleep in a lingering close(): the wait ends (a fatal signal is pending). */
+export function closeWaitAbort(pt: ProcessTable, task: Task): void {
+  const w = task.closeWait;
+  if (!w) return;
+  task.closeWait = null;
+  tcpAdjudgeToDeath(pt.k, w.sk);
 }
 
 /** A whole file written at once (tcpdump -w's capture file). */

@@ -316,7 +316,7 @@ export interface TcpSock extends SockCommon, SimEvent {
   sndSml: number;
   /** tp->pushed_seq: write_seq when tcp_mark_push() last marked an skb. */
   pushedSeq: number;
-  /** SO_LINGER: sk_lingertime in seconds while SOCK_LINGER is set, else -1. */
+  /** SO_LINGER: sk_lingertime in jiffies (Infinity: MAX_SCHEDULE_TIMEOUT) while SOCK_LINGER is set, else -1. */
   linger: number;
   /** tp->rcv_ssthresh, tp->window_clamp, icsk_ack.rcv_mss. */
   rcvSsthresh: number;

@@ -16,6 +16,7 @@ import { inetCreate } from './af_inet.ts';
 import { EAGAIN, EALREADY, EBADF, EFAULT, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
 import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
 import { openTap } from './loopback.ts';
+import type { Kernel } from './kernel.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
@@ -56,6 +57,17 @@ export function sysSocket(pt: ProcessTable, task: Task, s: SysOf<'socket'>): voi
 }
 
 /**
+ * sk_setsockopt(SO_LINGER)'s sk_lingertime, in jiffies, from l_linger (seconds, an int). 6.18:
+ * `unsigned long t_sec = l_linger`, MAX_SCHEDULE_TIMEOUT (Infinity: close() waits for the ACK
+ * however long) from LONG_MAX / HZ seconds up, so for any negative l_linger. 4.4 (64-bit):
+ * `(unsigned int)l_linger * HZ`, an unsigned int product that wraps at 2^32.
+ */
+function lingertime(k: Kernel, seconds: number): number {
+  if (k.profile.name === 'linux-4.4') return ((seconds >>> 0) * k.HZ) % 2 ** 32;
+  return seconds < 0 ? Infinity : seconds * k.HZ;
+}
+
+/**
  * setsockopt(): SOL_SOCKET SO_REUSEADDR / SO_REUSEPORT / SO_LINGER / SO_RCVBUF / SO_SNDBUF
  * (sk_setsockopt(); the buffers in sockSetBuf()), SOL_TCP TCP_USER_TIMEOUT, TCP_NODELAY
  * and TCP_CORK (do_tcp_setsockopt(): __tcp_sock_set_nodelay() pushes what Nagle held,
@@ -72,7 +84,7 @@ export function sysSetsockopt(pt: ProcessTable, task: Task, s: SysOf<'setsockopt
     if (s.val < 0) return pt.complete(task, -EINVAL);
     sk.userTimeout = s.val;
   }
-  else if (s.opt === 'SO_LINGER') sk.linger = s.val ? Math.max(0, s.linger ?? 0) : -1;
+  else if (s.opt === 'SO_LINGER') sk.linger = s.val ? lingertime(pt.k, s.linger ?? 0) : -1;
   else if (s.opt === 'SO_KEEPALIVE') {
     // sk_setsockopt(): sk_prot->keepalive (tcp_set_keepalive()), then sock_valbool_flag(SOCK_KEEPOPEN)
     tcpSetKeepalive(pt.k, sk, !!s.val);

@@ -3,8 +3,7 @@
  * close(), shutdown(), the send path's entry, the end of a connection (tcp_done) and the
  * constants and clocks of tcp.h.
  *
- * Deliberate differences: SO_LINGER with a time (l_linger > 0) does not make close() wait (only
- * a zero time, the abort, is modelled); a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
+ * Deliberate differences: a child's port is not SOCK_BINDPORT_LOCK'ed apart from its listener's.
  */
 import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
@@ -14,6 +13,7 @@ import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CO
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpUnchargeSkb } from './tcp_input-ofo.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
+import { skStreamClosing } from './stream.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
 import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
@@ -107,20 +107,26 @@ export function tcpWriteQueuePurge(sk: TcpSock): void {
   sk.wmemQueued = 0;
 }
 
-/** tcp_close(): the last reference to the socket's file went away. */
-export function tcpClose(k: Kernel, sk: TcpSock): void {
+/**
+ * tcp_close(sk, timeout) (__tcp_close()): the last reference to the socket's file went away.
+ * `timeout` is inet_release()'s (af_inet.c): sk_lingertime in jiffies with SO_LINGER set, 0
+ * without it or when the process exits (PF_EXITING). A zero linger aborts (tcp_disconnect());
+ * a longer one makes close() wait after the FIN while the FIN is unacknowledged
+ * (sk_stream_wait_close(), stream.ts): then this returns true, the socket is not yet orphaned
+ * and the caller sleeps, then calls tcpAdjudgeToDeath(). Otherwise the close is complete.
+ */
+export function tcpClose(k: Kernel, sk: TcpSock, timeout = 0): boolean {
   sk.skShutdown = SHUTDOWN_MASK;
   if (sk.state === TCP_LISTEN) {
     tcpSetState(k, sk, TCP_CLOSE);
     inetCskListenStop(k, sk);
     sk.dead = true;
     inetCskDestroySock(k, sk);
-    return;
+    return false;
   }
   let unread = 0;
   for (const b of sk.rcvQueue) unread += b.length;
   sk.rcvQueue = [];
-  sk.dead = true; // sock_orphan()
   if (unread) {
     // RFC 2525 §2.17: close with unread data sends a RST
     mibInc(k, 'TCPAbortOnClose');
@@ -133,6 +139,19 @@ export function tcpClose(k: Kernel, sk: TcpSock): void {
   } else if (tcpCloseState(k, sk)) {
     tcpSendFin(k, sk);
   }
+  // sk_stream_wait_close(sk, timeout): its first test, before any sleep
+  if (timeout && skStreamClosing(sk)) return true;
+  tcpAdjudgeToDeath(k, sk);
+  return false;
+}
+
+/**
+ * tcp_close()'s end (`adjudge_to_death:`): sock_orphan(), then an orphan in FIN-WAIT-2 gets
+ * tcp_fin_time() (the keepalive timer, or a FIN-WAIT-2 timewait sock) and a closed socket is
+ * destroyed. After a linger the state is whatever the wait ended in.
+ */
+export function tcpAdjudgeToDeath(k: Kernel, sk: TcpSock): void {
+  sk.dead = true; // sock_orphan()
   if (sk.state === TCP_FIN_WAIT2 && !sk.keepaliveTimer) {
     const tmo = tcpFinTime(k, sk);
     if (tmo > TCP_TIMEWAIT_LEN_S * k.HZ) inetCskResetKeepaliveTimer(k, sk, tmo - TCP_TIMEWAIT_LEN_S * k.HZ);

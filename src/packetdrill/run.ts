@@ -105,7 +105,7 @@ const SYSCALLS = new Set(['socket', 'setsockopt', 'getsockopt', 'bind', 'listen'
 
 /** Socket options the model sets (setsockopt) and reads (getsockopt), as `LEVEL, NAME`. */
 const SETSOCKOPTS = ['SOL_SOCKET, SO_REUSEADDR', 'SOL_SOCKET, SO_REUSEPORT', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_NODELAY', 'IPPROTO_TCP, TCP_NODELAY', 'SOL_TCP, TCP_CORK', 'IPPROTO_TCP, TCP_CORK', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT',
-  'SOL_SOCKET, SO_KEEPALIVE', 'SOL_TCP, TCP_KEEPIDLE', 'IPPROTO_TCP, TCP_KEEPIDLE', 'SOL_TCP, TCP_KEEPINTVL', 'IPPROTO_TCP, TCP_KEEPINTVL', 'SOL_TCP, TCP_KEEPCNT', 'IPPROTO_TCP, TCP_KEEPCNT'];
+  'SOL_SOCKET, SO_KEEPALIVE', 'SOL_SOCKET, SO_LINGER', 'SOL_TCP, TCP_KEEPIDLE', 'IPPROTO_TCP, TCP_KEEPIDLE', 'SOL_TCP, TCP_KEEPINTVL', 'IPPROTO_TCP, TCP_KEEPINTVL', 'SOL_TCP, TCP_KEEPCNT', 'IPPROTO_TCP, TCP_KEEPCNT'];
 const GETSOCKOPTS = ['SOL_SOCKET, SO_ERROR', 'SOL_SOCKET, SO_RCVBUF', 'SOL_SOCKET, SO_SNDBUF', 'SOL_TCP, TCP_MAXSEG', 'IPPROTO_TCP, TCP_MAXSEG', 'SOL_TCP, TCP_USER_TIMEOUT', 'IPPROTO_TCP, TCP_USER_TIMEOUT'];
 
 /** The lengths of a msghdr's iovecs (`[{..., 100}, {..., 200}]`), or null for anything else. */
@@ -778,8 +778,12 @@ class Runner {
       }
       case 'ioctl':
         return { op: 'ioctl', fd: fd(), req: 'SIOCINQ' };
-      case 'setsockopt':
-        return { op: 'setsockopt', fd: fd(), opt: (a[2] as { name: string }).name as SysOf<'setsockopt'>['opt'], val: this.int(a[3], line) };
+      case 'setsockopt': {
+        const opt = (a[2] as { name: string }).name as SysOf<'setsockopt'>['opt'];
+        // SO_LINGER's struct linger: {onoff=N, linger=N}
+        if (a[3].kind === 'linger') return { op: 'setsockopt', fd: fd(), opt, val: a[3].onoff, linger: a[3].linger };
+        return { op: 'setsockopt', fd: fd(), opt, val: this.int(a[3], line) };
+      }
       case 'getsockopt':
         return { op: 'getsockopt', fd: fd(), opt: (a[2] as { name: string }).name as SysOf<'getsockopt'>['opt'] };
       case 'bind':
