@@ -72,14 +72,16 @@ describe('the initial window and slow start (tcp_cong.c, tcp_output.c; 6.18)', (
 });
 
 describe('loss recovery (tcp_input.c, tcp_recovery.c; 6.18)', () => {
-  it('tcp_sacktag_write_queue() + RACK + tcp_enter_recovery(): the third SACK marks the hole lost, it is retransmitted at once, cwnd = ssthresh = 7 (cubic: 10 x 717/1024), state Recovery', () => {
-    const v = run(`   +0 write(4, ..., 10000) = 10000
+  /** Ten segments out, the first lost: three SACKs, the third of which RACK takes as the loss. */
+  const SACK_LOSS = `   +0 write(4, ..., 10000) = 10000
    +0 > P. 1:10001(10000) ack 1
  +.11 < . 1:1(0) ack 1 win 320 <sack 1001:2001,nop,nop>
  +.01 < . 1:1(0) ack 1 win 320 <sack 1001:3001,nop,nop>
  +.01 < . 1:1(0) ack 1 win 320 <sack 1001:4001,nop,nop>
    +0 > . 1:1001(1000) ack 1
-   +0 %{
+`;
+  it('tcp_sacktag_write_queue() + RACK + tcp_enter_recovery(): the third SACK marks the hole lost, it is retransmitted at once, cwnd = ssthresh = 7 (cubic: 10 x 717/1024), state Recovery', () => {
+    const v = run(`${SACK_LOSS}   +0 %{
 assert tcpi_ca_state == TCP_CA_Recovery, tcpi_ca_state
 assert tcpi_snd_cwnd == 7, tcpi_snd_cwnd
 assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
@@ -90,13 +92,7 @@ assert tcpi_snd_ssthresh == 7, tcpi_snd_ssthresh
     expect(v).toMatchObject({ outcome: 'pass' });
   });
   it('net.ipv4.tcp_congestion_control=reno: the same loss halves the window instead (tcp_reno_ssthresh(): ssthresh 5)', () => {
-    const v = run(`   +0 write(4, ..., 10000) = 10000
-   +0 > P. 1:10001(10000) ack 1
- +.11 < . 1:1(0) ack 1 win 320 <sack 1001:2001,nop,nop>
- +.01 < . 1:1(0) ack 1 win 320 <sack 1001:3001,nop,nop>
- +.01 < . 1:1(0) ack 1 win 320 <sack 1001:4001,nop,nop>
-   +0 > . 1:1001(1000) ack 1
-   +0 %{
+    const v = run(`${SACK_LOSS}   +0 %{
 assert tcpi_ca_state == TCP_CA_Recovery, tcpi_ca_state
 assert tcpi_snd_ssthresh == 5, tcpi_snd_ssthresh
 }%
