@@ -300,6 +300,12 @@ export interface TcpSock extends SockCommon, SimEvent {
    */
   scalingRatio: number;
   rmemExtra: number;
+  /**
+   * The start seq of the receive queue's tail skb while it is still the sender's clone (a lo skb
+   * queued on its own, whose original waits in the sender's retransmit queue), else null: what
+   * skb_try_coalesce()'s skb_cloned(to) test needs (tcpTryCoalesce()).
+   */
+  rcvTailClone: number | null;
   /** SOCK_KEEPOPEN (SO_KEEPALIVE) and tp->keepalive_time / _intvl (jiffies) / _probes (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT; 0: the sysctl). */
   keepOpen: boolean;
   keepaliveTime: number;
@@ -416,6 +422,8 @@ export interface TcpSock extends SockCommon, SimEvent {
   ackPending: boolean;
   pingpong: boolean;
   ato: number;
+  /** icsk_ack.quick: the ACKs still to send at once (tcp_incr_quickack(), tcp_dec_quickack_mode()). */
+  ackQuick: number;
   /** The retransmit timer while armed: the socket itself (see t, order, fn, a, b, cancelled), or null. */
   retransTimer: SimEvent | null;
   delackTimer: SimEvent | null;
@@ -527,6 +535,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     userTimeout: 0,
     scalingRatio: 128,
     rmemExtra: 0,
+    rcvTailClone: null,
     keepOpen: false, keepaliveTime: 0, keepaliveIntvl: 0, keepaliveProbes: 0,
     writeQueue: NO_SKBS,
     sendHead: 0,
@@ -561,6 +570,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     ackPending: false,
     pingpong: false,
     ato: 0,
+    ackQuick: 0,
     delackTimer: null,
     delackExpires: 0,
     keepaliveTimer: null,

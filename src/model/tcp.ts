@@ -57,6 +57,22 @@ export function tcpSegsIn(sk: TcpSock, skb: { payload: Uint8Array; gsoSize?: num
   if (skb.payload.length) sk.dataSegsIn += segs;
 }
 
+/**
+ * skb->truesize of a data skb the sender built in tcp_sendmsg_locked() (tcp.c): the head from
+ * tcp_stream_alloc_skb(), SKB_TRUESIZE(skb_end_offset()) of an fclone MAX_TCP_HEADER
+ * allocation, plus each byte copied into its page frags (skb_copy_to_page_nocache() adds
+ * `copy`). On lo the receiver gets that very skb (loopback_xmit() only orphans it), so this is
+ * what sk_rmem_alloc is charged. Measured on Linux 6.18.44 (this machine, ss -tm skmem r): a
+ * 1000-, 16384- or 54272-byte write into a fresh connection charges its payload + 832. The
+ * 4.4 profile charges the payload alone (4.4's select_size() gave lo skbs a linear part; not
+ * measured): 0 means "unknown".
+ */
+export const TCP_STREAM_SKB_HEAD_TRUESIZE = 832;
+export function tcpStreamSkbTruesize(k: Kernel, len: number): number {
+  if (!len || k.profile.name === 'linux-4.4') return 0;
+  return len + TCP_STREAM_SKB_HEAD_TRUESIZE;
+}
+
 /** tcp_full_space() (include/net/tcp.h): the window the whole receive buffer allows. */
 export function tcpFullSpace(k: Kernel, sk: { rcvbuf: number; scalingRatio?: number }): number {
   return tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio);
@@ -251,7 +267,7 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
     if (out.length) tcpCleanupRbuf(k, sk, out.length);
     return out;
   }
-  // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload (tun skbs only)
+  // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload
   const charged = sk.rmemExtra !== 0;
   if (charged) for (let j = 0; j < (n > count ? i - 1 : i); j++) tcpUnchargeSkb(sk, q[j]);
   if (n > count) {

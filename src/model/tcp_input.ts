@@ -23,13 +23,13 @@ import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
 import { append, NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_MIN_RCVBUF, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
-import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, tcpWinFromSpace, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, tcpStreamSkbTruesize, tcpWinFromSpace, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpAck, tcpAckUpdateRttFromTs, tcpRttEstimator, tcpSetRto } from './tcp_input-ack.ts';
 import { keepaliveTimeWhen } from './tcp_timer.ts';
 import { tcpChargeSkb, tcpCollapse, tcpDataQueueOfo, tcpDsackSet, tcpOfoPurge, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
-import { sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
+import { __tcpSelectWindow, sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
@@ -236,7 +236,8 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     if (!before(seq, u32(sk.rcvNxt + tcpReceiveWindow(sk)))) return outOfWindow(k, sk);
     if (!before(seq, sk.rcvNxt)) {
       if (k.profile.name !== 'linux-4.4') tcpMeasureRcvMss(k, sk, skb); // 38d7e444336567 (6.17)
-      tcpDataQueueOfo(k, sk, { seq, end: endSeq, data: payload, fin, extra: skb.truesize ? skb.truesize - payload.length : 0 });
+      const truesize = skbTruesize(k, skb);
+      tcpDataQueueOfo(k, sk, { seq, end: endSeq, data: payload, fin, extra: truesize ? truesize - payload.length : 0 });
       if (sk.sackOk && payload.length >= 128) tcpGrowWindow(k, sk, payload.length);
       // an out-of-order segment is ACKed at once (6.x compresses the fourth SACK in a row and
       // later ones by 5 % of the RTT, at most tcp_comp_sack_delay_ns: with no receiver RTT yet,
@@ -261,12 +262,17 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
   if (ackNow && sk.rcvQueue.length && payload.length) {
     // "if (skb_queue_len(&sk->sk_receive_queue) && skb->len)": dropped, the ACK goes now
     mibInc(k, 'TCPRcvQDrop');
-    return outOfWindow(k, sk);
+    return outOfWindow(k, sk, true);
   }
   if (payload.length) {
-    tcpEventDataRecv(k, sk, skb);
+    // tcp_queue_rcv(), then tcp_event_data_recv() with the skb charged and rcv_nxt past it (its
+    // tcp_grow_window() sees the free space the skb left; the FIN, if any, is not counted yet)
+    const truesize = skbTruesize(k, skb);
+    const extra = !truesize || tcpTryCoalesce(k, sk, skb) ? 0 : truesize - payload.length;
     sk.rcvQueue = append(sk.rcvQueue, payload);
-    if (skb.truesize) tcpChargeSkb(sk, payload, skb.truesize - payload.length);
+    if (extra) tcpChargeSkb(sk, payload, extra);
+    tcpRcvNxtUpdate(sk, (endSeq - (fin ? 1 : 0)) | 0);
+    tcpEventDataRecv(k, sk, skb);
   }
   tcpRcvNxtUpdate(sk, endSeq);
   let gotFin = fin;
@@ -281,34 +287,118 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
   traceQueues(k, sk);
   sockDefWakeup(sk);
   if (gotFin && sk.state !== TCP_CLOSE_WAIT) return; // tcp_fin() acked already
-  // __tcp_ack_snd_check(): data in quickack mode (the model stays in it) is acked at once; a
-  // FIN put the socket in pingpong mode, so its ACK waits for the delayed-ACK timer
-  if (ackNow || (payload.length && !sk.pingpong)) later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+  __tcpAckSndCheck(k, sk, ackNow);
+}
+
+/** TCP_MAX_QUICKACKS, TCP_ATO_MIN (HZ/25 jiffies, 40 ms). */
+const TCP_MAX_QUICKACKS = 16;
+const tcpAtoMin = (k: Kernel): number => Math.floor(k.HZ / 25);
+
+/**
+ * tcp_incr_quickack(): up to rcv_wnd / (2 x rcv_mss) ACKs at once (2 when that is 0), at most
+ * `max`; never fewer than are left.
+ */
+function tcpIncrQuickack(sk: TcpSock, max: number): void {
+  const quickacks = Math.min(Math.floor(sk.rcvWnd / (2 * sk.rcvMss)) || 2, max);
+  if (quickacks > sk.ackQuick) sk.ackQuick = quickacks;
+}
+
+/** tcp_enter_quickack_mode(): quick ACKs, out of pingpong mode, ato back to TCP_ATO_MIN. */
+function tcpEnterQuickackMode(k: Kernel, sk: TcpSock, max: number): void {
+  tcpIncrQuickack(sk, max);
+  sk.pingpong = false;
+  sk.ato = tcpAtoMin(k);
+}
+
+/**
+ * __tcp_ack_snd_check() (4.4 and 6.18): the ACK goes at once when more than one full frame
+ * (rcv_mss) came since the last window update and the window would not shrink
+ * (__tcp_select_window() >= rcv_wnd), in quickack mode (icsk_ack.quick left and not pingpong),
+ * for ICSK_ACK_NOW (a drop for memory) or, 4.4, with an out-of-order queue; otherwise the
+ * delayed-ACK timer sends it. 6.18.44 on lo (zero-window's recording): the first 16384 bytes are
+ * ACKed at once (quick = 65483 / (2 x 16384) = 1), the next 16384 and 54272 wait ~40 ms for
+ * the timer, the window being short of rcv_wnd.
+ */
+function __tcpAckSndCheck(k: Kernel, sk: TcpSock, ackNow: boolean): void {
+  const frames = ((sk.rcvNxt - sk.rcvWup) | 0) > sk.rcvMss && __tcpSelectWindow(k, sk) >= sk.rcvWnd;
+  const quick = sk.ackQuick > 0 && !sk.pingpong;
+  const ofo = k.profile.name === 'linux-4.4' && sk.outOfOrderQueue.length > 0;
+  sk.ackPending = true; // inet_csk_ack_scheduled(): tcp_ack_snd_check() runs only then
+  if (ackNow || frames || quick || ofo) later(k, k.profile.costs.ackReplyNs, ackSndEv, sk);
   else tcpSendDelayedAck(k, sk);
 }
 
 /**
- * tcp_try_rmem_schedule() for an in-order skb: with sk_rmem_alloc over sk_rcvbuf,
- * tcp_prune_queue() (PruneCalled) collapses the queues (tcpCollapse()) and fails (RcvPruned)
- * when the skb still does not fit (6.17's tcp_can_ingest(), 1d2fbaad7cd8: rmem + truesize; 4.4:
- * rmem alone). Failing means ICSK_ACK_NOMEM | ICSK_ACK_NOW: returns true. On lo
- * the window keeps rmem under the buffer; a packetdrill peer that ignores it gets here
- * (tcp_rcv_zero_wnd_fin.pkt's FIN into a full buffer is ACKed at once).
+ * The ACK __tcp_ack_snd_check() sends now, a moment later (the receive path's cost): unless an
+ * ACK left in between (a reader woken by this data ran tcp_cleanup_rbuf(), or data went out),
+ * which tcp_event_ack_sent() made the one that was due.
+ */
+function ackSndEv(k: Kernel, sk: TcpSock): void {
+  if (!sk.freed && sk.ackPending) tcpSendAck(k, sk);
+}
+
+/**
+ * tcp_try_rmem_schedule() for an in-order skb: when tcp_can_ingest() says no (6.17+,
+ * 1d2fbaad7cd8: sk_rmem_alloc + the skb's truesize over sk_rcvbuf; 4.4: sk_rmem_alloc alone
+ * over it), tcp_prune_queue() (PruneCalled) collapses the queues (tcpCollapse()) and fails
+ * (RcvPruned) when the skb still does not fit, or at once with nothing queued ("Do nothing if our
+ * queues are empty"). Failing means ICSK_ACK_NOMEM | ICSK_ACK_NOW: returns true. On lo the window
+ * keeps rmem under the buffer; a packetdrill peer that ignores it gets here
+ * (tcp_rcv_zero_wnd_fin.pkt's FIN into a full buffer, tcp_rcv_big_endseq.pkt's 50000 bytes into an
+ * empty 20000-byte buffer: both ACKed at once on 6.18.44).
  */
 function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
-  if (tcpRmemAlloc(sk) <= sk.rcvbuf) return false;
+  const canIngest = (): boolean =>
+    k.profile.name === 'linux-4.4' ? tcpRmemAlloc(sk) <= sk.rcvbuf : tcpRmemAlloc(sk) + (skbTruesize(k, skb) || skb.payload.length) <= sk.rcvbuf;
+  if (canIngest()) return false;
+  if (!tcpRmemAlloc(sk)) return true;
   mibInc(k, 'PruneCalled');
   tcpCollapse(sk);
-  const rmem = tcpRmemAlloc(sk);
-  const fits = k.profile.name === 'linux-4.4' ? rmem <= sk.rcvbuf : rmem + (skb.truesize ?? skb.payload.length) <= sk.rcvbuf;
-  if (fits) return false;
+  if (canIngest()) return false;
   mibInc(k, 'RcvPruned');
   return true;
 }
 
-/** tcp_data_queue()'s out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack(): an ACK now. */
-function outOfWindow(k: Kernel, sk: TcpSock): void {
-  later(k, k.profile.costs.ackReplyNs, sendAckEv, sk);
+/**
+ * skb->truesize of a received data skb: what the packetdrill runner gave a tun packet, else (lo)
+ * the sender's skb's (tcpStreamSkbTruesize(); 0 on the 4.4 profile, charged its payload).
+ */
+function skbTruesize(k: Kernel, skb: Segment): number {
+  return skb.truesize ?? tcpStreamSkbTruesize(k, skb.payload.length);
+}
+
+/**
+ * tcp_queue_rcv()'s tcp_try_coalesce() -> skb_try_coalesce() for a lo skb: its page frags join
+ * the receive queue's tail skb, which is charged only their size (delta = truesize -
+ * SKB_TRUESIZE(skb_end_offset())), unless the tail is still the sender's clone (skb_cloned(to):
+ * its original waits in the sender's retransmit queue until an ACK frees or trims it). So a
+ * stopped reader's queue is one skb: 6.18.44 holds 124928 bytes in r125760 (ss -tm skmem),
+ * 832 over the payload. Tun skbs (packetdrill) keep their own charge.
+ */
+function tcpTryCoalesce(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  const cloned = (): boolean => {
+    const tail = sk.rcvTailClone;
+    if (tail === null) return false;
+    const peer = k.ehash.get(skb.saddr, skb.sport, skb.daddr, skb.dport);
+    return !!peer && peer.kind === 'full' && !after(peer.sndUna, tail);
+  };
+  if (skb.truesize !== undefined) return false;
+  const ok = sk.rcvQueue.length > 0 && !cloned();
+  sk.rcvTailClone = ok ? null : skb.seq | 0;
+  return ok;
+}
+
+/**
+ * tcp_data_queue()'s out_of_window: tcp_enter_quickack_mode(), inet_csk_schedule_ack(), then
+ * tcp_ack_snd_check(). Usually an ACK now, but __tcp_ack_snd_check() asks __tcp_select_window()
+ * first, which ends quickack mode when free space is under half the buffer's window: 6.18.44
+ * answers a tail loss probe's duplicate into a filling buffer with its delayed ACK (D-SACK 36 ms
+ * later in zero-window's recording). `now`: ICSK_ACK_NOW (a drop for lack of memory).
+ */
+function outOfWindow(k: Kernel, sk: TcpSock, now = false): void {
+  tcpEnterQuickackMode(k, sk, TCP_MAX_QUICKACKS);
+  sk.ackPending = true;
+  __tcpAckSndCheck(k, sk, now);
 }
 
 /**
@@ -321,9 +411,10 @@ function outOfWindow(k: Kernel, sk: TcpSock): void {
 function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, skb: Segment): void {
   const len = skb.gsoSize ?? skb.payload.length;
   if (len < sk.rcvMss) return;
-  if (len !== sk.rcvMss && skb.truesize && k.profile.name !== 'linux-4.4') {
+  const truesize = skbTruesize(k, skb);
+  if (len !== sk.rcvMss && truesize && k.profile.name !== 'linux-4.4') {
     const old = sk.scalingRatio;
-    sk.scalingRatio = Math.floor((skb.payload.length * 256) / skb.truesize) || 1;
+    sk.scalingRatio = Math.floor((skb.payload.length * 256) / truesize) || 1;
     if (old !== sk.scalingRatio) {
       tcpSetWindowClamp(sk, tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio));
       if (sk.windowClamp < sk.rcvSpace) sk.rcvSpace = sk.windowClamp;
@@ -353,9 +444,21 @@ function tcpSetWindowClamp(sk: TcpSock, val: number): void {
  */
 function tcpEventDataRecv(k: Kernel, sk: TcpSock, skb: Segment): void {
   const len = skb.payload.length;
-  sk.lastDataRecv = jiffies(k); // icsk_ack.lrcvtime = now
-  if (!sk.ato) sk.ato = Math.floor(k.HZ / 25);
+  sk.ackPending = true; // inet_csk_schedule_ack()
   tcpMeasureRcvMss(k, sk, skb);
+  const now = jiffies(k);
+  const atoMin = tcpAtoMin(k);
+  if (!sk.ato) {
+    // "The _first_ data packet received, initialize delayed ACK engine."
+    tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
+    sk.ato = atoMin;
+  } else {
+    const m = now - sk.lastDataRecv;
+    if (m <= atoMin >> 1) sk.ato = (sk.ato >> 1) + (atoMin >> 1);
+    else if (m < sk.ato) sk.ato = Math.min((sk.ato >> 1) + m, sk.rto);
+    else if (m > sk.rto) tcpIncrQuickack(sk, TCP_MAX_QUICKACKS); // "Too long gap."
+  }
+  sk.lastDataRecv = now; // icsk_ack.lrcvtime = now
   if (len >= 128) tcpGrowWindow(k, sk, len);
 }
 
@@ -369,6 +472,7 @@ function tcpGrowWindow(k: Kernel, sk: TcpSock, len: number): void {
   if (room <= 0) return;
   const incr = Math.max(2 * sk.advmss, 2 * len);
   sk.rcvSsthresh += Math.min(room, incr);
+  sk.ackQuick |= 1; // inet_csk(sk)->icsk_ack.quick |= 1
 }
 
 /**

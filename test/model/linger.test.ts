@@ -6,7 +6,10 @@
  * same in Linux 4.4 and 6.18 (read in both sources). Checked on 6.18.44 (this machine, real
  * packetdrill, test/packetdrill/probes/tcp_close-linger-*.pkt): close() returns when the FIN is
  * ACKed (not the data), 2.011 s after it was called when the peer stays silent (SO_LINGER
- * {1, 2}, HZ 250), and a non-blocking socket lingers too.
+ * {1, 2}, HZ 250), and a non-blocking socket lingers too. And with python in unshare -n (lo,
+ * `iptables -A INPUT -p tcp --dport 12345 -j DROP` after connect, SO_LINGER {1, 3}): close() took
+ * 3.057 s, 3.226 s with O_NONBLOCK (750 jiffies: the wheel's level 2, a 256 ms granule), while a
+ * process that exits without close() was gone at once, its socket left in FIN-WAIT-1.
  * Here the peer is silenced with `iptables -A INPUT -p tcp --dport 12345 -j DROP` (nf_tables_core).
  */
 import { describe, expect, it } from 'vitest';
@@ -94,6 +97,14 @@ describe('SO_LINGER {1, N}: close() waits for the ACK of its FIN (tcp_close() ->
     // which ss shows as FIN-WAIT-2
     expect(sk.state).toBe(TCP_CLOSE);
     expect(inetDiagDump(r.h.k).find((row) => row.sport === 40000)?.state).toBe(TCP_FIN_WAIT2);
+  });
+
+  it('6.x: a 3 s linger is 750 jiffies, on level 2 of the timer wheel: close() returns up to a 256 ms granule late (6.18.44: 3.057 and 3.226 s)', () => {
+    const r = run('linux-6.x', { drop: true, linger: 3 });
+    r.h.run(sec(5));
+    expect(r.h.results.get('close')).toBe(0);
+    expect(r.elapsed()).toBeGreaterThanOrEqual(3.0);
+    expect(r.elapsed()).toBeLessThanOrEqual(3.257);
   });
 
   it.each(PROFILES)('O_NONBLOCK does not matter: inet_release() passes sk_lingertime all the same, close() sleeps the 2 s and returns 0 (not EAGAIN) (%s)', (profile) => {
