@@ -6,11 +6,14 @@
  * the sender's ACK processing live in tcp_input-ack.ts, the out-of-order queue and the SACK
  * blocks the receiver sends in tcp_input-ofo.ts.
  *
+ * The delayed-ACK engine: quick ACKs (icsk_ack.quick from tcp_incr_quickack()), ATO adaptation
+ * in tcp_event_data_recv(), __tcp_ack_snd_check(); lo skbs are charged their sender-side
+ * truesize and coalesce (tcpTryCoalesce()).
+ *
  * Deliberate differences: no fast path (header prediction); a SYN in SYN-SENT (simultaneous
- * open) is dropped; the delayed-ACK engine is reduced to "data is ACKed at once, after a FIN
- * the ACK waits for the delayed-ACK timer" (no icsk_ack.quick count, ATO adaptation or
- * pingpong from replies), and 6.x's SACK compression is left out (with no receiver RTT yet it
- * sends at once anyway).
+ * open) is dropped; no pingpong from replies (tcp_event_data_sent()), no ato inflation when the
+ * delayed-ACK timer fires, no ICSK_ACK_PUSHED heuristics; 6.x's SACK compression is left out
+ * (with no receiver RTT yet it sends at once anyway).
  */
 import { ECONNREFUSED, ECONNRESET, EPIPE } from './errno.ts';
 import type { Kernel } from './kernel.ts';
