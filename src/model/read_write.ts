@@ -85,7 +85,10 @@ export function closeFd(pt: ProcessTable, task: Task, fd: number, close = false)
   return null;
 }
 
-/** do_exit() of a task asleep in a lingering close(): the wait ends (a fatal signal is pending). */
+/**
+ * A signal the task does not catch, while it sleeps in a lingering close() (do_exit(), or a stop
+ * signal): signal_pending() ends sk_stream_wait_close() and tcp_close() completes.
+ */
 export function closeWaitAbort(pt: ProcessTable, task: Task): void {
   const w = task.closeWait;
   if (!w) return;

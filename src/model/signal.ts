@@ -9,6 +9,7 @@
  * signals once it runs again.
  */
 import { doExit, reportStatus } from './exit.ts';
+import { closeWaitAbort } from './read_write.ts';
 import type { ProcessTable, SysOf, Task, TaskState } from './process.ts';
 import { append } from './sock.ts';
 import type { Signal } from './types.ts';
@@ -62,6 +63,11 @@ export function sendSignal(pt: ProcessTable, task: Task, sig: Signal): void {
     if (task.state === 'stopped') return;
     if (task.state === 'blocked') {
       pt.unwait(task);
+      // the stop signal is pending: a lingering close() ends its wait, returns 0, then the task stops
+      if (task.closeWait) {
+        closeWaitAbort(pt, task);
+        pt.complete(task, 0);
+      }
     }
     task.state = 'stopped';
     k.sim.emit({ type: 'proc', t: k.now, pid: task.pid, comm: task.comm, action: 'stop' });

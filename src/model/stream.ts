@@ -8,8 +8,8 @@
  * woken_wake_function wait entry, since v4.10): sleep while the state is FIN-WAIT-1, CLOSING or
  * LAST-ACK, until the time runs out or a signal is pending; close() returns 0 either way
  * (inet_release() returns 0 whatever tcp_close() saw). Nothing looks at O_NONBLOCK: a
- * non-blocking socket lingers too. Deliberate difference: a stop signal (SIGSTOP, SIGTSTP) does
- * not end the wait (the task stops inside close() and goes on waiting after SIGCONT).
+ * non-blocking socket lingers too. Any pending signal ends the wait: a caught one (here), a fatal
+ * one (do_exit()) or a stop signal (the close() completes, then the task stops: signal.ts).
  */
 import type { ProcessTable, Task } from './process.ts';
 import type { TcpSock } from './sock.ts';

@@ -9,7 +9,8 @@
  * {1, 2}, HZ 250), and a non-blocking socket lingers too. And with python in unshare -n (lo,
  * `iptables -A INPUT -p tcp --dport 12345 -j DROP` after connect, SO_LINGER {1, 3}): close() took
  * 3.057 s, 3.226 s with O_NONBLOCK (750 jiffies: the wheel's level 2, a 256 ms granule), while a
- * process that exits without close() was gone at once, its socket left in FIN-WAIT-1.
+ * process that exits without close() was gone at once, its socket left in FIN-WAIT-1; SIGSTOP
+ * 0.5 s into a 5 s linger and SIGCONT 0.5 s later: close() returned 0.994 s after it was called.
  * Here the peer is silenced with `iptables -A INPUT -p tcp --dport 12345 -j DROP` (nf_tables_core).
  */
 import { describe, expect, it } from 'vitest';
@@ -131,6 +132,22 @@ describe('SO_LINGER {1, N}: close() waits for the ACK of its FIN (tcp_close() ->
     expect(r.cli.state).toBe('zombie');
     expect(sk.dead).toBe(true);
     expect(sk.state).toBe(TCP_FIN_WAIT1);
+  });
+
+  it.each(PROFILES)('a stop signal ends the wait too: tcp_close() completes at once, close() returns 0 when SIGCONT resumes the task (%s)', (profile) => {
+    const r = run(profile, { drop: true });
+    r.h.run(ms(500));
+    const sk = r.sk();
+    r.h.procs.signal(r.cli, 'SIGSTOP');
+    expect(sk.dead).toBe(true);
+    r.h.run(ms(600));
+    expect(r.cli.state).toBe('stopped');
+    expect(r.h.results.has('close')).toBe(false);
+    r.h.procs.signal(r.cli, 'SIGCONT');
+    r.h.run(ms(700));
+    expect(r.h.results.get('close')).toBe(0);
+    expect(r.h.results.get('closedAt')).toBeGreaterThanOrEqual(ms(600));
+    expect(r.h.results.get('closedAt')).toBeLessThan(ms(601));
   });
 
   it('sk_lingertime from l_linger: seconds * HZ; a negative l_linger is MAX_SCHEDULE_TIMEOUT on 6.18 (unsigned long t_sec), (unsigned int)l_linger * HZ wrapped at 2^32 on 4.4', () => {
