@@ -42,6 +42,14 @@ export function* listener(port: number, backlog: number): Generator<Sys, number,
   return l < 0 ? l : fd;
 }
 
+/** A server that accepts one connection on `port` and then waits (pause()) with it open. */
+export function* acceptOne(port: number): Generator<Sys, number, any> {
+  const l: number = yield* listener(port, 1);
+  yield { op: 'accept', fd: l };
+  yield { op: 'pause' };
+  return 0;
+}
+
 /** socket(), optional bind(port), connect(): returns [fd, connect result]. */
 export function* client(port: number, bindPort = 0): Generator<Sys, [number, number], any> {
   const fd: number = yield { op: 'socket' };

@@ -14,7 +14,7 @@
  * Here the peer is silenced with `iptables -A INPUT -p tcp --dport 12345 -j DROP` (nf_tables_core).
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, ms, sec } from '../helpers/host.ts';
+import { acceptOne, host, ms, sec } from '../helpers/host.ts';
 import { inetDiagDump } from '../../src/model/inet_diag.ts';
 import { nftDelRule, nftNewRule, type NftRule } from '../../src/model/nf_tables_core.ts';
 import { O_NONBLOCK, O_RDWR } from '../../src/model/socket.ts';
@@ -29,12 +29,7 @@ const DROP: NftRule = { match: 'dport', port: 12345, verdict: 'drop' };
 /** A connection on lo; the client sets SO_LINGER {1, linger}, then (after `drop` silences the server) closes or exits. */
 function run(profile: Profile, o: { linger?: number; drop?: boolean; nonblock?: boolean; exit?: boolean } = {}) {
   const h = host({ profile });
-  h.start('srv', function* () {
-    const l: number = yield* listener(12345, 1);
-    yield { op: 'accept', fd: l };
-    yield { op: 'pause' };
-    return 0;
-  });
+  h.start('srv', () => acceptOne(12345));
   h.run(ms(1));
   const cli = h.start('cli', function* (log) {
     const fd: number = yield { op: 'socket' };
