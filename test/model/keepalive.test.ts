@@ -12,7 +12,7 @@
  * The 6.x timer wheel rounds a 1 s timer up to its 32 ms granule, hence the ~1.025 s steps.
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, client, ms, sec } from '../helpers/host.ts';
+import { host, listener, client, ms, sec, acceptOne } from '../helpers/host.ts';
 import { ETIMEDOUT } from '../../src/model/errno.ts';
 import { inetDiagDump } from '../../src/model/inet_diag.ts';
 import { nftNewRule } from '../../src/model/nf_tables_core.ts';
@@ -24,12 +24,7 @@ type Profile = 'linux-4.4' | 'linux-6.x';
 
 function run(profile: Profile, opts: { keepidle?: number; before?: boolean } = {}) {
   const h = host({ profile });
-  h.start('srv', function* () {
-    const l: number = yield* listener(12345, 1);
-    yield { op: 'accept', fd: l };
-    yield { op: 'pause' };
-    return 0;
-  });
+  h.start('srv', () => acceptOne(12345));
   h.run(ms(1));
   const keep = function* (fd: number): Generator<any, void, any> {
     yield { op: 'setsockopt', fd, opt: 'SO_KEEPALIVE', val: 1 };

@@ -3,7 +3,7 @@
  * applies to. Values are the ones a reader can check on a real box (ss, tcpdump, errno).
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, client, sec, ms, LO, flagStr } from '../helpers/host.ts';
+import { host, listener, client, sec, ms, LO, flagStr, acceptOne } from '../helpers/host.ts';
 import {
   EADDRINUSE, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ETIMEDOUT, EBADF, EINTR,
 } from '../../src/model/kernel.ts';
@@ -302,12 +302,7 @@ describe('errno for misuse, never exceptions', () => {
 describe('challenge ACK rate limit', () => {
   it('tcp_send_challenge_ack: a second SYN within tcp_invalid_ratelimit (500 ms) gets no ACK (083ae308280d, 4.7+ and 4.4.155)', () => {
     const h = host({ profile: 'linux-6.x' });
-    h.start('srv', function* () {
-      const l: number = yield* listener(12345, 1);
-      yield { op: 'accept', fd: l };
-      yield { op: 'pause' };
-      return 0;
-    });
+    h.start('srv', () => acceptOne(12345));
     h.run(ms(1));
     h.start('c', function* () {
       yield* client(12345);
