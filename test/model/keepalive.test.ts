@@ -12,7 +12,7 @@
  * The 6.x timer wheel rounds a 1 s timer up to its 32 ms granule, hence the ~1.025 s steps.
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, client, ms, sec, acceptOne } from '../helpers/host.ts';
+import { host, client, ms, sec, acceptOne } from '../helpers/host.ts';
 import { ETIMEDOUT } from '../../src/model/errno.ts';
 import { inetDiagDump } from '../../src/model/inet_diag.ts';
 import { nftNewRule } from '../../src/model/nf_tables_core.ts';
