@@ -298,7 +298,10 @@ for (const mode of modes) {
         const final = page.locator('.tcp-ktabs[data-block="watch-final"] .tcp-ktabs__panel[data-tab="1"] .ec-line.mark');
         expect(await final.textContent()).toMatch(/^LISTEN {5}2 {6}1 /);
         const marks = await page.locator('.tcp-transcript').evaluateAll((fs) => fs.map((f) => f.querySelectorAll('.ec-line.mark').length));
-        expect(marks).toEqual(Array(11).fill(1));
+        // every block of the chapter (its 8 seed-recvq blocks: 11 transcripts with the tabs, and what
+        // other chapters' experiments add) has its key line marked, once
+        expect(marks.length).toBeGreaterThanOrEqual(11);
+        expect(marks.filter((n) => n !== 1)).toEqual([]);
         expect(o.errors).toEqual([]);
         await o.context.close();
       });
