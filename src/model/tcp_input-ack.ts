@@ -8,15 +8,15 @@
 import type { Kernel } from './kernel.ts';
 import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { after, before, u32 } from './seq.ts';
-import { sockDefWakeup, type TcpSock, type WSkb } from './sock.ts';
+import { sockDefWakeup, SOCK_SNDBUF_LOCK, type TcpSock, type WSkb } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
-import { parseOptions } from './tcp_input.ts';
+import { parseOptions, tcpSndbufExpand } from './tcp_input.ts';
 import { tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
 import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
 import { newRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
 import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
 import { cubictcpAcked } from './tcp_cubic.ts';
-import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
+import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpSkbHeadTruesize, tcpSyncMss, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
 import { tcpChronoStop, tcpScheduleLossProbe, TCP_CHRONO_BUSY } from './tcp_output-cwnd.ts';
 import { jiffies } from './time.ts';
 import { mibInc, traceQueues } from './trace.ts';
@@ -55,7 +55,12 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   const nwin = skb.window << sk.sndWscale;
   const winUpdate = nwin !== sk.sndWnd;
   sk.sndWnd = nwin;
-  if (sk.sndWnd > sk.maxWindow) sk.maxWindow = sk.sndWnd;
+  if (sk.sndWnd > sk.maxWindow) {
+    // tcp_ack_update_window(): a larger window than ever resizes the MSS (tcp_sync_mss() with
+    // icsk_pmtu_cookie): mss_cache follows half of max_window, as ss showed on 6.18.44 (mss:54272)
+    sk.maxWindow = sk.sndWnd;
+    tcpSyncMss(k, sk, sk.mssClamp);
+  }
   sk.lastAckRecv = jiffies(k);
   // "We passed data and got it acked... Something worked": any ACK not older than snd_una clears
   // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
@@ -103,8 +108,21 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
     if (!sk.packetsOut) tcpChronoStop(k, sk, TCP_CHRONO_BUSY);
     traceQueues(k, sk);
   }
-  // sk_stream_write_space(): a writer wakes once a third of the buffer is free (sk_stream_is_writeable())
-  if (!sk.dead && sk.waiters.size && sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) sockDefWakeup(sk);
+  if (!sk.dead && sk.waiters.size) tcpNewSpace(k, sk);
+}
+
+/**
+ * tcp_check_space() -> tcp_new_space() for a writer waiting for memory (SOCK_NOSPACE): sk_sndbuf
+ * grows with cwnd (tcp_should_expand_sndbuf(): not SO_SNDBUF-locked, cwnd not full;
+ * tcp_sndbuf_expand()), then sk_stream_write_space() wakes the writer only once
+ * sk_stream_wspace() >= sk_stream_min_wspace(), a third of the buffer free: sk_sndbuf -
+ * sk_wmem_queued >= sk_wmem_queued / 2 (6.18.44, zero-window's stalled netcat: tb 4194304 with
+ * w2801088 stays asleep, 1393216 < 1400544). tcp_stream_memory_free() adds notsent_lowat (not
+ * modelled: its default, UINT_MAX, always passes). Same rule in 4.4.
+ */
+function tcpNewSpace(k: Kernel, sk: TcpSock): void {
+  if (!(sk.userlocks & SOCK_SNDBUF_LOCK) && tcpPacketsInFlight(sk) < sk.sndCwnd) tcpSndbufExpand(k, sk);
+  if (sk.sndbuf - sk.wmemQueued >= sk.wmemQueued >> 1) sockDefWakeup(sk);
 }
 
 /**
@@ -222,7 +240,7 @@ function tcpIdentifyPacketLoss(k: Kernel, sk: TcpSock, advanced: boolean): void 
   if ((sk.caState !== 'Recovery' && sk.sackedOut >= sk.reordering) || (sk.caState === 'Recovery' && advanced)) {
     const head = sk.writeQueue[0];
     if ((head.sacked ?? 0) & TCPCB_LOST) return;
-    if ((head.pcount ?? 1) > 1 && head.data.length > sk.mss) tcpFragment(sk, 0, sk.mss);
+    if ((head.pcount ?? 1) > 1 && head.data.length > sk.mss) tcpFragment(k, sk, 0, sk.mss);
     tcpMarkSkbLost(sk, sk.writeQueue[0]);
   }
 }
@@ -310,7 +328,7 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock, rs: RateSample): number {
   let pkts = 0;
   while (n < sk.sendHead && !after(q[n].end, sk.sndUna)) {
     const skb = q[n];
-    sk.wmemQueued -= skb.data.length;
+    sk.wmemQueued -= skb.data.length + tcpSkbHeadTruesize(k); // sk_wmem_free_skb(): its truesize
     const pcount = skb.pcount ?? 1;
     pkts += pcount;
     tcpSkbUncount(k, sk, skb, pcount);
@@ -323,7 +341,7 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock, rs: RateSample): number {
     const skb = q[n];
     const acked = (sk.sndUna - skb.seq) | 0;
     const dataAcked = Math.min(acked, skb.data.length);
-    sk.wmemQueued -= dataAcked;
+    sk.wmemQueued -= dataAcked; // tcp_trim_head(): the truesize of the page bytes let go
     skb.data = skb.data.subarray(dataAcked);
     skb.seq = sk.sndUna;
     const prior = skb.pcount ?? 1;

@@ -77,14 +77,14 @@ function tcpSacktagBlock(k: Kernel, sk: TcpSock, start: number, end: number, st:
     // tcp_match_skb_to_sack(): cut at the block's edges, rounded to the MSS
     if (before(skb.seq, start)) {
       const len = Math.floor(((start - skb.seq) | 0) / sk.mss) * sk.mss;
-      if (len > 0 && len < skb.data.length) tcpFragment(sk, i, len);
+      if (len > 0 && len < skb.data.length) tcpFragment(k, sk, i, len);
       continue; // the part before the block stays; the next iteration sees the rest
     }
     if (after(skb.end, end)) {
       let len = (end - skb.seq) | 0;
       if (len < skb.data.length) len = Math.floor(len / sk.mss) * sk.mss;
       if (len <= 0) break;
-      if (len < skb.data.length) tcpFragment(sk, i, len);
+      if (len < skb.data.length) tcpFragment(k, sk, i, len);
       else if (skb.fin) break;
     }
     newly += tcpSacktagOne(k, sk, sk.writeQueue[i], st);

@@ -537,7 +537,9 @@ export function tcpSndbufExpand(k: Kernel, sk: TcpSock): void {
   const SKB = 256; // SKB_DATA_ALIGN(sizeof(struct sk_buff))
   let perMss = Math.max(sk.mssClamp, sk.mss) + MAX_TCP_HEADER + SHINFO;
   perMss = 2 ** Math.ceil(Math.log2(perMss)) + SKB;
-  const sndmem = 2 * 10 * perMss;
+  // nr_segs: TCP_INIT_CWND, cwnd or reordering + 1, whichever is largest (tcp_new_space() calls
+  // it again as cwnd grows)
+  const sndmem = 2 * Math.max(10, sk.sndCwnd, sk.reordering + 1) * perMss;
   if (sk.sndbuf < sndmem) sk.sndbuf = Math.min(sndmem, k.sysctl['net.ipv4.tcp_wmem'][2]);
 }
 

@@ -237,7 +237,7 @@ export function tcpSendLossProbe(k: Kernel, sk: TcpSock): void {
       const last = sk.writeQueue[i];
       const pcount = last.pcount ?? 1;
       if (pcount > 1 && last.data.length > (pcount - 1) * sk.mss) {
-        tcpFragment(sk, i, (pcount - 1) * sk.mss);
+        tcpFragment(k, sk, i, (pcount - 1) * sk.mss);
         i++;
       }
       tcpRetransmitSkb(k, sk, i, 1, false);

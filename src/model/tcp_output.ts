@@ -4,7 +4,8 @@
  * the FIN and the active RST; the write queue and tcp_write_xmit() under cwnd, the peer's window
  * and Nagle (the congestion window's part in tcp_output-cwnd.ts), retransmissions.
  *
- * Deliberate differences: an skb is charged its payload, not its truesize; no pacing (the rate
+ * Deliberate differences: on the 4.4 profile an skb is charged its payload, not its truesize
+ * (6.x: tcpSkbHeadTruesize() + payload, as 6.18.44 measures); no pacing (the rate
  * only sizes TSO packets), no TSQ (tcp_small_queue_check()); a SYN may be refilled from the pool
  * of an unobserved run (refillSyn).
  */
@@ -15,7 +16,7 @@ import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
 import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
-import { tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
+import { TCP_STREAM_SKB_HEAD_TRUESIZE, tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
 import { tcpRateCheckAppLimited, tcpRateSkbSent } from './tcp_rate.ts';
 import { TCPCB_EVER_RETRANS, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
@@ -268,10 +269,30 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
 /**
  * tcp_xmit_size_goal(): how large tcp_sendmsg() lets an skb grow, whole segments up to the
  * GSO limit (GSO_LEGACY_MAX_SIZE, 64 KB), so lo and a tun device carry segments of several MSS
- * (one GSO packet on the wire, as tcpdump and packetdrill see them).
+ * (one GSO packet on the wire, as tcpdump and packetdrill see them), and at most half the
+ * largest window the peer offered (tcp_bound_to_half_wnd(); both kernels): 25000 bytes against
+ * a peer window of 50000 (6.18.44: three skbs' heads for a 55000-byte write), 32741 for a fresh
+ * lo connection (6.18.44 sends a 4 MB write's first segment as seq 1:32742).
  */
-export function tcpXmitSizeGoal(sk: TcpSock): number {
-  return Math.max(sk.mss, Math.floor(65536 / sk.mss) * sk.mss);
+export function tcpXmitSizeGoal(k: Kernel, sk: TcpSock): number {
+  // 6.x: sk_gso_max_size (GSO_LEGACY_MAX_SIZE less MAX_TCP_HEADER + 1, sk_setup_caps()); 4.4: the
+  // sk_gso_max_size - 1 less the IP and TCP headers
+  let goal = k.profile.name === 'linux-4.4' ? 65535 - 20 - 20 - (sk.tstampOk ? 12 : 0) : 65536 - 1 - 320;
+  // tcp_bound_to_half_wnd(): at most half the largest window the peer offered
+  const cutoff = sk.maxWindow > 536 ? sk.maxWindow >> 1 : sk.maxWindow;
+  if (cutoff && goal > cutoff) goal = Math.max(cutoff, 68 - 20 - (sk.tstampOk ? 12 : 0));
+  return Math.max(sk.mss, Math.floor(goal / sk.mss) * sk.mss);
+}
+
+/**
+ * SKB_TRUESIZE() of the head tcp_stream_alloc_skb() allocates for the write queue (tcp.c):
+ * what sk_wmem_queued is charged per skb beyond its payload (tcp_skb_entail(), tcp_fragment(),
+ * tso_fragment(), tcp_queue_skb() of a FIN), given back by sk_wmem_free_skb(). 6.x: 832
+ * (TCP_STREAM_SKB_HEAD_TRUESIZE, measured on 6.18.44). The 4.4 profile charges payload only
+ * (4.4's sk_stream_alloc_skb() took select_size()'s linear part; not measured here).
+ */
+export function tcpSkbHeadTruesize(k: Kernel): number {
+  return k.profile.name === 'linux-4.4' ? 0 : TCP_STREAM_SKB_HEAD_TRUESIZE;
 }
 
 /**
@@ -280,7 +301,7 @@ export function tcpXmitSizeGoal(sk: TcpSock): number {
  * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken.
  */
 export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false): number {
-  const sizeGoal = tcpXmitSizeGoal(sk);
+  const sizeGoal = tcpXmitSizeGoal(k, sk);
   let copied = 0;
   tcpRateCheckAppLimited(sk); // "is sending application-limited?" (tcp_sendmsg_locked())
   while (off + copied < data.length) {
@@ -292,6 +313,7 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
       const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, psh: false, sentAt: 0, retransmitted: false };
       sk.writeQueue = append(q, skb);
+      sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_skb_entail(): sk_wmem_queued_add(sk, skb->truesize)
       // tcp_skb_entail(): tcp_add_write_queue_tail() starts the busy chrono on an empty write queue
       if (sk.sendHead === sk.writeQueue.length - 1) tcpChronoStart(k, sk, TCP_CHRONO_BUSY);
       tcpSlowStartAfterIdleCheck(k, sk);
@@ -309,8 +331,16 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     sk.writeSeq = (sk.writeSeq + n) | 0;
     sk.wmemQueued += n;
     copied += n;
-    // a full skb gets PSH when half the largest window went by since the last one (forced_push())
-    if (t.data.length >= sizeGoal && tcpForcedPush(sk)) tcpMarkPush(sk, t);
+    if (t.data.length < sizeGoal || off + copied === data.length) continue;
+    // a full skb: pushed at once when half the largest window went by since the last push
+    // (forced_push()), else sent alone if it is the send head (tcp_push_one())
+    if (tcpForcedPush(sk)) {
+      tcpMarkPush(sk, t);
+      tcpPushPendingFrames(k, sk, TCP_NAGLE_PUSH);
+    } else if (sk.sendHead === sk.writeQueue.length - 1) {
+      tcpWriteXmit(k, sk, TCP_NAGLE_PUSH, 1);
+      traceQueues(k, sk);
+    }
   }
   // "if (flags & MSG_EOR) TCP_SKB_CB(skb)->eor = 1" once the whole write is queued
   if (eor && copied && off + copied === data.length) sk.writeQueue[sk.writeQueue.length - 1].eor = true;
@@ -360,8 +390,11 @@ export function tcpNagleTest(sk: TcpSock, skb: WSkb, curMss: number, nonagle: nu
  * tcp_fragment(): split the skb at q[i] after `len` bytes of payload (the FIN goes with the
  * second part), as tcp_write_wakeup() and a window smaller than an skb need.
  */
-export function tcpFragment(sk: TcpSock, i: number, len: number): void {
+export function tcpFragment(k: Kernel, sk: TcpSock, i: number, len: number): void {
   const skb = sk.writeQueue[i];
+  // the second part is a new skb (tcp_stream_alloc_skb()): its head is charged, the payload's
+  // truesize moves over with the bytes
+  sk.wmemQueued += tcpSkbHeadTruesize(k);
   const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: skb.sentAt, retransmitted: skb.retransmitted, eor: skb.eor, sacked: skb.sacked };
   if (skb.pcount !== undefined) {
     // a sent skb: packets_out counted it whole (tcp_fragment_tstamp / tcp_adjust_pcount())
@@ -434,7 +467,7 @@ function tcpMssSplitPoint(sk: TcpSock, skb: WSkb, mss: number, maxSegs: number, 
  * tcp_grow_skb() (8ee602c63520, 6.10): an skb shorter than what cwnd lets out takes bytes from
  * the next one, unless it ends a record (MSG_EOR, tcp_skb_can_collapse()).
  */
-function tcpGrowSkb(sk: TcpSock, i: number, amount: number): void {
+function tcpGrowSkb(k: Kernel, sk: TcpSock, i: number, amount: number): void {
   const q = sk.writeQueue;
   const skb = q[i];
   const next = q[i + 1];
@@ -453,6 +486,7 @@ function tcpGrowSkb(sk: TcpSock, i: number, amount: number): void {
     skb.eor = next.eor;
     skb.psh ||= next.psh;
     q.splice(i + 1, 1);
+    sk.wmemQueued -= tcpSkbHeadTruesize(k); // tcp_eat_one_skb(): sk_wmem_free_skb()
   }
 }
 
@@ -484,7 +518,7 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 
       quota = 1;
     }
     quota = Math.min(quota, maxSegs);
-    if (quota * mss - skb.data.length > 0 && k.profile.name !== 'linux-4.4') tcpGrowSkb(sk, sk.sendHead, quota * mss - skb.data.length);
+    if (quota * mss - skb.data.length > 0 && k.profile.name !== 'linux-4.4') tcpGrowSkb(k, sk, sk.sendHead, quota * mss - skb.data.length);
     const tsoSegs = tcpSkbPcount(skb, mss);
     if (!tcpSndWndTest(sk, skb, mss)) {
       isRwndLimited = true;
@@ -502,7 +536,7 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 
       }
     }
     const limit = tsoSegs > 1 ? tcpMssSplitPoint(sk, skb, mss, quota, isTail, nonagle) : mss;
-    if (skb.data.length > limit) tcpFragment(sk, sk.sendHead, limit);
+    if (skb.data.length > limit) tcpFragment(k, sk, sk.sendHead, limit);
     tcpSendHead(k, sk, mss);
     sent += skb.pcount ?? 1;
     if (pushOne) break;
@@ -549,7 +583,7 @@ export function tcpRearmRto(k: Kernel, sk: TcpSock): void {
 export function tcpRetransmitSkb(k: Kernel, sk: TcpSock, i = 0, segs = 1, account = true): void {
   const skb = sk.writeQueue[i];
   if (!skb || i >= sk.sendHead) return;
-  if (skb.data.length > segs * sk.mss) tcpFragment(sk, i, segs * sk.mss);
+  if (skb.data.length > segs * sk.mss) tcpFragment(k, sk, i, segs * sk.mss);
   let flags = TH_ACK;
   if (skb.fin) flags |= TH_FIN;
   if (skb.psh) flags |= TH_PSH;
@@ -600,7 +634,7 @@ export function tcpSendProbe0(k: Kernel, sk: TcpSock): void {
   if (sk.sendHead < q.length && before(q[sk.sendHead].seq, tcpWndEnd(sk))) {
     const skb = q[sk.sendHead];
     const segSize = Math.min((tcpWndEnd(sk) - skb.seq) | 0, sk.mss);
-    if (segSize < skb.data.length) tcpFragment(sk, sk.sendHead, segSize);
+    if (segSize < skb.data.length) tcpFragment(k, sk, sk.sendHead, segSize);
     skb.psh = true; // "TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH" before tcp_transmit_skb()
     tcpSendHead(k, sk, sk.mss);
   } else {
@@ -748,6 +782,7 @@ export function tcpSendFin(k: Kernel, sk: TcpSock): void {
     tail.end = (tail.end + 1) | 0;
   } else {
     sk.writeQueue = append(q, { seq: sk.writeSeq, end: (sk.writeSeq + 1) | 0, data: EMPTY, fin: true, psh: false, sentAt: 0, retransmitted: false });
+    sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_queue_skb()
   }
   sk.writeSeq = (sk.writeSeq + 1) | 0;
   tcpPushPendingFrames(k, sk, TCP_NAGLE_OFF);

@@ -228,10 +228,10 @@ function syscallNeed(sc: SyscallSpec): { need: string; detail: string } | null {
 }
 
 /**
- * The SO_MEMINFO values (sk_get_meminfo()) a %{ }% block may read: the buffer sizes. The others
- * (SK_MEMINFO_RMEM_ALLOC, ...) count truesize, which the model does not keep.
+ * The SO_MEMINFO values (sk_get_meminfo()) a %{ }% block may read: the buffer sizes and
+ * sk_wmem_queued (truesize-charged on 6.x). The others (SK_MEMINFO_RMEM_ALLOC, ...) are not kept.
  */
-const MEMINFO_FIELDS = ['SK_MEMINFO_RCVBUF', 'SK_MEMINFO_SNDBUF'];
+const MEMINFO_FIELDS = ['SK_MEMINFO_RCVBUF', 'SK_MEMINFO_SNDBUF', 'SK_MEMINFO_WMEM_QUEUED'];
 
 /** What a %{ }% block needs beyond the model's TCP_INFO and the assert statements code.ts runs, or null. */
 function codeNeed(text: string): { need: string; detail: string } | null {
@@ -545,7 +545,7 @@ class Runner {
     // getsockopt() on a closed fd fails: packetdrill's get_data() finds nothing
     if (!f || f.kind !== 'sock') throw new ScriptFailure(line, "runtime error in code: can't find getsockopt to get TCP info");
     // code.c also emits getsockopt(SO_MEMINFO): sk_rcvbuf and sk_sndbuf
-    this.code.push({ line, text, info: { ...tcpGetInfo(this.k, f.sk), SK_MEMINFO_RCVBUF: f.sk.rcvbuf, SK_MEMINFO_SNDBUF: f.sk.sndbuf } });
+    this.code.push({ line, text, info: { ...tcpGetInfo(this.k, f.sk), SK_MEMINFO_RCVBUF: f.sk.rcvbuf, SK_MEMINFO_SNDBUF: f.sk.sndbuf, SK_MEMINFO_WMEM_QUEUED: f.sk.wmemQueued } });
   }
 
   /**

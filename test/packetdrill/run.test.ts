@@ -153,10 +153,10 @@ describe.skipIf(!HAVE_SUITE)('kernel selftests on the model (linux-6.x)', () => 
     expect(v.map((x) => x.outcome)).toEqual(Array(10).fill('pass'));
   });
   it('a model gap the script reaches is a located failure with the script line and what the model sent', () => {
-    // the model charges an skb its payload, not its truesize: the write fits SO_SNDBUF at once where 6.18 blocks
-    const v = run('tcp_blocking_blocking-write.pkt');
-    expect(v).toMatchObject({ outcome: 'fail', line: 25 });
-    expect(v.reason).toMatch(/^line 25: timing error: expected system call return at 0\.500028 sec but happened at 0\.\d+ sec/);
+    // a receive-side gap: the script expects the window to drop to 0 under memory pressure; the model's stays open
+    const v = run('tcp_rcv_wnd_shrink_nomem.pkt');
+    expect(v).toMatchObject({ outcome: 'fail', line: 64 });
+    expect(v.reason).toMatch(/^line 64: error handling packet: live packet field tcp_window: expected: 0 \(0x0\) vs actual: \d+ .*\(script: \. 1:1\(0\) ack 1040001 win 0; actual at 0\.\d+: \. 1:1\(0\) ack 1040001 win \d+\)$/);
   });
   it('a script needing what the model lacks skips with the need and its line', () => {
     expect(run('tcp_timestamping_server.pkt').reason).toBe('needs setsockopt(SO_TIMESTAMPING) at line 17 (setsockopt(SOL_SOCKET, SO_TIMESTAMPING))');
