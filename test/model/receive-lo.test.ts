@@ -80,14 +80,15 @@ describe('quick ACKs, then delayed ACKs (tcp_event_data_recv(), tcp_incr_quickac
     expect(second.t - data[1].t).toBeLessThan(ms(48));
   });
 
-  it('8192-byte segments get three quick ACKs (65483 / 16384 = 3; stopped-reader on 6.18.44 ACKs 8193, 24577 and 40961 at once, then not 57345)', () => {
+  it('a first segment of 8192 bytes gives three quick ACKs (65483 / 16384 = 3; stopped-reader on 6.18.44 ACKs 8193 win 109, 24577 win 98 and 40961 win 83 at once, then not 57345)', () => {
     const { acks, data } = run('linux-6.x', [8192, 16384, 16384, 16384], 0, 300);
-    const lag = data.map((d) => {
-      const a = acks.find((x) => x.t >= d.t && x.seg.ack === (d.seg.seq + d.seg.payload.length) >>> 0);
-      return a ? a.t - d.t : Infinity;
-    });
+    const acked = data.map((d) => acks.find((x) => x.t >= d.t && x.seg.ack === (d.seg.seq + d.seg.payload.length) >>> 0));
+    const lag = acked.map((a, i) => (a ? a.t - data[i].t : Infinity));
     expect(lag.slice(0, 3).every((t) => t < ms(0.1))).toBe(true);
     expect(lag[3]).toBeGreaterThan(ms(30));
+    // and their windows, as recorded: scaling_ratio 8192 x 256 / 9024 = 232, then 243 once
+    // 16384-byte segments come (tcp_measure_rcv_mss()); (131072 - rmem) x ratio / 256
+    expect(acked.slice(0, 3).map((a) => a!.seg.window)).toEqual([109, 98, 83]);
   });
 
   it('a stalled receiver fills to the edge of its last window and says win 0: zero-window model stall at Recv-Q 125898 (6.18.44: 124928, 126464; the difference is the sender\'s segment sizes)', () => {
