@@ -23,6 +23,7 @@ import type { ProfileName } from '../model/types.ts';
 import { strings, type Strings } from './strings.ts';
 import { PROFILE_NAMES, type SimMoment, type SimRun } from './sim-protocol.ts';
 import { runMode, runTimeline } from './sim-client.ts';
+import { Panes } from './panes.ts';
 
 const NATPO = { numeric: true, processes: true, timers: true, states: 'all' as const };
 
@@ -62,8 +63,8 @@ export class TcpLabSim extends HTMLElement {
   private queues = new Map<string, Element>();
   private queueShown: Element | null = null;
   private queueWidth = 0;
-  /** The ss pane's lines, one text node each: a scrub rewrites only the lines that changed. */
-  private ssLines: Text[] = [];
+  /** The ss listing, accept queue and ladder (panes.ts): a scrub rewrites only the ss lines that changed. */
+  private panes!: Panes;
   /**
    * Per moment of the run, what a scrub shows, computed on the first visit: the ss listing, the
    * queue picture's key and how many packets are on the wire by then.
@@ -173,19 +174,9 @@ export class TcpLabSim extends HTMLElement {
     slider.addEventListener('input', () => this.seek(Number(slider.value)));
     tl.append(prev, play, next, track, time);
 
-    const panes = el('div', { class: 'tcp-sim__panes' });
-    const ssBox = el('figure', { class: 'tcp-sim__ss' });
-    ssBox.append(el('figcaption', {}, s.ss));
-    // focusable so that a keyboard can scroll its long lines; a named region says what it is
-    const ss = el('pre', { 'data-testid': 'ss', tabindex: '0', role: 'region', 'aria-label': s.ss });
-    ssBox.append(ss);
-    const queue = el('div', { class: 'tcp-sim__queue', 'data-testid': 'queue' });
-    const ladderBox = el('figure', { class: 'tcp-sim__ladder' });
-    ladderBox.append(el('figcaption', {}, s.ladder));
-    // laid out for its width: nothing to scroll, so not focusable
-    const ladder = el('div', { 'data-testid': 'ladder' });
-    ladderBox.append(ladder);
-    panes.append(ssBox, queue, ladderBox);
+    // the panes, as the sandbox's live view shows them too (panes.ts), driven here by the scrubbed moment
+    this.panes = new Panes(s, { testid: '', role: 'region' });
+    const { root: panes, ss, queue, ladder } = this.panes;
 
     const foot = el('div', { class: 'tcp-sim__foot' });
     const pcap = el('button', { type: 'button', 'data-testid': 'pcap' }, s.pcap);
@@ -293,17 +284,6 @@ export class TcpLabSim extends HTMLElement {
     ss.style.height = `calc(${most + 1}lh + 1rem + ${bar}px)`;
   }
 
-  private showSs(text: string): void {
-    const lines = text.split('\n');
-    const nodes = this.ssLines;
-    while (nodes.length > lines.length) nodes.pop()!.remove();
-    while (nodes.length < lines.length) nodes.push(this.ui.ss.appendChild(document.createTextNode('')));
-    lines.forEach((l, i) => {
-      const data = i < lines.length - 1 ? `${l}\n` : l;
-      if (nodes[i].data !== data) nodes[i].data = data;
-    });
-  }
-
   /** What a scrub to moment i shows, computed on the first visit. */
   private memoOf(i: number): TcpLabSim['memo'][number] {
     const m = this.res!.moments[i];
@@ -341,7 +321,7 @@ export class TcpLabSim extends HTMLElement {
     if (u.slider.value !== String(this.idx)) u.slider.value = String(this.idx);
     const mm = this.memoOf(this.idx);
     this.timeText.data = `t = ${secs} s`;
-    this.showSs(mm.ss);
+    this.panes.showSs(mm.ss);
     const caption = this.res.captions[this.idx] ?? '';
     this.captionText.data = caption;
     u.slider.setAttribute('aria-valuetext', `${s.time} ${secs} s, ${s.event} ${this.idx + 1}/${this.res.moments.length}: ${caption}`);

@@ -3,7 +3,7 @@
  * terminals (tabs, or side by side), each with its own bash, share the host; its simulated time
  * follows the wall clock at 1× or 10× (a watch loop prints a line a second and ^C stops it), and
  * Skip jumps to the next event. Goals are checked by the model (the socket table, not the text),
- * and a live view shows the host's `ss -natp -o`, accept queue and packets as the timeline does.
+ * and a live view shows the host's `ss -natp -o`, accept queue and packets in the timeline's own panes (panes.ts).
  * Ctrl-C / Ctrl-Z / Ctrl-D (or typing ^C, ^Z, ^D) go to the foreground job, Ctrl-L clears the
  * screen, Up/Down walk the history, Tab completes; `help`, `clear` and `reset` at the prompt.
  *
@@ -19,6 +19,7 @@ import type { ProfileName } from '../model/types.ts';
 import { keepTail, type FromWorker, MAX_TERMINALS, SPEEDS, type Goal, type Input, type Key, type ToWorker, type TtyState, type Update } from './sandbox-protocol.ts';
 import { strings, type Strings } from './strings.ts';
 import { pageRunner, workerRunner, type Runner } from './worker-runner.ts';
+import { Panes } from './panes.ts';
 
 /** Lines a screen keeps (it is trimmed back to this when it holds twice as many). */
 export const SCROLLBACK_LINES = 2000;
@@ -83,7 +84,7 @@ export class TcpLabTerminal extends HTMLElement {
   private active = 0;
   private ui!: {
     tabs: HTMLElement; add: HTMLButtonElement; split: HTMLButtonElement; speeds: HTMLButtonElement[]; clock: HTMLElement;
-    panes: HTMLElement; say: HTMLElement; goals: HTMLElement; goalsTitle: HTMLElement; live: HTMLDetailsElement; liveSs: HTMLElement; liveQueue: HTMLElement; liveLadder: HTMLElement;
+    panes: HTMLElement; say: HTMLElement; goals: HTMLElement; goalsTitle: HTMLElement; live: HTMLDetailsElement; livePanes: Panes;
   };
   /** The reader asked for a new terminal: focus its input line when it comes. */
   private focusNew = false;
@@ -188,13 +189,10 @@ export class TcpLabTerminal extends HTMLElement {
 
     const live = el('details', 'tcp-term__live', { open: '', 'data-testid': 'live' });
     live.append(el('summary', '', {}, s.live));
-    // focusable (they scroll sideways on a phone), named, and groups rather than landmarks: the
-    // timeline beside it shows figures of the same names
-    const fig = (tag: 'pre' | 'div', testid: string, name: string) => el(tag, tag === 'pre' ? 'tcp-term__live-ss' : 'tcp-term__live-fig', { 'data-testid': testid, tabindex: '0', role: 'group', 'aria-label': name });
-    const liveSs = fig('pre', 'live-ss', s.ss);
-    const liveQueue = fig('div', 'live-queue', s.queue);
-    const liveLadder = fig('div', 'live-ladder', s.ladder);
-    live.append(liveSs, liveQueue, liveLadder);
+    // the timeline's panes (panes.ts), driven by the live host: named groups rather than landmarks
+    // (a timeline may sit beside it, with panes of the same names), focusable
+    const livePanes = new Panes(s, { testid: 'live-', role: 'group' });
+    live.append(livePanes.root);
     live.addEventListener('toggle', () => this.send({ kind: 'live', on: live.open, width: live.clientWidth }));
     // the live pictures are drawn for the view's width (nothing to scroll sideways), again when it changes
     if (typeof ResizeObserver !== 'undefined') {
@@ -207,7 +205,7 @@ export class TcpLabTerminal extends HTMLElement {
     }
 
     this.append(help, goals, bar, panes, say, live);
-    this.ui = { tabs, add, split, speeds, clock, panes, say, goals: goalList, goalsTitle, live, liveSs, liveQueue, liveLadder };
+    this.ui = { tabs, add, split, speeds, clock, panes, say, goals: goalList, goalsTitle, live, livePanes };
     this.panes = [];
     this.addPane();
     this.setClock(0, false);
@@ -447,10 +445,10 @@ export class TcpLabTerminal extends HTMLElement {
     if (u.goals) this.setGoals(u.goals);
     if (u.say) this.say(u.say);
     if (u.live) {
-      const l = this.ui;
-      if (u.live.ss !== undefined) l.liveSs.textContent = u.live.ss;
-      if (u.live.queue !== undefined) l.liveQueue.innerHTML = u.live.queue;
-      if (u.live.ladder !== undefined) l.liveLadder.innerHTML = u.live.ladder;
+      const l = this.ui.livePanes;
+      if (u.live.ss !== undefined) l.showSs(u.live.ss);
+      if (u.live.queue !== undefined) l.queue.innerHTML = u.live.queue;
+      if (u.live.ladder !== undefined) l.ladder.innerHTML = u.live.ladder;
     }
     const c = u.completion;
     if (c && c.id === this.completionId) {
