@@ -322,6 +322,10 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     const t = tail!;
     const n = Math.min(room, data.length - off - copied);
     const chunk = data.subarray(off + copied, off + copied + n);
+    // "if (!copied) TCP_SKB_CB(skb)->tcp_flags &= ~TCPHDR_PSH": the first bytes of a write
+    // take back the PSH an earlier write's tcp_push() left on the tail skb (tcp_sendmsg_locked(),
+    // 4.4 and 6.18); the write's own tcp_push() marks the new tail
+    if (off + copied === 0) t.psh = false;
     // the skb references the program's buffer instead of a copy of it (the model's programs never
     // change a buffer once write() took it: text is encoded afresh per call); the copy is made
     // only when data is appended to an skb that already holds some

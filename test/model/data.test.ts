@@ -116,6 +116,26 @@ describe('tcp_sendmsg() and the write queue', () => {
       else expect(gap).toBeGreaterThan(39); // released by the delayed ACK (ato 40 ms)
     }
   });
+
+  it('tcp_sendmsg_locked(): the first bytes of a write clear the PSH an earlier write left on the tail skb ("if (!copied) tcp_flags &= ~TCPHDR_PSH", 4.4 and 6.18), so a held skb filled to size_goal mid-write leaves without PSH (6.18.44, zero-window recording: 32769:87041 [.] after 16384-byte writes)', () => {
+    // netcat's writes of 16384 to a reader that never reads: the third write's skb waits behind the
+    // unacked second (Nagle, Minshall) and the following writes fill it to size_goal, where
+    // tcp_push_one() sends it in the middle of a write
+    const p = pair('linux-6.x', function* () {}, function* (fd) {
+      for (let i = 0; i < 8; i++) yield { op: 'write', fd, data: pattern(16384, i) };
+    });
+    p.h.run(ms(30));
+    const segs = p.dataSegs(p.cliSock().sport);
+    const isn = segs[0].seq;
+    const rows = segs.map((s) => [u32(s.seq - isn) + 1, s.payload.length, s.flags & TH_PSH ? 'P' : '.']);
+    expect(rows.slice(0, 2)).toEqual([[1, 16384, 'P'], [16385, 16384, 'P']]);
+    // the skb that started with the third write went when the sixth filled it: 6.18.44 sent
+    // 32769:87041 (54272, half the grown window) without PSH, the sixth write's PSH staying on the rest
+    const held = rows[2];
+    expect(held[0]).toBe(32769);
+    expect(held[1]).toBe(54272);
+    expect(held[2]).toBe('.');
+  });
 });
 
 describe('MSG_MORE and TCP_CORK', () => {

@@ -65,6 +65,28 @@ describe('yes | nc: a pipe of 64 KiB between a writer and a reader (fs/pipe.c)',
     const out = yes.fds.get(1)!;
     expect(out.kind === 'pipe' && out.pipe.buf.length).toBe(PIPE_DEF_SIZE);
   });
+  it("nc's first read finds the pipe already full: it sends 16384 bytes first, as 6.18.44 does in most runs (58 of 68 measured; 8192 first in the other 10)", () => {
+    // Measured on Linux 6.18.44 (2 CPUs) into a stopped `nc -l` in an `unshare -n` netns, the
+    // length of the first data segments (tcpdump): `sh -c 'yes | nc ...'` 17/20, `bash -c` 16/20,
+    // bash with 3 busy loops 18/20, `npm run record` of stopped-reader 7/8 start with 16384
+    // (then 16384, 54272, its loss probe, 37888), because yes (exec'd first, little to set up)
+    // has filled the pipe while nc still resolves and connects. The other 10 start with 8192
+    // (then 16384 x 3, 55808 twice): nc was already asleep in poll() when yes wrote first,
+    // pipe_write()'s wake_up_interruptible_sync_poll() woke it, and with a second CPU idle
+    // (select_task_rq_fair() places the wakee there; the _sync hint only keeps wakeup_preempt()
+    // from preempting the writer on its own CPU) nc read the one 8192-byte buffer before yes's
+    // next write. The model has one CPU and fixed start-up costs, so it gives the common case.
+    const r = run(`0.1 b $ nc -l 12345
+0.2 b ^Z
+0.5 a $ yes | nc localhost 12345`);
+    const t0 = r.t0 + 5e8;
+    const data = r.trace.filter((e) => e.type === 'xmit' && e.seg.dport === 12345 && e.seg.payload.length > 0 && e.t > t0);
+    const connect = r.trace.find((e) => e.type === 'xmit' && e.seg.dport === 12345 && e.t > t0); // the SYN
+    const yesFull = r.trace.filter((e) => e.type === 'syscall' && e.call === 'write' && e.ret === 8192 && e.t > t0);
+    // eight 8192-byte writes (PIPE_DEF_BUFFERS pages) went into the pipe before nc's SYN
+    expect(yesFull.filter((e) => e.t < connect!.t).length).toBe(PIPE_DEF_SIZE / 8192);
+    expect(data.slice(0, 5).map((e) => (e.type === 'xmit' ? e.seg.payload.length : 0))).toEqual([16384, 16384, 54272, 54272, 37888]);
+  });
   it('yes asleep in pipe_write() on a full pipe gets SIGPIPE as soon as nc, the only reader, exits', () => {
     // the stopped listener is killed: its queued child is reset, the client nc exits on the RST
     const r = run(`0.1 b $ nc -l 12345
