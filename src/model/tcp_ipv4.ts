@@ -20,7 +20,7 @@ import { mkSeg } from './skbuff.ts';
 import { newTcpSock, skAcceptqIsFull, type RequestSock, type TcpSock, type TimewaitSock } from './sock.ts';
 import { cookieV4Check } from './syncookies.ts';
 import { tcpSegsIn, tcpSetState, tcpTimeStamp } from './tcp.ts';
-import { tcpConnRequest, tcpRcvStateProcess } from './tcp_input.ts';
+import { tcpConnRequest, tcpRcvEstablished, tcpRcvStateProcess } from './tcp_input.ts';
 import { tcpCheckReq, tcpTimewaitStateProcess } from './tcp_minisocks.ts';
 import { OPT_NOP, synOptions, tcpConnect, tcpWindowField } from './tcp_output.ts';
 import { keepaliveTimeWhen } from './tcp_timer.ts';
@@ -131,7 +131,8 @@ export function tcpV4Rcv(k: Kernel, skb: Segment): void {
 /** tcp_v4_do_rcv() */
 function tcpV4DoRcv(k: Kernel, sk: TcpSock, skb: Segment): void {
   if (sk.state === TCP_ESTABLISHED || sk.state !== TCP_LISTEN) {
-    if (tcpRcvStateProcess(k, sk, skb)) later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
+    const reset = sk.state === TCP_ESTABLISHED ? tcpRcvEstablished(k, sk, skb) : tcpRcvStateProcess(k, sk, skb);
+    if (reset) later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
     return;
   }
   // LISTEN
