@@ -72,6 +72,8 @@ export interface Recording {
   maxGapNs?: number;
   experiment: string;
   kernel: string;
+  /** Congestion control the experiment's netns ran (net.ipv4.tcp_congestion_control). Older recordings: absent (they ran the host's default, bbr). */
+  congestionControl?: string;
   /** How the terminals were driven: `bash` (a real bash in a pty). Older recordings: absent. */
   terminal?: string;
   tools: Record<string, string>;
@@ -98,8 +100,43 @@ const REQUIRED_TOOLS = ['ip', 'nc', 'ss', 'tcpdump', 'tshark', 'setpriv', 'bash'
 const SYSCTL_KEYS = [
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_abort_on_overflow',
   'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_syncookies', 'net.ipv4.tcp_challenge_ack_limit',
-  'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts', 'net.ipv4.tcp_retries2',
+  'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syn_linear_timeouts', 'net.ipv4.tcp_retries2', 'net.ipv4.tcp_congestion_control',
 ];
+
+/**
+ * The congestion control every recording runs: the model's (tcp_cong.c's default, cubic on stock
+ * Debian/Ubuntu kernels). A new network namespace inherits the host's default (bbr on this host)
+ * and may pick only what the global net.ipv4.tcp_allowed_congestion_control lists.
+ */
+export const RECORDING_CC = 'cubic';
+const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+
+/** tcp_allowed_congestion_control with `cc` added (unchanged when it is listed already). */
+export function allowedWith(allowed: string, cc: string): string {
+  const names = allowed.trim().split(/\s+/).filter(Boolean);
+  return names.includes(cc) ? names.join(' ') : [...names, cc].join(' ');
+}
+
+/**
+ * Lets network namespaces pick `cc` (a global sysctl, like scripts/packetdrill-real.ts does);
+ * returns the restore function, which writes back the exact previous value once (later calls do
+ * nothing) and nothing when the value did not need to change.
+ */
+export function allowCongestionControl(cc: string, io: { read: () => string; write: (v: string) => void } = {
+  read: () => readFileSync(ALLOWED_CC, 'utf8'),
+  write: (v) => writeFileSync(ALLOWED_CC, v),
+}): () => void {
+  const before = io.read().trim();
+  const wanted = allowedWith(before, cc);
+  if (wanted === before.split(/\s+/).join(' ')) return () => {};
+  io.write(wanted);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    io.write(before);
+  };
+}
 
 /** The unprivileged identity experiment programs run as (nobody:nogroup on Debian). */
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -228,6 +265,7 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
   const work = mkdtempSync(join(tmpdir(), 'tcplab-rec-'));
   chownSync(work, NOBODY.uid, NOBODY.gid);
   const children = new Set<ChildProcess>();
+  let restoreCc = () => {};
   let t0 = process.hrtime.bigint();
   const mono = (): bigint => process.hrtime.bigint();
   const now = (): number => Number(mono() - t0);
@@ -244,6 +282,8 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
       }
     }
     try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'pipe' }); } catch { /* not there */ }
+    // the host's allowed list as it was before the run, also after an error or a signal
+    restoreCc();
     rmSync(work, { recursive: true, force: true });
   };
   const onSignal = () => { cleanup(); process.exit(130); };
@@ -252,6 +292,11 @@ export async function recordExperiment(exp: Experiment, opts: RecordOptions): Pr
   try {
     execFileSync('ip', ['netns', 'add', ns]);
     execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    // the model's congestion control, not the host default the netns inherited
+    restoreCc = allowCongestionControl(RECORDING_CC);
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.tcp_congestion_control=${RECORDING_CC}`]);
+    rec.congestionControl = execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-n', 'net.ipv4.tcp_congestion_control'], { encoding: 'utf8' }).trim();
+    if (rec.congestionControl !== RECORDING_CC) throw new Error(`the experiment's network namespace runs ${rec.congestionControl}, not ${RECORDING_CC}`);
     const sysctl = { ...Object.fromEntries(Object.entries(exp.sysctl).map(([k, v]) => [k, Array.isArray(v) ? v.join(' ') : String(v)])), ...opts.sysctl };
     // a sysctl that is not per network namespace on this kernel would change the host: refuse
     const hostValue = (k: string) => { try { return execFileSync('sysctl', ['-n', k], { encoding: 'utf8' }); } catch { return null; } };

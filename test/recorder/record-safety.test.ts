@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentText } from '../helpers/experiment.ts';
 import { parseExperiment } from '../../src/experiment/parse.ts';
 import type { Experiment } from '../../src/experiment/types.ts';
-import { preflight, recordExperiment, validateForRecording } from '../../src/recorder/record.ts';
+import { allowCongestionControl, allowedWith, preflight, recordExperiment, validateForRecording } from '../../src/recorder/record.ts';
 
 const experiment = (steps: string, extra = ''): string => experimentText(steps, { extra, id: 'hostile', blocks: '' });
 
@@ -53,6 +53,31 @@ describe('refused before anything starts', () => {
   });
 });
 
+// tcp_cong.c: a netns may set net.ipv4.tcp_congestion_control only to one the global
+// tcp_allowed_congestion_control lists (tcp_set_default_congestion_control() -> EPERM); this host
+// allows "reno bbr" and defaults to bbr, the model runs cubic
+describe('the congestion control of a recording (cubic, as the model)', () => {
+  const sysctl = (value: string) => {
+    const writes: string[] = [];
+    let v = value;
+    return { writes, io: { read: () => `${v}\n`, write: (x: string) => { writes.push(x); v = x; } }, now: () => v };
+  };
+  it('adds cubic to the allowed list for the run and writes back the exact previous value once', () => {
+    const s = sysctl('reno bbr');
+    const restore = allowCongestionControl('cubic', s.io);
+    expect(s.now()).toBe('reno bbr cubic');
+    restore();
+    restore();
+    expect(s.writes).toEqual(['reno bbr cubic', 'reno bbr']);
+  });
+  it('changes nothing when cubic is allowed already', () => {
+    const s = sysctl('reno cubic');
+    allowCongestionControl('cubic', s.io)();
+    expect(s.writes).toEqual([]);
+    expect(allowedWith('cubic reno', 'cubic')).toBe('cubic reno');
+  });
+});
+
 // a real recording: root, network namespaces, nc/ss/tcpdump/tshark/setpriv (CI has them)
 const canRecord = preflight().length === 0;
 
@@ -83,7 +108,12 @@ describe.skipIf(!canRecord)('a recording on this machine', () => {
         `1.4 b $ nc localhost 12346 &`,
       ].join('\n');
       await record(steps, async (out, exp) => {
+        const allowed = readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8');
         const rec = await recordExperiment(exp, { outDir: out, sysctl: {} });
+        // the model's congestion control, whatever the host's default; the host's list as it was
+        expect(rec.congestionControl).toBe('cubic');
+        expect(rec.sysctls['net.ipv4.tcp_congestion_control']).toBe('cubic');
+        expect(readFileSync('/proc/sys/net/ipv4/tcp_allowed_congestion_control', 'utf8')).toBe(allowed);
         expect(existsSync(canary)).toBe(false);
         expect(bystander.exitCode === null && bystander.signalCode === null).toBe(true);
         // the listener still existed at the end (stopped): its real uid was nobody's
