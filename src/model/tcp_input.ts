@@ -35,7 +35,7 @@ import { tcpChargeSkb, tcpCollapse, tcpDataQueueOfo, tcpDsackSet, tcpOfoPurge, t
 import { __tcpSelectWindow, sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
-import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
 
 /** tcp_parse_options() */
 export function parseOptions(options: TcpOption[]): { mss?: number; sackOK: boolean; ts?: { val: number; ecr: number }; wscale?: number } {
@@ -107,74 +107,10 @@ export function tcpConnRequest(k: Kernel, sk: TcpSock, skb: Segment, twIsn = 0):
   later(k, k.profile.costs.synAckNs, sendSynackEv, req);
 }
 
-/** TCP_HP_BITS: the flags header prediction compares (all but PSH and the reserved bits). */
-const TCP_HP_BITS = 0xff & ~TH_PSH;
-
 /** tcp_store_ts_recent(): ts_recent and its stamp from the segment's TSval. */
-function tcpStoreTsRecent(k: Kernel, sk: TcpSock, tsval: number): void {
+export function tcpStoreTsRecent(k: Kernel, sk: TcpSock, tsval: number): void {
   sk.tsRecent = tsval | 0;
   sk.tsRecentStamp = jiffies(k);
-}
-
-/**
- * tcp_rcv_established(): Van Jacobson's header prediction, then the slow path
- * (tcpRcvStateProcess(), which is tcp_rcv_established()'s slow_path + step5 for an ESTABLISHED
- * socket). A segment is predicted when (tcp_flag_word(th) & TCP_HP_BITS) == pred_flags, its seq
- * is rcv_nxt and its ack not after snd_nxt. pred_flags (__tcp_fast_path_on()) is the header
- * length (options: exactly the aligned timestamp when timestamps were agreed, else none), ACK
- * alone, and the window field snd_wnd >> snd_wscale; tcp_fast_path_check() sets it only with an
- * empty out-of-order queue, rcv_wnd non-zero, sk_rmem_alloc < sk_rcvbuf and no urgent data (the
- * model has none). The model keeps no pred_flags: it tests those conditions as the segment
- * arrives. Then, as in 4.4 and 6.18, a TSval older than ts_recent goes to the slow path ("If
- * PAWS failed, check it more carefully"). Where Linux's fast path would take a segment the
- * model's slow path treats otherwise, the model takes the slow path too, so both give the same
- * trace: an ACK below snd_una (tcp_ack()'s old-ACK checks), data ending past the window on 6.x
- * (tcp_sequence(), 9ca48d616ed7), a zero window left (tcp_data_queue()'s drop) and data that does
- * not fit sk_rcvbuf (the fast path's `skb->truesize > sk_forward_alloc` goto step5). A predicted
- * segment then skips tcp_validate_incoming() and the state checks: the pure ACK (len ==
- * tcp_header_len) goes to tcp_ack(), data to tcp_ack() and the receive queue. The model keeps its
- * slow path's order (tcp_ack() before queueing the data, ts_recent taken from any in-order
- * segment: tcp_replace_ts_recent() rather than the fast path's rcv_nxt == rcv_wup rule) and its
- * tcp_data_queue() for the queueing, as every transcript is pinned to them; 4.4's direct copy
- * to a reader sleeping in recvmsg() (ucopy/prequeue, gone in 4.14 with e7942d0633c4) is not
- * modelled, as before. TcpExtTCPHPHits/TCPHPAcks are not counted. Returns true when the caller
- * must answer with a RST (from the slow path).
- */
-export function tcpRcvEstablished(k: Kernel, sk: TcpSock, skb: Segment): boolean {
-  const ts = tcpPredictHeader(k, sk, skb);
-  if (ts < 0) return tcpRcvStateProcess(k, sk, skb);
-  rcvVerdict(k, skb, sk.id, 'accepted');
-  if (sk.tstampOk) tcpStoreTsRecent(k, sk, ts);
-  tcpAck(k, sk, skb);
-  if (skb.payload.length) tcpDataQueue(k, sk, skb);
-  return false;
-}
-
-/**
- * The header prediction test of tcp_rcv_established() (see there): -1 for the slow path, else
- * the segment's TSval (0 without timestamps).
- */
-function tcpPredictHeader(k: Kernel, sk: TcpSock, skb: Segment): number {
-  if ((skb.flags & TCP_HP_BITS) !== TH_ACK || (skb.seq | 0) !== sk.rcvNxt || after(skb.ack, sk.sndNxt) || before(skb.ack, sk.sndUna)) return -1;
-  if (skb.window !== sk.sndWnd >>> sk.sndWscale || sk.outOfOrderQueue.length || !sk.rcvWnd) return -1;
-  const opts = skb.options;
-  let tsval = 0;
-  if (sk.tstampOk) {
-    // tcp_parse_aligned_timestamp(): NOP, NOP, TS and nothing else (TCPOLEN_TSTAMP_ALIGNED)
-    const o = opts.length === 3 && opts[0].kind === 'nop' && opts[1].kind === 'nop' ? opts[2] : null;
-    if (o === null || o.kind !== 'ts') return -1;
-    if (((o.val - sk.tsRecent) | 0) < 0) return -1;
-    tsval = o.val;
-  } else if (opts.length) return -1;
-  const rmem = tcpRmemAlloc(sk);
-  if (rmem >= sk.rcvbuf) return -1;
-  const len = skb.payload.length;
-  if (len) {
-    const win = tcpReceiveWindow(sk);
-    if (!win || (k.profile.name !== 'linux-4.4' && len > win)) return -1;
-    if (rmem + (skbTruesize(k, skb) || len) > sk.rcvbuf) return -1;
-  }
-  return tsval;
 }
 
 /**
@@ -432,7 +368,7 @@ function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
  * skb->truesize of a received data skb: what the packetdrill runner gave a tun packet, else (lo)
  * the sender's skb's (tcpStreamSkbTruesize(); 0 on the 4.4 profile, charged its payload).
  */
-function skbTruesize(k: Kernel, skb: Segment): number {
+export function skbTruesize(k: Kernel, skb: Segment): number {
   return skb.truesize ?? tcpStreamSkbTruesize(k, skb.payload.length);
 }
 
