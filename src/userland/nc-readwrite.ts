@@ -12,11 +12,16 @@
  *    and exits N seconds later (-q 0: at once).
  *  - -w: a poll() that times out ends readwrite() (the connection is then closed by main()).
  *
- * Writes to stdout and to the socket are made as soon as the data is read (the real loop makes
- * them on the next poll() round, microseconds later). Returns `{ exit }` when nc exits from
+ * 1.219 writes to the connection only when poll() reported POLLOUT for it: what it read from stdin
+ * waits in stdinbuf (BUFSIZE) until the next poll() round says the socket is writeable
+ * (tcp_poll()'s sk_stream_is_writeable(): free send buffer at least half of what is queued), then
+ * drainbuf() writes all of it; so a stalled connection stops taking data just past 2/3 of
+ * sk_sndbuf, not at a full buffer. 1.105 polls the connection for POLLIN only and writes (blocking,
+ * atomicio()) right after each stdin read. Writes to stdout are made as soon as the data is read
+ * (the real loop makes them on the next poll() round, microseconds later). Returns `{ exit }` when nc exits from
  * inside the loop (exit(0) of the quit timer), `{}` when readwrite() returns.
  */
-import { POLLERR, POLLHUP, POLLIN, type PollResult, type ProgramCtx, type Sys } from '../model/process.ts';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, type PollResult, type ProgramCtx, type Sys } from '../model/process.ts';
 
 const POLLNVAL = 0x20;
 /** 1.105 reads standard input `plen` bytes at a time: 2048 unless -j (jumbo). */
@@ -117,10 +122,16 @@ export function* readwrite219(ctx: ProgramCtx, net: number, o: RwOptions): Gener
   let netOpen = true;
   let ctrld = false;
   let alarmAt: number | null = null;
+  // stdinbuf: read from stdin, not yet written to the connection
+  let stdinbuf = '';
   for (;;) {
     let delayExit = false;
-    // both inputs are gone, or a listener's connection ended, or ^D with -q: done
-    if (!stdin && !netin) {
+    // "both outputs are gone, we can't continue": the connection failed (POLLERR) with stdinbuf
+    // still full; stdout went with net in ("net in gone and queue empty"). strace on 6.18: poll()
+    // POLLOUT|POLLERR|POLLHUP, write(-1) EBADF, read(-1) EBADF, close(3), exit_group(0)
+    if (!netout && !netin && stdinbuf) return {};
+    // both inputs are gone (and stdinbuf drained), or a listener's connection ended, or ^D with -q: done
+    if (!stdin && !netin && !stdinbuf) {
       if (o.quitSecs <= 0) return {};
       delayExit = true;
     } else if ((o.listening && !netin) || ctrld) {
@@ -138,8 +149,12 @@ export function* readwrite219(ctx: ProgramCtx, net: number, o: RwOptions): Gener
     }
     const t = pollTimeout(clock, o.timeoutMs, alarmAt);
     const fds: { fd: number; events: number }[] = [];
-    if (stdin) fds.push({ fd: 0, events: POLLIN });
-    if (netin || netout) fds.push({ fd: net, events: netin ? POLLIN : 0 });
+    // pfd[POLL_STDIN] asks for POLLIN while stdinbuf has room; pfd[POLL_NETOUT] for POLLOUT while it
+    // holds data (here one entry for the socket's two slots: poll() masks revents by events)
+    const askIn = stdin && stdinbuf.length < BUFSIZE_219;
+    const askOut = netout && stdinbuf.length > 0;
+    if (stdin) fds.push({ fd: 0, events: askIn ? POLLIN : 0 });
+    if (netin || netout) fds.push({ fd: net, events: (netin ? POLLIN : 0) | (askOut ? POLLOUT : 0) });
     const r = yield* pollOnce(fds, t.ms);
     if (!r) return { exit: 1 };
     if (r.ready === 0) return t.alarm ? { exit: 0 } : {};
@@ -155,15 +170,19 @@ export function* readwrite219(ctx: ProgramCtx, net: number, o: RwOptions): Gener
       netout = false;
     }
     if (!netout) stdin = false;
-    if (stdin && rIn & POLLIN) {
-      const d: string | number = yield { op: 'read', fd: 0, count: BUFSIZE_219 };
+    if (stdin && askIn && rIn & POLLIN) {
+      // fillbuf(): read(0, stdinbuf + stdinbufpos, BUFSIZE - stdinbufpos)
+      const d: string | number = yield { op: 'read', fd: 0, count: BUFSIZE_219 - stdinbuf.length };
       if (d === '' || typeof d === 'number') {
         stdin = false;
         if (d === '' && o.quitSecs >= 0) ctrld = true;
-      } else {
-        const w: number = yield { op: 'write', fd: net, data: d };
-        if (w < 0) netout = false;
-      }
+      } else stdinbuf += d;
+    }
+    // drainbuf(): only on this round's POLLOUT (tcp_poll(): sk_stream_is_writeable())
+    if (netout && askOut && rNet & POLLOUT) {
+      const w: number = yield { op: 'write', fd: net, data: stdinbuf };
+      if (w < 0) netout = false;
+      else stdinbuf = stdinbuf.slice(w);
     }
     if (netin && rNet & POLLIN) {
       const d: string | number = yield { op: 'read', fd: net };
@@ -174,7 +193,7 @@ export function* readwrite219(ctx: ProgramCtx, net: number, o: RwOptions): Gener
       } else yield { op: 'write', fd: 1, data: d };
     }
     // stdin gone and its buffer drained: -N shuts the connection down for writing
-    if (!stdin && netout) {
+    if (!stdin && netout && !stdinbuf) {
       if (o.shutWr) yield { op: 'shutdown', fd: net, how: SHUT_WR };
       netout = false;
     }
