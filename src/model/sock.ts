@@ -66,6 +66,7 @@ export interface OfoSkb {
   extra: number;
 }
 export const NO_OFO: OfoSkb[] = Object.freeze([]) as unknown as OfoSkb[];
+export const NO_EXTRA: number[] = Object.freeze([]) as unknown as number[];
 
 /** struct tcp_sack_block: [start_seq, end_seq), int32. */
 export interface SackBlock {
@@ -281,8 +282,12 @@ export interface TcpSock extends SockCommon, SimEvent {
   tsOffset: number;
   inetId: number;
   lastOowAckTime: number;
-  /** Received bytes not yet read, and whether the FIN sits in the receive queue. */
+  /**
+   * Received bytes not yet read, and whether the FIN sits in the receive queue. rcvQueueExtra[i]
+   * is rcvQueue[i]'s truesize beyond its payload (0 when none), kept beside it (tcpChargeSkb()).
+   */
   rcvQueue: Uint8Array[];
+  rcvQueueExtra: number[];
   finQueued: boolean;
   /** tp->out_of_order_queue (an rbtree in Linux): segments beyond rcv_nxt, sorted, disjoint (OfoSkb). */
   outOfOrderQueue: OfoSkb[];
@@ -526,7 +531,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     tsRecent: 0,
     tsRecentStamp: 0,
     lastOowAckTime: 0,
-    rcvQueue: NO_DATA,
+    rcvQueue: NO_DATA, rcvQueueExtra: NO_EXTRA,
     finQueued: false,
     outOfOrderQueue: NO_OFO,
     selectiveAcks: NO_SACKS,

@@ -11,7 +11,6 @@ import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock,
 import { u32 } from './seq.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpUnchargeSkb } from './tcp_input-ofo.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { skStreamClosing } from './stream.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
@@ -143,6 +142,7 @@ export function tcpClose(k: Kernel, sk: TcpSock, timeout = 0): boolean {
   let unread = 0;
   for (const b of sk.rcvQueue) unread += b.length;
   sk.rcvQueue = [];
+  sk.rcvQueueExtra = [];
   if (unread) {
     // RFC 2525 §2.17: close with unread data sends a RST
     mibInc(k, 'TCPAbortOnClose');
@@ -268,17 +268,21 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
     return out;
   }
   // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload
-  const charged = sk.rmemExtra !== 0;
-  if (charged) for (let j = 0; j < (n > count ? i - 1 : i); j++) tcpUnchargeSkb(sk, q[j]);
+  const extras = sk.rcvQueueExtra;
   if (n > count) {
-    // the last skb was read in part: what is left of it stays at the head
+    // the last skb was read in part: what is left of it stays at the head, with its charge
     const last = q[i - 1];
     q[i - 1] = last.subarray(last.length - (n - count));
-    if (charged) tcpUnchargeSkb(sk, last, q[i - 1]);
     i--;
   }
-  if (i === q.length) sk.rcvQueue = [];
-  else q.splice(0, i);
+  for (let j = 0; j < i; j++) sk.rmemExtra -= extras[j];
+  if (i === q.length) {
+    sk.rcvQueue = [];
+    sk.rcvQueueExtra = [];
+  } else {
+    q.splice(0, i);
+    extras.splice(0, i);
+  }
   sk.copiedSeq = (sk.copiedSeq + out.length) | 0;
   if (out.length) tcpCleanupRbuf(k, sk, out.length);
   traceQueues(k, sk);

@@ -116,23 +116,15 @@ export function tcpOfoBytes(sk: TcpSock): number {
 /**
  * sk_rmem_alloc's bookkeeping (skb_set_owner_r(), sk_eat_skb()): the receive queue's payload is
  * counted from rcv_nxt - copied_seq; rmemExtra holds the rest, an ofo skb's whole charge and the
- * truesize beyond its payload of each queued skb that has one, remembered per payload array.
+ * truesize beyond its payload of each queued skb that has one, kept beside it in rcvQueueExtra
+ * (a number per queued payload: no per-skb object or map entry on the bulk path).
  */
-const EXTRA = new WeakMap<Uint8Array, number>();
 
-/** A payload joins the receive queue with `extra` bytes of truesize beyond it. */
+/** A payload joins the receive queue (tcp_queue_rcv()) with `extra` bytes of truesize beyond it. */
 export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number): void {
-  if (!extra) return;
-  EXTRA.set(payload, (EXTRA.get(payload) ?? 0) + extra);
+  sk.rcvQueue = append(sk.rcvQueue, payload);
+  sk.rcvQueueExtra = append(sk.rcvQueueExtra, extra);
   sk.rmemExtra += extra;
-}
-
-/** A receive-queue payload was read: whole (its extra is released) or in part (`rest` keeps it). */
-export function tcpUnchargeSkb(sk: TcpSock, payload: Uint8Array, rest?: Uint8Array): void {
-  const extra = EXTRA.get(payload);
-  if (extra === undefined) return;
-  if (rest) EXTRA.set(rest, extra);
-  else sk.rmemExtra -= extra;
 }
 
 /**
@@ -144,11 +136,10 @@ export function tcpCollapse(sk: TcpSock): void {
     sk.rmemExtra -= s.extra;
     s.extra = 0;
   }
-  for (const p of sk.rcvQueue) {
-    const e = EXTRA.get(p);
-    if (e === undefined) continue;
-    sk.rmemExtra -= e;
-    EXTRA.delete(p);
+  const extras = sk.rcvQueueExtra;
+  for (let i = 0; i < extras.length; i++) {
+    sk.rmemExtra -= extras[i];
+    extras[i] = 0;
   }
 }
 
@@ -267,7 +258,6 @@ export function tcpOfoQueue(k: Kernel, sk: TcpSock): boolean {
     const dup = Math.max(0, (sk.rcvNxt - s.seq) | 0);
     const payload = s.data.subarray(dup);
     if (payload.length) {
-      sk.rcvQueue = append(sk.rcvQueue, payload);
       tcpChargeSkb(sk, payload, s.extra + dup);
     }
     tcpRcvNxtUpdate(sk, s.end);

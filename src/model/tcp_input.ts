@@ -24,7 +24,7 @@ import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
-import { append, NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_MIN_RCVBUF, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_MIN_RCVBUF, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
 import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, tcpStreamSkbTruesize, tcpWinFromSpace, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
@@ -274,8 +274,7 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     // tcp_grow_window() sees the free space the skb left; the FIN, if any, is not counted yet)
     const truesize = skbTruesize(k, skb);
     const extra = !truesize || tcpTryCoalesce(k, sk, skb) ? 0 : truesize - payload.length;
-    sk.rcvQueue = append(sk.rcvQueue, payload);
-    if (extra) tcpChargeSkb(sk, payload, extra);
+    tcpChargeSkb(sk, payload, extra);
     tcpRcvNxtUpdate(sk, (endSeq - (fin ? 1 : 0)) | 0);
     tcpEventDataRecv(k, sk, skb);
   }
