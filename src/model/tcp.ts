@@ -8,13 +8,13 @@
 import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
 import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskListenStop, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
-import { u32 } from './seq.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
+import { after, u32 } from './seq.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { skStreamClosing } from './stream.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
-import { __tcpSelectWindow, tcpForcedPush, tcpMarkPush, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
+import { __tcpSelectWindow, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { jiffies } from './time.ts';
@@ -236,6 +236,17 @@ export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, mo
   if (copied) tcpPushPendingFrames(k, sk, more ? sk.nonagle | TCP_NAGLE_CORK : sk.nonagle);
   else if (off < data.length) tcpPushPendingFrames(k, sk, TCP_NAGLE_PUSH); // before waiting for memory
   return copied;
+}
+
+/** forced_push(): write_seq is more than half the largest window past pushed_seq. */
+export function tcpForcedPush(sk: TcpSock): boolean {
+  return after(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) | 0);
+}
+
+/** tcp_mark_push(): PSH on the skb, pushed_seq = write_seq. */
+export function tcpMarkPush(sk: TcpSock, skb: WSkb): void {
+  skb.psh = true;
+  sk.pushedSeq = sk.writeSeq;
 }
 
 /**

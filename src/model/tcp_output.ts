@@ -16,7 +16,7 @@ import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
 import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
-import { TCP_STREAM_SKB_HEAD_TRUESIZE, tcpCheckProbeTimer, tcpFullSpace, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
+import { TCP_STREAM_SKB_HEAD_TRUESIZE, tcpCheckProbeTimer, tcpForcedPush, tcpFullSpace, tcpMarkPush, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
 import { tcpRateCheckAppLimited, tcpRateSkbSent } from './tcp_rate.ts';
 import { TCPCB_EVER_RETRANS, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
@@ -349,17 +349,6 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
   // "if (flags & MSG_EOR) TCP_SKB_CB(skb)->eor = 1" once the whole write is queued
   if (eor && copied && off + copied === data.length) sk.writeQueue[sk.writeQueue.length - 1].eor = true;
   return copied;
-}
-
-/** forced_push(): write_seq is more than half the largest window past pushed_seq. */
-export function tcpForcedPush(sk: TcpSock): boolean {
-  return after(sk.writeSeq, (sk.pushedSeq + (sk.maxWindow >> 1)) | 0);
-}
-
-/** tcp_mark_push(): PSH on the skb, pushed_seq = write_seq. */
-export function tcpMarkPush(sk: TcpSock, skb: WSkb): void {
-  skb.psh = true;
-  sk.pushedSeq = sk.writeSeq;
 }
 
 /** tcp_wnd_end(): the right edge of the peer's window. */
