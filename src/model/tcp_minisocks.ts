@@ -69,8 +69,10 @@ export function tcpTimewaitStateProcess(k: Kernel, tw: TimewaitSock, skb: Segmen
   const endSeq = u32(skb.seq + skb.payload.length + (isSyn ? 1 : 0) + (skb.flags & TH_FIN ? 1 : 0));
   const pawsReject = !!(opt.ts && tw.tstampOk && tw.tsRecent && ((tw.tsRecent - opt.ts.val) | 0) > 0 && !(skb.flags & TH_RST));
   if (tw.substate === TCP_FIN_WAIT2) {
-    const inWindow = !before(endSeq, tw.rcvNxt) && !after(skb.seq, u32(tw.rcvNxt + tw.rcvWnd));
-    if (pawsReject || !inWindow) {
+    // "Out of window, send ACK": a retransmission of data the socket had received (end_seq <=
+    // rcv_nxt) is out of window too, and answered with an ACK (the one its delayed-ACK timer
+    // would have sent, lost when tcp_close() turned the socket into this mini-socket)
+    if (pawsReject || !tcpInWindow(skb.seq, endSeq, tw.rcvNxt, u32(tw.rcvNxt + tw.rcvWnd))) {
       rcvVerdict(k, skb, tw.id, 'dropped', pawsReject ? 'paws' : 'out-of-window');
       return tcpTimewaitCheckOowRateLimit(k, tw, 'TCPACKSkippedFinWait2');
     }
