@@ -222,6 +222,12 @@ export interface Task extends Waiter {
   stopWhileBlocked: boolean;
   /** The pending call is being re-run after a wake-up (not a new call). */
   rerun: boolean;
+  /**
+   * When the pending timed call (nanosleep, poll) ends, in ns: fixed when it starts, kept when
+   * it is re-run after a wake-up or a stop and SIGCONT, as the kernel's restart_block keeps the
+   * absolute expiry (hrtimer_nanosleep_restart(), do_restart_poll()). -1 when none.
+   */
+  deadline: number;
   /** A close() lingering in tcp_close() (sk_stream_wait_close()): its socket and the jiffy its time ends. */
   closeWait: { sk: TcpSock; expires: number } | null;
   /** A task is its own waiter on wait queues: a wake-up asks its process table to re-run it. */
@@ -254,6 +260,7 @@ export function newTask(pid: number, comm: string, argv: string[], gen: ProgramG
     waitingOn: null,
     stopWhileBlocked: false,
     rerun: false,
+    deadline: -1,
     closeWait: null,
     wake: wakeTask,
   };
@@ -454,6 +461,7 @@ export class ProcessTable {
     const sys = task.pending!;
     task.pending = null;
     task.rerun = false;
+    task.deadline = -1;
     if (typeof result === 'number' && this.k.sim.traceDetail && sys.op !== 'cpu' && sys.op !== 'nanosleep')
       this.k.sim.emit({ type: 'syscall', t: this.k.now, pid: task.pid, call: sys.op, args: describeArgs(sys), ret: result < 0 ? -1 : result, errno: result < 0 ? errnoName(-result) : undefined });
     // the task returns to user space only after the softirq work its call started (on lo the

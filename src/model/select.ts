@@ -6,7 +6,7 @@
  * Deliberate differences: the timeout is exact (no slack); the poll bits are the ones the
  * programs ask for.
  */
-import { KTIME_MAX_NS } from './hrtimer.ts';
+import { KTIME_MAX_NS, timedCallDeadline } from './hrtimer.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { RCV_SHUTDOWN, SHUTDOWN_MASK, type WaitQueue } from './sock.ts';
 import { TCP_CLOSE, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
@@ -24,7 +24,11 @@ export function sysPoll(pt: ProcessTable, task: Task, s: SysOf<'poll'>): void {
   if (ready || s.timeoutMs === 0) return pt.complete(task, { ready, revents });
   const queues = s.fds.map((p) => waitQueue(task, p.fd)).filter((q): q is WaitQueue => !!q);
   if (s.timeoutMs > 0 && s.timeoutMs * 1e6 <= KTIME_MAX_NS && !task.timeoutEvent) {
-    task.timeoutEvent = pt.k.sim.after(s.timeoutMs * 1e6, () => {
+    // the timeout runs from the call's start, through wake-ups that find nothing ready and a
+    // stop (do_poll()'s end_time; do_restart_poll()): one already past returns 0 now
+    const left = timedCallDeadline(pt, task, s.timeoutMs * 1e6) - pt.k.now;
+    if (left <= 0) return pt.complete(task, { ready: 0, revents: s.fds.map(() => 0) });
+    task.timeoutEvent = pt.k.sim.after(left, () => {
       task.timeoutEvent = null;
       if (task.state !== 'blocked') return;
       pt.unwait(task);

@@ -154,3 +154,45 @@ describe.each(PROFILES)('non-blocking connect (%s)', (profile) => {
     expect(out).toEqual([-EINPROGRESS, 1, ECONNREFUSED, 0]);
   });
 });
+
+/**
+ * A sleep or a poll() stopped and continued keeps the end it had (Linux 4.4 and 6.18: the
+ * stop interrupts the call with -ERESTART_RESTARTBLOCK, and hrtimer_nanosleep_restart()
+ * (kernel/time/hrtimer.c) and do_restart_poll() (fs/select.c) resume it with its absolute
+ * expiry). Measured on 6.18.44: `sleep 3` stopped from 1 s to 5 s exits 0.000 s after SIGCONT;
+ * poll(3000) on an idle socket, stopped from 1 s to 5 s, returns 0 ([]) 0.001 s after SIGCONT.
+ * A poll() woken by something that leaves its fds not ready keeps its end too (do_poll()'s end_time).
+ */
+describe.each(PROFILES)('timed calls keep their end through a stop (%s)', (profile) => {
+  const sec = 1e9;
+  function run(call: 'nanosleep' | 'poll', stopAt: number, contAt: number) {
+    const { k, procs } = createHost({ profile, seed: 1 });
+    let endedAt = -1;
+    let result: unknown;
+    procs.programs.set('timed', function* () {
+      const { read: r } = (yield { op: 'pipe' }) as { read: number };
+      result = yield call === 'nanosleep' ? { op: 'nanosleep', ns: 3 * sec } : { op: 'poll', fds: [{ fd: r, events: 1 }], timeoutMs: 3000 };
+      endedAt = k.now;
+      return 0;
+    } as Program);
+    const t = procs.spawn('timed', ['timed'])!;
+    const t0 = k.now;
+    k.sim.runUntil(t0 + stopAt);
+    procs.signal(t, 'SIGSTOP');
+    k.sim.runUntil(t0 + contAt);
+    procs.signal(t, 'SIGCONT');
+    k.sim.runUntil(t0 + 10 * sec);
+    return { after: (endedAt - (t0 + contAt)) / 1e6, total: (endedAt - t0) / 1e6, result };
+  }
+  it.each(['nanosleep', 'poll'] as const)('%s(3 s) stopped from 1 s to 5 s returns as soon as it is continued', (call) => {
+    const r = run(call, 1 * sec, 5 * sec);
+    expect(r.after).toBeGreaterThanOrEqual(0);
+    expect(r.after).toBeLessThan(1); // ms
+    expect(r.result).toEqual(call === 'poll' ? { ready: 0, revents: [0] } : 0);
+  });
+  it.each(['nanosleep', 'poll'] as const)('%s(3 s) stopped from 1 s to 2 s still ends 3 s after it started', (call) => {
+    const r = run(call, 1 * sec, 2 * sec);
+    expect(r.total).toBeGreaterThanOrEqual(3000);
+    expect(r.total).toBeLessThan(3001);
+  });
+});
