@@ -265,13 +265,7 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
   if (i === 1 && n <= count && !into) out = q[0];
   else {
     out = into ? into.subarray(0, Math.min(n, count)) : new Uint8Array(Math.min(n, count));
-    let o = 0;
-    for (let j = 0; j < i; j++) {
-      const p = q[j];
-      const take = Math.min(p.length, out.length - o);
-      out.set(take === p.length ? p : p.subarray(0, take), o);
-      o += take;
-    }
+    copyQueued(q, i, out);
   }
   // MSG_PEEK: copied from a private copy of copied_seq (peek_seq): nothing leaves the queue
   if (peek) {
@@ -298,6 +292,30 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
   if (out.length) tcpCleanupRbuf(k, sk, out.length);
   traceQueues(k, sk);
   return out;
+}
+
+/**
+ * The copy of tcp_recvmsg_locked() (skb_copy_datagram_msg()): the first `count` payloads of the
+ * queue into `out`, until it is full. Payloads that follow one another in one buffer (the
+ * segments of one write, cut by GSO) are copied by one set() over them all: the same bytes, a
+ * call per run instead of one per segment.
+ */
+function copyQueued(q: Uint8Array[], count: number, out: Uint8Array): void {
+  let o = 0;
+  for (let j = 0; j < count && o < out.length; ) {
+    const p = q[j];
+    const buf = p.buffer;
+    const start = p.byteOffset;
+    let end = start + p.length;
+    for (j++; j < count; j++) {
+      const r = q[j];
+      if (r.buffer !== buf || r.byteOffset !== end) break;
+      end += r.length;
+    }
+    const take = Math.min(end - start, out.length - o);
+    out.set(take === p.length ? p : new Uint8Array(buf, start, take), o);
+    o += take;
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions, tcpSndbufExpand } from './tcp_input.ts';
 import { tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
 import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
-import { newRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
+import { newRateSample, resetRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
 import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
 import { cubictcpAcked } from './tcp_cubic.ts';
 import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpSkbHeadTruesize, tcpSyncMss, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
@@ -37,6 +37,10 @@ export function tcpAckUpdateRttFromTs(k: Kernel, sk: TcpSock, skb?: Segment): vo
   tcpRttEstimator(k, sk, Math.max(1, ticks * perTickUs));
   tcpSetRto(k, sk);
 }
+
+/** tcpAck()'s rate sample, and whether a tcpAck() is using it. */
+const RS = newRateSample();
+let rsBusy = false;
 
 /**
  * tcp_ack(): the peer's window (tcp_ack_update_window(), max_window), its SACK blocks
@@ -66,7 +70,10 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   // icsk_probes_out (a keepalive probe's answer, a zero-window probe's)
   if (!before(skb.ack, sk.sndUna)) sk.probesOut = 0;
   const advanced = after(skb.ack, sk.sndUna);
-  const rs = newRateSample();
+  // the ACK's rate sample (on the stack in tcp_ack()): one object reused unless an ACK is being
+  // processed within another (a scripted peer's hook may answer synchronously)
+  const rs = rsBusy ? newRateSample() : resetRateSample(RS);
+  rsBusy = true;
   let sacked = 0;
   if (sk.sackOk && priorPackets) {
     const blocks = sackBlocks(skb.options);
@@ -94,6 +101,7 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   let rexmit = false;
   if (dupack || sacked || sk.caState !== 'Open') rexmit = tcpFastretransAlert(k, sk, dupack ? 1 : 0, advanced);
   tcpRateGen(k, sk, sk.delivered - priorDelivered, rs);
+  if (rs === RS) rsBusy = false;
   if (advanced || sacked || sk.delivered !== priorDelivered) tcpCongControl(k, sk, sk.delivered - priorDelivered, Math.max(0, sk.lostOut - priorLost), advanced);
   if (rexmit) tcpXmitRetransmitQueue(k, sk);
   if (!advanced) {

@@ -352,15 +352,18 @@ function ackSndEv(k: Kernel, sk: TcpSock): void {
  * empty 20000-byte buffer: both ACKed at once on 6.18.44).
  */
 function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
-  const canIngest = (): boolean =>
-    k.profile.name === 'linux-4.4' ? tcpRmemAlloc(sk) <= sk.rcvbuf : tcpRmemAlloc(sk) + (skbTruesize(k, skb) || skb.payload.length) <= sk.rcvbuf;
-  if (canIngest()) return false;
+  if (tcpCanIngest(k, sk, skb)) return false;
   if (!tcpRmemAlloc(sk)) return true;
   mibInc(k, 'PruneCalled');
   tcpCollapse(sk);
-  if (canIngest()) return false;
+  if (tcpCanIngest(k, sk, skb)) return false;
   mibInc(k, 'RcvPruned');
   return true;
+}
+
+/** tcp_can_ingest() (6.17+; 4.4 tests sk_rmem_alloc alone against sk_rcvbuf). */
+function tcpCanIngest(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  return k.profile.name === 'linux-4.4' ? tcpRmemAlloc(sk) <= sk.rcvbuf : tcpRmemAlloc(sk) + (skbTruesize(k, skb) || skb.payload.length) <= sk.rcvbuf;
 }
 
 /**
@@ -380,16 +383,18 @@ export function skbTruesize(k: Kernel, skb: Segment): number {
  * 832 over the payload. Tun skbs (packetdrill) keep their own charge.
  */
 function tcpTryCoalesce(k: Kernel, sk: TcpSock, skb: Segment): boolean {
-  const cloned = (): boolean => {
-    const tail = sk.rcvTailClone;
-    if (tail === null) return false;
-    const peer = k.ehash.get(skb.saddr, skb.sport, skb.daddr, skb.dport);
-    return !!peer && peer.kind === 'full' && !after(peer.sndUna, tail);
-  };
   if (skb.truesize !== undefined) return false;
-  const ok = sk.rcvQueue.length > 0 && !cloned();
+  const ok = sk.rcvQueue.length > 0 && !rcvTailCloned(k, sk, skb);
   sk.rcvTailClone = ok ? null : skb.seq | 0;
   return ok;
+}
+
+/** skb_cloned() of the receive queue's tail: its sender still holds it (not acked yet). */
+function rcvTailCloned(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  const tail = sk.rcvTailClone;
+  if (tail === null) return false;
+  const peer = k.ehash.get(skb.saddr, skb.sport, skb.daddr, skb.dport);
+  return !!peer && peer.kind === 'full' && !after(peer.sndUna, tail);
 }
 
 /**

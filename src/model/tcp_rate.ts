@@ -26,6 +26,16 @@ export function newRateSample(): RateSample {
   return { priorDelivered: 0, priorMstamp: 0, isAppLimited: false, lastEndSeq: 0, intervalUs: -1 };
 }
 
+/** A sample as newRateSample() makes it, in place. */
+export function resetRateSample(rs: RateSample): RateSample {
+  rs.priorDelivered = 0;
+  rs.priorMstamp = 0;
+  rs.isAppLimited = false;
+  rs.lastEndSeq = 0;
+  rs.intervalUs = -1;
+  return rs;
+}
+
 const usNow = (k: Kernel): number => Math.floor(k.now / 1000);
 
 /** tcp_rate_skb_sent(): snapshot the delivery state into the skb (first_tx and delivered stamps in us). */
