@@ -25,12 +25,14 @@ export function tcpGsoSegment(k: Kernel, skb: Segment, mss: number): Segment[] {
   const len = skb.payload.length;
   if (len <= mss || mss <= 0) return [skb];
   const out: Segment[] = [];
+  const p = skb.payload;
+  const buf = p.buffer;
   for (let off = 0, n = 0; off < len; off += mss, n++) {
     const last = off + mss >= len;
     let flags = skb.flags;
     if (!last) flags &= ~(TH_FIN | TH_PSH);
     if (n > 0) flags &= ~TH_CWR;
-    const seg = newSeg(k, skb.saddr, skb.daddr, skb.sport, skb.dport, (skb.seq + off) >>> 0, skb.ack, flags, skb.window, skb.options, skb.payload.subarray(off, last ? len : off + mss), (skb.ipId + n) & 0xffff, skb.csum);
+    const seg = newSeg(k, skb.saddr, skb.daddr, skb.sport, skb.dport, (skb.seq + off) >>> 0, skb.ack, flags, skb.window, skb.options, new Uint8Array(buf, p.byteOffset + off, last ? len - off : mss), (skb.ipId + n) & 0xffff, skb.csum);
     seg.urgent = skb.urgent;
     seg.ttl = skb.ttl;
     seg.df = skb.df;
