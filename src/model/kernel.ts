@@ -20,6 +20,7 @@ import { Sim } from './sim.ts';
 import { IdTable, IntTable } from './inttable.ts';
 import type { TcpSock } from './sock.ts';
 import type { Profile } from './profiles.ts';
+import type { CubicParams } from './tcp_cubic.ts';
 import type { Ns, Segment, SockDiag } from './types.ts';
 import { Ehash, pinEphemeralPort, type BindBucket } from './inet_hashtables.ts';
 import { inject, onXmit, type CaptureTap } from './loopback.ts';
@@ -90,6 +91,8 @@ export class Kernel {
   /** 4.4 global challenge-ACK budget (tcp_send_challenge_ack). */
   challengeTimestamp = -1;
   challengeCount = 0;
+  /** tcp_cubic's module parameters (/sys/module/tcp_cubic/parameters/, host-wide): the profile's defaults until set. */
+  cubicParams: CubicParams | null = null;
   /**
    * End of the softirq work in flight: on lo, dev_queue_xmit() ends with local_bh_enable(), so
    * the receive path (and any reply chain) runs before the sending syscall returns.

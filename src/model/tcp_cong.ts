@@ -7,7 +7,7 @@
  */
 import type { Kernel } from './kernel.ts';
 import type { TcpSock } from './sock.ts';
-import { cubictcpCongAvoid, cubictcpCwndEvent, cubictcpInit, cubictcpRecalcSsthresh, cubictcpState } from './tcp_cubic.ts';
+import { cubictcpAcked, cubictcpCongAvoid, cubictcpCwndEvent, cubictcpInit, cubictcpRecalcSsthresh, cubictcpState } from './tcp_cubic.ts';
 
 export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -95,6 +95,15 @@ export function tcpInitCongestionControl(k: Kernel, sk: TcpSock): void {
 export function tcpCongAvoid(k: Kernel, sk: TcpSock, acked: number): void {
   if (sk.caName === 'cubic') cubictcpCongAvoid(k, sk, acked);
   else tcpRenoCongAvoid(sk, acked);
+}
+
+/**
+ * icsk_ca_ops->pkts_acked(), called at the end of tcp_clean_rtx_queue() with the ack_sample's
+ * rtt_us: the RTT of the newest packet acked, or -1 (cubic: cubictcp_acked(), HyStart; Reno
+ * has none).
+ */
+export function tcpCaPktsAcked(k: Kernel, sk: TcpSock, rttUs: number): void {
+  if (sk.caName === 'cubic') cubictcpAcked(k, sk, rttUs);
 }
 
 /** icsk_ca_ops->ssthresh() */

@@ -11,11 +11,10 @@ import { after, before, u32 } from './seq.ts';
 import { sockDefWakeup, SOCK_SNDBUF_LOCK, type TcpSock, type WSkb } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
 import { parseOptions, tcpSndbufExpand } from './tcp_input.ts';
-import { tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
+import { tcpCaPktsAcked, tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
 import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
 import { newRateSample, resetRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';
 import { tcpMarkSkbLost, tcpRackAdvance, tcpRackMarkLost } from './tcp_recovery.ts';
-import { cubictcpAcked } from './tcp_cubic.ts';
 import { tcpFragment, tcpPushPendingFrames, tcpRearmRto, tcpSkbHeadTruesize, tcpSyncMss, tcpWndEnd, tcpXmitRetransmitQueue } from './tcp_output.ts';
 import { tcpChronoStop, tcpScheduleLossProbe, TCP_CHRONO_BUSY } from './tcp_output-cwnd.ts';
 import { jiffies } from './time.ts';
@@ -327,7 +326,9 @@ function tcpRemoveRenoSacks(sk: TcpSock, acked: number): void {
  * tcp_clean_rtx_queue(): free the skbs snd_una now covers (packets_out less their tcp_skb_pcount(),
  * sacked_out / lost_out / retrans_out less the ones they counted in, delivered more for those
  * not sacked before with a SACK peer, RACK told of them); an RTT sample from the newest never
- * retransmitted (tcp_ack_update_rtt()). Returns the packets acked.
+ * retransmitted (tcp_ack_update_rtt()), which icsk_ca_ops->pkts_acked() gets too (the
+ * ack_sample's rtt_us, -1 without one: tcpCaPktsAcked(), cubic's HyStart). Returns the packets
+ * acked.
  */
 function tcpCleanRtxQueue(k: Kernel, sk: TcpSock, rs: RateSample): number {
   const q = sk.writeQueue;
@@ -365,12 +366,13 @@ function tcpCleanRtxQueue(k: Kernel, sk: TcpSock, rs: RateSample): number {
     sk.sendHead -= n;
   }
   sk.packetsOut = Math.max(0, sk.packetsOut - pkts);
+  let caRttUs = -1;
   if (sample >= 0) {
-    const us = Math.max(1, Math.floor(sample / 1000));
-    tcpRttEstimator(k, sk, us);
+    caRttUs = Math.max(1, Math.floor(sample / 1000));
+    tcpRttEstimator(k, sk, caRttUs);
     tcpSetRto(k, sk);
-    cubictcpAcked(k, sk, us);
   }
+  tcpCaPktsAcked(k, sk, caRttUs);
   return pkts;
 }
 
