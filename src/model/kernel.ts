@@ -98,6 +98,18 @@ export class Kernel {
    * the receive path (and any reply chain) runs before the sending syscall returns.
    */
   softirqUntil = 0;
+  /**
+   * Process context (a system call running) and the skbs it has put on lo: Linux's
+   * dev_queue_xmit() ends with local_bh_enable(), which runs the receive softirq there and
+   * then, so a call's next skb leaves only after the last one was received (loopback.ts).
+   */
+  inSyscall = false;
+  syscallLoXmits = 0;
+  /** skbs waiting to leave on lo behind a receive softirq (FIFO from loTxHead), and per socket how many. */
+  readonly loTxQueue: { seg: Segment; sock: number | null }[] = [];
+  loTxHead = 0;
+  loTxArmed = false;
+  readonly loTxPending = new Map<number, number>();
   /** Remote addresses whose segments on lo are not delivered locally (scripted peers on lo). */
   readonly remotePeers = new Set<number>();
   /** The namespace's network devices, lo first (route.ts), and the main routing table. */

@@ -69,8 +69,52 @@ function devQueueXmitNit(k: Kernel, seg: Segment): void {
  */
 export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
   if (k.devs.length > 1 && outputDev(k, seg.daddr).kind === 'tun') return tunNetXmit(k, seg, sock);
+  // A system call's second and later skbs on lo wait for the receive softirq of the one before
+  // (dev_queue_xmit()'s local_bh_enable() runs it in the sender's context: the receiver takes
+  // and ACKs each skb before the next leaves; the ACK waits in the sender's backlog). An skb of
+  // a socket with skbs still waiting goes behind them (release_sock()'s sends follow the call's).
+  if (sock !== null && !k.remotePeers.has(seg.daddr)) {
+    const waiting = k.loTxPending.get(sock);
+    if (waiting || (k.inSyscall && k.syscallLoXmits++ > 0 && k.softirqUntil > k.now)) return loTxDefer(k, seg, sock, waiting ?? 0);
+  }
+  loDevXmit(k, seg, sock);
+}
+
+/** dev_hard_start_xmit() on lo: cut into MSS segments first when GSO is off. */
+function loDevXmit(k: Kernel, seg: Segment, sock: number | null): void {
   if (k.devs[0].gso === false) return validateXmitSkb(k, seg, sock);
   loopbackXmit(k, seg, sock);
+}
+
+function loTxDefer(k: Kernel, seg: Segment, sock: number, waiting: number): void {
+  k.loTxQueue.push({ seg, sock });
+  k.loTxPending.set(sock, waiting + 1);
+  if (!k.loTxArmed) {
+    k.loTxArmed = true;
+    k.sim.post(Math.max(k.now, k.softirqUntil), loTxDrain, k, null);
+  }
+}
+
+/** The waiting skbs leave one at a time, each once the softirq work before it is done. */
+function loTxDrain(k: Kernel): void {
+  if (k.softirqUntil > k.now) {
+    k.sim.post(k.softirqUntil, loTxDrain, k, null);
+    return;
+  }
+  const q = k.loTxQueue;
+  const e = q[k.loTxHead];
+  q[k.loTxHead++] = undefined as never;
+  const left = (k.loTxPending.get(e.sock!) ?? 1) - 1;
+  if (left) k.loTxPending.set(e.sock!, left);
+  else k.loTxPending.delete(e.sock!);
+  loDevXmit(k, e.seg, e.sock);
+  if (k.loTxHead === q.length) {
+    q.length = 0;
+    k.loTxHead = 0;
+    k.loTxArmed = false;
+    return;
+  }
+  k.sim.post(Math.max(k.now, k.softirqUntil), loTxDrain, k, null);
 }
 
 /**

@@ -483,6 +483,19 @@ export class ProcessTable {
       this.unwait(task);
       return this.complete(task, -EINTR);
     }
+    // process context: what the call puts on lo is received before its next skb leaves (loopback.ts)
+    const k = this.k;
+    k.inSyscall = true;
+    k.syscallLoXmits = 0;
+    try {
+      this.dispatch(task, s);
+    } finally {
+      k.inSyscall = false;
+    }
+  }
+
+  /** The system call table: each call's implementation, in the module of its kernel file. */
+  private dispatch(task: Task, s: Sys): void {
     switch (s.op) {
       case 'socket':
         return sysSocket(this, task, s);
