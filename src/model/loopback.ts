@@ -5,7 +5,8 @@
  *
  * Deliberate differences: no IP layer (no routing or fragmentation: every segment of lo is
  * 127.0.0.1-local, MTU 65536; netfilter only as the INPUT chain of nf_tables_core.ts), the receive softirq is a delay from the profile's
- * costs (`loRxNs`), and a tap is tcpdump's packet socket with its BPF filter as a function.
+ * costs (`loRxNs`; in process context the next skb waits for it, as local_bh_enable() runs it
+ * there), and a tap is tcpdump's packet socket with its BPF filter as a function.
  * `inject` and `onXmit` stand for a remote peer on lo; a peer behind a tun device (packetdrill)
  * uses tun.ts, which ipOutput() hands the segments routed out of it.
  */
