@@ -283,11 +283,15 @@ export interface TcpSock extends SockCommon, SimEvent {
   inetId: number;
   lastOowAckTime: number;
   /**
-   * Received bytes not yet read, and whether the FIN sits in the receive queue. rcvQueueExtra[i]
-   * is rcvQueue[i]'s truesize beyond its payload (0 when none), kept beside it (tcpChargeSkb()).
+   * Received bytes not yet read, in order, and whether the FIN sits in the receive queue. The
+   * bytes are views, one per run of bytes that follow one another in one buffer (not one per
+   * skb: see tcpChargeSkb()), the last one extended by rcvTailGrow bytes of its buffer not yet
+   * in the view (rcvTailWiden()); the skbs' charges are rcvQueueCharges, pairs (end seq,
+   * truesize beyond the payload) of each queued skb that has one, in queue order.
    */
   rcvQueue: Uint8Array[];
-  rcvQueueExtra: number[];
+  rcvTailGrow: number;
+  rcvQueueCharges: number[];
   finQueued: boolean;
   /** tp->out_of_order_queue (an rbtree in Linux): segments beyond rcv_nxt, sorted, disjoint (OfoSkb). */
   outOfOrderQueue: OfoSkb[];
@@ -531,7 +535,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     tsRecent: 0,
     tsRecentStamp: 0,
     lastOowAckTime: 0,
-    rcvQueue: NO_DATA, rcvQueueExtra: NO_EXTRA,
+    rcvQueue: NO_DATA, rcvTailGrow: 0, rcvQueueCharges: NO_EXTRA,
     finQueued: false,
     outOfOrderQueue: NO_OFO,
     selectiveAcks: NO_SACKS,

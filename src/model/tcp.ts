@@ -9,11 +9,12 @@ import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
 import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskListenStop, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { after, u32 } from './seq.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { NO_EXTRA, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { skStreamClosing } from './stream.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
+import { rcvTailWiden } from './tcp_input-ofo.ts';
 import { __tcpSelectWindow, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
@@ -139,10 +140,11 @@ export function tcpClose(k: Kernel, sk: TcpSock, timeout = 0): boolean {
     inetCskDestroySock(k, sk);
     return false;
   }
-  let unread = 0;
+  let unread = sk.rcvTailGrow;
   for (const b of sk.rcvQueue) unread += b.length;
   sk.rcvQueue = [];
-  sk.rcvQueueExtra = [];
+  sk.rcvTailGrow = 0;
+  sk.rcvQueueCharges = [];
   if (unread) {
     // RFC 2525 §2.17: close with unread data sends a RST
     mibInc(k, 'TCPAbortOnClose');
@@ -253,10 +255,11 @@ export function tcpMarkPush(sk: TcpSock, skb: WSkb): void {
  * tcp_recvmsg_locked(): copy up to `count` queued bytes (every one without it) from the
  * receive queue, advancing copied_seq, then tcp_cleanup_rbuf(). The FIN stays queued.
  * The bytes are copied to the start of `into` when given (read(2) into the program's buffer,
- * `count` at most its length), else returned as a new array (or the one skb's own bytes).
+ * `count` at most its length), else returned as a new array (or the queue's one view).
  * `peek` (MSG_PEEK, Linux 4.4 and 6.18): the same bytes, read from peek_seq, stay queued.
  */
 export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint8Array, peek = false): Uint8Array {
+  rcvTailWiden(sk);
   const q = sk.rcvQueue;
   let n = 0;
   let i = 0;
@@ -272,48 +275,44 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
     if (out.length) tcpCleanupRbuf(k, sk, out.length);
     return out;
   }
-  // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload
-  const extras = sk.rcvQueueExtra;
   if (n > count) {
-    // the last skb was read in part: what is left of it stays at the head, with its charge
+    // the last run was read in part: what is left of it stays at the head
     const last = q[i - 1];
     q[i - 1] = last.subarray(last.length - (n - count));
     i--;
   }
-  for (let j = 0; j < i; j++) sk.rmemExtra -= extras[j];
-  if (i === q.length) {
-    sk.rcvQueue = [];
-    sk.rcvQueueExtra = [];
-  } else {
-    q.splice(0, i);
-    extras.splice(0, i);
-  }
+  if (i === q.length) sk.rcvQueue = [];
+  else q.splice(0, i);
   sk.copiedSeq = (sk.copiedSeq + out.length) | 0;
+  // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload (one read in part keeps its charge)
+  skEatSkbs(sk);
   if (out.length) tcpCleanupRbuf(k, sk, out.length);
   traceQueues(k, sk);
   return out;
 }
 
-/**
- * The copy of tcp_recvmsg_locked() (skb_copy_datagram_msg()): the first `count` payloads of the
- * queue into `out`, until it is full. Payloads that follow one another in one buffer (the
- * segments of one write, cut by GSO) are copied by one set() over them all: the same bytes, a
- * call per run instead of one per segment.
- */
+/** sk_eat_skb() of each queued skb a read took whole (its end not after copied_seq): its charge goes. */
+function skEatSkbs(sk: TcpSock): void {
+  const c = sk.rcvQueueCharges;
+  let m = 0;
+  while (m < c.length && !after(c[m], sk.copiedSeq)) {
+    sk.rmemExtra -= c[m + 1];
+    m += 2;
+  }
+  if (m === c.length) sk.rcvQueueCharges = NO_EXTRA;
+  else if (m) {
+    c.copyWithin(0, m);
+    c.length -= m;
+  }
+}
+
+/** The copy of tcp_recvmsg_locked() (skb_copy_datagram_msg()): the first `count` views of the queue into `out`, until it is full. */
 function copyQueued(q: Uint8Array[], count: number, out: Uint8Array): void {
   let o = 0;
-  for (let j = 0; j < count && o < out.length; ) {
+  for (let j = 0; j < count && o < out.length; j++) {
     const p = q[j];
-    const buf = p.buffer;
-    const start = p.byteOffset;
-    let end = start + p.length;
-    for (j++; j < count; j++) {
-      const r = q[j];
-      if (r.buffer !== buf || r.byteOffset !== end) break;
-      end += r.length;
-    }
-    const take = Math.min(end - start, out.length - o);
-    out.set(take === p.length ? p : new Uint8Array(buf, start, take), o);
+    const take = Math.min(p.length, out.length - o);
+    out.set(take === p.length ? p : p.subarray(0, take), o);
     o += take;
   }
 }

@@ -19,7 +19,7 @@
  */
 import type { Kernel } from './kernel.ts';
 import { after, before } from './seq.ts';
-import { append, NO_OFO, NO_SACKS, SOCK_RCVBUF_LOCK, type OfoSkb, type SackBlock, type TcpSock } from './sock.ts';
+import { append, NO_EXTRA, NO_OFO, NO_SACKS, SOCK_RCVBUF_LOCK, type OfoSkb, type SackBlock, type TcpSock } from './sock.ts';
 import { tcpWinFromSpace } from './tcp.ts';
 import { mibInc } from './trace.ts';
 
@@ -116,15 +116,44 @@ export function tcpOfoBytes(sk: TcpSock): number {
 /**
  * sk_rmem_alloc's bookkeeping (skb_set_owner_r(), sk_eat_skb()): the receive queue's payload is
  * counted from rcv_nxt - copied_seq; rmemExtra holds the rest, an ofo skb's whole charge and the
- * truesize beyond its payload of each queued skb that has one, kept beside it in rcvQueueExtra
- * (a number per queued payload: no per-skb object or map entry on the bulk path).
+ * truesize beyond its payload of each queued skb that has one, kept as (end seq, extra) in
+ * rcvQueueCharges (numbers: no per-skb object or map entry on the bulk path).
  */
 
-/** A payload joins the receive queue (tcp_queue_rcv()) with `extra` bytes of truesize beyond it. */
+/**
+ * A payload joins the receive queue (tcp_queue_rcv()) with `extra` bytes of truesize beyond it;
+ * it starts at rcv_nxt (the caller moves rcv_nxt past it). Bytes that continue the queue's last
+ * view in the same buffer (the segments of one write) only move that view's end on
+ * (rcvTailGrow: the view is widened when a read or a different buffer needs it), so a queue holds
+ * a view per run rather than per skb (1,000 slow readers kept ~50,000 views alive through every
+ * young-generation GC) without a new view per segment; the skb's charge is freed when a read
+ * reaches its end (skEatSkbs(), tcp.ts).
+ */
 export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number): void {
-  sk.rcvQueue = append(sk.rcvQueue, payload);
-  sk.rcvQueueExtra = append(sk.rcvQueueExtra, extra);
+  const q = sk.rcvQueue;
+  const n = q.length;
+  const tail = n ? q[n - 1] : null;
+  if (tail !== null && payload.byteOffset === tail.byteOffset + tail.length + sk.rcvTailGrow && payload.buffer === tail.buffer) sk.rcvTailGrow += payload.length;
+  else {
+    rcvTailWiden(sk);
+    sk.rcvQueue = append(q, payload);
+  }
+  if (extra) {
+    const c = append(sk.rcvQueueCharges, (sk.rcvNxt + payload.length) | 0);
+    c.push(extra);
+    sk.rcvQueueCharges = c;
+  }
   sk.rmemExtra += extra;
+}
+
+/** The receive queue's last view widened over the bytes tcpChargeSkb() only counted (rcvTailGrow). */
+export function rcvTailWiden(sk: TcpSock): void {
+  const grow = sk.rcvTailGrow;
+  if (!grow) return;
+  const q = sk.rcvQueue;
+  const t = q[q.length - 1];
+  q[q.length - 1] = new Uint8Array(t.buffer, t.byteOffset, t.length + grow);
+  sk.rcvTailGrow = 0;
 }
 
 /**
@@ -136,11 +165,9 @@ export function tcpCollapse(sk: TcpSock): void {
     sk.rmemExtra -= s.extra;
     s.extra = 0;
   }
-  const extras = sk.rcvQueueExtra;
-  for (let i = 0; i < extras.length; i++) {
-    sk.rmemExtra -= extras[i];
-    extras[i] = 0;
-  }
+  const c = sk.rcvQueueCharges;
+  for (let i = 1; i < c.length; i += 2) sk.rmemExtra -= c[i];
+  sk.rcvQueueCharges = NO_EXTRA;
 }
 
 /** The out-of-order queue is dropped (tcp_fin(), tcp_done()): its charge goes. */
