@@ -3,7 +3,8 @@
 two TCP sockets over lo on this machine's kernel and print what each call returned and, after a
 settle time, each socket's SIOCINQ, SIOCOUTQ and tcpi_state.
 
-Input (stdin, JSON): [{"ops": [[op, side, n?], ...], "settle": seconds}, ...], side 0 = the client,
+Input (stdin, JSON): [{"ops": [[op, side, n?], ...], "settle": seconds, "sysctl"?: {name: [3 ints]}}, ...],
+side 0 = the client,
 1 = the accepted socket, op one of w (write n bytes), r (read up to n), shut (shutdown SHUT_WR),
 nodelay (TCP_NODELAY 1), close. Both sockets are non-blocking and use cubic; SIGPIPE is ignored
 (a write after a RST returns EPIPE). Output (stdout, JSON): per script, per op
@@ -25,6 +26,19 @@ def snap(s):
     if s is None:
         return None
     return [ioctl_int(s, termios.FIONREAD), ioctl_int(s, SIOCOUTQ), s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]]
+
+
+DEFAULTS = {}
+
+
+def set_sysctls(sysctl):
+    # per network namespace on 6.x: each script sets its own, the others get the namespace's defaults back
+    for name in ('net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'):
+        path = '/proc/sys/' + name.replace('.', '/')
+        if name not in DEFAULTS:
+            DEFAULTS[name] = open(path).read().split()
+        with open(path, 'w') as f:
+            f.write(' '.join(str(v) for v in sysctl.get(name, DEFAULTS[name])))
 
 
 def run(ops, settle, port):
@@ -78,7 +92,11 @@ def run(ops, settle, port):
 def main():
     scripts = json.load(sys.stdin)
     # each script on a port of its own: nothing left of the last one (TIME_WAIT, orphans) meets it
-    json.dump([run(c['ops'], c['settle'], 20000 + i) for i, c in enumerate(scripts)], sys.stdout)
+    out = []
+    for i, c in enumerate(scripts):
+        set_sysctls(c.get('sysctl', {}))
+        out.append(run(c['ops'], c['settle'], 20000 + i))
+    json.dump(out, sys.stdout)
 
 
 main()

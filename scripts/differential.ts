@@ -6,9 +6,10 @@
  * test/differential/known-disagreements.json explains it, then the totals. Exit status 1 on a
  * disagreement the list does not name or a listed script that now agrees.
  *
- * npm run differential:record [-- SCRIPTS [RUNS]]: generate SCRIPTS scripts (40) from seed 1, run
- * them RUNS times (3) on this kernel (scripts/differential-real.py in a network namespace of its
- * own, as root) and write the recording. Steps where the runs differ are timing and not compared.
+ * npm run differential:record [-- SCRIPTS [RUNS [small-buffers]]]: generate SCRIPTS scripts (40)
+ * from seed 1 (seed 2 and tcp_rmem/tcp_wmem of 8-64 KB with small-buffers), run them RUNS times
+ * (3) on this kernel (scripts/differential-real.py in a network namespace of its own, as root)
+ * and write the recording. Steps where the runs differ are timing and not compared.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,8 +30,9 @@ export function knownDifferential(): Record<string, string> {
   return JSON.parse(readFileSync(join(DIFF_DIR, 'known-disagreements.json'), 'utf8')) as Record<string, string>;
 }
 
-function record(n: number, runs: number): void {
-  const scripts = generateScripts(1, n);
+function record(n: number, runs: number, variant: DiffRecording['variant']): void {
+  const small = variant === 'small-buffers';
+  const scripts = generateScripts(small ? 2 : 1, n, 0.2, small);
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const all: Step[][][] = [];
   for (let i = 0; i < runs; i++) {
@@ -43,8 +45,8 @@ function record(n: number, runs: number): void {
     all.push(JSON.parse(out) as Step[][]);
   }
   const major = kernel.match(/^(\d+\.\d+)/)?.[1] ?? kernel;
-  const rec: DiffRecording = { kernel, date: new Date().toISOString().slice(0, 10), seed: 1, congestionControl: 'cubic', scripts, runs: all };
-  const file = join(DIFF_DIR, 'recorded', `linux-${major}.json`);
+  const rec: DiffRecording = { variant, kernel, date: new Date().toISOString().slice(0, 10), seed: small ? 2 : 1, congestionControl: 'cubic', scripts, runs: all };
+  const file = join(DIFF_DIR, 'recorded', `linux-${major}${small ? '-small-buffers' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(rec)}\n`);
   console.log(`differential:record: wrote ${file}`);
 }
@@ -81,6 +83,6 @@ function report(): number {
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
-  if (process.argv[2] === 'record') record(Number(process.argv[3] ?? 40), Number(process.argv[4] ?? 3));
+  if (process.argv[2] === 'record') record(Number(process.argv[3] ?? 40), Number(process.argv[4] ?? 3), process.argv[5] === 'small-buffers' ? 'small-buffers' : 'default');
   else process.exitCode = report();
 }

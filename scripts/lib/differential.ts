@@ -16,6 +16,8 @@ export interface DiffScript {
   ops: DiffOp[];
   /** Seconds after each call before the snapshot. */
   settle: number;
+  /** Per-namespace sysctls set before the connection (tcp_rmem, tcp_wmem), or none for the defaults. */
+  sysctl?: { 'net.ipv4.tcp_rmem'?: [number, number, number]; 'net.ipv4.tcp_wmem'?: [number, number, number] };
 }
 /** [inq, outq, tcpi_state], or null once the fd is closed. */
 export type Snapshot = [number, number, number] | null;
@@ -36,8 +38,13 @@ function rng(seed: number): () => number {
   };
 }
 
-/** `n` scripts of 4 to 11 calls: 40 % writes, 40 % reads (sizes from one byte to 300 KB), then shutdown, TCP_NODELAY, close. */
-export function generateScripts(seed: number, n: number, settle = 0.2): DiffScript[] {
+/**
+ * `n` scripts of 4 to 11 calls: 40 % writes, 40 % reads (sizes from one byte to 300 KB), then
+ * shutdown, TCP_NODELAY, close. `smallBuffers`: each script sets tcp_rmem and tcp_wmem to one
+ * size from 8 KB to 64 KB (min, default and max alike), where windows close and writes fill
+ * the send buffer all the time.
+ */
+export function generateScripts(seed: number, n: number, settle = 0.2, smallBuffers = false): DiffScript[] {
   const r = rng(seed);
   const pick = (k: number) => Math.floor(r() * k);
   const out: DiffScript[] = [];
@@ -53,14 +60,18 @@ export function generateScripts(seed: number, n: number, settle = 0.2): DiffScri
       else if (x < 0.94) ops.push(['nodelay', side]);
       else ops.push(['close', side]);
     }
-    out.push({ ops, settle });
+    if (smallBuffers) {
+      const rmem = [8192, 16384, 32768, 65536][pick(4)];
+      const wmem = [8192, 16384, 32768, 65536][pick(4)];
+      out.push({ ops, settle, sysctl: { 'net.ipv4.tcp_rmem': [rmem, rmem, rmem], 'net.ipv4.tcp_wmem': [wmem, wmem, wmem] } });
+    } else out.push({ ops, settle });
   }
   return out;
 }
 
 /** Run script `index` on the model, as differential-real.py runs it on Linux (port 20000 + index). */
 export function runOnModel(profile: Profile, script: DiffScript, index: number): Step[] {
-  const { k, procs } = createHost({ profile, seed: 1 });
+  const { k, procs } = createHost({ profile, seed: 1, sysctl: script.sysctl });
   const steps: Step[] = [];
   const maxW = Math.max(1, ...script.ops.map((o) => (o[0] === 'w' ? o[2] : 0)));
   const data = new Uint8Array(maxW).fill(120);
@@ -111,6 +122,8 @@ export function runOnModel(profile: Profile, script: DiffScript, index: number):
 
 /** A recording: the scripts, and what each real run gave (several runs: steps where they differ are timing, not compared). */
 export interface DiffRecording {
+  /** How the scripts were made: generateScripts(seed, scripts.length, settle, smallBuffers). */
+  variant: 'default' | 'small-buffers';
   kernel: string;
   date: string;
   seed: number;
