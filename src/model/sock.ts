@@ -56,6 +56,30 @@ export interface WSkb {
 }
 export const NO_SKBS: WSkb[] = Object.freeze([]) as unknown as WSkb[];
 
+/**
+ * A new write-queue skb, every field present from the start in one order (the optional ones
+ * undefined until set): skbs made in different places then share one V8 map, and the rtx-queue
+ * walks (tcp_clean_rtx_queue(), the SACK scoreboard, tcp_rate) stay monomorphic.
+ */
+export function newWSkb(seq: number, end: number, data: Uint8Array, fin: boolean, psh: boolean, sentAt: number, retransmitted: boolean): WSkb {
+  return {
+    seq,
+    end,
+    data,
+    fin,
+    psh,
+    sentAt,
+    retransmitted,
+    sacked: undefined,
+    eor: undefined,
+    pcount: undefined,
+    txFirstTx: undefined,
+    txDeliveredMstamp: undefined,
+    txDelivered: undefined,
+    txAppLimited: undefined,
+  };
+}
+
 /** An skb of the out-of-order queue: [seq, end) with its payload, end counting a FIN. */
 export interface OfoSkb {
   seq: number; // int32

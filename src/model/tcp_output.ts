@@ -14,7 +14,7 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
-import { append, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { append, newWSkb, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
 import { TCP_STREAM_SKB_HEAD_TRUESIZE, tcpCheckProbeTimer, tcpForcedPush, tcpFullSpace, tcpMarkPush, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
@@ -311,7 +311,7 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     let room = tail && !tail.fin && !tail.eor ? sizeGoal - tail.data.length : 0;
     if (room <= 0) {
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
-      const skb: WSkb = { seq: sk.writeSeq, end: sk.writeSeq, data: EMPTY, fin: false, psh: false, sentAt: 0, retransmitted: false };
+      const skb = newWSkb(sk.writeSeq, sk.writeSeq, EMPTY, false, false, 0, false);
       sk.writeQueue = append(q, skb);
       sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_skb_entail(): sk_wmem_queued_add(sk, skb->truesize)
       // tcp_skb_entail(): tcp_add_write_queue_tail() starts the busy chrono on an empty write queue
@@ -388,7 +388,9 @@ export function tcpFragment(k: Kernel, sk: TcpSock, i: number, len: number): voi
   // the second part is a new skb (tcp_stream_alloc_skb()): its head is charged, the payload's
   // truesize moves over with the bytes
   sk.wmemQueued += tcpSkbHeadTruesize(k);
-  const second: WSkb = { seq: (skb.seq + len) | 0, end: skb.end, data: skb.data.subarray(len), fin: skb.fin, psh: skb.psh, sentAt: skb.sentAt, retransmitted: skb.retransmitted, eor: skb.eor, sacked: skb.sacked };
+  const second = newWSkb((skb.seq + len) | 0, skb.end, skb.data.subarray(len), skb.fin, skb.psh, skb.sentAt, skb.retransmitted);
+  second.sacked = skb.sacked;
+  second.eor = skb.eor;
   if (skb.pcount !== undefined) {
     // a sent skb: packets_out counted it whole (tcp_fragment_tstamp / tcp_adjust_pcount())
     const first = Math.max(1, Math.ceil(len / sk.mss));
@@ -774,7 +776,7 @@ export function tcpSendFin(k: Kernel, sk: TcpSock): void {
     tail.fin = true;
     tail.end = (tail.end + 1) | 0;
   } else {
-    sk.writeQueue = append(q, { seq: sk.writeSeq, end: (sk.writeSeq + 1) | 0, data: EMPTY, fin: true, psh: false, sentAt: 0, retransmitted: false });
+    sk.writeQueue = append(q, newWSkb(sk.writeSeq, (sk.writeSeq + 1) | 0, EMPTY, true, false, 0, false));
     sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_queue_skb()
   }
   sk.writeSeq = (sk.writeSeq + 1) | 0;
