@@ -81,9 +81,9 @@ export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
   loDevXmit(k, seg, sock);
 }
 
-/** dev_hard_start_xmit() on lo: cut into MSS segments first when GSO is off. */
+/** dev_hard_start_xmit() on lo: cut into MSS segments first when GSO is off or the packet is 64 KB or more. */
 function loDevXmit(k: Kernel, seg: Segment, sock: number | null): void {
-  if (k.devs[0].gso === false) return validateXmitSkb(k, seg, sock);
+  if (k.devs[0].gso === false || ipTotLen(seg) >= GSO_LEGACY_MAX_SIZE) return validateXmitSkb(k, seg, sock);
   loopbackXmit(k, seg, sock);
 }
 
@@ -118,8 +118,21 @@ function loTxDrain(k: Kernel): void {
   k.sim.post(Math.max(k.now, k.softirqUntil), loTxDrain, k, null);
 }
 
+/** GSO_LEGACY_MAX_SIZE: lo's gso_ipv4_max_size (BIG TCP is not on for IPv4 by default). */
+const GSO_LEGACY_MAX_SIZE = 65536;
+
+/** An IPv4 packet's length: headers (20 + 20 + options padded to 4 bytes) and payload. */
+function ipTotLen(seg: Segment): number {
+  let opts = 0;
+  for (const o of seg.options) opts += o.kind === 'ts' ? 10 : o.kind === 'sack' ? 2 + 8 * o.blocks.length : o.kind === 'mss' ? 4 : o.kind === 'wscale' ? 3 : o.kind === 'sackOK' ? 2 : 1;
+  return 40 + ((opts + 3) & ~3) + seg.payload.length;
+}
+
 /**
- * validate_xmit_skb() for a device without GSO (`ethtool -K lo gso off tso off`): the GSO packet
+ * validate_xmit_skb() for a device without GSO (`ethtool -K lo gso off tso off`), or for a GSO
+ * packet of 64 KB or more (gso_features_check(): skb->len >= netif_get_gso_max_size(), 65536 for
+ * IPv4: tcp_tso_autosize()'s tcp_min_tso_segs lets tcp_write_xmit() build a 2 x 65483 skb once
+ * the peer's window allows, which 6.18.44's tcpdump on lo shows as 65483 + 65483): the GSO packet
  * is cut into segments of the sender's MSS (skb_gso_segment() → tcpGsoSegment(), gso_size is
  * tcp_current_mss() when the skb was sent), and each is put on lo (and seen by the taps) alone.
  */

@@ -407,8 +407,20 @@ export interface TcpSock extends SockCommon, SimEvent {
   dataSegsOut: number;
   dataSegsIn: number;
   delivered: number;
-  /** rcvq_space.space (tcp_rcv_space_adjust()). */
+  /** rcvq_space.space, .seq and .time (tcp_rcv_space_adjust(); time in tcp_mstamp us on 6.x, jiffies on 4.4). */
   rcvSpace: number;
+  rcvqSeq: number;
+  rcvqTime: number;
+  /**
+   * rcv_rtt_est (tcp_rcv_rtt_update()): rtt_us x 8 on 6.x (rtt in jiffies x 8 on 4.4), the seq and
+   * time a window measurement started; rcv_rtt_last_tsecr (6.x); tcp_mstamp, the µs clock as the
+   * socket last read it (tcp_mstamp_refresh()).
+   */
+  rcvRttEst: number;
+  rcvRttSeq: number;
+  rcvRttTime: number;
+  rcvRttLastTsecr: number;
+  tcpMstamp: number;
   /** last_data_recv / lsndtime / rcv_tstamp (jiffies). */
   lastDataRecv: number;
   lastDataSent: number;
@@ -593,7 +605,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     prrDelivered: 0, prrOut: 0, reordering: 3, tlpHighSeq: 0, caName: 'cubic', caPriv: null,
     isCwndLimited: false, maxPacketsOut: 0, sndCwndUsed: 0,
     totalRetrans: 0, bytesReceived: 0, segsOut: 0, segsIn: 0, dataSegsOut: 0, dataSegsIn: 0, delivered: 0,
-    rcvSpace: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
+    rcvSpace: 0, rcvqSeq: 0, rcvqTime: 0, rcvRttEst: 0, rcvRttSeq: 0, rcvRttTime: 0, rcvRttLastTsecr: 0, tcpMstamp: 0, lastDataRecv: 0, lastDataSent: 0, lastAckRecv: 0,
     rwndLimited: 0, sndbufLimited: 0, chronoType: 0, chronoStart: 0, appLimited: -1, // app_limited = ~0U
     cwndUsageSeq: 0, pacingRate: Infinity, rttMin: 0, wstampNs: 0, busyTime: 0,
     rackMstamp: 0, rackEndSeq: 0, rackRttUs: 0, rackReoWndSteps: 1, reordSeen: 0, bytesSent: 0, bytesRetrans: 0, firstTxMstamp: 0, deliveredMstamp: 0, rateDelivered: 0, rateIntervalUs: 0, rateAppLimited: false,

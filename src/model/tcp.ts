@@ -15,6 +15,7 @@ import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { skStreamClosing } from './stream.ts';
 import { tcpChronoStats } from './tcp_output-cwnd.ts';
 import { rcvTailWiden } from './tcp_input-ofo.ts';
+import { tcpRcvSpaceAdjust } from './tcp_input-rcvbuf.ts';
 import { __tcpSelectWindow, tcpPushPendingFrames, tcpQueueData, tcpReceiveWindow, tcpSendAck, tcpSendActiveReset, tcpSendFin } from './tcp_output.ts';
 import { ECONNRESET, EINVAL } from './errno.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
@@ -270,9 +271,17 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
     out = into ? into.subarray(0, Math.min(n, count)) : new Uint8Array(Math.min(n, count));
     copyQueued(q, i, out);
   }
+  // tcp_rcv_space_adjust() runs after each skb copied; within one call only the first can count
+  // (tcp_mstamp does not move), so it runs once, with copied_seq past the first skb: the first
+  // charged skb's end (rcvQueueCharges; the whole read on 4.4, which charges none)
+  const charges = sk.rcvQueueCharges;
+  const first = charges.length ? Math.min(out.length, (charges[0] - sk.copiedSeq) | 0) : out.length;
   // MSG_PEEK: copied from a private copy of copied_seq (peek_seq): nothing leaves the queue
   if (peek) {
-    if (out.length) tcpCleanupRbuf(k, sk, out.length);
+    if (out.length) {
+      tcpRcvSpaceAdjust(k, sk);
+      tcpCleanupRbuf(k, sk, out.length);
+    }
     return out;
   }
   if (n > count) {
@@ -283,7 +292,12 @@ export function tcpRecvmsg(k: Kernel, sk: TcpSock, count = Infinity, into?: Uint
   }
   if (i === q.length) sk.rcvQueue = [];
   else q.splice(0, i);
-  sk.copiedSeq = (sk.copiedSeq + out.length) | 0;
+  if (out.length) {
+    const copied = sk.copiedSeq;
+    sk.copiedSeq = (copied + first) | 0;
+    tcpRcvSpaceAdjust(k, sk);
+    sk.copiedSeq = (copied + out.length) | 0;
+  }
   // sk_eat_skb(): an skb read whole gives back its truesize beyond the payload (one read in part keeps its charge)
   skEatSkbs(sk);
   if (out.length) tcpCleanupRbuf(k, sk, out.length);
@@ -360,13 +374,12 @@ export const TCPI_OPT_WSCALE = 4;
 export const TCPI_RATE_UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /**
- * tcp_sock fields the model does not keep yet (bytes_sent, bytes_retrans, rcv_rtt_est, the rate
+ * tcp_sock fields the model does not keep yet (bytes_sent, bytes_retrans, the rate
  * sample of tcp_rate.c): read as 0 while absent, so ss prints nothing for them, as for a zero.
  */
 interface NotYetKept {
   bytesSent?: number;
   bytesRetrans?: number;
-  rcvRttUs?: number;
   rateDelivered?: number;
   rateIntervalUs?: number;
   rateAppLimited?: boolean;
@@ -390,7 +403,7 @@ function tcpComputeDeliveryRate(sk: TcpSock): number {
  * 4.4 fills every field for a listener too (rto 1 s, mss 536...); 6.x reports a listener's
  * pacing rates, reordering and cwnd only, then its accept queue as unacked / sacked and returns
  * (the early return for listeners came after 4.4; as 6.1 ss shows it: a listener prints `cubic cwnd:10`).
- * bytes_sent/bytes_retrans, rcv_rtt and the delivery rate read 0 until the model keeps them.
+ * bytes_sent/bytes_retrans and the delivery rate read 0 until the model keeps them.
  */
 export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   const usecs = (j: number) => Math.round((j * 1_000_000) / k.HZ);
@@ -441,7 +454,8 @@ export function tcpGetInfo(k: Kernel, sk: TcpSock): TcpInfo {
   info.tcpi_rttvar = sk.mdevUs >> 2;
   info.tcpi_snd_ssthresh = sk.sndSsthresh;
   info.tcpi_advmss = sk.advmss;
-  info.tcpi_rcv_rtt = (c.rcvRttUs ?? 0) >> 3;
+  // rcv_rtt_est.rtt_us >> 3 (6.x); jiffies_to_usecs(rcv_rtt_est.rtt) >> 3 (4.4)
+  info.tcpi_rcv_rtt = v44 ? usecs(sk.rcvRttEst) >>> 3 : sk.rcvRttEst >>> 3;
   info.tcpi_rcv_space = sk.rcvSpace;
   info.tcpi_total_retrans = sk.totalRetrans;
   info.tcpi_bytes_acked = sk.bytesAcked;

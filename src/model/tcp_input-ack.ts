@@ -10,7 +10,8 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { after, before, u32 } from './seq.ts';
 import { sockDefWakeup, SOCK_SNDBUF_LOCK, type TcpSock, type WSkb } from './sock.ts';
 import { tcpProbe0When, tcpTimeStamp, TCP_RTO_MAX_S } from './tcp.ts';
-import { parseOptions, tcpSndbufExpand } from './tcp_input.ts';
+import { parseOptions } from './tcp_input.ts';
+import { tcpSndbufExpand } from './tcp_input-rcvbuf.ts';
 import { tcpCaPktsAcked, tcpCaSsthresh, tcpCongAvoid, tcpCurrentSsthresh, tcpPacketsInFlight, tcpSetCaState, TCP_INFINITE_SSTHRESH } from './tcp_cong.ts';
 import { sackBlocks, tcpSacktagWriteQueue, TCPCB_LOST, TCPCB_SACKED_ACKED, TCPCB_SACKED_RETRANS } from './tcp_input-sack.ts';
 import { newRateSample, resetRateSample, tcpRateGen, tcpRateSkbDelivered, type RateSample } from './tcp_rate.ts';

@@ -7,6 +7,7 @@ import { after, before } from './seq.ts';
 import type { TcpSock } from './sock.ts';
 import { skbTruesize, tcpDataQueue, tcpRcvStateProcess, tcpStoreTsRecent } from './tcp_input.ts';
 import { tcpAck } from './tcp_input-ack.ts';
+import { tcpMstampRefresh, tcpRcvRttMeasureTs } from './tcp_input-rcvbuf.ts';
 import { tcpReceiveWindow, tcpRmemAlloc } from './tcp_output.ts';
 import { rcvVerdict } from './trace.ts';
 import { TH_ACK, TH_PSH, type Segment } from './types.ts';
@@ -35,14 +36,18 @@ const TCP_HP_BITS = 0xff & ~TH_PSH;
  * segment: tcp_replace_ts_recent() rather than the fast path's rcv_nxt == rcv_wup rule) and its
  * tcp_data_queue() for the queueing, as every transcript is pinned to them; 4.4's direct copy
  * to a reader sleeping in recvmsg() (ucopy/prequeue, gone in 4.14 with e7942d0633c4) is not
- * modelled, as before. TcpExtTCPHPHits/TCPHPAcks are not counted. Returns true when the caller
+ * modelled, as before. tcp_mstamp_refresh() first, tcp_rcv_rtt_measure_ts() on both paths
+ * (tcp_input-rcvbuf.ts). TcpExtTCPHPHits/TCPHPAcks are not counted. Returns true when the caller
  * must answer with a RST (from the slow path).
  */
 export function tcpRcvEstablished(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  tcpMstampRefresh(k, sk);
   const ts = tcpPredictHeader(k, sk, skb);
   if (ts < 0) return tcpRcvStateProcess(k, sk, skb);
   rcvVerdict(k, skb, sk.id, 'accepted');
   if (sk.tstampOk) tcpStoreTsRecent(k, sk, ts);
+  // tcp_rcv_rtt_measure_ts() for data; a pure ACK only sets rcv_rtt_last_tsecr (6.x)
+  tcpRcvRttMeasureTs(k, sk, skb);
   tcpAck(k, sk, skb);
   if (skb.payload.length) tcpDataQueue(k, sk, skb);
   return false;

@@ -10,7 +10,7 @@
  * segment that fills a hole and covers queued segments gets "sack 1001:3001" on 6.18, the
  * whole "1001:6001" on 4.4 (tcp_dsack_mult.pkt). 38d7e444336567 (6.17) calls
  * tcp_measure_rcv_mss() for an out-of-order segment too (tcp_ooo_rcv_mss.pkt). The ofo queue
- * grows sk_rcvbuf of an accepted socket (tcp_rcvbuf_grow(), 6.17; not-yet-accepted sockets
+ * grows sk_rcvbuf of an accepted socket (tcp_rcvbuf_grow(), tcp_input-rcvbuf.ts; 63ad7dfedfae, v6.16; not-yet-accepted sockets
  * keep tcp_rmem[1]: tcp_ooo-before-and-after-accept.pkt); 4.4 does not.
  *
  * Deliberate differences: the queue is a sorted array, not an rbtree; contiguous segments are
@@ -19,8 +19,8 @@
  */
 import type { Kernel } from './kernel.ts';
 import { after, before } from './seq.ts';
-import { append, NO_EXTRA, NO_OFO, NO_SACKS, SOCK_RCVBUF_LOCK, type OfoSkb, type SackBlock, type TcpSock } from './sock.ts';
-import { tcpWinFromSpace } from './tcp.ts';
+import { append, NO_EXTRA, NO_OFO, NO_SACKS, type OfoSkb, type SackBlock, type TcpSock } from './sock.ts';
+import { tcpRcvbufGrow } from './tcp_input-rcvbuf.ts';
 import { mibInc } from './trace.ts';
 
 /** A sysctl the profiles may not list yet (tcp_dsack, tcp_moderate_rcvbuf: 1 by default on both kernels). */
@@ -231,8 +231,8 @@ export function tcpDataQueueOfo(k: Kernel, sk: TcpSock, seg: OfoSkb): void {
     mergeRight(k, sk, q, i);
   }
   if (sk.sackOk) tcpSackNewOfoSkb(sk, seq, end);
-  // do not grow rcvbuf for not-yet-accepted or orphaned sockets (tcp_rcvbuf_grow(), 6.17)
-  if (added && k.profile.name !== 'linux-4.4' && !sk.parent && !sk.dead) tcpRcvbufGrow(k, sk);
+  // do not grow rcvbuf for not-yet-accepted or orphaned sockets (tcp_rcvbuf_grow(sk, rcvq_space.space), 63ad7dfedfae)
+  if (added && k.profile.name !== 'linux-4.4' && !sk.parent && !sk.dead) tcpRcvbufGrow(k, sk, sk.rcvSpace);
 }
 
 /** merge_right: queued skbs that q[i] covers go (D-SACKed); one it reaches into is D-SACKed in part, or joined. */
@@ -297,22 +297,4 @@ export function tcpOfoQueue(k: Kernel, sk: TcpSock): boolean {
   if (n === q.length) sk.outOfOrderQueue = NO_OFO;
   else q.splice(0, n);
   return fin;
-}
-
-/**
- * tcp_rcvbuf_grow() (6.17) from the ofo path: room for twice rcvq_space.space plus what the
- * ofo queue spans beyond rcv_nxt, in buffer bytes (tcp_space_from_win()), at most tcp_rmem[2];
- * window_clamp follows. Not when SO_RCVBUF locked the buffer or tcp_moderate_rcvbuf is off.
- */
-export function tcpRcvbufGrow(k: Kernel, sk: TcpSock): void {
-  if (sk.userlocks & SOCK_RCVBUF_LOCK || !sysctlOr(k, 'net.ipv4.tcp_moderate_rcvbuf', 1)) return;
-  const q = sk.outOfOrderQueue;
-  let rcvwin = sk.rcvSpace * 2;
-  if (q.length) rcvwin += (q[q.length - 1].end - sk.rcvNxt) | 0;
-  // tcp_space_from_win(): the inverse of tcp_win_from_space() at the socket's ratio
-  const rcvbuf = Math.min(Math.floor((rcvwin * 256) / sk.scalingRatio), k.sysctl['net.ipv4.tcp_rmem'][2]);
-  if (rcvbuf > sk.rcvbuf) {
-    sk.rcvbuf = rcvbuf;
-    sk.windowClamp = tcpWinFromSpace(k, rcvbuf, sk.scalingRatio);
-  }
 }

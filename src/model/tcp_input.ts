@@ -7,8 +7,9 @@
  * blocks the receiver sends in tcp_input-ofo.ts.
  *
  * The delayed-ACK engine: quick ACKs (icsk_ack.quick from tcp_incr_quickack()), ATO adaptation
- * in tcp_event_data_recv(), __tcp_ack_snd_check(); lo skbs are charged their sender-side
- * truesize and coalesce (tcpTryCoalesce()).
+ * in tcp_event_data_recv() (tcp_input-rcvbuf.ts, with the buffer and window tuning),
+ * __tcp_ack_snd_check(); lo skbs are charged their sender-side truesize and coalesce
+ * (tcpTryCoalesce()).
  *
  * Deliberate differences: no fast path (header prediction); a SYN in SYN-SENT (simultaneous
  * open) is dropped; no pingpong from replies (tcp_event_data_sent()), no ato inflation when the
@@ -24,15 +25,16 @@ import { secureTcpSeq, secureTcpTsOff } from './secure_seq.ts';
 import { after, before, u32 } from './seq.ts';
 import { ipRouteOutputKey, ipv4DefaultAdvmss } from './route.ts';
 import { kfreeSkb } from './skbuff.ts';
-import { NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, SOCK_MIN_RCVBUF, SOCK_SNDBUF_LOCK, sockDefWakeup, type TcpSock } from './sock.ts';
+import { NO_SACKS, RCV_SHUTDOWN, RequestSock, SEND_SHUTDOWN, skAcceptqIsFull, sockDefWakeup, type TcpSock } from './sock.ts';
 import { cookieMss, cookieV4InitSequence } from './syncookies.ts';
-import { tcpDone, tcpFinTime, tcpFullSpace, tcpSetState, tcpStreamSkbTruesize, tcpWinFromSpace, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
+import { tcpDone, tcpFinTime, tcpSetState, tcpStreamSkbTruesize, TCP_TIMEOUT_MIN, TCP_TIMEWAIT_LEN_S } from './tcp.ts';
 import { sendSynackEv } from './tcp_ipv4.ts';
 import { tcpOpenreqInitRwin, tcpTimeWait } from './tcp_minisocks.ts';
 import { tcpAck, tcpAckUpdateRttFromTs, tcpRttEstimator, tcpSetRto } from './tcp_input-ack.ts';
+import { tcpEventDataRecv, tcpGrowWindow, tcpInitBufferSpace, tcpMeasureRcvMss, tcpRcvRttMeasureTs } from './tcp_input-rcvbuf.ts';
 import { keepaliveTimeWhen } from './tcp_timer.ts';
 import { tcpChargeSkb, tcpCollapse, tcpDataQueueOfo, tcpDsackSet, tcpOfoPurge, tcpOfoQueue, tcpRcvNxtUpdate, tcpSackRemove } from './tcp_input-ofo.ts';
-import { __tcpSelectWindow, sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSpace, tcpSyncMss } from './tcp_output.ts';
+import { __tcpSelectWindow, sendAckEv, tcpReceiveWindow, tcpRmemAlloc, tcpSendAck, tcpSendDelayedAck, tcpSyncMss } from './tcp_output.ts';
 import { jiffies, msecsToJiffies } from './time.ts';
 import { mibInc, mibListenOverflow, rcvVerdict, traceQueues } from './trace.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment, type TcpOption } from './types.ts';
@@ -154,7 +156,9 @@ export function tcpRcvStateProcess(k: Kernel, sk: TcpSock, skb: Segment): boolea
   rcvVerdict(k, skb, sk.id, 'accepted');
   const opt = parseOptions(skb.options);
   if (opt.ts && sk.tstampOk && !before(skb.seq, sk.rcvWup) && !after(skb.seq, sk.rcvNxt)) tcpStoreTsRecent(k, sk, opt.ts.val);
+  const established = sk.state === TCP_ESTABLISHED; // tcp_rcv_established()'s slow path
   tcpAck(k, sk, skb);
+  if (established) tcpRcvRttMeasureTs(k, sk, skb);
   // the FIN is acked when everything queued, the FIN last, is (write_seq counts the FIN)
   const finAcked = sk.sndUna === sk.writeSeq;
   switch (sk.state) {
@@ -295,14 +299,14 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
 }
 
 /** TCP_MAX_QUICKACKS, TCP_ATO_MIN (HZ/25 jiffies, 40 ms). */
-const TCP_MAX_QUICKACKS = 16;
-const tcpAtoMin = (k: Kernel): number => Math.floor(k.HZ / 25);
+export const TCP_MAX_QUICKACKS = 16;
+export const tcpAtoMin = (k: Kernel): number => Math.floor(k.HZ / 25);
 
 /**
  * tcp_incr_quickack(): up to rcv_wnd / (2 x rcv_mss) ACKs at once (2 when that is 0), at most
  * `max`; never fewer than are left.
  */
-function tcpIncrQuickack(sk: TcpSock, max: number): void {
+export function tcpIncrQuickack(sk: TcpSock, max: number): void {
   const quickacks = Math.min(Math.floor(sk.rcvWnd / (2 * sk.rcvMss)) || 2, max);
   if (quickacks > sk.ackQuick) sk.ackQuick = quickacks;
 }
@@ -411,85 +415,9 @@ function outOfWindow(k: Kernel, sk: TcpSock, now = false): void {
 }
 
 /**
- * tcp_measure_rcv_mss(): icsk_ack.rcv_mss follows the largest segment seen (gso_size of a GSO
- * skb), at most advmss. On 6.x (dfa2f0483360, v6.5) a new size also measures scaling_ratio,
- * payload << 8 / truesize, for an skb whose truesize the model knows (packetdrill's tun packets;
- * lo keeps the default half), and window_clamp follows it (tcp_set_window_clamp()). The
- * smaller-segment heuristics (ICSK_ACK_PUSHED) are not modelled.
- */
-function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, skb: Segment): void {
-  const len = skb.gsoSize ?? skb.payload.length;
-  if (len < sk.rcvMss) return;
-  const truesize = skbTruesize(k, skb);
-  if (len !== sk.rcvMss && truesize && k.profile.name !== 'linux-4.4') {
-    const old = sk.scalingRatio;
-    sk.scalingRatio = Math.floor((skb.payload.length * 256) / truesize) || 1;
-    if (old !== sk.scalingRatio) {
-      tcpSetWindowClamp(sk, tcpWinFromSpace(k, sk.rcvbuf, sk.scalingRatio));
-      if (sk.windowClamp < sk.rcvSpace) sk.rcvSpace = sk.windowClamp;
-    }
-  }
-  sk.rcvMss = Math.min(len, sk.advmss);
-}
-
-/**
- * tcp_set_window_clamp() (tcp.c, 6.x): at least SOCK_MIN_RCVBUF / 2; a smaller clamp pulls
- * rcv_ssthresh down to it (__tcp_adjust_rcv_ssthresh()), a larger one lets it up to rcv_wnd.
- */
-function tcpSetWindowClamp(sk: TcpSock, val: number): void {
-  const clamp = Math.max(SOCK_MIN_RCVBUF >> 1, val);
-  if (clamp === sk.windowClamp) return;
-  if (clamp < sk.windowClamp) sk.rcvSsthresh = Math.min(sk.rcvSsthresh, clamp);
-  else sk.rcvSsthresh = Math.max(Math.min(sk.rcvWnd, clamp), sk.rcvSsthresh);
-  sk.windowClamp = clamp;
-}
-
-/**
- * tcp_event_data_recv(): the first data segment starts the delayed-ACK engine, quickack mode
- * with ato = TCP_ATO_MIN (HZ/25, 40 ms); the model leaves ato there (no adaptation to the
- * inter-arrival time) and its quickack mode never runs out. tcp_measure_rcv_mss() learns the
- * peer's segment size and tcp_grow_window() lets rcv_ssthresh follow the free space for a
- * segment of at least 128 bytes.
- */
-function tcpEventDataRecv(k: Kernel, sk: TcpSock, skb: Segment): void {
-  const len = skb.payload.length;
-  sk.ackPending = true; // inet_csk_schedule_ack()
-  tcpMeasureRcvMss(k, sk, skb);
-  const now = jiffies(k);
-  const atoMin = tcpAtoMin(k);
-  if (!sk.ato) {
-    // "The _first_ data packet received, initialize delayed ACK engine."
-    tcpIncrQuickack(sk, TCP_MAX_QUICKACKS);
-    sk.ato = atoMin;
-  } else {
-    const m = now - sk.lastDataRecv;
-    if (m <= atoMin >> 1) sk.ato = (sk.ato >> 1) + (atoMin >> 1);
-    else if (m < sk.ato) sk.ato = Math.min((sk.ato >> 1) + m, sk.rto);
-    else if (m > sk.rto) tcpIncrQuickack(sk, TCP_MAX_QUICKACKS); // "Too long gap."
-  }
-  sk.lastDataRecv = now; // icsk_ack.lrcvtime = now
-  if (len >= 128) tcpGrowWindow(k, sk, len);
-}
-
-/**
- * tcp_grow_window(): while rcv_ssthresh is under both window_clamp and the free space, an
- * skb whose payload is at least the window its memory allows (always, as the model charges
- * an skb its payload) raises it by max(2 x advmss, 2 x len), up to that limit.
- */
-function tcpGrowWindow(k: Kernel, sk: TcpSock, len: number): void {
-  const room = Math.min(sk.windowClamp, tcpSpace(k, sk)) - sk.rcvSsthresh;
-  if (room <= 0) return;
-  const incr = Math.max(2 * sk.advmss, 2 * len);
-  sk.rcvSsthresh += Math.min(room, incr);
-  sk.ackQuick |= 1; // inet_csk(sk)->icsk_ack.quick |= 1
-}
-
-/**
  * tcp_init_transfer() as the connection is established, with the handshake's RTT sample (from
  * the echoed timestamp of the SYN-ACK or of the final ACK) setting the RTO;
- * tcp_init_buffer_space() (sk_sndbuf
- * from tcp_sndbuf_expand(); window_clamp to the buffer's window, less tcp_app_win's reserve
- * of one segment; rcv_ssthresh within it) and tcp_initialize_rcv_mss() (the guess of the
+ * tcp_init_buffer_space() (tcp_input-rcvbuf.ts) and tcp_initialize_rcv_mss() (the guess of the
  * peer's segment size before data: at most TCP_MSS_DEFAULT, 536).
  */
 export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment, req?: RequestSock): void {
@@ -497,17 +425,7 @@ export function tcpInitTransfer(k: Kernel, sk: TcpSock, skb?: Segment, req?: Req
   sk.sndSml = sk.sndUna;
   sk.pushedSeq = sk.writeSeq;
   if (!(req && tcpSynackRttMeas(k, sk, req))) tcpAckUpdateRttFromTs(k, sk, skb);
-  if (!(sk.userlocks & SOCK_SNDBUF_LOCK)) tcpSndbufExpand(k, sk);
-  const maxwin = tcpFullSpace(k, sk);
-  const appWin = 31; // sysctl_tcp_app_win
-  if (!sk.windowClamp || sk.windowClamp >= maxwin) {
-    sk.windowClamp = maxwin;
-    if (maxwin > 4 * sk.advmss) sk.windowClamp = Math.max(maxwin - (maxwin >> appWin), 4 * sk.advmss);
-  }
-  if (sk.windowClamp > 2 * sk.advmss && sk.windowClamp + sk.advmss > maxwin) sk.windowClamp = Math.max(2 * sk.advmss, maxwin - sk.advmss);
-  sk.rcvSsthresh = Math.min(sk.rcvSsthresh || sk.rcvWnd, sk.windowClamp);
-  // rcvq_space.space (what tcp_rcvbuf_grow() doubles): min3(rcv_ssthresh, rcv_wnd, TCP_INIT_CWND * advmss) on 6.x
-  sk.rcvSpace = Math.min(sk.rcvSsthresh, sk.rcvWnd, 10 * sk.advmss);
+  tcpInitBufferSpace(k, sk);
   const hint = Math.min(sk.advmss, sk.mss, sk.rcvWnd >> 1, 536);
   sk.rcvMss = Math.max(hint, 88); // TCP_MIN_MSS
 }
@@ -529,24 +447,6 @@ function tcpSynackRttMeas(k: Kernel, sk: TcpSock, req: RequestSock): boolean {
   tcpSetRto(k, sk);
   sk.backoff = 0;
   return true;
-}
-
-/**
- * tcp_sndbuf_expand(): sk_sndbuf for two windows of TCP_INIT_CWND (10) segments, each costing
- * roundup_pow_of_two(MSS + MAX_TCP_HEADER + skb_shared_info) + sk_buff, capped at
- * tcp_wmem[2]: on lo (MSS 65495) 2 x 10 x 131328 = 2626560 with cubic (bbr asks for 3 windows,
- * 3939840, as 6.18 on this machine shows). Same rule in 4.4.
- */
-export function tcpSndbufExpand(k: Kernel, sk: TcpSock): void {
-  const MAX_TCP_HEADER = 320; // L1_CACHE_ALIGN(128 + MAX_HEADER) on x86-64
-  const SHINFO = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
-  const SKB = 256; // SKB_DATA_ALIGN(sizeof(struct sk_buff))
-  let perMss = Math.max(sk.mssClamp, sk.mss) + MAX_TCP_HEADER + SHINFO;
-  perMss = 2 ** Math.ceil(Math.log2(perMss)) + SKB;
-  // nr_segs: TCP_INIT_CWND, cwnd or reordering + 1, whichever is largest (tcp_new_space() calls
-  // it again as cwnd grows)
-  const sndmem = 2 * Math.max(10, sk.sndCwnd, sk.reordering + 1) * perMss;
-  if (sk.sndbuf < sndmem) sk.sndbuf = Math.min(sndmem, k.sysctl['net.ipv4.tcp_wmem'][2]);
 }
 
 /** tcp_fin(): the peer closed its side. */

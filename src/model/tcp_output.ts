@@ -495,6 +495,7 @@ function tcpGrowSkb(k: Kernel, sk: TcpSock, i: number, amount: number): void {
  * persist timer: tcp_check_probe_timer()).
  */
 export function tcpWriteXmit(k: Kernel, sk: TcpSock, nonagle: number, pushOne = 0): boolean {
+  sk.tcpMstamp = Math.floor(k.now / 1000); // tcp_mstamp_refresh()
   const mss = sk.mss;
   let sent = 0;
   let isCwndLimited = false;
