@@ -110,6 +110,11 @@ export class Kernel {
   loTxHead = 0;
   loTxArmed = false;
   readonly loTxPending = new Map<number, number>();
+  /**
+   * sk->sk_backlog of each socket a system call still owns (its skbs waiting on lo): what
+   * arrives for it meanwhile, processed by release_sock() (sock.ts) once they are out.
+   */
+  readonly sockBacklog = new Map<number, Segment[]>();
   /** Remote addresses whose segments on lo are not delivered locally (scripted peers on lo). */
   readonly remotePeers = new Set<number>();
   /** The namespace's network devices, lo first (route.ts), and the main routing table. */

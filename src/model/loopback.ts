@@ -13,7 +13,8 @@
 import type { Kernel } from './kernel.ts';
 import { outputDev } from './route.ts';
 import { nftDoChain } from './nf_tables_core.ts';
-import { tcpV4Rcv } from './tcp_ipv4.ts';
+import { tcpV4DoRcv, tcpV4Rcv } from './tcp_ipv4.ts';
+import { releaseSock } from './sock.ts';
 import { tcpGsoSegment } from './tcp_offload.ts';
 import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
@@ -96,6 +97,24 @@ function loTxDefer(k: Kernel, seg: Segment, sock: number, waiting: number): void
   }
 }
 
+/** release_sock() of a socket whose skbs have all left: in process context (what it sends is paced as a call's). */
+function releaseSockEv(k: Kernel, sock: number): void {
+  if (k.softirqUntil > k.now) {
+    k.sim.post(k.softirqUntil, releaseSockEv, k, sock);
+    return;
+  }
+  const sk = k.socks.get(sock);
+  if (!sk || k.loTxPending.has(sock)) return;
+  const outer = k.inSyscall;
+  k.inSyscall = true;
+  k.syscallLoXmits = 0;
+  try {
+    releaseSock(k, sk, tcpV4DoRcv);
+  } finally {
+    k.inSyscall = outer;
+  }
+}
+
 /** The waiting skbs leave one at a time, each once the softirq work before it is done. */
 function loTxDrain(k: Kernel): void {
   if (k.softirqUntil > k.now) {
@@ -109,6 +128,8 @@ function loTxDrain(k: Kernel): void {
   if (left) k.loTxPending.set(e.sock!, left);
   else k.loTxPending.delete(e.sock!);
   loDevXmit(k, e.seg, e.sock);
+  // the call's last skb is out: once its softirq is done, release_sock() takes the backlog
+  if (!left && k.sockBacklog.has(e.sock!)) k.sim.post(Math.max(k.now, k.softirqUntil), releaseSockEv, k, e.sock!);
   if (k.loTxHead === q.length) {
     q.length = 0;
     k.loTxHead = 0;

@@ -3,13 +3,14 @@
  * with the kernel's field names (camelCased) so the code reads like net/ipv4: struct sock
  * (include/net/sock.h), inet_connection_sock, tcp_sock, request_sock and
  * inet_timewait_sock of Linux 4.4 and 6.18, with the two inline helpers of sock.h the model
- * needs (sk_acceptq_is_full, the default wake-ups of net/core/sock.c).
+ * needs (sk_acceptq_is_full, the default wake-ups and release_sock()'s backlog of net/core/sock.c).
  *
  * Deliberate differences: a full socket is one flat object (not struct sock embedded in
  * inet_sock in inet_connection_sock in tcp_sock), and only the fields the model uses exist.
  */
+import type { Kernel } from './kernel.ts';
 import type { SimEvent } from './sim.ts';
-import type { TcpState } from './types.ts';
+import type { Segment, TcpState } from './types.ts';
 
 /** sk_shutdown bits */
 export const RCV_SHUTDOWN = 1;
@@ -723,4 +724,16 @@ export function sockDefWakeup(sk: TcpSock): void {
     return;
   }
   for (const w of [...ws]) w.wake();
+}
+
+/**
+ * release_sock() → __release_sock() (net/core/sock.c): the segments that arrived while a system
+ * call owned the socket (tcp_add_backlog()) go through sk_backlog_rcv() (tcp_v4_do_rcv(), given as
+ * `rcv`) in the order they came. Not modelled: tcp_add_backlog()'s coalescing of queued ACKs.
+ */
+export function releaseSock(k: Kernel, sk: TcpSock, rcv: (k: Kernel, sk: TcpSock, skb: Segment) => void): void {
+  const q = k.sockBacklog.get(sk.id);
+  if (!q) return;
+  k.sockBacklog.delete(sk.id);
+  for (let i = 0; i < q.length; i++) rcv(k, sk, q[i]);
 }

@@ -119,6 +119,8 @@ export function tcpV4Rcv(k: Kernel, skb: Segment): void {
     if (est.kind === 'timewait') return tcpV4TimewaitRcv(k, est, skb);
     if (est.kind === 'request') return tcpCheckReq(k, est, skb);
     tcpSegsIn(est, skb);
+    // sock_owned_by_user(): a system call's skbs still wait on lo (loopback.ts): tcp_add_backlog()
+    if (k.loTxPending.size !== 0 && k.loTxPending.has(est.id)) return tcpAddBacklog(k, est, skb);
     return tcpV4DoRcv(k, est, skb);
   }
   const l = inetLookupListener(k, skb.saddr, skb.sport, skb.daddr, skb.dport);
@@ -129,8 +131,15 @@ export function tcpV4Rcv(k: Kernel, skb: Segment): void {
   later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
 }
 
-/** tcp_v4_do_rcv() */
-function tcpV4DoRcv(k: Kernel, sk: TcpSock, skb: Segment): void {
+/** tcp_add_backlog(): queue a segment for release_sock() (without 6.x's coalescing of ACKs). */
+function tcpAddBacklog(k: Kernel, sk: TcpSock, skb: Segment): void {
+  const q = k.sockBacklog.get(sk.id);
+  if (q) q.push(skb);
+  else k.sockBacklog.set(sk.id, [skb]);
+}
+
+/** tcp_v4_do_rcv(), sk_backlog_rcv() of a TCP socket too */
+export function tcpV4DoRcv(k: Kernel, sk: TcpSock, skb: Segment): void {
   if (sk.state === TCP_ESTABLISHED || sk.state !== TCP_LISTEN) {
     const reset = sk.state === TCP_ESTABLISHED ? tcpRcvEstablished(k, sk, skb) : tcpRcvStateProcess(k, sk, skb);
     if (reset) later(k, k.profile.costs.ackReplyNs, sendResetEv, skb);
