@@ -2,6 +2,7 @@
 import { createHost, type HostOptions } from '../../src/model/index.ts';
 import type { ProgramCtx, Sys } from '../../src/model/process.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN, type Segment } from '../../src/model/types.ts';
+import type { TcpSock } from '../../src/model/sock.ts';
 
 export const LO = 0x7f000001;
 export const ms = (x: number): number => Math.round(x * 1e6);
@@ -59,4 +60,35 @@ export function* client(port: number, bindPort = 0): Generator<Sys, [number, num
   }
   const r: number = yield { op: 'connect', fd, addr: LO, port };
   return [fd, r];
+}
+
+/**
+ * A listener on 12345 that never accepts (a stopped nc) and a client writing `writes` bytes,
+ * each after `gapMs`, optionally with TCP_NODELAY; run for `untilMs`. Returns the accepted-to-be
+ * child (the receiver), the receiver's replies without payload (the SYN-ACK first) and the
+ * client's data segments.
+ */
+export function writesToStoppedListener(o: { profile: HostOptions['profile']; writes: number[]; gapMs: number; untilMs?: number; sysctl?: HostOptions['sysctl']; nodelay?: boolean }) {
+  const h = host({ profile: o.profile, sysctl: o.sysctl });
+  h.start('srv', function* () {
+    yield* listener(12345, 1);
+    yield { op: 'pause' };
+    return 0;
+  });
+  h.run(ms(1));
+  h.start('cli', function* () {
+    const [fd] = yield* client(12345);
+    if (o.nodelay) yield { op: 'setsockopt', fd, opt: 'TCP_NODELAY', val: 1 };
+    for (const n of o.writes) {
+      yield { op: 'nanosleep', ns: ms(o.gapMs) };
+      yield { op: 'write', fd, data: new Uint8Array(n).fill(121) };
+    }
+    yield { op: 'pause' };
+    return 0;
+  });
+  h.run(ms(o.untilMs ?? 1000));
+  const rcv = [...h.k.socks.values()].find((s): s is TcpSock => s.kind === 'full' && s.sport === 12345 && s.state === 1)!;
+  const acks = h.xmits().filter((x) => x.seg.sport === 12345 && x.seg.payload.length === 0 && x.seg.ack !== 0);
+  const data = h.xmits().filter((x) => x.seg.dport === 12345 && x.seg.payload.length > 0);
+  return { h, rcv, acks, data };
 }

@@ -14,52 +14,31 @@
  * 1792 bytes when the persist timer fires (~260 ms), and the queue stays at 5888.
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, client, ms } from '../helpers/host.ts';
-import type { TcpSock } from '../../src/model/sock.ts';
+import { ms, writesToStoppedListener } from '../helpers/host.ts';
 import { tcpRmemAlloc } from '../../src/model/tcp_output.ts';
+import { TH_SYN } from '../../src/model/types.ts';
 
-const RMEM = { 'net.ipv4.tcp_rmem': [8192, 8192, 8192] } as never;
-
+/** With TCP_NODELAY and tcp_rmem 8192 8192 8192; `fromRcv`: the receiver's replies after the SYN-ACK. */
 function run(writes: number[], gapMs: number, untilMs: number) {
-  const h = host({ profile: 'linux-6.x', sysctl: RMEM });
-  h.start('srv', function* () {
-    yield* listener(12345, 1);
-    yield { op: 'pause' };
-    return 0;
-  });
-  h.run(ms(1));
-  h.start('cli', function* () {
-    const [fd] = yield* client(12345);
-    yield { op: 'setsockopt', fd, opt: 'TCP_NODELAY', val: 1 };
-    for (const n of writes) {
-      yield { op: 'write', fd, data: new Uint8Array(n).fill(120) };
-      yield { op: 'nanosleep', ns: ms(gapMs) };
-    }
-    yield { op: 'pause' };
-    return 0;
-  });
-  h.run(ms(untilMs));
-  const rcv = [...h.k.socks.values()].find((s): s is TcpSock => s.kind === 'full' && s.sport === 12345 && s.state === 1)!;
-  const fromRcv = h.xmits().filter((x) => x.seg.sport === 12345 && x.seg.payload.length === 0 && !(x.seg.flags & 2));
-  const data = h.xmits().filter((x) => x.seg.dport === 12345 && x.seg.payload.length > 0).map((x) => x.seg.payload.length);
-  return { h, rcv, fromRcv, data };
+  const r = writesToStoppedListener({ profile: 'linux-6.x', writes, gapMs, untilMs, nodelay: true, sysctl: { 'net.ipv4.tcp_rmem': [8192, 8192, 8192] } as never });
+  return { ...r, fromRcv: r.acks.filter((x) => !(x.seg.flags & TH_SYN)), data: r.data.map((x) => x.seg.payload.length) };
 }
 
 describe('a call\'s skbs on lo: each received before the next leaves, the ACK in the sender\'s backlog (tcp_add_backlog(), release_sock())', () => {
   it('one write of 4096: the second segment does not coalesce into the first, still the sender\'s clone (r5760 as on 6.18.44); the ACK after it says win 14', () => {
-    const { rcv, fromRcv } = run([4096], 50, 100);
+    const { rcv, fromRcv } = run([4096], 1, 100);
     expect((rcv.rcvNxt - rcv.copiedSeq) | 0).toBe(4096);
     expect(tcpRmemAlloc(rcv)).toBe(5760);
     expect(fromRcv.map((x) => x.seg.window)).toEqual([30, 14]);
   });
   it('two writes of 2048, 50 ms apart: the first was acked meanwhile, so the second coalesces (r4928 as on 6.18.44) and a third fits', () => {
-    const two = run([2048, 2048], 50, 100);
+    const two = run([2048, 2048], 50, 150);
     expect(tcpRmemAlloc(two.rcv)).toBe(4928);
-    const three = run([2048, 2048, 2048], 50, 160);
+    const three = run([2048, 2048, 2048], 50, 210);
     expect((three.rcv.rcvNxt - three.rcv.copiedSeq) | 0).toBe(6144);
   });
   it('a write of 20000: 2048, 2048, the delayed ACK with win 14, then 1792 bytes when the persist timer fires; the queue stays at 5888 (6.18.44)', () => {
-    const { rcv, fromRcv, data } = run([20000], 1000, 600);
+    const { rcv, fromRcv, data } = run([20000], 1, 600);
     expect(data.slice(0, 3)).toEqual([2048, 2048, 1792]);
     expect(fromRcv[1].seg.window).toBe(14);
     expect(fromRcv[1].t - fromRcv[0].t).toBeGreaterThan(ms(35));

@@ -7,37 +7,12 @@
  * tcpdump for the windows) and in the zero-window and stopped-reader recordings.
  */
 import { describe, expect, it } from 'vitest';
-import { host, listener, client, ms } from '../helpers/host.ts';
-import type { TcpSock } from '../../src/model/sock.ts';
+import { ms, writesToStoppedListener } from '../helpers/host.ts';
 import { tcpRmemAlloc } from '../../src/model/tcp_output.ts';
 import type { ProfileName } from '../../src/model/types.ts';
 
-const bytes = (n: number) => new Uint8Array(n).fill(121);
-
 /** A listener that never accepts (the stopped nc) and a client writing `writes` bytes, `gapMs` apart. */
-function run(profile: ProfileName, writes: number[], gapMs: number, untilMs = 1000) {
-  const h = host({ profile });
-  h.start('srv', function* () {
-    yield* listener(12345, 1);
-    yield { op: 'pause' };
-    return 0;
-  });
-  h.run(ms(1));
-  h.start('cli', function* () {
-    const [fd] = yield* client(12345);
-    for (const n of writes) {
-      yield { op: 'nanosleep', ns: ms(gapMs) };
-      yield { op: 'write', fd, data: bytes(n) };
-    }
-    yield { op: 'pause' };
-    return 0;
-  });
-  h.run(ms(untilMs));
-  const rcv = [...h.k.socks.values()].find((s): s is TcpSock => s.kind === 'full' && s.sport === 12345 && s.state === 1)!;
-  const acks = h.xmits().filter((x) => x.seg.sport === 12345 && x.seg.payload.length === 0 && x.seg.ack !== 0);
-  const data = h.xmits().filter((x) => x.seg.dport === 12345 && x.seg.payload.length > 0);
-  return { h, rcv, acks, data };
-}
+const run = (profile: ProfileName, writes: number[], gapMs: number, untilMs = 1000) => writesToStoppedListener({ profile, writes, gapMs, untilMs });
 
 describe('a looped skb costs the receiver its sender-side truesize (tcp_stream_alloc_skb(), skb_copy_to_page_nocache(), skb_try_coalesce())', () => {
   it('6.x: a 16384-byte write charges sk_rmem_alloc 17216 (payload + 832), measures scaling_ratio 243 and raises rcv_ssthresh to 108074, so the ACK says win 106 (6.18.44: skmem r17216, rcv_ssthresh:108074, win 106)', () => {
