@@ -18,7 +18,7 @@ import { releaseSock } from './sock.ts';
 import { tcpGsoSegment } from './tcp_offload.ts';
 import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
-import type { CapturedFrame, Segment } from './types.ts';
+import { tcpHeaderLength, type CapturedFrame, type Segment } from './types.ts';
 
 /** A packet tap on lo (tcpdump's packet socket plus its BPF filter). */
 export interface CaptureTap {
@@ -75,7 +75,7 @@ export function ipOutput(k: Kernel, seg: Segment, sock: number | null): void {
   // (dev_queue_xmit()'s local_bh_enable() runs it in the sender's context: the receiver takes
   // and ACKs each skb before the next leaves; the ACK waits in the sender's backlog). An skb of
   // a socket with skbs still waiting goes behind them (release_sock()'s sends follow the call's).
-  if (sock !== null && !k.remotePeers.has(seg.daddr)) {
+  if (sock !== null && (k.inSyscall || k.loTxPending.size !== 0) && !(k.remotePeers.size !== 0 && k.remotePeers.has(seg.daddr))) {
     const waiting = k.loTxPending.get(sock);
     if (waiting || (k.inSyscall && k.syscallLoXmits++ > 0 && k.softirqUntil > k.now)) return loTxDefer(k, seg, sock, waiting ?? 0);
   }
@@ -142,11 +142,9 @@ function loTxDrain(k: Kernel): void {
 /** GSO_LEGACY_MAX_SIZE: lo's gso_ipv4_max_size (BIG TCP is not on for IPv4 by default). */
 const GSO_LEGACY_MAX_SIZE = 65536;
 
-/** An IPv4 packet's length: headers (20 + 20 + options padded to 4 bytes) and payload. */
+/** An IPv4 packet's length: the IP header, the TCP header with its options, and the payload. */
 function ipTotLen(seg: Segment): number {
-  let opts = 0;
-  for (const o of seg.options) opts += o.kind === 'ts' ? 10 : o.kind === 'sack' ? 2 + 8 * o.blocks.length : o.kind === 'mss' ? 4 : o.kind === 'wscale' ? 3 : o.kind === 'sackOK' ? 2 : 1;
-  return 40 + ((opts + 3) & ~3) + seg.payload.length;
+  return 20 + tcpHeaderLength(seg) + seg.payload.length;
 }
 
 /**

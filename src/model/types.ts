@@ -37,6 +37,26 @@ export type TcpOption =
   | { kind: 'sack'; blocks: [number, number][] }
   | { kind: 'eol' };
 
+/** Encoded length of one option (tcp_options_write()). */
+export function optionLength(o: TcpOption): number {
+  switch (o.kind) {
+    case 'mss': return 4;
+    case 'sackOK': return 2;
+    case 'ts': return 10;
+    case 'wscale': return 3;
+    case 'nop': return 1;
+    case 'eol': return 1;
+    case 'sack': return 2 + 8 * o.blocks.length;
+  }
+}
+
+/** TCP header length (bytes) of a segment: 20 and its options, padded to 4 bytes. */
+export function tcpHeaderLength(seg: { options: TcpOption[] }): number {
+  let raw = 0;
+  for (let i = 0; i < seg.options.length; i++) raw += optionLength(seg.options[i]);
+  return 20 + ((raw + 3) & ~3);
+}
+
 /**
  * One IPv4/TCP segment as it crosses `lo`. Carries every field a pcap writer
  * needs: the renderers never invent header values.

@@ -5,7 +5,10 @@
  *
  * Pure: no Node APIs.
  */
-import type { Ip4, Segment, TcpOption } from '../model/types.ts';
+import { optionLength, tcpHeaderLength, type Ip4, type Segment, type TcpOption } from '../model/types.ts';
+
+// the lengths live with the segment type in the model (lo's GSO size check uses them too)
+export { optionLength, tcpHeaderLength };
 
 export const ETH_HLEN = 14;
 export const IP_HLEN = 20;
@@ -57,19 +60,6 @@ export function tcpChecksum(saddr: Ip4, daddr: Ip4, bytes: Uint8Array, off: numb
  */
 export function tcpPartialChecksum(saddr: Ip4, daddr: Ip4, tcpLen: number): number {
   return pseudoHeaderSum(saddr, daddr, tcpLen);
-}
-
-/** Encoded length of one option. */
-export function optionLength(o: TcpOption): number {
-  switch (o.kind) {
-    case 'mss': return 4;
-    case 'sackOK': return 2;
-    case 'ts': return 10;
-    case 'wscale': return 3;
-    case 'nop': return 1;
-    case 'eol': return 1;
-    case 'sack': return 2 + 8 * o.blocks.length;
-  }
 }
 
 /** Options encoded in order, zero-padded (EOL) to a 4-byte boundary. */
@@ -134,12 +124,6 @@ export function get16(b: Uint8Array, p: number): number {
 }
 export function get32(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-}
-
-/** TCP header length (bytes) of a segment, options padded. */
-export function tcpHeaderLength(seg: Segment): number {
-  const raw = seg.options.reduce((n, o) => n + optionLength(o), 0);
-  return TCP_HLEN + ((raw + 3) & ~3);
 }
 
 /** Frame length on lo (Ethernet + IPv4 + TCP + payload). */
