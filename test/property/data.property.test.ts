@@ -124,6 +124,12 @@ function* side(fd: number, salt: number, ops: Op[], planned: number, me: Side): 
     if (r > 0) me.sent += r;
     else if (r !== -EAGAIN) fail('write', r);
   };
+  const shutWr = function* (): Generator<any, void, any> {
+    if (me.shut) return;
+    const r = yield { op: 'shutdown', fd, how: 1 };
+    if (r !== 0) fail('shutdown', r);
+    me.shut = true;
+  };
   const close = function* (): Generator<any, void, any> {
     if (!done()) me.early = true;
     // tcp_close(): data left unread (the FIN not counted) is dropped and answered with a RST (TCPAbortOnClose)
@@ -165,11 +171,7 @@ function* side(fd: number, salt: number, ops: Op[], planned: number, me: Side): 
       yield* close();
       me.finished = true;
       return;
-    } else if (!me.shut) {
-      const r = yield { op: 'shutdown', fd, how: 1 };
-      if (r !== 0) fail('shutdown', r);
-      me.shut = true;
-    }
+    } else yield* shutWr();
   }
   // finish: whatever was planned but not taken, reading meanwhile (the peer may be writing too)
   while (!me.shut && !me.err && me.sent < planned) {
@@ -177,11 +179,7 @@ function* side(fd: number, salt: number, ops: Op[], planned: number, me: Side): 
     if (!done()) yield* drain(0);
     yield { op: 'nanosleep', ns: ms(1) };
   }
-  if (!me.shut) {
-    const r = yield { op: 'shutdown', fd, how: 1 };
-    if (r !== 0) fail('shutdown', r);
-    me.shut = true;
-  }
+  yield* shutWr();
   while (!done()) {
     yield* drain(0);
     if (!done()) yield { op: 'nanosleep', ns: ms(2) };
