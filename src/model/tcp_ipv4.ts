@@ -224,8 +224,10 @@ export function tcpV4SynRecvSock(k: Kernel, l: TcpSock, skb: Segment, req: Reque
   child.keepaliveProbes = l.keepaliveProbes;
   if (child.keepOpen) inetCskResetKeepaliveTimer(k, child, keepaliveTimeWhen(k, child));
   child.windowClamp = req.windowClamp;
-  // tcp_create_openreq_child(): icsk_ack.lrcvtime = tcp_jiffies32 (tcpi_last_data_recv counts from it), segs_in = 1 (the SYN)
+  // tcp_create_openreq_child(): icsk_ack.lrcvtime and lsndtime = tcp_jiffies32 (tcpi_last_data_recv
+  // and tcpi_last_data_sent count from them until data moves), segs_in = 1 (the SYN)
   child.lastDataRecv = jiffies(k);
+  child.lastDataSent = child.lastDataRecv;
   child.segsIn = 1;
   // rcv_tstamp: the final ACK goes through tcp_ack() (keepalive_time_elapsed() reads both)
   child.lastAckRecv = child.lastDataRecv;

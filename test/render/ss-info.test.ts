@@ -132,7 +132,7 @@ describe("the model's tcp_get_info() for the same exchange (Linux 6.18.44 values
   // Where the model still differs from 6.18 for this exchange (owners in the coordination notes):
   // rtt/rttvar/min_rtt and the pacing rate (lo's timing), the client's mss_cache (32741: no
   // tcp_sync_mss() when max_window grows), bytes_acked counting the SYN, bytes_sent,
-  // delivered and the delivery rate sample, app_limited, and the server's lsndtime.
+  // delivered and the delivery rate sample, and app_limited.
   it('agrees on the options, window scales, RTO, ATO, MSS bounds, route MTU, cwnd, ssthresh, windows, counters and ages (tcp_get_info(), 6.x)', () => {
     const real = fixture.runs[0].tcp_info;
     const m = model('linux-6.x');
@@ -143,6 +143,8 @@ describe("the model's tcp_get_info() for the same exchange (Linux 6.18.44 values
       for (const f of fields) expect([role, f, m[role][f]]).toEqual([role, f, real[role][f]]);
     }
     expect(m.client.tcpi_last_data_sent).toBe(real.client.tcpi_last_data_sent);
+    // a server that has sent no data counts lastsnd from the handshake (tcp_create_openreq_child(): lsndtime = tcp_jiffies32)
+    expect(m.server.tcpi_last_data_sent).toBe(real.server.tcpi_last_data_sent);
     for (const f of ['tcpi_snd_mss', 'tcpi_bytes_acked', 'tcpi_segs_out'] as const) expect(m.server[f]).toBe(real.server[f]);
     // a listener reports only its rates, reordering and cwnd, then its accept queue
     expect(m.listener.tcpi_snd_cwnd).toBe(real.listener.tcpi_snd_cwnd);
