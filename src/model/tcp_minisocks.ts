@@ -107,7 +107,7 @@ export function tcpTimewaitStateProcess(k: Kernel, tw: TimewaitSock, skb: Segmen
     return { kind: 'ack' };
   }
   // Real TIME_WAIT
-  if (!pawsReject && (skb.seq | 0) === tw.rcvNxt && (skb.seq === endSeq || skb.flags & TH_RST)) {
+  if (!pawsReject && u32(skb.seq) === u32(tw.rcvNxt) && (u32(skb.seq) === endSeq || skb.flags & TH_RST)) {
     if (skb.flags & TH_RST) {
       if (!k.sysctl['net.ipv4.tcp_rfc1337']) {
         rcvVerdict(k, skb, tw.id, 'accepted');
@@ -159,11 +159,15 @@ export function tcpOpenreqInitRwin(k: Kernel, req: RequestSock, l: TcpSock): voi
 /** TCPOLEN_TSTAMP_ALIGNED: NOP NOP TS (12 bytes). */
 const TCPOLEN_TSTAMP_ALIGNED = 12;
 
-/** tcp_in_window() (tcp_minisocks.c): whether [seq, end_seq) touches the window [s_win, e_win]. */
+/**
+ * tcp_in_window() (tcp_minisocks.c): whether [seq, end_seq) touches the window [s_win, e_win].
+ * The kernel compares u32s; here a socket's rcv_nxt may be kept signed (| 0), so every equality
+ * is taken on u32(): a RST at exactly rcv_nxt >= 2^31 is in the window.
+ */
 function tcpInWindow(seq: number, endSeq: number, sWin: number, eWin: number): boolean {
-  if (seq === sWin) return true;
+  if (u32(seq) === u32(sWin)) return true;
   if (after(endSeq, sWin) && before(seq, eWin)) return true;
-  return seq === eWin && seq === endSeq;
+  return u32(seq) === u32(eWin) && u32(seq) === u32(endSeq);
 }
 
 /** tcp_check_req()'s embryonic_reset: the request goes; a RST is answered by nothing, anything else by a RST. */

@@ -119,6 +119,20 @@ export function newSeqState(): SeqState {
 
 const u32 = (x: number): number => x >>> 0;
 
+/**
+ * socket.h's offsets between script and live sequence space. packetdrill picks the remote side's
+ * live ISN (the script's SYN seq), so a remote SYN's seq is taken as written and every later remote
+ * seq is relative to that ISN: `< S 3000000000:3000000000(0)` then `< . 1:1(0)`. The kernel picks
+ * the local ISN, so a local SYN's seq is shifted by (live - script) ISN and later local seqs are
+ * relative to the live ISN.
+ */
+function remoteSeqScriptToLiveOffset(st: SeqState, isSyn: boolean): number {
+  return isSyn ? 0 : st.liveRemoteIsn;
+}
+export function localSeqScriptToLiveOffset(st: SeqState, isSyn: boolean): number {
+  return isSyn ? st.liveLocalIsn - st.scriptLocalIsn : st.liveLocalIsn;
+}
+
 /** Flags as bits, from a script's flag letters (new_tcp_packet()). */
 export function scriptFlagBits(flags: string): number {
   let f = 0;
@@ -265,13 +279,16 @@ export interface OutboundCheck {
  */
 export function verifyOutbound(spec: TcpSpec, live: LiveSegment, st: SeqState, o: { tsTickUsecs: number; tol: Tolerance; eventUsecs: number }): OutboundCheck {
   // live -> script sequence space
+  // tcp_convert_seq_number(): is_syn is the packet's SYN bit (a SYN-ACK too); the ack is mapped
+  // only when the ACK bit is set
+  const isSyn = !!(live.flags & TH_SYN);
+  const ackOff = remoteSeqScriptToLiveOffset(st, isSyn);
   const actual: LiveSegment = {
     ...live,
-    seq: u32(live.seq + st.scriptLocalIsn - st.liveLocalIsn),
-    // tcp_convert_seq_number(): the ack is mapped only when the ACK bit is set
-    ack: live.flags & TH_ACK ? u32(live.ack + st.scriptRemoteIsn - st.liveRemoteIsn) : live.ack,
+    seq: u32(live.seq - localSeqScriptToLiveOffset(st, isSyn)),
+    ack: live.flags & TH_ACK ? u32(live.ack - ackOff) : live.ack,
     options: live.options.map((x) =>
-      x.kind === 'sack' ? { kind: 'sack', blocks: x.blocks.map(([a, b]) => [u32(a + st.scriptRemoteIsn - st.liveRemoteIsn), u32(b + st.scriptRemoteIsn - st.liveRemoteIsn)] as [number, number]) } : x,
+      x.kind === 'sack' ? { kind: 'sack', blocks: x.blocks.map(([a, b]) => [u32(a - ackOff), u32(b - ackOff)] as [number, number]) } : x,
     ),
   };
   const sTs = spec.options?.find((x) => x.kind === 'ts') as Extract<ScriptOption, { kind: 'ts' }> | undefined;
@@ -344,10 +361,14 @@ export function verifyOutbound(spec: TcpSpec, live: LiveSegment, st: SeqState, o
   return err(null);
 }
 
-/** Script -> live for an inbound TCP line: seq is literal, ack and SACK through the local ISNs, TS ecr through the TS val map. */
+/**
+ * Script -> live for an inbound TCP line (map_inbound_packet()): seq through the remote ISN, ack and
+ * SACK through the local ISNs, TS ecr through the TS val map.
+ */
 export function mapInbound(spec: TcpSpec, st: SeqState): { seq: number; ack: number; options: LiveOption[] } | { error: string } {
-  const off = st.liveLocalIsn - st.scriptLocalIsn;
-  const seq = u32(spec.seq + st.liveRemoteIsn - st.scriptRemoteIsn);
+  const isSyn = spec.flags.includes('S');
+  const off = localSeqScriptToLiveOffset(st, isSyn);
+  const seq = u32(spec.seq + remoteSeqScriptToLiveOffset(st, isSyn));
   const ack = spec.flags.includes('.') ? u32(spec.ack + off) : u32(spec.ack);
   const options: LiveOption[] = [];
   for (const x of spec.options ?? []) {

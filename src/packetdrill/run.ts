@@ -27,6 +27,7 @@ import {
   DEFAULT_TOLERANCE,
   liveText,
   mapInbound,
+  localSeqScriptToLiveOffset,
   newSeqState,
   scriptFlagBits,
   scriptText,
@@ -740,7 +741,7 @@ class Runner {
       live = { ...live, usecs: (got as { usecs: number }).usecs, ack: n.ack, flags: n.flags, window: n.window, options: n.options, payloadLen: live.payloadLen + len, payloadZero: live.payloadZero && n.payload.every((b) => b === 0) };
     }
     if (live.payloadLen !== t.len)
-      throw new ScriptFailure(ev.line, `error handling packet: live packet payload: expected ${t.len} bytes vs actual ${live.payloadLen} bytes (script: ${scriptText(t)}; actual: ${liveText({ ...live, seq: (live.seq + s.seq.scriptLocalIsn - s.seq.liveLocalIsn) >>> 0 })})`);
+      throw new ScriptFailure(ev.line, `error handling packet: live packet payload: expected ${t.len} bytes vs actual ${live.payloadLen} bytes (script: ${scriptText(t)}; actual: ${liveText({ ...live, seq: (live.seq - localSeqScriptToLiveOffset(s.seq, !!(live.flags & TH_SYN))) >>> 0 })})`);
     const r = verifyOutbound(t, live, s.seq, { tsTickUsecs: this.tsTick, tol: this.tol, eventUsecs: times.usecs });
     const err = r.error ?? verifyTime(this.tol, times, live.usecs, lastUsecs, 'outbound packet');
     if (err) throw new ScriptFailure(ev.line, `error handling packet: ${err} (script: ${scriptText(t)}; actual at ${(g.usecs / 1e6).toFixed(6)}: ${liveText(r.actual)})`);

@@ -8,8 +8,14 @@ export const LO = 0x7f000001;
 export const ms = (x: number): number => Math.round(x * 1e6);
 export const sec = (x: number): number => Math.round(x * 1e9);
 
-export function host(o: Partial<HostOptions> & { profile: HostOptions['profile'] }) {
-  const h = createHost({ seed: 7, ...o });
+/**
+ * A host for a test. `maxEvents` bounds the events all of its run() calls may take together: a
+ * model that keeps answering itself (an ACK/RST loop, say) then fails the test at once, saying
+ * when, instead of running until the test times out.
+ */
+export function host(o: Partial<HostOptions> & { profile: HostOptions['profile']; maxEvents?: number }) {
+  const { maxEvents = Infinity, ...opts } = o;
+  const h = createHost({ seed: 7, ...opts });
   const { k, procs } = h;
   const results = new Map<string, unknown>();
   /** Start a scripted program; `log(name, value)` records results for assertions. */
@@ -19,7 +25,12 @@ export function host(o: Partial<HostOptions> & { profile: HostOptions['profile']
   }
   const segs = (): Segment[] => k.sim.trace.flatMap((e) => (e.type === 'xmit' ? [e.seg] : []));
   const xmits = () => k.sim.trace.flatMap((e) => (e.type === 'xmit' ? [{ t: e.t, seg: e.seg }] : []));
-  const run = (until: number) => k.sim.runUntil(until);
+  let ran = 0;
+  const run = (until: number): void => {
+    if (maxEvents === Infinity) return k.sim.runUntil(until);
+    ran += k.sim.runUntilAtMost(until, maxEvents - ran + 1);
+    if (ran > maxEvents) throw new Error(`the model ran more than ${maxEvents.toLocaleString('en-US')} events by t=${(k.now / 1e9).toFixed(6)} s: something answers itself forever (last: ${JSON.stringify(k.sim.trace.at(-1))})`);
+  };
   return { ...h, start, results, segs, xmits, run };
 }
 

@@ -226,7 +226,7 @@ describe('data transfer between two sockets over lo (random conversations with c
           const sysctl: Record<string, unknown> = {};
           if (rmem) sysctl['net.ipv4.tcp_rmem'] = rmem;
           if (wmem) sysctl['net.ipv4.tcp_wmem'] = wmem;
-          const h = host({ profile, sysctl: sysctl as never });
+          const h = host({ profile, sysctl: sysctl as never, maxEvents: 1_000_000 });
           const planned = (ops: Op[]) => ops.reduce((n, o) => n + ('w' in o ? o.w : 0), 0);
           const cli = newSide();
           const srv = newSide();

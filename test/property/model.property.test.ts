@@ -156,7 +156,7 @@ function fold(table: Map<number, Row>, trace: TraceEvent[], from: number): void 
 }
 
 function runScript(profile: 'linux-4.4' | 'linux-6.x', sysctl: Record<string, number | number[]>, script: Action[]) {
-  const h = host({ profile, sysctl });
+  const h = host({ profile, sysctl, maxEvents: 1_000_000 });
   installUserland(h.procs, h.k.profile, { user: 'root', hostname: 'lab' });
   const sh = startShell(h.procs, h.k.profile, 'sh', { user: 'root', hostname: 'lab', history: 1 })!;
   const tty = h.procs.tty('sh');
@@ -250,6 +250,23 @@ function checkReplay(k: ReturnType<typeof host>['k'], replayed: Map<number, Row>
   for (const [id, x] of replayed) if (x.hashed) expect(live.has(id), `socket ${id} hashed in the trace but not dumped`).toBe(true);
 }
 
+/**
+ * Counterexamples found by earlier runs, run first every time. 1: a client half-closed by
+ * shutdown(SHUT_RD) whose listener is killed ends in a FIN-WAIT-2 timewait socket with rcv_nxt past
+ * 2^31; the RST that follows is at rcv_nxt, but a signed/unsigned comparison in tcp_in_window()
+ * took it for out of window, and with tcp_invalid_ratelimit 0 its ACK and the RST it drew
+ * answered each other forever (probes/tcp_timewait_state_process-finwait2-rst-high-seq.pkt).
+ */
+const EXAMPLES: [Record<string, number | number[]>, Action[]][] = [
+  [{ 'net.ipv4.tcp_invalid_ratelimit': 0 }, [
+    { a: 'listen', port: 5000, backlog: 1, child: 'close' }, { a: 'listen', port: 5001, backlog: 0, child: 'hold' },
+    { a: 'connect', port: 5001, reuse: 0, end: 'shut-rd' }, { a: 'wait', ms: 300 }, { a: 'kill', who: 14 },
+    { a: 'bind', port: 5000, reuseaddr: false, then: 'listen' }, { a: 'connect', port: 5000, reuse: 0, end: 'hold' },
+    { a: 'type', line: 'nc -l 5000' }, { a: 'connect', port: 5000, reuse: 0, end: 'hold' }, { a: 'type', line: 'nc -l 5000' },
+    { a: 'wait', ms: 1 }, { a: 'type', line: 'nc -l 5000' },
+  ]],
+];
+
 describe('model properties', () => {
   for (const profile of ['linux-4.4', 'linux-6.x'] as const) {
     it(`random scripts keep the invariants (${profile})`, () => {
@@ -290,7 +307,7 @@ describe('model properties', () => {
             if (f!.verdict === 'dropped') expect(f!.reason).toBeTruthy();
           }
         }),
-        { numRuns: NUM_RUNS, seed: SEED },
+        { numRuns: NUM_RUNS, seed: SEED, examples: profile === 'linux-6.x' ? EXAMPLES : [] },
       );
       // the scripts really exercise the stack and the shell: handshakes, closes, resets, bind
       // conflicts, shutdowns, and command lines typed into bash
