@@ -25,6 +25,11 @@
  *    was not received; a side that ended cleanly has everything acked, its write queue
  *    empty and nothing left to read; every socket is gone or in TIME_WAIT 3 minutes later.
  *
+ * Half the conversations place one side's ISN a few bytes to 200 KB short of 2^32, so that its
+ * stream (and the other side's acks, SACK blocks and copied_seq) wraps around mid-conversation:
+ * the host's wall clock is moved, which moves every ISN (secure_tcp_seq()'s seq_scale() adds
+ * ktime_get_real_ns() >> 6), after a first run of the same handshake tells the ISN it gives.
+ *
  * The seed is random each run and printed; replay with TCPLAB_PROPERTY_SEED=<seed> (and a failure's
  * TCPLAB_PROPERTY_PATH=<path> for its shrunk counterexample alone).
  */
@@ -72,6 +77,55 @@ const sigOpArb: fc.Arbitrary<SigOp> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<0 | 1>(0, 1).map((to) => ({ to, sig: 'SIGTERM' as const })) },
   { weight: 1, arbitrary: fc.constantFrom<0 | 1>(0, 1).map((to) => ({ to, sig: 'SIGKILL' as const })) },
 );
+/** Which side's stream wraps, and how many of its bytes come before 2^32 (null: the default clock). */
+const wrapArb = fc.option(fc.record({ side: fc.constantFrom<0 | 1>(0, 1), before: fc.integer({ min: 0, max: 200_000 }) }), { freq: 2 });
+/** The Kernel's default wall clock at boot, in µs (HostOptions.realtimeBaseNs / 1000). */
+const BASE_US = 1_462_000_000_000_000;
+
+/** Each side's socket, taken from its fd table (it stays readable after close). */
+function sockOf(ctx: ProgramCtx, fd: number): TcpSock {
+  const f = ctx.procs.tasks.get(ctx.pid)!.fds.get(fd)!;
+  if (f.kind !== 'sock') throw new Error('not a socket');
+  return f.sk;
+}
+
+/**
+ * The server and client start of every conversation: a listener on 5000 and, 1 ms later, a
+ * client. Returns both sockets once they exist (the run is deterministic: a second host started
+ * the same way gets the same ports, times and ISNs).
+ */
+type Body = (fd: number, sk: TcpSock) => Generator<any, number, any>;
+function handshake(h: ReturnType<typeof host>, srvBody: Body, cliBody: Body) {
+  const socks: { cs: TcpSock | null; ss: TcpSock | null } = { cs: null, ss: null };
+  const srvTask = h.start('srv', function* (_log, ctx) {
+    const l: number = yield* listener(5000, 5);
+    const fd: number = yield { op: 'accept', fd: l };
+    socks.ss = sockOf(ctx, fd);
+    yield { op: 'close', fd: l };
+    return yield* srvBody(fd, socks.ss);
+  });
+  h.run(ms(1));
+  const cliTask = h.start('cli', function* (_log, ctx) {
+    const [fd, r] = yield* client(5000);
+    expect(r).toBe(0);
+    socks.cs = sockOf(ctx, fd);
+    return yield* cliBody(fd, socks.cs);
+  });
+  for (let t = 1; (!socks.cs || !socks.ss) && t < 50; t++) h.run(ms(t));
+  if (!socks.cs || !socks.ss) throw new Error('no connection');
+  return { cs: socks.cs as TcpSock, ss: socks.ss as TcpSock, cliTask, srvTask };
+}
+
+/** The wall clock (ns) that puts `side`'s ISN `before` bytes (within 16) short of 2^32: ISN + 1 + before = 2^32. */
+function clockForWrap(profile: 'linux-4.4' | 'linux-6.x', sysctl: Record<string, unknown>, wrap: { side: 0 | 1; before: number }): number {
+  // eslint-disable-next-line require-yield
+  const idle = function* (): Generator<any, number, any> { return 0; };
+  const { cs, ss } = handshake(host({ profile, sysctl: sysctl as never }), idle, idle);
+  const isn = (wrap.side === 0 ? cs : ss).isn >>> 0;
+  const delta = (2 ** 32 - 1 - wrap.before - isn + 2 ** 33) % 2 ** 32; // seq units, 64 ns each
+  return (BASE_US + Math.round((delta * 64) / 1000)) * 1000;
+}
+
 const bufArb = fc.oneof(
   fc.constant<[number, number, number] | null>(null),
   fc.integer({ min: 8192, max: 65536 }).map((n): [number, number, number] => [n, n, n]),
@@ -214,6 +268,7 @@ describe('data transfer between two sockets over lo (random conversations with c
     let killed = 0;
     let abortsOnClose = 0;
     let sigpipes = 0;
+    let wrapped = 0;
     fc.assert(
       fc.property(
         fc.constantFrom<'linux-4.4' | 'linux-6.x'>('linux-4.4', 'linux-6.x'),
@@ -222,42 +277,35 @@ describe('data transfer between two sockets over lo (random conversations with c
         fc.array(opArb, { maxLength: 12 }),
         fc.array(opArb, { maxLength: 12 }),
         fc.array(sigOpArb, { maxLength: 8 }),
-        (profile, rmem, wmem, cliOps, srvOps, sigOps) => {
+        wrapArb,
+        (profile, rmem, wmem, cliOps, srvOps, sigOps, wrap) => {
           const sysctl: Record<string, unknown> = {};
           if (rmem) sysctl['net.ipv4.tcp_rmem'] = rmem;
           if (wmem) sysctl['net.ipv4.tcp_wmem'] = wmem;
-          const h = host({ profile, sysctl: sysctl as never, maxEvents: 1_000_000 });
+          const realtimeBaseNs = wrap ? clockForWrap(profile, sysctl, wrap) : undefined;
+          const h = host({ profile, sysctl: sysctl as never, maxEvents: 1_000_000, realtimeBaseNs });
           const planned = (ops: Op[]) => ops.reduce((n, o) => n + ('w' in o ? o.w : 0), 0);
           const cli = newSide();
           const srv = newSide();
-          // each side's socket, taken from its fd table (it stays readable after close)
-          const sockOf = (ctx: ProgramCtx, fd: number): TcpSock => {
-            const f = ctx.procs.tasks.get(ctx.pid)!.fds.get(fd)!;
-            if (f.kind !== 'sock') throw new Error('not a socket');
-            return f.sk;
-          };
-          let cs: TcpSock | null = null;
-          let ss: TcpSock | null = null;
-          const srvTask = h.start('srv', function* (_log, ctx) {
-            const l: number = yield* listener(5000, 5);
-            const fd: number = yield { op: 'accept', fd: l };
-            ss = sockOf(ctx, fd);
-            srv.sock = { sk: ss, mib: h.k.mib };
-            yield { op: 'close', fd: l };
-            yield* side(fd, 2, srvOps, planned(srvOps), srv);
-            return 0;
-          });
-          h.run(ms(1));
-          const cliTask = h.start('cli', function* (_log, ctx) {
-            const [fd, r] = yield* client(5000);
-            expect(r).toBe(0);
-            cs = sockOf(ctx, fd);
-            cli.sock = { sk: cs, mib: h.k.mib };
-            yield* side(fd, 1, cliOps, planned(cliOps), cli);
-            return 0;
-          });
           // the signals start once both ends have their socket (a client killed in connect() would leave the server in accept())
-          for (let t = 1; (!cs || !ss) && t < 50; t++) h.run(ms(t));
+          const { cs, ss, cliTask, srvTask } = handshake(
+            h,
+            function* (fd, sk) {
+              srv.sock = { sk, mib: h.k.mib };
+              yield* side(fd, 2, srvOps, planned(srvOps), srv);
+              return 0;
+            },
+            function* (fd, sk) {
+              cli.sock = { sk, mib: h.k.mib };
+              yield* side(fd, 1, cliOps, planned(cliOps), cli);
+              return 0;
+            },
+          );
+          if (wrap) {
+            // the clock put the chosen side's ISN where the test wanted it
+            const end = ((wrap.side === 0 ? cs : ss).isn + 1 + wrap.before) >>> 0;
+            expect(Math.min(end, 2 ** 32 - end)).toBeLessThanOrEqual(16);
+          }
           const tasks: Task[] = [cliTask, srvTask];
           h.start('kill', function* () {
             for (const o of sigOps) {
@@ -269,7 +317,6 @@ describe('data transfer between two sockets over lo (random conversations with c
             return 0;
           });
           const over = () => tasks.every((t) => t.state === 'zombie');
-          if (!cs || !ss) throw new Error('no connection');
           for (let t = h.k.now / ms(1) + 1; !over() && t < 60_000; t += 20) {
             h.run(ms(t));
             checkSock(cs, cli.sent + cli.inflight, tcpSkbHeadTruesize(h.k));
@@ -297,6 +344,8 @@ describe('data transfer between two sockets over lo (random conversations with c
           if (cli.abortedOnClose || srv.abortedOnClose) abortsOnClose++;
           if (tasks.some((t) => t.exitStatus?.kind === 'signaled' && t.exitStatus.sig === 'SIGPIPE')) sigpipes++;
           h.run(h.k.now + ms(50));
+          // a stream that passed 2^32: write_seq (u32) is now below the ISN
+          if ([cs, ss].some((sk) => sk.writeSeq >>> 0 < sk.isn >>> 0)) wrapped++;
           for (const [sk, me, peer, peerSk] of [[csk, cli, srv, ssk], [ssk, srv, cli, csk]] as const) {
             // the kernel's counters and the programs' (every counter is int32 sequence arithmetic from the ISNs)
             // (a program killed as a call returned never saw its result: its write took up to `inflight` more
@@ -328,6 +377,7 @@ describe('data transfer between two sockets over lo (random conversations with c
       ),
       { seed: SEED, numRuns: NUM_RUNS, ...(process.env.TCPLAB_PROPERTY_PATH ? { path: process.env.TCPLAB_PROPERTY_PATH } : {}) },
     );
-    console.log(`data property test: ${NUM_RUNS} runs, ${clean} orderly, ${aborted} with a RST (${abortsOnClose} from a close() with data unread), ${killed} with a side killed (${sigpipes} by SIGPIPE)`);
+    console.log(`data property test: ${NUM_RUNS} runs, ${clean} orderly, ${aborted} with a RST (${abortsOnClose} from a close() with data unread), ${killed} with a side killed (${sigpipes} by SIGPIPE), ${wrapped} with a stream past 2^32`);
+    if (NUM_RUNS >= 50) expect(wrapped).toBeGreaterThan(0);
   });
 });
