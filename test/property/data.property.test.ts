@@ -118,7 +118,6 @@ function handshake(h: ReturnType<typeof host>, srvBody: Body, cliBody: Body) {
 
 /** The wall clock (ns) that puts `side`'s ISN `before` bytes (within 16) short of 2^32: ISN + 1 + before = 2^32. */
 function clockForWrap(profile: 'linux-4.4' | 'linux-6.x', sysctl: Record<string, unknown>, wrap: { side: 0 | 1; before: number }): number {
-  // eslint-disable-next-line require-yield
   const idle = function* (): Generator<any, number, any> { return 0; };
   const { cs, ss } = handshake(host({ profile, sysctl: sysctl as never }), idle, idle);
   const isn = (wrap.side === 0 ? cs : ss).isn >>> 0;
