@@ -317,6 +317,13 @@ export interface TcpSock extends SockCommon, SimEvent {
   rcvQueue: Uint8Array[];
   rcvTailGrow: number;
   rcvQueueCharges: number[];
+  /**
+   * The start seq of the first skb in rcvQueueCharges, and the bytes of it a read has copied
+   * already (counted in rmemExtra: sk_rmem_alloc keeps an skb's whole truesize until
+   * sk_eat_skb() frees it, so a part read gives nothing back).
+   */
+  rcvChargeStart: number;
+  rcvHeadCopied: number;
   finQueued: boolean;
   /** tp->out_of_order_queue (an rbtree in Linux): segments beyond rcv_nxt, sorted, disjoint (OfoSkb). */
   outOfOrderQueue: OfoSkb[];
@@ -572,7 +579,7 @@ export function newTcpSock(id: number, inode: number, state: TcpState): TcpSock 
     tsRecent: 0,
     tsRecentStamp: 0,
     lastOowAckTime: 0,
-    rcvQueue: NO_DATA, rcvTailGrow: 0, rcvQueueCharges: NO_EXTRA,
+    rcvQueue: NO_DATA, rcvTailGrow: 0, rcvQueueCharges: NO_EXTRA, rcvChargeStart: 0, rcvHeadCopied: 0,
     finQueued: false,
     outOfOrderQueue: NO_OFO,
     selectiveAcks: NO_SACKS,

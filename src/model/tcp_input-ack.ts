@@ -56,7 +56,13 @@ export function tcpAck(k: Kernel, sk: TcpSock, skb: Segment): void {
   const priorDelivered = sk.delivered;
   const priorLost = sk.lostOut;
   const priorPackets = sk.packetsOut;
-  const nwin = skb.window << sk.sndWscale;
+  // tcp_ack(): an ACK older than snd_una goes to `old_ack` before tcp_ack_update_window(), so
+  // it never moves the window (4.4 and 6.18). On lo two ACKs can reach a sender in reverse order
+  // (one waited in the backlog of a writer that owned the socket): 6.18.44 keeps the newer ACK's
+  // 1792-byte window (differential small-buffers script 8, tcp_rmem 8192), where the older
+  // ACK's 3840 let a whole 2048-byte segment out past the receiver's window.
+  const oldAck = before(skb.ack, sk.sndUna);
+  const nwin = oldAck ? sk.sndWnd : skb.window << sk.sndWscale;
   const winUpdate = nwin !== sk.sndWnd;
   sk.sndWnd = nwin;
   if (sk.sndWnd > sk.maxWindow) {

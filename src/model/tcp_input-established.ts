@@ -31,7 +31,8 @@ const TCP_HP_BITS = 0xff & ~TH_PSH;
  * (tcp_sequence(), 9ca48d616ed7), a zero window left (tcp_data_queue()'s drop) and data that does
  * not fit sk_rcvbuf (the fast path's `skb->truesize > sk_forward_alloc` goto step5). A predicted
  * segment then skips tcp_validate_incoming() and the state checks: the pure ACK (len ==
- * tcp_header_len) goes to tcp_ack(), data to tcp_ack() and the receive queue. The model keeps its
+ * tcp_header_len) goes to tcp_ack(), data to the receive queue and to tcp_ack() when it acks
+ * something new or leaves the fast path for memory (tcpFastPathData()). The model keeps its
  * slow path's order (tcp_ack() before queueing the data, ts_recent taken from any in-order
  * segment: tcp_replace_ts_recent() rather than the fast path's rcv_nxt == rcv_wup rule) and its
  * tcp_data_queue() for the queueing, as every transcript is pinned to them; 4.4's direct copy
@@ -48,10 +49,33 @@ export function tcpRcvEstablished(k: Kernel, sk: TcpSock, skb: Segment): boolean
   if (sk.tstampOk) tcpStoreTsRecent(k, sk, ts);
   // tcp_rcv_rtt_measure_ts() for data; a pure ACK only sets rcv_rtt_last_tsecr (6.x)
   tcpRcvRttMeasureTs(k, sk, skb);
-  tcpAck(k, sk, skb);
+  if (!skb.payload.length || (skb.ack | 0) !== sk.sndUna || !tcpFastPathData(k, sk, skb)) tcpAck(k, sk, skb);
   if (skb.payload.length) tcpDataQueue(k, sk, skb);
   return false;
 }
+
+/**
+ * Does a predicted data segment that acks nothing new stay on the fast path, which skips tcp_ack()
+ * ("if (TCP_SKB_CB(skb)->ack_seq != tp->snd_una)"; tcp_update_wl() only), so no tcp_ack_probe()
+ * re-arms a pending persist timer and rcv_tstamp (tcpi_last_ack_recv) stays? Only when
+ * `skb->truesize <= sk_forward_alloc`, else step5, the slow path, runs tcp_ack(). 6.x keeps
+ * sk_forward_alloc under a page (4890b686f408, v5.19: sk_mem_uncharge() reclaims at once;
+ * __sk_mem_schedule() adds whole pages), so it is what the pages charged for sk_wmem_queued +
+ * sk_rmem_alloc leave over: 6.18.44 ss -tm showed f1248 with w19232 r0, f2432 with r5760, f3008
+ * with w1088. So a socket with a write queue takes a small segment on the fast path (differential
+ * small-buffers script 19: its persist timer, armed by the last window update, sends 1792 bytes
+ * in time), a fresh one on the slow path (ss -i fixture: the server's lastack is the time of the
+ * client's first data). The 4.4 profile (reclaim in quanta, not modelled) keeps the slow path's
+ * tcp_ack().
+ */
+function tcpFastPathData(k: Kernel, sk: TcpSock, skb: Segment): boolean {
+  if (k.profile.name === 'linux-4.4') return false;
+  const used = sk.wmemQueued + tcpRmemAlloc(sk);
+  const forwardAlloc = (PAGE_SIZE - (used % PAGE_SIZE)) % PAGE_SIZE;
+  return (skbTruesize(k, skb) || skb.payload.length) <= forwardAlloc;
+}
+
+const PAGE_SIZE = 4096;
 
 /**
  * The header prediction test of tcp_rcv_established() (see there): -1 for the slow path, else

@@ -129,7 +129,7 @@ export function tcpOfoBytes(sk: TcpSock): number {
  * young-generation GC) without a new view per segment; the skb's charge is freed when a read
  * reaches its end (skEatSkbs(), tcp.ts).
  */
-export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number): void {
+export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number, coalesced = false): void {
   const q = sk.rcvQueue;
   const n = q.length;
   const tail = n ? q[n - 1] : null;
@@ -138,7 +138,11 @@ export function tcpChargeSkb(sk: TcpSock, payload: Uint8Array, extra: number): v
     rcvTailWiden(sk);
     sk.rcvQueue = append(q, payload);
   }
+  const charges = sk.rcvQueueCharges;
+  // skb_try_coalesce(): the bytes join the tail skb, which is freed only when a read passes them
+  if (coalesced && charges.length) charges[charges.length - 2] = (sk.rcvNxt + payload.length) | 0;
   if (extra) {
+    if (!charges.length) sk.rcvChargeStart = sk.rcvNxt;
     const c = append(sk.rcvQueueCharges, (sk.rcvNxt + payload.length) | 0);
     c.push(extra);
     sk.rcvQueueCharges = c;
@@ -168,6 +172,8 @@ export function tcpCollapse(sk: TcpSock): void {
   const c = sk.rcvQueueCharges;
   for (let i = 1; i < c.length; i += 2) sk.rmemExtra -= c[i];
   sk.rcvQueueCharges = NO_EXTRA;
+  sk.rmemExtra -= sk.rcvHeadCopied;
+  sk.rcvHeadCopied = 0;
 }
 
 /** The out-of-order queue is dropped (tcp_fin(), tcp_done()): its charge goes. */

@@ -99,9 +99,10 @@ export function tcpInitBufferSpace(k: Kernel, sk: TcpSock): void {
 
 /**
  * tcp_measure_rcv_mss(): icsk_ack.rcv_mss follows the largest segment seen (gso_size of a GSO
- * skb), at most advmss. On 6.x (dfa2f0483360, v6.5) a new size also measures scaling_ratio,
- * payload << 8 / truesize, for an skb whose truesize the model knows (packetdrill's tun packets;
- * lo keeps the default half), and window_clamp follows it (tcp_set_window_clamp()). The
+ * skb: a lo skb of several segments keeps the sender's mss, 2048 for a 4096-byte one with
+ * tcp_rmem 8192 on 6.18.44, not its length), at most advmss. On 6.x (dfa2f0483360, v6.5) a new
+ * size also measures scaling_ratio, skb->len << 8 / truesize (packetdrill's tun packets, lo's
+ * sender-side truesize), and window_clamp follows it (tcp_set_window_clamp()). The
  * smaller-segment heuristics (ICSK_ACK_PUSHED) are not modelled.
  */
 export function tcpMeasureRcvMss(k: Kernel, sk: TcpSock, skb: Segment): void {

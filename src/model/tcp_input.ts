@@ -277,8 +277,8 @@ export function tcpDataQueue(k: Kernel, sk: TcpSock, skb: Segment): void {
     // tcp_queue_rcv(), then tcp_event_data_recv() with the skb charged and rcv_nxt past it (its
     // tcp_grow_window() sees the free space the skb left; the FIN, if any, is not counted yet)
     const truesize = skbTruesize(k, skb);
-    const extra = !truesize || tcpTryCoalesce(k, sk, skb) ? 0 : truesize - payload.length;
-    tcpChargeSkb(sk, payload, extra);
+    const coalesced = !!truesize && tcpTryCoalesce(k, sk, skb);
+    tcpChargeSkb(sk, payload, !truesize || coalesced ? 0 : truesize - payload.length, coalesced);
     tcpRcvNxtUpdate(sk, (endSeq - (fin ? 1 : 0)) | 0);
     tcpEventDataRecv(k, sk, skb);
   }
@@ -346,14 +346,14 @@ function ackSndEv(k: Kernel, sk: TcpSock): void {
 }
 
 /**
- * tcp_try_rmem_schedule() for an in-order skb: when tcp_can_ingest() says no (6.17+,
- * 1d2fbaad7cd8: sk_rmem_alloc + the skb's truesize over sk_rcvbuf; 4.4: sk_rmem_alloc alone
- * over it), tcp_prune_queue() (PruneCalled) collapses the queues (tcpCollapse()) and fails
+ * tcp_try_rmem_schedule() for an in-order skb: when tcp_can_ingest() says no (sk_rmem_alloc
+ * over sk_rcvbuf), tcp_prune_queue() (PruneCalled) collapses the queues (tcpCollapse()) and fails
  * (RcvPruned) when the skb still does not fit, or at once with nothing queued ("Do nothing if our
  * queues are empty"). Failing means ICSK_ACK_NOMEM | ICSK_ACK_NOW: returns true. On lo the window
  * keeps rmem under the buffer; a packetdrill peer that ignores it gets here
- * (tcp_rcv_zero_wnd_fin.pkt's FIN into a full buffer, tcp_rcv_big_endseq.pkt's 50000 bytes into an
- * empty 20000-byte buffer: both ACKed at once on 6.18.44).
+ * (tcp_rcv_zero_wnd_fin.pkt's FIN into a full buffer: ACKed at once on 6.18.44; a 50000-byte skb
+ * into the empty 20000-byte buffer of tcp_rcv_big_endseq.pkt is taken, rmem being 0, and
+ * ACKed by the delayed-ACK timer, 43.5 ms later on 6.18.44).
  */
 function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
   if (tcpCanIngest(k, sk, skb)) return false;
@@ -365,9 +365,17 @@ function tcpTryRmemSchedule(k: Kernel, sk: TcpSock, skb: Segment): boolean {
   return true;
 }
 
-/** tcp_can_ingest() (6.17+; 4.4 tests sk_rmem_alloc alone against sk_rcvbuf). */
+/**
+ * tcp_can_ingest(): sk_rmem_alloc not over sk_rcvbuf. 6.17 had tested it with the arriving
+ * skb's truesize added (1d2fbaad7cd8, then its len); 026dfef287c0 ("tcp: give up on stronger
+ * sk_rcvbuf checks (for now)", net, Feb 2026; in the 6.18.y stable queue of March 2026) went
+ * back to 4.4's rule.
+ * 6.18.44 here (differential small-buffers script 34, tcp_rmem 8192): a 1792-byte persist-timer
+ * segment (truesize 2624) joins a queue charged 5760 by coalescing (r7552, TcpExtTCPRcvCoalesce 1,
+ * no PruneCalled), where rmem + truesize (8384) would have pruned it.
+ */
 function tcpCanIngest(k: Kernel, sk: TcpSock, skb: Segment): boolean {
-  return k.profile.name === 'linux-4.4' ? tcpRmemAlloc(sk) <= sk.rcvbuf : tcpRmemAlloc(sk) + (skbTruesize(k, skb) || skb.payload.length) <= sk.rcvbuf;
+  return tcpRmemAlloc(sk) <= sk.rcvbuf;
 }
 
 /**

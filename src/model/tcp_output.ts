@@ -237,7 +237,7 @@ function tcpEstablishedOptions(k: Kernel, sk: TcpSock): TcpOption[] {
 }
 
 /** tcp_transmit_skb() for a full socket. */
-export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array, pcount = 1): void {
+export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: number, payload?: Uint8Array, pcount = 1, mss = sk.mss): void {
   const seg = mkSeg(k, {
     saddr: sk.saddr,
     daddr: sk.daddr,
@@ -252,6 +252,9 @@ export function tcpTransmitSkb(k: Kernel, sk: TcpSock, flags: number, seq: numbe
     csum: 'partial',
     payload,
   });
+  // tcp_set_skb_tso_segs(): an skb of several segments carries gso_size = mss_now, which lo hands
+  // to the receiver as it is (tcp_measure_rcv_mss() and tcp_segs_in() read it there)
+  if (payload && pcount > 1) seg.gsoSize = mss;
   sk.inetId = (sk.inetId + 1) & 0xffff;
   sk.segsOut += pcount;
   if (payload) {
@@ -434,7 +437,7 @@ function tcpSendHead(k: Kernel, sk: TcpSock, mss: number): void {
   sk.lastDataSent = jiffies(k);
   sk.wstampNs = k.now;
   tcpRateSkbSent(k, sk, skb);
-  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount);
+  tcpTransmitSkb(k, sk, flags, skb.seq, skb.data.length ? skb.data : undefined, pcount, mss);
   sk.sndNxt = skb.end;
   sk.packetsOut += pcount;
   if (skb.data.length < pcount * mss) sk.sndSml = skb.end;

@@ -80,7 +80,9 @@ export interface Segment {
   payload: Uint8Array;
   /**
    * skb->truesize and gso_size of a segment whose receive cost the model knows (packetdrill's
-   * tun packets, see run.ts); absent on lo, where an skb is charged its payload.
+   * tun packets, see run.ts). On lo truesize is absent (the sender-side truesize,
+   * tcpStreamSkbTruesize(), is charged) and gso_size is the sender's mss for an skb of several
+   * segments (tcp_set_skb_tso_segs()).
    */
   truesize?: number;
   gsoSize?: number;
