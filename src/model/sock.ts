@@ -734,6 +734,39 @@ export function sockDefWakeup(sk: TcpSock): void {
 }
 
 /**
+ * tcp_sendmsg_locked()'s process_backlog: the skbs it allocated since the socket's backlog was
+ * last taken, kept across the waits of one call. `flush` asks the caller for sk_flush_backlog().
+ */
+export interface SendBacklog {
+  n: number;
+  flush: boolean;
+}
+
+/**
+ * Could sk_flush_backlog() find anything? On lo the softirq work a call starts runs in its own
+ * context (loopback.ts): the skbs it sent reach the peer, whose ACKs wait in this socket's
+ * backlog. The model stands for that with the softirq still busy or the socket's skbs and
+ * backlog still waiting.
+ */
+function skBacklogPending(k: Kernel, sk: TcpSock): boolean {
+  return k.softirqUntil > k.now || k.loTxPending.has(sk.id) || k.sockBacklog.has(sk.id);
+}
+
+/**
+ * tcp_sendmsg_locked() before it allocates an skb: "if (unlikely(process_backlog >= 16)) {
+ * process_backlog = 0; if (sk_flush_backlog(sk)) goto restart; }" (6.18; d41a69f1d390, 4.7, "tcp:
+ * batch calls to sk_flush_backlog()" every 16 skbs, 5.4; so not in 4.4). True when the copy should stop for the caller to take the backlog
+ * (ACKs that free acked skbs' truesize) and call again (the restart: size_goal afresh).
+ */
+export function skFlushBacklogDue(k: Kernel, sk: TcpSock, bl?: SendBacklog): boolean {
+  if (!bl || bl.n < 16) return false;
+  bl.n = 0;
+  if (k.profile.name === 'linux-4.4' || !skBacklogPending(k, sk)) return false;
+  bl.flush = true;
+  return true;
+}
+
+/**
  * release_sock() → __release_sock() (net/core/sock.c): the segments that arrived while a system
  * call owned the socket (tcp_add_backlog()) go through sk_backlog_rcv() (tcp_v4_do_rcv(), given as
  * `rcv`) in the order they came. Not modelled: tcp_add_backlog()'s coalescing of queued ACKs.

@@ -19,11 +19,11 @@ import { openTap } from './loopback.ts';
 import type { Kernel } from './kernel.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
+import { RCV_SHUTDOWN, releaseSock, SEND_SHUTDOWN, type SendBacklog, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpPushPendingFrames } from './tcp_output.ts';
 import { EMPTY } from './skbuff.ts';
 import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown, tcpSockSetKeepalive } from './tcp.ts';
-import { tcpV4Connect } from './tcp_ipv4.ts';
+import { tcpV4Connect, tcpV4DoRcv } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
 
 /** What connect() returns when the handshake failed without an sk_err (never seen: a fallback). */
@@ -274,7 +274,35 @@ export function sockRecv(pt: ProcessTable, task: Task, sk: TcpSock, count?: numb
  * (sk_stream_wait_memory()): a blocked call re-runs from the start, so this is where the
  * copy resumes.
  */
-const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
+const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number; bl: SendBacklog }>();
+
+/**
+ * sk_flush_backlog() in tcp_sendmsg_locked() (net/core/sock.c, Linux 4.7+): the call takes the
+ * socket's backlog and goes on copying. On lo, what it has sent so far is received and ACKed by
+ * the softirq it runs in its own context, so the call goes on once that work is quiet and the
+ * socket's skbs have all left (releaseSock() takes what waited for them), re-run from where it
+ * stopped (pendingWrites).
+ */
+function skFlushBacklogEv(pt: ProcessTable, e: { task: Task; sk: TcpSock }): void {
+  const k = pt.k;
+  const { task, sk } = e;
+  if (!pendingWrites.has(task) || task.state !== 'running' || !task.pending) return;
+  if (k.softirqUntil > k.now || k.loTxPending.has(sk.id)) {
+    k.sim.post(Math.max(k.now, k.softirqUntil), skFlushBacklogEv, pt, e);
+    return;
+  }
+  if (k.sockBacklog.has(sk.id)) {
+    k.inSyscall = true;
+    k.syscallLoXmits = 0;
+    try {
+      releaseSock(k, sk, tcpV4DoRcv);
+    } finally {
+      k.inSyscall = false;
+    }
+  }
+  task.rerun = true;
+  pt.execute(task);
+}
 
 /**
  * tcp_sendmsg(): errors first (sk_err, then EPIPE after shutdown/close) with SIGPIPE; then the
@@ -285,7 +313,7 @@ const pendingWrites = new WeakMap<Task, { data: Uint8Array; off: number }>();
  */
 export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string | Uint8Array, nonblock = false, more = false, fault = false, eor = false): void {
   let w = task.rerun ? pendingWrites.get(task) : undefined;
-  if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0 };
+  if (!w) w = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, off: 0, bl: { n: 0, flush: false } };
   pendingWrites.delete(task);
   if (sk.state !== TCP_ESTABLISHED && sk.state !== TCP_CLOSE_WAIT) {
     if (sk.state === TCP_SYN_SENT) return pt.blockOn(task, sk.waiters);
@@ -308,7 +336,12 @@ export function sockSend(pt: ProcessTable, task: Task, sk: TcpSock, data: string
   // an unmapped buffer: the copy into the first skb fails (skb_copy_to_page_nocache()),
   // nothing was copied, so tcp_sendmsg_locked() returns -EFAULT (sk_stream_error())
   if (fault && w.data.length) return pt.complete(task, -EFAULT);
-  w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more, eor);
+  w.off += tcpSendmsg(pt.k, sk, w.data, w.off, more, eor, w.bl);
+  if (w.bl.flush) {
+    w.bl.flush = false;
+    pendingWrites.set(task, w);
+    return pt.k.sim.post(Math.max(pt.k.now, pt.k.softirqUntil), skFlushBacklogEv, pt, { task, sk });
+  }
   if (w.off === w.data.length) return pt.complete(task, w.off);
   if (nonblock) return pt.complete(task, w.off || -EAGAIN);
   pendingWrites.set(task, w);

@@ -9,7 +9,7 @@ import type { Kernel } from './kernel.ts';
 import { ehashRemove, inetPutPort, listenUnhash } from './inet_hashtables.ts';
 import { inetCskClearXmitTimer, inetCskDeleteKeepaliveTimer, inetCskDestroySock, inetCskListenStop, inetCskResetKeepaliveTimer, inetCskResetXmitTimer } from './inet_connection_sock.ts';
 import { after, u32 } from './seq.ts';
-import { NO_EXTRA, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { NO_EXTRA, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, type SendBacklog, type TcpSock, type WSkb } from './sock.ts';
 import { tcpTimeWait } from './tcp_minisocks.ts';
 import { keepaliveTimeElapsed } from './tcp_timer.ts';
 import { skStreamClosing } from './stream.ts';
@@ -232,8 +232,10 @@ export function tcpShutdown(k: Kernel, sk: TcpSock, how: number): void {
  * TCP_CORK or MSG_MORE). Returns the bytes taken; the caller waits for the rest
  * (sk_stream_wait_memory()). No autocorking, no forced_push() PSH in mid-write.
  */
-export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, more = false, eor = false): number {
-  const copied = tcpQueueData(k, sk, data, off, eor);
+export function tcpSendmsg(k: Kernel, sk: TcpSock, data: Uint8Array, off = 0, more = false, eor = false, bl?: SendBacklog): number {
+  const copied = tcpQueueData(k, sk, data, off, eor, bl);
+  // sk_flush_backlog(): the copy goes on after the backlog, no push in between
+  if (bl?.flush) return copied;
   // tcp_push(): the tail skb gets PSH (tcp_mark_push()) unless MSG_MORE, or when forced_push()
   const q = sk.writeQueue;
   if (copied && q.length > sk.sendHead && (!more || tcpForcedPush(sk))) tcpMarkPush(sk, q[q.length - 1]);

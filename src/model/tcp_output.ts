@@ -14,7 +14,7 @@ import { inetCskClearXmitTimer, inetCskResetXmitTimer } from './inet_connection_
 import { ipOutput } from './loopback.ts';
 import { ipRouteOutputKey, ipv4Mtu } from './route.ts';
 import { EMPTY, mkSeg, newSeg, skbAppendData } from './skbuff.ts';
-import { append, newWSkb, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock, type WSkb } from './sock.ts';
+import { append, newWSkb, skFlushBacklogDue, SOCK_RCVBUF_LOCK, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type SendBacklog, type TcpSock, type WSkb } from './sock.ts';
 import { after, before, u32 } from './seq.ts';
 import { TCP_STREAM_SKB_HEAD_TRUESIZE, tcpCheckProbeTimer, tcpForcedPush, tcpFullSpace, tcpMarkPush, tcpProbe0When, tcpTimeStamp, tcpWinFromSpace } from './tcp.ts';
 import { tcpCaEvent, tcpPacketsInFlight } from './tcp_cong.ts';
@@ -301,9 +301,10 @@ export function tcpSkbHeadTruesize(k: Kernel): number {
 /**
  * tcp_skb_entail() + the copy of tcp_sendmsg_locked(): append bytes to the write queue, into
  * the unsent tail skb while it is under size_goal (tcpXmitSizeGoal()) and in new skbs while
- * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken.
+ * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken; stops with
+ * bl.flush set where sk_flush_backlog() is due (skFlushBacklogDue()).
  */
-export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false): number {
+export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false, bl?: SendBacklog): number {
   const sizeGoal = tcpXmitSizeGoal(k, sk);
   let copied = 0;
   tcpRateCheckAppLimited(sk); // "is sending application-limited?" (tcp_sendmsg_locked())
@@ -314,6 +315,8 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     let room = tail && !tail.fin && !tail.eor ? sizeGoal - tail.data.length : 0;
     if (room <= 0) {
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
+      if (skFlushBacklogDue(k, sk, bl)) break; // the caller takes the backlog, then copies on
+      if (bl) bl.n++;
       const skb = newWSkb(sk.writeSeq, sk.writeSeq, EMPTY, false, false, 0, false);
       sk.writeQueue = append(q, skb);
       sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_skb_entail(): sk_wmem_queued_add(sk, skb->truesize)
