@@ -755,15 +755,21 @@ function skBacklogPending(k: Kernel, sk: TcpSock): boolean {
 /**
  * tcp_sendmsg_locked() before it allocates an skb: "if (unlikely(process_backlog >= 16)) {
  * process_backlog = 0; if (sk_flush_backlog(sk)) goto restart; }" (6.18; d41a69f1d390, 4.7, "tcp:
- * batch calls to sk_flush_backlog()" every 16 skbs, 5.4; so not in 4.4). True when the copy should stop for the caller to take the backlog
- * (ACKs that free acked skbs' truesize) and call again (the restart: size_goal afresh).
+ * batch calls to sk_flush_backlog()" every 16 skbs, 5.4; so not in 4.4). True when the copy
+ * should stop for the caller to take the backlog (ACKs that free acked skbs' truesize) and call
+ * again (the restart: size_goal afresh); otherwise counts the skb the caller allocates.
  */
 export function skFlushBacklogDue(k: Kernel, sk: TcpSock, bl?: SendBacklog): boolean {
-  if (!bl || bl.n < 16) return false;
-  bl.n = 0;
-  if (k.profile.name === 'linux-4.4' || !skBacklogPending(k, sk)) return false;
-  bl.flush = true;
-  return true;
+  if (!bl) return false;
+  if (bl.n >= 16) {
+    bl.n = 0;
+    if (k.profile.name !== 'linux-4.4' && skBacklogPending(k, sk)) {
+      bl.flush = true;
+      return true;
+    }
+  }
+  bl.n++; // process_backlog++ for the skb the caller allocates now
+  return false;
 }
 
 /**

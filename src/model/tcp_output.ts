@@ -301,8 +301,7 @@ export function tcpSkbHeadTruesize(k: Kernel): number {
 /**
  * tcp_skb_entail() + the copy of tcp_sendmsg_locked(): append bytes to the write queue, into
  * the unsent tail skb while it is under size_goal (tcpXmitSizeGoal()) and in new skbs while
- * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken; stops with
- * bl.flush set where sk_flush_backlog() is due (skFlushBacklogDue()).
+ * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free()). Returns the bytes taken (or stops at a due sk_flush_backlog()).
  */
 export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: number, eor = false, bl?: SendBacklog): number {
   const sizeGoal = tcpXmitSizeGoal(k, sk);
@@ -316,7 +315,6 @@ export function tcpQueueData(k: Kernel, sk: TcpSock, data: Uint8Array, off: numb
     if (room <= 0) {
       if (sk.wmemQueued >= sk.sndbuf) break; // sk_stream_memory_free() fails: wait for memory
       if (skFlushBacklogDue(k, sk, bl)) break; // the caller takes the backlog, then copies on
-      if (bl) bl.n++;
       const skb = newWSkb(sk.writeSeq, sk.writeSeq, EMPTY, false, false, 0, false);
       sk.writeQueue = append(q, skb);
       sk.wmemQueued += tcpSkbHeadTruesize(k); // tcp_skb_entail(): sk_wmem_queued_add(sk, skb->truesize)
