@@ -14,7 +14,7 @@ import type { Kernel } from './kernel.ts';
 import { outputDev } from './route.ts';
 import { nftDoChain } from './nf_tables_core.ts';
 import { tcpV4DoRcv, tcpV4Rcv } from './tcp_ipv4.ts';
-import { releaseSock } from './sock.ts';
+import { releaseSock, type TcpSock } from './sock.ts';
 import { tcpGsoSegment } from './tcp_offload.ts';
 import { tunNetXmit } from './tun.ts';
 import { realtimeNs } from './time.ts';
@@ -105,6 +105,11 @@ function releaseSockEv(k: Kernel, sock: number): void {
   }
   const sk = k.socks.get(sock);
   if (!sk || k.loTxPending.has(sock)) return;
+  releaseSockInProcess(k, sk);
+}
+
+/** release_sock() run as a system call's: what it sends is paced on lo as a call's skbs are (ipOutput()). */
+export function releaseSockInProcess(k: Kernel, sk: TcpSock): void {
   const outer = k.inSyscall;
   k.inSyscall = true;
   k.syscallLoXmits = 0;

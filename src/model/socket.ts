@@ -15,15 +15,15 @@ import { tcpSetKeepalive } from './tcp_timer.ts';
 import { inetCreate } from './af_inet.ts';
 import { EAGAIN, EALREADY, EBADF, EFAULT, EINPROGRESS, EINVAL, EISCONN, ENOTCONN, ENOTSOCK, EPIPE } from './errno.ts';
 import { inetCskAcceptDequeue, inetCskGetPort, inetCskListenStart } from './inet_connection_sock.ts';
-import { openTap } from './loopback.ts';
+import { openTap, releaseSockInProcess } from './loopback.ts';
 import type { Kernel } from './kernel.ts';
 import type { ProcessTable, SysOf, Task } from './process.ts';
 import { sendSignal } from './signal.ts';
-import { RCV_SHUTDOWN, releaseSock, SEND_SHUTDOWN, type SendBacklog, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
+import { RCV_SHUTDOWN, SEND_SHUTDOWN, type SendBacklog, sockDefWakeup, sockSetBuf, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, type TcpSock } from './sock.ts';
 import { tcpPushPendingFrames } from './tcp_output.ts';
 import { EMPTY } from './skbuff.ts';
 import { tcpGetInfo, tcpIoctl, tcpRecvmsg, tcpSendmsg, tcpShutdown, tcpSockSetKeepalive } from './tcp.ts';
-import { tcpV4Connect, tcpV4DoRcv } from './tcp_ipv4.ts';
+import { tcpV4Connect } from './tcp_ipv4.ts';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT } from './types.ts';
 
 /** What connect() returns when the handshake failed without an sk_err (never seen: a fallback). */
@@ -291,15 +291,7 @@ function skFlushBacklogEv(pt: ProcessTable, e: { task: Task; sk: TcpSock }): voi
     k.sim.post(Math.max(k.now, k.softirqUntil), skFlushBacklogEv, pt, e);
     return;
   }
-  if (k.sockBacklog.has(sk.id)) {
-    k.inSyscall = true;
-    k.syscallLoXmits = 0;
-    try {
-      releaseSock(k, sk, tcpV4DoRcv);
-    } finally {
-      k.inSyscall = false;
-    }
-  }
+  if (k.sockBacklog.has(sk.id)) releaseSockInProcess(k, sk);
   task.rerun = true;
   pt.execute(task);
 }
